@@ -1,0 +1,192 @@
+//! The layout walker: one function places every cell of a model, written against [`Sink`], so
+//! that the real synthesis ([`RegionSink`]) and the sizing dry run ([`CountingSink`]) run the
+//! same code. Circuits are sized by this dry run, never by retrying on failure.
+
+use super::{fr_from_i128, ModelConfig};
+use crate::quant::{QuantModel, Trace};
+use halo2_proofs::circuit::{Cell, Region, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Column, Error, Fixed, Selector};
+
+/// Where the layout writes.
+pub trait Sink {
+    /// A handle to an assigned cell.
+    type Cell: Clone;
+    /// Assigns an advice cell.
+    fn advice(&mut self, col: Column<Advice>, row: usize, v: Value<Fr>) -> Self::Cell;
+    /// Assigns an advice cell pinned to a constant.
+    fn advice_constant(&mut self, col: Column<Advice>, row: usize, v: Fr) -> Result<Self::Cell, Error>;
+    /// Assigns a fixed cell.
+    fn fixed(&mut self, col: Column<Fixed>, row: usize, v: Fr);
+    /// Enables a selector.
+    fn enable(&mut self, sel: Selector, row: usize) -> Result<(), Error>;
+    /// Constrains two cells equal.
+    fn copy(&mut self, a: &Self::Cell, b: &Self::Cell);
+}
+
+/// What the layout leaves for the caller: rows used and cells bound to instance rows.
+#[derive(Debug)]
+pub struct Bindings<C> {
+    /// Rows used by the region.
+    pub rows: usize,
+    /// `(cell, instance row)` pairs.
+    pub instance: Vec<(C, usize)>,
+}
+
+/// Synthesis into a halo2 region.
+#[derive(Debug)]
+pub struct RegionSink<'a, 'r> {
+    /// The region.
+    pub region: &'a mut Region<'r, Fr>,
+}
+
+impl Sink for RegionSink<'_, '_> {
+    type Cell = Cell;
+    fn advice(&mut self, col: Column<Advice>, row: usize, v: Value<Fr>) -> Cell {
+        self.region.assign_advice(col, row, v).cell()
+    }
+    fn advice_constant(&mut self, col: Column<Advice>, row: usize, v: Fr) -> Result<Cell, Error> {
+        Ok(self.region.assign_advice_from_constant(|| "constant", col, row, v)?.cell())
+    }
+    fn fixed(&mut self, col: Column<Fixed>, row: usize, v: Fr) {
+        self.region.assign_fixed(col, row, v);
+    }
+    fn enable(&mut self, sel: Selector, row: usize) -> Result<(), Error> {
+        sel.enable(self.region, row)
+    }
+    fn copy(&mut self, a: &Cell, b: &Cell) {
+        self.region.constrain_equal(*a, *b);
+    }
+}
+
+/// Dry run: counts rows and cells, assigns nothing.
+#[derive(Debug, Default)]
+pub struct CountingSink {
+    /// One past the highest row touched.
+    pub rows: usize,
+    /// Advice cells assigned.
+    pub advice_cells: usize,
+    /// Copy constraints.
+    pub copies: usize,
+}
+
+impl CountingSink {
+    fn touch(&mut self, row: usize) {
+        self.rows = self.rows.max(row + 1);
+    }
+}
+
+impl Sink for CountingSink {
+    type Cell = ();
+    fn advice(&mut self, _: Column<Advice>, row: usize, _: Value<Fr>) {
+        self.touch(row);
+        self.advice_cells += 1;
+    }
+    fn advice_constant(&mut self, _: Column<Advice>, row: usize, _: Fr) -> Result<(), Error> {
+        self.touch(row);
+        self.advice_cells += 1;
+        Ok(())
+    }
+    fn fixed(&mut self, _: Column<Fixed>, row: usize, _: Fr) {
+        self.touch(row);
+    }
+    fn enable(&mut self, _: Selector, row: usize) -> Result<(), Error> {
+        self.touch(row);
+        Ok(())
+    }
+    fn copy(&mut self, _: &(), _: &()) {
+        self.copies += 1;
+    }
+}
+
+/// Where a layer's input value comes from.
+#[derive(Clone)]
+enum Source<C> {
+    /// Instance row.
+    Instance(usize),
+    /// An advice cell.
+    Cell(C),
+}
+
+/// Places the whole model. `trace` is `None` at key generation.
+pub fn assign<S: Sink>(
+    cfg: &ModelConfig,
+    model: &QuantModel,
+    trace: Option<&Trace>,
+    sink: &mut S,
+) -> Result<Bindings<S::Cell>, Error> {
+    let shape = cfg.shape;
+    let width = shape.dot_width;
+    let n = shape.range_limbs as usize;
+    let known = |f: &dyn Fn(&Trace) -> Fr| match trace {
+        Some(t) => Value::known(f(t)),
+        None => Value::unknown(),
+    };
+    let mut instance = Vec::new();
+    let mut row = 0usize;
+
+    // Row 0: the model commitment, pinned to a constant and exposed as instance 0.
+    let c = sink.advice_constant(cfg.x[0], row, super::commitment_fr(model))?;
+    instance.push((c, 0));
+    row += 1;
+
+    let mut sources: Vec<Source<S::Cell>> = (0..model.input_len()).map(|i| Source::Instance(1 + i)).collect();
+    for (li, layer) in model.layers.iter().enumerate() {
+        let chunks = layer.inputs.div_ceil(width);
+        let mut outs = Vec::with_capacity(layer.outputs);
+        for o in 0..layer.outputs {
+            // Dot-product rows.
+            let mut acc: i128 = i128::from(layer.bias[o]);
+            sink.enable(cfg.q_init, row)?;
+            sink.fixed(cfg.init, row, fr_from_i128(i128::from(layer.bias[o])));
+            for c in 0..chunks {
+                sink.enable(cfg.q_dot, row)?;
+                sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
+                for k in 0..width {
+                    let i = c * width + k;
+                    if i < layer.inputs {
+                        let xi = trace.map(|t| if li == 0 { t.input[i] } else { t.layers[li - 1][i].out });
+                        let cell = sink.advice(cfg.x[k], row, known(&|_| fr_from_i128(i128::from(xi.unwrap_or(0)))));
+                        match &sources[i] {
+                            Source::Instance(r) => instance.push((cell, *r)),
+                            Source::Cell(src) => sink.copy(src, &cell),
+                        }
+                        sink.fixed(cfg.w[k], row, fr_from_i128(i128::from(layer.w(o, i))));
+                        acc += i128::from(layer.w(o, i)) * i128::from(xi.unwrap_or(0));
+                    } else {
+                        // Padding: weight 0, so the cell's value does not matter; assign 0.
+                        sink.advice(cfg.x[k], row, Value::known(Fr::zero()));
+                        sink.fixed(cfg.w[k], row, Fr::zero());
+                    }
+                }
+                row += 1;
+            }
+            // Rescale + activation row.
+            let nt = trace.map(|t| &t.layers[li][o]);
+            sink.advice(cfg.acc, row, known(&|_| fr_from_i128(nt.map_or(acc, |t| t.acc))));
+            sink.enable(cfg.q_rescale, row)?;
+            match layer.activation {
+                crate::ir::Activation::Relu => sink.enable(cfg.q_relu, row)?,
+                crate::ir::Activation::None => sink.enable(cfg.q_lin, row)?,
+            }
+            sink.advice(cfg.x[0], row, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.r)))));
+            for i in 0..n {
+                let limb = nt.and_then(|t| t.limbs.get(i).copied()).unwrap_or(0);
+                sink.advice(cfg.x[1 + i], row, known(&|_| Fr::from(limb)));
+            }
+            let sign = u64::from(nt.is_some_and(|t| t.sign));
+            sink.advice(cfg.x[n + 1], row, known(&|_| Fr::from(sign)));
+            let out = sink.advice(cfg.x[n + 2], row, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.out)))));
+            outs.push(Source::Cell(out));
+            row += 1;
+        }
+        sources = outs;
+    }
+    let first_output_row = 1 + model.input_len();
+    for (j, src) in sources.into_iter().enumerate() {
+        if let Source::Cell(c) = src {
+            instance.push((c, first_output_row + j));
+        }
+    }
+    Ok(Bindings { rows: row, instance })
+}

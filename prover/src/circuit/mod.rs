@@ -1,0 +1,351 @@
+//! The halo2 circuit proving a [`QuantModel`]. Knows nothing of ONNX.
+//!
+//! # Columns
+//! `x[0..W)` advice (equality), `acc` advice, `w[0..W)` fixed weights, `init` fixed (bias),
+//! `constants` fixed, one instance column, and lookup tables `range = [0, 2^s)` and
+//! `msb = {(v, v >> (s-1)) : v ∈ [0, 2^s)}`.
+//!
+//! # Chips (one row shape each)
+//! **Dot product** (`q_dot`, `q_init`), one row per chunk of `W` inputs:
+//! ```text
+//! | x[0] .. x[W-1] | acc        | w[0] .. w[W-1] | init |
+//! | inputs chunk   | running    | weights chunk  | bias |   q_init on the first row: acc = init
+//! acc[next] = acc[cur] + Σ_k x_k[cur] · w_k[cur]           (q_dot)
+//! ```
+//! **Rescale + activation** (`q_rescale`, then `q_relu` or `q_lin`), on the row after the
+//! last chunk, reading the final `acc`:
+//! ```text
+//! | x[0] | x[1] .. x[n] | x[n+1] | x[n+2] | acc |
+//! |  r   | limbs l_i    | sign   | out    |  v  |
+//! q = Σ l_i · 2^(s·i) − 2^(s·n − 1)
+//! v + 2^(s−1) − r − 2^s · q = 0                (q_rescale)
+//! r ∈ range, l_0..l_{n−2} ∈ range, (l_{n−1}, sign) ∈ msb     (lookups, q_rescale)
+//! out = sign · q  (q_relu)      out = q  (q_lin)
+//! ```
+//! The limbs bound `q` to `[−2^(s·n−1), 2^(s·n−1))`, which makes `q` and `r` unique; `sign` is
+//! the top bit of the shifted value, i.e. `sign = 1 ⇔ q ≥ 0`.
+//!
+//! # Public instances
+//! `[model commitment, inputs…, outputs…]`. The commitment cell is an advice cell pinned to a
+//! constant (so it is part of the verifying key); inputs are copied from the instance column
+//! into every chunk row that reads them; outputs are copied out of the last layer's `out` cells.
+
+pub mod layout;
+
+use crate::quant::{QuantModel, Trace};
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_proofs::plonk::{
+    Advice, Circuit, Column, ConstraintSystem, Error, Expression, Fixed, Instance, Selector, TableColumn,
+};
+use halo2_proofs::poly::Rotation;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The circuit's shape: everything `configure` depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CircuitShape {
+    /// Inputs consumed per dot-product row (= number of `x` advice columns).
+    pub dot_width: usize,
+    /// Fixed-point fractional bits (= range-check limb width).
+    pub scale_bits: u32,
+    /// Limbs bounding rescaled values.
+    pub range_limbs: u32,
+}
+
+impl Default for CircuitShape {
+    fn default() -> Self {
+        Self { dot_width: 8, scale_bits: 8, range_limbs: 2 }
+    }
+}
+
+impl CircuitShape {
+    /// Minimum `dot_width` the rescale row needs (r, limbs, sign, out).
+    pub fn min_dot_width(range_limbs: u32) -> usize {
+        range_limbs as usize + 3
+    }
+    /// Number of advice columns.
+    pub fn advice_columns(&self) -> usize {
+        self.dot_width + 1
+    }
+    /// Number of rows the lookup tables occupy.
+    pub fn table_rows(&self) -> usize {
+        1 << self.scale_bits
+    }
+}
+
+/// Column and selector handles.
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    /// The shape configured.
+    pub shape: CircuitShape,
+    x: Vec<Column<Advice>>,
+    acc: Column<Advice>,
+    w: Vec<Column<Fixed>>,
+    init: Column<Fixed>,
+    instance: Column<Instance>,
+    q_dot: Selector,
+    q_init: Selector,
+    q_rescale: Selector,
+    q_relu: Selector,
+    q_lin: Selector,
+    range: TableColumn,
+    msb_value: TableColumn,
+    msb_bit: TableColumn,
+}
+
+impl ModelConfig {
+    /// Configures the constraint system.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> Self {
+        let n = shape.range_limbs as usize;
+        let s = shape.scale_bits;
+        let width = shape.dot_width.max(CircuitShape::min_dot_width(shape.range_limbs));
+        let shape = CircuitShape { dot_width: width, ..shape };
+        let x: Vec<Column<Advice>> = (0..width).map(|_| meta.advice_column()).collect();
+        x.iter().for_each(|c| meta.enable_equality(*c));
+        let acc = meta.advice_column();
+        let w: Vec<Column<Fixed>> = (0..width).map(|_| meta.fixed_column()).collect();
+        let init = meta.fixed_column();
+        let constants = meta.fixed_column();
+        meta.enable_constant(constants);
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        let q_dot = meta.selector();
+        let q_init = meta.selector();
+        let q_rescale = meta.complex_selector();
+        let q_relu = meta.selector();
+        let q_lin = meta.selector();
+        let range = meta.lookup_table_column();
+        let msb_value = meta.lookup_table_column();
+        let msb_bit = meta.lookup_table_column();
+
+        meta.create_gate("dot", |m| {
+            let q = m.query_selector(q_dot);
+            let acc_cur = m.query_advice(acc, Rotation::cur());
+            let acc_next = m.query_advice(acc, Rotation::next());
+            let sum = (0..width).fold(Expression::Constant(Fr::zero()), |e, k| {
+                e + m.query_advice(x[k], Rotation::cur()) * m.query_fixed(w[k], Rotation::cur())
+            });
+            vec![q * (acc_next - acc_cur - sum)]
+        });
+        meta.create_gate("init", |m| {
+            let q = m.query_selector(q_init);
+            vec![q * (m.query_advice(acc, Rotation::cur()) - m.query_fixed(init, Rotation::cur()))]
+        });
+
+        // Rescale-row cells.
+        let r_col = x[0];
+        let limbs: Vec<Column<Advice>> = x[1..=n].to_vec();
+        let sign_col = x[n + 1];
+        let out_col = x[n + 2];
+        let q_expr = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| {
+            let mut e = Expression::Constant(-pow2(s * shape.range_limbs - 1));
+            for (i, l) in limbs.iter().enumerate() {
+                e = e + m.query_advice(*l, Rotation::cur()) * Expression::Constant(pow2(s * i as u32));
+            }
+            e
+        };
+        meta.create_gate("rescale", |m| {
+            let q = m.query_selector(q_rescale);
+            let v = m.query_advice(acc, Rotation::cur());
+            let r = m.query_advice(r_col, Rotation::cur());
+            let quotient = q_expr(m);
+            vec![q * (v + Expression::Constant(pow2(s - 1)) - r - quotient * Expression::Constant(pow2(s)))]
+        });
+        meta.create_gate("relu", |m| {
+            let q = m.query_selector(q_relu);
+            let sign = m.query_advice(sign_col, Rotation::cur());
+            let out = m.query_advice(out_col, Rotation::cur());
+            let quotient = q_expr(m);
+            vec![q * (out - sign * quotient)]
+        });
+        meta.create_gate("linear", |m| {
+            let q = m.query_selector(q_lin);
+            let out = m.query_advice(out_col, Rotation::cur());
+            let quotient = q_expr(m);
+            vec![q * (out - quotient)]
+        });
+        meta.lookup("remainder range", |m| {
+            let q = m.query_selector(q_rescale);
+            vec![(q * m.query_advice(r_col, Rotation::cur()), range)]
+        });
+        for (i, l) in limbs.iter().take(n - 1).enumerate() {
+            let l = *l;
+            meta.lookup(format!("limb {i} range"), |m| {
+                let q = m.query_selector(q_rescale);
+                vec![(q * m.query_advice(l, Rotation::cur()), range)]
+            });
+        }
+        let top = limbs[n - 1];
+        meta.lookup("top limb and sign", |m| {
+            let q = m.query_selector(q_rescale);
+            vec![
+                (q.clone() * m.query_advice(top, Rotation::cur()), msb_value),
+                (q * m.query_advice(sign_col, Rotation::cur()), msb_bit),
+            ]
+        });
+
+        Self { shape, x, acc, w, init, instance, q_dot, q_init, q_rescale, q_relu, q_lin, range, msb_value, msb_bit }
+    }
+
+    fn load_tables(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
+        let s = self.shape.scale_bits;
+        layouter.assign_table(
+            || "range",
+            |mut t| {
+                for v in 0..(1u64 << s) {
+                    t.assign_cell(|| "range", self.range, v as usize, || Value::known(Fr::from(v)))?;
+                }
+                Ok(())
+            },
+        )?;
+        layouter.assign_table(
+            || "msb",
+            |mut t| {
+                for v in 0..(1u64 << s) {
+                    t.assign_cell(|| "msb value", self.msb_value, v as usize, || Value::known(Fr::from(v)))?;
+                    t.assign_cell(|| "msb bit", self.msb_bit, v as usize, || Value::known(Fr::from(v >> (s - 1))))?;
+                }
+                Ok(())
+            },
+        )
+    }
+}
+
+/// `2^e` in the field.
+pub fn pow2(e: u32) -> Fr {
+    Fr::from(2).pow_vartime([u64::from(e)])
+}
+
+/// A signed integer as a field element (negatives as `r − |v|`).
+pub fn fr_from_i128(v: i128) -> Fr {
+    let m = Fr::from_u128(v.unsigned_abs());
+    if v < 0 {
+        -m
+    } else {
+        m
+    }
+}
+
+/// The circuit for one model and (when proving) one witness.
+#[derive(Debug, Clone)]
+pub struct ModelCircuit {
+    /// The model.
+    pub model: Arc<QuantModel>,
+    /// The shape.
+    pub shape: CircuitShape,
+    /// The witness; `None` for key generation.
+    pub trace: Option<Trace>,
+}
+
+impl ModelCircuit {
+    /// Public instances for a trace: `[commitment, inputs…, outputs…]`.
+    pub fn instances(model: &QuantModel, trace: &Trace) -> Vec<Fr> {
+        let mut v = vec![commitment_fr(model)];
+        v.extend(trace.input.iter().map(|x| fr_from_i128(i128::from(*x))));
+        v.extend(trace.output().iter().map(|x| fr_from_i128(i128::from(*x))));
+        v
+    }
+}
+
+/// The model commitment as a field element.
+pub fn commitment_fr(model: &QuantModel) -> Fr {
+    let mut le = model.commitment();
+    le.reverse();
+    // < 2^253, always canonical.
+    Option::from(Fr::from_bytes(&le)).unwrap_or(Fr::zero())
+}
+
+
+impl Circuit<Fr> for ModelCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = CircuitShape;
+
+    fn without_witnesses(&self) -> Self {
+        Self { model: self.model.clone(), shape: self.shape, trace: None }
+    }
+
+    fn params(&self) -> CircuitShape {
+        self.shape
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> ModelConfig {
+        ModelConfig::configure(meta, shape)
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
+        ModelConfig::configure(meta, CircuitShape::default())
+    }
+
+    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        config.load_tables(&mut layouter)?;
+        let bindings = layouter.assign_region(
+            || "model",
+            |mut region| {
+                let mut sink = layout::RegionSink { region: &mut region };
+                layout::assign(&config, &self.model, self.trace.as_ref(), &mut sink)
+            },
+        )?;
+        for (cell, row) in bindings.instance {
+            layouter.constrain_instance(cell, config.instance, row);
+        }
+        Ok(())
+    }
+}
+
+/// The result of sizing a circuit by a dry run of the real layout code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CircuitPlan {
+    /// The shape (with `dot_width` raised to the rescale row's minimum).
+    pub shape: CircuitShape,
+    /// log2 of the number of rows.
+    pub k: u32,
+    /// Rows used by the layout.
+    pub rows: usize,
+    /// Rows used by lookup tables.
+    pub table_rows: usize,
+    /// Advice columns.
+    pub advice_columns: usize,
+    /// Fixed columns (incl. selectors after compression is not counted).
+    pub fixed_columns: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
+    /// Maximum constraint degree.
+    pub degree: usize,
+    /// Number of public instances.
+    pub num_instances: usize,
+    /// Copy constraints.
+    pub copies: usize,
+}
+
+/// Largest supported k.
+pub const MAX_K: u32 = 24;
+
+/// Sizes the circuit for `model` by running the real layout against a counting sink.
+pub fn plan(model: &QuantModel, shape: CircuitShape) -> Result<CircuitPlan, crate::error::ProverError> {
+    let mut cs = ConstraintSystem::<Fr>::default();
+    let config = ModelConfig::configure(&mut cs, shape);
+    let mut sink = layout::CountingSink::default();
+    let bindings = layout::assign(&config, model, None, &mut sink)
+        .map_err(|e| crate::error::ProverError::Halo2 { stage: "layout dry run", message: format!("{e:?}") })?;
+    let shape = config.shape;
+    let needed = sink.rows.max(shape.table_rows());
+    let reserved = cs.blinding_factors() + 1;
+    let k = (4..=MAX_K)
+        .find(|k| (1usize << k) >= needed + reserved && (1usize << k) >= cs.minimum_rows())
+        .ok_or(crate::error::ProverError::TooLarge { rows: needed + reserved, max_k: MAX_K })?;
+    Ok(CircuitPlan {
+        shape,
+        k,
+        rows: bindings.rows,
+        table_rows: shape.table_rows(),
+        advice_columns: cs.num_advice_columns(),
+        fixed_columns: cs.num_fixed_columns(),
+        lookups: cs.lookups().len(),
+        degree: cs.degree(),
+        num_instances: 1 + model.input_len() + model.output_len(),
+        copies: sink.copies,
+    })
+}

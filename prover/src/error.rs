@@ -1,0 +1,119 @@
+//! Typed errors of the prover library.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while compiling, setting up, proving or verifying.
+#[derive(Debug, thiserror::Error)]
+pub enum ProverError {
+    /// The ONNX file could not be read or parsed.
+    #[error("{path}: cannot load ONNX model: {message}")]
+    OnnxLoad {
+        /// Model file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// An ONNX node uses an op this version does not support.
+    #[error("{path}: node '{node}' uses unsupported op '{op}'{}", hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    UnsupportedOp {
+        /// Model file.
+        path: PathBuf,
+        /// Node name (or its first output when unnamed).
+        node: String,
+        /// ONNX op type.
+        op: String,
+        /// Optional hint.
+        hint: Option<String>,
+    },
+    /// An ONNX node has an attribute value this version does not support, or is malformed.
+    #[error("{path}: node '{node}' (op {op}): {message}")]
+    BadNode {
+        /// Model file.
+        path: PathBuf,
+        /// Node name.
+        node: String,
+        /// ONNX op type.
+        op: String,
+        /// Explanation, naming the attribute or input.
+        message: String,
+    },
+    /// The model graph as a whole is not of a supported shape.
+    #[error("{path}: {message}")]
+    BadGraph {
+        /// Model file.
+        path: PathBuf,
+        /// Explanation.
+        message: String,
+    },
+    /// The input JSON is malformed or has the wrong length.
+    #[error("input: {0}")]
+    BadInput(String),
+    /// A value left the range the circuit was compiled for; raised before any proving work.
+    #[error("value out of range in layer {layer} (output {index}): {value} is outside the circuit's range [{min}, {max}] (fixed-point at scale 2^{scale_bits}); recompile with more range limbs or calibrate on inputs like this one")]
+    OutOfRange {
+        /// Layer index.
+        layer: usize,
+        /// Output index in the layer.
+        index: usize,
+        /// Offending fixed-point value.
+        value: i128,
+        /// Smallest allowed value.
+        min: i128,
+        /// Largest allowed value.
+        max: i128,
+        /// Scale bits.
+        scale_bits: u32,
+    },
+    /// Bad compile settings.
+    #[error("settings: {0}")]
+    BadSettings(String),
+    /// An artifact file is malformed or of the wrong version.
+    #[error("{path}: {message}")]
+    Artifact {
+        /// File.
+        path: PathBuf,
+        /// Explanation, naming the field.
+        message: String,
+    },
+    /// The circuit needs more rows than the largest supported k allows.
+    #[error("circuit needs {rows} rows, more than 2^{max_k}")]
+    TooLarge {
+        /// Rows needed.
+        rows: usize,
+        /// Largest k.
+        max_k: u32,
+    },
+    /// halo2 reported an error during keygen or proving.
+    #[error("halo2 {stage}: {message}")]
+    Halo2 {
+        /// Which step.
+        stage: &'static str,
+        /// halo2's error text.
+        message: String,
+    },
+    /// The proof did not verify.
+    #[error("proof does not verify: {0}")]
+    Verify(String),
+    /// File I/O failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The float reference run through tract failed.
+    #[error("tract reference run failed: {0}")]
+    Reference(String),
+}
+
+impl ProverError {
+    /// Wraps an I/O error with the file it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { path: path.into(), source }
+    }
+}
+
+/// Result alias of the prover library.
+pub type Result<T, E = ProverError> = std::result::Result<T, E>;

@@ -1,0 +1,21 @@
+//! zkinfer prover: ONNX → graph IR → fixed-point model → halo2 KZG circuit → keys and proofs.
+//!
+//! Pipeline: [`onnx::load`] maps the ONNX graph through one op registry onto the IR
+//! ([`ir::Graph`]); [`ir::Graph::lower`] turns it into dense layers; [`quant::QuantModel`]
+//! quantises them; [`circuit::ModelCircuit`] proves the fixed-point execution.
+#![deny(missing_docs)]
+#![warn(clippy::unwrap_used)]
+
+pub mod circuit;
+pub mod compile;
+pub mod error;
+pub mod input;
+pub mod ir;
+pub mod onnx;
+pub mod quant;
+pub mod reference;
+
+pub use circuit::{plan, CircuitPlan, CircuitShape, ModelCircuit};
+pub use error::{ProverError, Result};
+pub use quant::{QuantModel, QuantParams, Trace};
+pub use compile::{compile, CompileOptions, Compiled};

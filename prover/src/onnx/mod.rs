@@ -1,0 +1,209 @@
+//! ONNX frontend: reads the raw ONNX graph (parsed by tract-onnx) and maps every node onto the
+//! project's IR through one registry ([`registry`]). Unknown ops and attributes are errors that
+//! name the node, the op and the model file.
+
+pub mod registry;
+
+use crate::error::{ProverError, Result};
+use crate::ir::{Graph, Node};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tract_onnx::pb;
+use tract_onnx::prelude::Framework;
+
+/// A constant tensor (initializer or Constant node) as f32 with its shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstTensor {
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    pub data: Vec<f32>,
+}
+
+/// What a registry handler sees of one node.
+#[derive(Debug)]
+pub struct NodeCtx<'a> {
+    /// The model file.
+    pub path: &'a Path,
+    /// The raw node.
+    pub node: &'a pb::NodeProto,
+    /// Constants known so far, by tensor name.
+    pub consts: &'a HashMap<String, ConstTensor>,
+    /// Name of the activation tensor flowing through the chain.
+    pub activation: &'a str,
+    /// Number of values of the activation tensor.
+    pub width: usize,
+}
+
+impl NodeCtx<'_> {
+    /// The node's display name: its name, else its first output.
+    pub fn name(&self) -> String {
+        node_name(self.node)
+    }
+    /// An error about this node.
+    pub fn error(&self, message: impl Into<String>) -> ProverError {
+        ProverError::BadNode {
+            path: self.path.to_path_buf(),
+            node: self.name(),
+            op: self.node.op_type.clone(),
+            message: message.into(),
+        }
+    }
+    /// A constant input by position.
+    pub fn const_input(&self, i: usize) -> Result<&ConstTensor> {
+        let name = self
+            .node
+            .input
+            .get(i)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.error(format!("missing input {i}")))?;
+        self.consts.get(name).ok_or_else(|| {
+            self.error(format!(
+                "input {i} ('{name}') must be a constant (initializer); only one activation tensor may flow through the model"
+            ))
+        })
+    }
+    /// Whether input `i` is the activation tensor.
+    pub fn is_activation(&self, i: usize) -> bool {
+        self.node.input.get(i).is_some_and(|n| n == self.activation)
+    }
+    /// Looks up an attribute.
+    pub fn attr(&self, name: &str) -> Option<&pb::AttributeProto> {
+        self.node.attribute.iter().find(|a| a.name == name)
+    }
+    /// Integer attribute with default.
+    pub fn attr_int(&self, name: &str, default: i64) -> i64 {
+        self.attr(name).map_or(default, |a| a.i)
+    }
+    /// Float attribute with default.
+    pub fn attr_float(&self, name: &str, default: f32) -> f32 {
+        self.attr(name).map_or(default, |a| a.f)
+    }
+}
+
+fn node_name(node: &pb::NodeProto) -> String {
+    if !node.name.is_empty() {
+        node.name.clone()
+    } else {
+        node.output.first().cloned().unwrap_or_else(|| "<unnamed>".into())
+    }
+}
+
+/// Loads an ONNX file into the project's IR.
+pub fn load(path: &Path) -> Result<Graph> {
+    let load_err = |message: String| ProverError::OnnxLoad { path: path.to_path_buf(), message };
+    if !path.exists() {
+        return Err(load_err("file not found".into()));
+    }
+    let proto = tract_onnx::onnx().proto_model_for_path(path).map_err(|e| load_err(format!("{e:#}")))?;
+    let graph = proto.graph.as_ref().ok_or_else(|| load_err("model has no graph".into()))?;
+    let dir = path.parent().and_then(|d| d.to_str());
+
+    let mut consts: HashMap<String, ConstTensor> = HashMap::new();
+    for init in &graph.initializer {
+        consts.insert(init.name.clone(), to_const(init, dir).map_err(|m| load_err(format!("initializer '{}': {m}", init.name)))?);
+    }
+
+    let inputs: Vec<&pb::ValueInfoProto> =
+        graph.input.iter().filter(|i| !consts.contains_key(&i.name)).collect();
+    let [input] = inputs.as_slice() else {
+        return Err(ProverError::BadGraph {
+            path: path.to_path_buf(),
+            message: format!(
+                "expected exactly one (non-initializer) graph input, found {}: {:?}",
+                inputs.len(),
+                inputs.iter().map(|i| &i.name).collect::<Vec<_>>()
+            ),
+        });
+    };
+    let (input_shape, batched) = input_shape(input).map_err(|m| ProverError::BadGraph {
+        path: path.to_path_buf(),
+        message: format!("graph input '{}': {m}", input.name),
+    })?;
+
+    let mut activation = input.name.clone();
+    let mut width: usize = input_shape.iter().product();
+    let mut nodes = Vec::new();
+    for node in &graph.node {
+        let ctx = NodeCtx { path, node, consts: &consts, activation: &activation, width };
+        let Some(entry) = registry::lookup(&node.op_type) else {
+            return Err(ProverError::UnsupportedOp {
+                path: path.to_path_buf(),
+                node: node_name(node),
+                op: node.op_type.clone(),
+                hint: Some(format!("supported ops: {}", registry::supported_names().join(", "))),
+            });
+        };
+        if !node.domain.is_empty() && node.domain != "ai.onnx" {
+            return Err(ctx.error(format!("custom domain '{}' is not supported", node.domain)));
+        }
+        for attr in &node.attribute {
+            if !entry.attributes.contains(&attr.name.as_str()) {
+                return Err(ctx.error(format!(
+                    "attribute '{}' is not supported (supported: {})",
+                    attr.name,
+                    if entry.attributes.is_empty() { "none".to_string() } else { entry.attributes.join(", ") }
+                )));
+            }
+        }
+        match (entry.build)(&ctx)? {
+            registry::Lowered::Const(t) => {
+                let out = node.output.first().ok_or_else(|| ctx.error("no output"))?;
+                consts.insert(out.clone(), t);
+            }
+            registry::Lowered::Op(op) => {
+                if !node.input.iter().any(|i| i == &activation) {
+                    return Err(ctx.error(format!(
+                        "does not consume the activation tensor '{activation}': only chain-shaped models (one activation path) are supported"
+                    )));
+                }
+                width = registry::output_width(&op, width);
+                nodes.push(Node { name: ctx.name(), source_op: node.op_type.clone(), op });
+                activation = node.output.first().ok_or_else(|| ctx.error("no output"))?.clone();
+            }
+            registry::Lowered::Skip => {
+                activation = node.output.first().ok_or_else(|| ctx.error("no output"))?.clone();
+            }
+        }
+    }
+    let outputs: Vec<&String> = graph.output.iter().map(|o| &o.name).collect();
+    if outputs.len() != 1 || outputs[0] != &activation {
+        return Err(ProverError::BadGraph {
+            path: path.to_path_buf(),
+            message: format!("the graph output(s) {outputs:?} must be the single end of the chain '{activation}'"),
+        });
+    }
+    Ok(Graph { source: PathBuf::from(path), input_shape, batched, nodes })
+}
+
+fn to_const(t: &pb::TensorProto, dir: Option<&str>) -> std::result::Result<ConstTensor, String> {
+    let tensor = tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::MmapDataResolver, t, dir)
+        .map_err(|e| format!("{e:#}"))?;
+    let shape = tensor.shape().to_vec();
+    let f = tensor.cast_to::<f32>().map_err(|e| format!("{e:#}"))?;
+    let data = f.to_plain_array_view::<f32>().map_err(|e| format!("{e:#}"))?.iter().copied().collect();
+    Ok(ConstTensor { shape, data })
+}
+
+fn input_shape(input: &pb::ValueInfoProto) -> std::result::Result<(Vec<usize>, bool), String> {
+    use pb::tensor_shape_proto::dimension::Value as Dim;
+    let Some(pb::type_proto::Value::TensorType(t)) = input.r#type.as_ref().and_then(|t| t.value.as_ref())
+    else {
+        return Err("not a tensor".into());
+    };
+    let shape = t.shape.as_ref().ok_or("no shape")?;
+    let mut dims = Vec::new();
+    for (i, d) in shape.dim.iter().enumerate() {
+        match &d.value {
+            Some(Dim::DimValue(v)) if *v > 0 => dims.push(*v as usize),
+            // A symbolic or unknown leading dimension is the batch: one sample is proven.
+            Some(Dim::DimParam(_)) | None if i == 0 => dims.push(1),
+            other => return Err(format!("dimension {i} is {other:?}; only fixed dimensions (and a symbolic batch) are supported")),
+        }
+    }
+    let batched = dims.len() > 1 && dims[0] == 1;
+    if batched {
+        dims.remove(0);
+    }
+    Ok((dims, batched))
+}

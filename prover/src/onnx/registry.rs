@@ -1,0 +1,177 @@
+//! The one registry mapping ONNX op names to IR ops. `docs/ops.md` (the conformance list) is
+//! generated from [`REGISTRY`] by `zkinfer ops --markdown` and checked by a test.
+
+use super::{ConstTensor, NodeCtx};
+use crate::error::Result;
+use crate::ir::{Matrix, Op};
+
+/// What a node lowers to.
+#[derive(Debug)]
+pub enum Lowered {
+    /// An IR op on the activation tensor.
+    Op(Op),
+    /// A constant (e.g. the `Constant` op); no IR node.
+    Const(ConstTensor),
+    /// A no-op on the activation tensor (e.g. `Identity`).
+    Skip,
+}
+
+/// One registry entry.
+#[derive(Debug)]
+pub struct OpEntry {
+    /// ONNX op type.
+    pub name: &'static str,
+    /// Attributes understood; any other attribute is an error.
+    pub attributes: &'static [&'static str],
+    /// What is covered, for the conformance list.
+    pub notes: &'static str,
+    /// The lowering.
+    pub build: fn(&NodeCtx<'_>) -> Result<Lowered>,
+}
+
+/// All supported ONNX ops.
+pub const REGISTRY: &[OpEntry] = &[
+    OpEntry { name: "Gemm", attributes: &["alpha", "beta", "transA", "transB"], notes: "A = activation (transA = 0), B and C constant; alpha, beta, transB any", build: gemm },
+    OpEntry { name: "MatMul", attributes: &[], notes: "activation × constant matrix", build: matmul },
+    OpEntry { name: "Add", attributes: &[], notes: "activation + constant (broadcast); folded into the preceding layer's bias", build: add },
+    OpEntry { name: "Relu", attributes: &[], notes: "fused into the preceding layer's rescale", build: relu },
+    OpEntry { name: "Flatten", attributes: &["axis"], notes: "shape only", build: flatten },
+    OpEntry { name: "Reshape", attributes: &["allowzero"], notes: "constant shape input; shape only", build: reshape },
+    OpEntry { name: "Identity", attributes: &[], notes: "no-op", build: identity },
+    OpEntry { name: "Constant", attributes: &["value"], notes: "tensor `value` attribute", build: constant },
+];
+
+/// Finds the entry for an op type.
+pub fn lookup(op: &str) -> Option<&'static OpEntry> {
+    REGISTRY.iter().find(|e| e.name == op)
+}
+
+/// Names of all supported ops.
+pub fn supported_names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|e| e.name).collect()
+}
+
+/// The conformance list as Markdown.
+pub fn conformance_markdown() -> String {
+    let mut s = String::from(
+        "# Supported ONNX ops\n\nGenerated from `prover/src/onnx/registry.rs` by `zkinfer ops --markdown`; a test keeps it current.\nAny other op, or any attribute not listed, is an error naming the node, the op and the attribute.\n\n| op | attributes | notes |\n|---|---|---|\n",
+    );
+    for e in REGISTRY {
+        let attrs = if e.attributes.is_empty() { "—".to_string() } else { e.attributes.join(", ") };
+        s.push_str(&format!("| {} | {} | {} |\n", e.name, attrs, e.notes));
+    }
+    s
+}
+
+/// Width of the activation after an op.
+pub fn output_width(op: &Op, width: usize) -> usize {
+    match op {
+        Op::Linear { weight, .. } => weight.rows,
+        _ => width,
+    }
+}
+
+fn matrix(ctx: &NodeCtx<'_>, t: &ConstTensor, what: &str) -> Result<Matrix> {
+    match t.shape.as_slice() {
+        [r, c] => Matrix::new(*r, *c, t.data.clone()).ok_or_else(|| ctx.error(format!("{what}: bad data length"))),
+        s => Err(ctx.error(format!("{what} must be a 2-D constant, has shape {s:?}"))),
+    }
+}
+
+/// Expands a constant that broadcasts to `n` values (scalar, `[n]`, `[1, n]`).
+fn broadcast(ctx: &NodeCtx<'_>, t: &ConstTensor, n: usize, what: &str) -> Result<Vec<f32>> {
+    if t.data.len() == 1 {
+        return Ok(vec![t.data[0]; n]);
+    }
+    let non_unit: Vec<usize> = t.shape.iter().copied().filter(|d| *d != 1).collect();
+    if t.data.len() == n && non_unit.len() <= 1 {
+        return Ok(t.data.clone());
+    }
+    Err(ctx.error(format!("{what} of shape {:?} does not broadcast to {n} values", t.shape)))
+}
+
+fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if !ctx.is_activation(0) {
+        return Err(ctx.error("input A must be the activation tensor"));
+    }
+    if ctx.attr_int("transA", 0) != 0 {
+        return Err(ctx.error("attribute 'transA' = 1 is not supported"));
+    }
+    let alpha = ctx.attr_float("alpha", 1.0);
+    let beta = ctx.attr_float("beta", 1.0);
+    let b = matrix(ctx, ctx.const_input(1)?, "input B")?;
+    // weight is out × in
+    let mut weight = if ctx.attr_int("transB", 0) != 0 { b } else { b.transposed() };
+    weight.data.iter_mut().for_each(|w| *w *= alpha);
+    if weight.cols != ctx.width {
+        return Err(ctx.error(format!("input B expects {} inputs, the activation has {}", weight.cols, ctx.width)));
+    }
+    let bias = if ctx.node.input.get(2).is_some_and(|n| !n.is_empty()) {
+        broadcast(ctx, ctx.const_input(2)?, weight.rows, "input C")?.into_iter().map(|v| v * beta).collect()
+    } else {
+        vec![0.0; weight.rows]
+    };
+    Ok(Lowered::Op(Op::Linear { weight, bias }))
+}
+
+fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if !ctx.is_activation(0) {
+        return Err(ctx.error("input A must be the activation tensor (constant × activation is not supported)"));
+    }
+    let weight = matrix(ctx, ctx.const_input(1)?, "input B")?.transposed();
+    if weight.cols != ctx.width {
+        return Err(ctx.error(format!("input B expects {} inputs, the activation has {}", weight.cols, ctx.width)));
+    }
+    let rows = weight.rows;
+    Ok(Lowered::Op(Op::Linear { weight, bias: vec![0.0; rows] }))
+}
+
+fn add(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let const_idx = match (ctx.is_activation(0), ctx.is_activation(1)) {
+        (true, false) => 1,
+        (false, true) => 0,
+        _ => return Err(ctx.error("exactly one input must be the activation tensor and the other a constant")),
+    };
+    Ok(Lowered::Op(Op::AddConst(broadcast(ctx, ctx.const_input(const_idx)?, ctx.width, "constant")?)))
+}
+
+fn relu(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    Ok(Lowered::Op(Op::Relu))
+}
+
+fn flatten(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    Ok(Lowered::Op(Op::Reshape(vec![ctx.width])))
+}
+
+fn reshape(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if ctx.attr_int("allowzero", 0) != 0 {
+        return Err(ctx.error("attribute 'allowzero' = 1 is not supported"));
+    }
+    let shape = ctx.const_input(1)?;
+    let mut known = 1usize;
+    let mut dims = Vec::new();
+    for &d in &shape.data {
+        let d = d as i64;
+        match d {
+            -1 => dims.push(None),
+            d if d > 0 => {
+                known *= d as usize;
+                dims.push(Some(d as usize));
+            }
+            0 => return Err(ctx.error("shape entries of 0 (copy dimension) are not supported")),
+            _ => return Err(ctx.error(format!("invalid shape entry {d}"))),
+        }
+    }
+    let shape: Vec<usize> = dims.iter().map(|d| d.unwrap_or(ctx.width / known.max(1))).collect();
+    Ok(Lowered::Op(Op::Reshape(shape)))
+}
+
+fn identity(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    Ok(Lowered::Skip)
+}
+
+fn constant(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let t = ctx.attr("value").and_then(|a| a.t.as_ref()).ok_or_else(|| ctx.error("attribute 'value' (a tensor) is required"))?;
+    let dir = ctx.path.parent().and_then(|d| d.to_str());
+    super::to_const(t, dir).map(Lowered::Const).map_err(|m| ctx.error(format!("attribute 'value': {m}")))
+}

@@ -1,0 +1,243 @@
+//! Fixed-point quantisation and the plain-Rust fixed-point reference.
+//!
+//! A value `v` is represented by the integer `round(v · 2^s)` (`s` = `scale_bits`). A dense layer
+//! computes `acc = Σ w_q · x_q + b_q` at scale `2^(2s)` (weights and inputs at `2^s`, bias at
+//! `2^(2s)`), then rescales with rounding: `acc + 2^(s-1) = q · 2^s + r`, `0 ≤ r < 2^s`, and applies
+//! the activation. The circuit proves exactly this arithmetic, and [`QuantModel::forward`] is
+//! the witness generator and the reference the tests compare against.
+
+use crate::error::{ProverError, Result};
+use crate::ir::{Activation, DenseLayer};
+use serde::{Deserialize, Serialize};
+
+/// Quantisation parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuantParams {
+    /// Fractional bits of the fixed-point representation (also the range-check limb width).
+    pub scale_bits: u32,
+    /// Number of `scale_bits`-wide limbs bounding every rescaled value: values lie in
+    /// `[-2^(scale_bits·limbs - 1), 2^(scale_bits·limbs - 1))`.
+    pub range_limbs: u32,
+}
+
+impl QuantParams {
+    /// Total bits of the signed range of rescaled values.
+    pub fn range_bits(&self) -> u32 {
+        self.scale_bits * self.range_limbs
+    }
+    /// Smallest representable rescaled value.
+    pub fn min(&self) -> i128 {
+        -(1i128 << (self.range_bits() - 1))
+    }
+    /// Largest representable rescaled value.
+    pub fn max(&self) -> i128 {
+        (1i128 << (self.range_bits() - 1)) - 1
+    }
+    /// Checks the parameters are usable.
+    pub fn validate(&self) -> Result<()> {
+        if !(2..=16).contains(&self.scale_bits) {
+            return Err(ProverError::BadSettings(format!("scale_bits must be in 2..=16, got {}", self.scale_bits)));
+        }
+        if !(1..=8).contains(&self.range_limbs) || self.range_bits() > 64 {
+            return Err(ProverError::BadSettings(format!(
+                "range_limbs must be in 1..=8 with scale_bits·range_limbs ≤ 64, got {}",
+                self.range_limbs
+            )));
+        }
+        Ok(())
+    }
+    /// Quantises a float at scale `2^s`.
+    pub fn quantise(&self, v: f32) -> i64 {
+        (f64::from(v) * f64::from(1u32 << self.scale_bits)).round() as i64
+    }
+    /// Back to float.
+    pub fn dequantise(&self, q: i64) -> f64 {
+        q as f64 / f64::from(1u32 << self.scale_bits)
+    }
+}
+
+/// A quantised dense layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuantLayer {
+    /// Number of inputs.
+    pub inputs: usize,
+    /// Number of outputs.
+    pub outputs: usize,
+    /// Row-major `outputs × inputs` weights at scale `2^s`.
+    pub weight: Vec<i64>,
+    /// Bias at scale `2^(2s)`.
+    pub bias: Vec<i64>,
+    /// Activation after the rescale.
+    pub activation: Activation,
+}
+
+impl QuantLayer {
+    /// Weight of output `o`, input `i`.
+    pub fn w(&self, o: usize, i: usize) -> i64 {
+        self.weight[o * self.inputs + i]
+    }
+}
+
+/// A quantised model: what the circuit proves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuantModel {
+    /// Quantisation parameters.
+    pub params: QuantParams,
+    /// The layers in order.
+    pub layers: Vec<QuantLayer>,
+}
+
+/// Per-output witness of one dense layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeuronTrace {
+    /// Accumulator `Σ w x + b` at scale `2^(2s)`.
+    pub acc: i128,
+    /// Rescaled value.
+    pub q: i64,
+    /// Remainder of the rescale, in `[0, 2^s)`.
+    pub r: i64,
+    /// Output after the activation.
+    pub out: i64,
+    /// Range limbs of `q + 2^(range_bits-1)`, least significant first, each `scale_bits` wide.
+    pub limbs: Vec<u64>,
+    /// Top bit of the shifted value: `q ≥ 0`.
+    pub sign: bool,
+}
+
+/// The full fixed-point execution trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    /// Quantised input.
+    pub input: Vec<i64>,
+    /// Per layer, per output.
+    pub layers: Vec<Vec<NeuronTrace>>,
+}
+
+impl Trace {
+    /// The model's output (last layer).
+    pub fn output(&self) -> Vec<i64> {
+        self.layers.last().map(|l| l.iter().map(|n| n.out).collect()).unwrap_or_default()
+    }
+}
+
+impl QuantModel {
+    /// Quantises lowered layers.
+    pub fn from_layers(layers: &[DenseLayer], params: QuantParams) -> Result<Self> {
+        params.validate()?;
+        let bias_scale = f64::from(1u32 << params.scale_bits).powi(2);
+        let layers = layers
+            .iter()
+            .map(|l| QuantLayer {
+                inputs: l.weight.cols,
+                outputs: l.weight.rows,
+                weight: l.weight.data.iter().map(|w| params.quantise(*w)).collect(),
+                bias: l.bias.iter().map(|b| (f64::from(*b) * bias_scale).round() as i64).collect(),
+                activation: l.activation,
+            })
+            .collect();
+        Ok(Self { params, layers })
+    }
+
+    /// Number of model inputs.
+    pub fn input_len(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.inputs)
+    }
+    /// Number of model outputs.
+    pub fn output_len(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.outputs)
+    }
+
+    /// Quantises a float input, checking its length.
+    pub fn quantise_input(&self, input: &[f32]) -> Result<Vec<i64>> {
+        if input.len() != self.input_len() {
+            return Err(ProverError::BadInput(format!(
+                "the model takes {} values, the input has {}",
+                self.input_len(),
+                input.len()
+            )));
+        }
+        if let Some(i) = input.iter().position(|v| !v.is_finite()) {
+            return Err(ProverError::BadInput(format!("value {i} is not a finite number")));
+        }
+        Ok(input.iter().map(|v| self.params.quantise(*v)).collect())
+    }
+
+    /// Runs the fixed-point model, checking every rescaled value against the circuit's range
+    /// (so an out-of-range input fails here, before any proving work).
+    pub fn forward(&self, input: &[i64]) -> Result<Trace> {
+        if input.len() != self.input_len() {
+            return Err(ProverError::BadInput(format!(
+                "the model takes {} values, the input has {}",
+                self.input_len(),
+                input.len()
+            )));
+        }
+        let p = self.params;
+        let s = 1i128 << p.scale_bits;
+        let half = s / 2;
+        let mut x: Vec<i64> = input.to_vec();
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for (li, layer) in self.layers.iter().enumerate() {
+            let mut outs = Vec::with_capacity(layer.outputs);
+            for o in 0..layer.outputs {
+                let acc: i128 = i128::from(layer.bias[o])
+                    + (0..layer.inputs).map(|i| i128::from(layer.w(o, i)) * i128::from(x[i])).sum::<i128>();
+                let shifted = acc + half;
+                let q = shifted.div_euclid(s);
+                let r = shifted.rem_euclid(s);
+                if q < p.min() || q > p.max() {
+                    return Err(ProverError::OutOfRange {
+                        layer: li,
+                        index: o,
+                        value: q,
+                        min: p.min(),
+                        max: p.max(),
+                        scale_bits: p.scale_bits,
+                    });
+                }
+                let q = q as i64;
+                let out = match layer.activation {
+                    Activation::None => q,
+                    Activation::Relu => q.max(0),
+                };
+                let shifted = (i128::from(q) - p.min()) as u64;
+                let mask = (1u64 << p.scale_bits) - 1;
+                let limbs = (0..p.range_limbs).map(|i| (shifted >> (p.scale_bits * i)) & mask).collect();
+                outs.push(NeuronTrace { acc, q, r: r as i64, out, limbs, sign: q >= 0 });
+            }
+            x = outs.iter().map(|n| n.out).collect();
+            layers.push(outs);
+        }
+        Ok(Trace { input: input.to_vec(), layers })
+    }
+
+    /// Largest |q| over a trace, for choosing the range.
+    pub fn max_abs(trace: &Trace) -> i64 {
+        trace.layers.iter().flatten().map(|n| n.q.abs()).max().unwrap_or(0)
+    }
+
+    /// The model commitment: Keccak-256 of a canonical encoding of the quantised model, with the
+    /// top three bits cleared so that it is a BN254 scalar (< 2^253 < r). Proofs expose it as
+    /// public instance 0; the circuit pins it to this constant.
+    pub fn commitment(&self) -> [u8; 32] {
+        use sha3::{Digest, Keccak256};
+        let mut h = Keccak256::new();
+        h.update(b"zkinfer-model-v1");
+        h.update(self.params.scale_bits.to_be_bytes());
+        h.update(self.params.range_limbs.to_be_bytes());
+        h.update((self.layers.len() as u64).to_be_bytes());
+        for l in &self.layers {
+            h.update((l.inputs as u64).to_be_bytes());
+            h.update((l.outputs as u64).to_be_bytes());
+            h.update([match l.activation {
+                Activation::None => 0u8,
+                Activation::Relu => 1u8,
+            }]);
+            l.weight.iter().for_each(|w| h.update(w.to_be_bytes()));
+            l.bias.iter().for_each(|b| h.update(b.to_be_bytes()));
+        }
+        let mut out: [u8; 32] = h.finalize().into();
+        out[0] &= 0x1f;
+        out
+    }
+}

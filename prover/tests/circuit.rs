@@ -1,0 +1,144 @@
+//! MockProver tests of the model circuit: completeness on the bundled model and negative
+//! (soundness) tests: every tampered witness cell, output or public input must fail.
+
+mod common;
+
+use halo2_proofs::dev::MockProver;
+use halo2_proofs::halo2curves::bn256::Fr;
+use std::sync::Arc;
+use zkinfer_prover::circuit::ModelCircuit;
+use zkinfer_prover::{QuantModel, Trace};
+
+fn setup() -> (Arc<QuantModel>, zkinfer_prover::CircuitPlan, Trace) {
+    let (compiled, samples) = common::mlp_small();
+    let model = Arc::new(compiled.model);
+    let q = model.quantise_input(&samples[0]).expect("quantise");
+    let trace = model.forward(&q).expect("forward");
+    (model, compiled.plan, trace)
+}
+
+fn run(model: &Arc<QuantModel>, plan: &zkinfer_prover::CircuitPlan, trace: Trace, instances: Vec<Fr>) -> Result<(), String> {
+    let circuit = ModelCircuit { model: model.clone(), shape: plan.shape, trace: Some(trace) };
+    let prover = MockProver::run(plan.k, &circuit, vec![instances]).map_err(|e| format!("{e:?}"))?;
+    prover.verify().map_err(|e| format!("{} failures, first: {:?}", e.len(), e.first()))
+}
+
+#[test]
+fn honest_witness_satisfies_the_circuit() {
+    let (model, plan, trace) = setup();
+    let inst = ModelCircuit::instances(&model, &trace);
+    assert_eq!(inst.len(), plan.num_instances);
+    run(&model, &plan, trace, inst).expect("honest proof must pass");
+}
+
+#[test]
+fn every_sample_and_extreme_inputs_satisfy_the_circuit() {
+    let (compiled, samples) = common::mlp_small();
+    let model = Arc::new(compiled.model);
+    for s in &samples {
+        let t = model.forward(&model.quantise_input(s).unwrap()).unwrap();
+        let inst = ModelCircuit::instances(&model, &t);
+        run(&model, &compiled.plan, t, inst).unwrap();
+    }
+    // Zeros exercise q = 0 (sign boundary) and negative inputs exercise negative accumulators.
+    for v in [0.0f32, -0.9, 0.9] {
+        let t = model.forward(&model.quantise_input(&vec![v; model.input_len()]).unwrap()).unwrap();
+        let inst = ModelCircuit::instances(&model, &t);
+        run(&model, &compiled.plan, t, inst).unwrap();
+    }
+}
+
+#[test]
+fn tampered_output_instance_fails() {
+    let (model, plan, trace) = setup();
+    let mut inst = ModelCircuit::instances(&model, &trace);
+    let last = inst.len() - 1;
+    inst[last] += Fr::one();
+    assert!(run(&model, &plan, trace, inst).is_err());
+}
+
+#[test]
+fn tampered_input_instance_fails() {
+    let (model, plan, trace) = setup();
+    let mut inst = ModelCircuit::instances(&model, &trace);
+    inst[1] += Fr::one();
+    assert!(run(&model, &plan, trace, inst).is_err());
+}
+
+#[test]
+fn wrong_model_commitment_fails() {
+    let (model, plan, trace) = setup();
+    let mut inst = ModelCircuit::instances(&model, &trace);
+    inst[0] += Fr::one();
+    assert!(run(&model, &plan, trace, inst).is_err());
+}
+
+#[test]
+fn tampered_output_witness_fails() {
+    let (model, plan, mut trace) = setup();
+    // Change an output consistently with the public instance: the activation gate must catch it.
+    trace.layers.last_mut().unwrap()[0].out += 1;
+    let inst = ModelCircuit::instances(&model, &trace);
+    assert!(run(&model, &plan, trace, inst).is_err());
+}
+
+#[test]
+fn tampered_hidden_activation_fails() {
+    let (model, plan, mut trace) = setup();
+    trace.layers[0][3].out += 1;
+    let inst = ModelCircuit::instances(&model, &trace);
+    assert!(run(&model, &plan, trace, inst).is_err());
+}
+
+#[test]
+fn tampered_accumulator_fails() {
+    let (model, plan, mut trace) = setup();
+    trace.layers[1][0].acc += 1;
+    let inst = ModelCircuit::instances(&model, &trace);
+    assert!(run(&model, &plan, trace, inst).is_err());
+}
+
+#[test]
+fn wrong_remainder_fails_even_when_rescale_equation_holds() {
+    let (model, plan, mut trace) = setup();
+    let s = 1i64 << model.params.scale_bits;
+    // r + 2^s with q − 1 keeps acc + half = q·2^s + r true, but r leaves [0, 2^s).
+    let n = &mut trace.layers[0][0];
+    n.r += s;
+    n.q -= 1;
+    let shifted = (i128::from(n.q) - model.params.min()) as u64;
+    let mask = (1u64 << model.params.scale_bits) - 1;
+    n.limbs = (0..model.params.range_limbs).map(|i| (shifted >> (model.params.scale_bits * i)) & mask).collect();
+    n.sign = n.q >= 0;
+    n.out = if n.sign { n.q } else { 0 };
+    let inst = ModelCircuit::instances(&model, &trace);
+    let err = run(&model, &plan, trace, inst).expect_err("remainder outside the range must fail");
+    assert!(err.contains("Lookup") || err.contains("lookup") || err.contains("Constraint"), "{err}");
+}
+
+#[test]
+fn relu_with_lying_sign_fails() {
+    let (model, plan, mut trace) = setup();
+    // Find a neuron with a negative pre-activation behind a ReLU and claim it was positive.
+    let (li, oi) = trace.layers[..trace.layers.len() - 1]
+        .iter()
+        .enumerate()
+        .find_map(|(li, l)| l.iter().position(|n| n.q < 0).map(|oi| (li, oi)))
+        .expect("some hidden neuron is negative");
+    let n = &mut trace.layers[li][oi];
+    n.sign = true;
+    n.out = n.q;
+    let inst = ModelCircuit::instances(&model, &trace);
+    assert!(run(&model, &plan, trace, inst).is_err());
+}
+
+#[test]
+fn out_of_range_limb_fails() {
+    let (model, plan, mut trace) = setup();
+    // Shift weight between limbs: l0 + 2^s, l1 − 1 keeps the value but l0 leaves the table.
+    let n = &mut trace.layers[0][1];
+    n.limbs[0] += 1 << model.params.scale_bits;
+    n.limbs[1] -= 1;
+    let inst = ModelCircuit::instances(&model, &trace);
+    assert!(run(&model, &plan, trace, inst).is_err());
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Deterministic generator of the bundled ONNX models and their sample inputs.
+
+Run: python3 script/gen-models.py [OUT_DIR]   (needs `pip install onnx numpy`)
+The outputs are committed under models/; re-running reproduces them byte for byte.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "models")
+
+
+def init(name, arr):
+    return numpy_helper.from_array(np.asarray(arr, dtype=np.float32), name)
+
+
+def save(model, name, inputs):
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path = os.path.join(OUT, f"{name}.onnx")
+    # Deterministic serialisation.
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString(deterministic=True))
+    for i, x in enumerate(inputs):
+        suffix = "" if i == 0 else f"-{i}"
+        with open(os.path.join(OUT, f"{name}.input{suffix}.json"), "w") as f:
+            json.dump({"input_data": [[round(float(v), 6) for v in x]]}, f)
+            f.write("\n")
+    print("wrote", path)
+
+
+def mlp_small():
+    """8 → 16 → 8 → 3 MLP: Gemm(transB) + Relu, MatMul + Add + Relu, Flatten, Gemm."""
+    rng = np.random.default_rng(20261123)
+    w1 = rng.normal(0, 0.5, (16, 8))
+    b1 = rng.normal(0, 0.1, (16,))
+    w2 = rng.normal(0, 0.4, (16, 8))
+    b2 = rng.normal(0, 0.1, (8,))
+    w3 = rng.normal(0, 0.5, (8, 3))
+    b3 = rng.normal(0, 0.1, (3,))
+    nodes = [
+        helper.make_node("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h1"], ["a1"], name="relu1"),
+        helper.make_node("MatMul", ["a1", "w2"], ["h2"], name="fc2_matmul"),
+        helper.make_node("Add", ["h2", "b2"], ["h2b"], name="fc2_bias"),
+        helper.make_node("Relu", ["h2b"], ["a2"], name="relu2"),
+        helper.make_node("Flatten", ["a2"], ["f2"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f2", "w3", "b3"], ["logits"], name="fc3"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "mlp_small",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 3])],
+        initializer=[init("w1", w1), init("b1", b1), init("w2", w2), init("b2", b2), init("w3", w3), init("b3", b3)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    inputs = [rng.uniform(-1, 1, 8) for _ in range(3)]
+    save(model, "mlp_small", inputs)
+
+
+def unsupported_op():
+    """A model with an op the prover does not support (Softsign), for error-message tests."""
+    nodes = [helper.make_node("Softsign", ["input"], ["y"], name="odd_activation")]
+    graph = helper.make_graph(
+        nodes,
+        "unsupported",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    save(model, "unsupported_softsign", [])
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    mlp_small()
+    unsupported_op()
