@@ -6,14 +6,17 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
+pub mod artifact;
 pub mod circuit;
 pub mod compile;
 pub mod error;
 pub mod input;
 pub mod ir;
 pub mod onnx;
+pub mod proving;
 pub mod quant;
 pub mod reference;
+pub mod srs;
 
 pub use circuit::{plan, CircuitPlan, CircuitShape, ModelCircuit};
 pub use error::{ProverError, Result};

@@ -1,0 +1,275 @@
+//! Versioned artifact formats (documented in `docs/artifacts.md`).
+//!
+//! * `circuit.json` — [`CircuitArtifact`]: the compiled, quantised model and circuit plan.
+//! * `pk.bin` / `vk.bin` — 8-byte magic (`ZKIPK001` / `ZKIVK001`), then halo2-axiom's
+//!   `ProvingKey::write` / `VerifyingKey::write` in `SerdeFormat::RawBytes`.
+//! * `proof.json` — [`ProofArtifact`]: proof bytes, public instances and decoded outputs.
+
+use crate::circuit::{CircuitPlan, ModelCircuit};
+use crate::error::{ProverError, Result};
+use crate::quant::QuantModel;
+use crate::srs::SrsSource;
+use halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
+use halo2_proofs::plonk::{ProvingKey, VerifyingKey};
+use halo2_proofs::SerdeFormat;
+use serde::{Deserialize, Serialize};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+/// Version of every JSON artifact written by this build.
+pub const ARTIFACT_VERSION: u32 = 1;
+/// Proof system identifier recorded in artifacts.
+pub const PROTOCOL: &str = "halo2-axiom-0.5/kzg-bn254/shplonk";
+/// Transcript identifier recorded in artifacts.
+pub const TRANSCRIPT: &str = "keccak256-evm-v1";
+const PK_MAGIC: &[u8; 8] = b"ZKIPK001";
+const VK_MAGIC: &[u8; 8] = b"ZKIVK001";
+
+/// `circuit.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CircuitArtifact {
+    /// Always `"zkinfer-circuit"`.
+    pub format: String,
+    /// [`ARTIFACT_VERSION`].
+    pub version: u32,
+    /// The ONNX file compiled.
+    pub model_file: String,
+    /// Keccak-256 of the ONNX file, hex.
+    pub model_file_keccak256: String,
+    /// The model commitment exposed as public instance 0, `0x`-hex (32 bytes).
+    pub model_commitment: String,
+    /// Circuit size and shape.
+    pub plan: CircuitPlan,
+    /// Public instance layout.
+    pub instances: InstanceLayout,
+    /// The quantised model.
+    pub model: QuantModel,
+}
+
+/// Where things sit in the public instance vector.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InstanceLayout {
+    /// Index of the model commitment (0).
+    pub model_commitment: usize,
+    /// Range `[start, end)` of the inputs.
+    pub inputs: [usize; 2],
+    /// Range `[start, end)` of the outputs.
+    pub outputs: [usize; 2],
+}
+
+impl CircuitArtifact {
+    /// Builds the artifact.
+    pub fn new(model_file: &Path, model: QuantModel, plan: CircuitPlan) -> Result<Self> {
+        use sha3::{Digest, Keccak256};
+        let bytes = std::fs::read(model_file).map_err(|e| ProverError::io(model_file, e))?;
+        let (ni, no) = (model.input_len(), model.output_len());
+        Ok(Self {
+            format: "zkinfer-circuit".into(),
+            version: ARTIFACT_VERSION,
+            model_file: model_file.display().to_string(),
+            model_file_keccak256: hex::encode(Keccak256::digest(&bytes)),
+            model_commitment: format!("0x{}", hex::encode(model.commitment())),
+            plan,
+            instances: InstanceLayout { model_commitment: 0, inputs: [1, 1 + ni], outputs: [1 + ni, 1 + ni + no] },
+            model,
+        })
+    }
+    /// Writes JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_json(path, self)
+    }
+    /// Reads and checks format and version.
+    pub fn load(path: &Path) -> Result<Self> {
+        let a: Self = read_json(path)?;
+        check_header(path, &a.format, "zkinfer-circuit", a.version)?;
+        Ok(a)
+    }
+    /// The circuit without witness (for keygen and key loading).
+    pub fn circuit(&self) -> ModelCircuit {
+        ModelCircuit { model: std::sync::Arc::new(self.model.clone()), shape: self.plan.shape, trace: None }
+    }
+}
+
+/// `proof.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProofArtifact {
+    /// Always `"zkinfer-proof"`.
+    pub format: String,
+    /// [`ARTIFACT_VERSION`].
+    pub version: u32,
+    /// [`PROTOCOL`].
+    pub protocol: String,
+    /// [`TRANSCRIPT`].
+    pub transcript: String,
+    /// `0x`-hex proof bytes (verifier-gen transcript format).
+    pub proof: String,
+    /// Public instances, each a `0x`-hex 32-byte big-endian field element.
+    pub instances: Vec<String>,
+    /// Model commitment (= instances[0]).
+    pub model_commitment: String,
+    /// Fixed-point outputs (signed integers at scale 2^scale_bits).
+    pub outputs_fixed: Vec<i64>,
+    /// Outputs as floats.
+    pub outputs: Vec<f64>,
+    /// Fractional bits of the fixed-point values.
+    pub scale_bits: u32,
+}
+
+impl ProofArtifact {
+    /// Builds the artifact.
+    pub fn new(proof: &[u8], instances: &[Fr], model: &QuantModel, outputs_fixed: Vec<i64>) -> Self {
+        let instances: Vec<String> = instances.iter().map(fr_to_hex).collect();
+        Self {
+            format: "zkinfer-proof".into(),
+            version: ARTIFACT_VERSION,
+            protocol: PROTOCOL.into(),
+            transcript: TRANSCRIPT.into(),
+            proof: format!("0x{}", hex::encode(proof)),
+            model_commitment: instances.first().cloned().unwrap_or_default(),
+            instances,
+            outputs: outputs_fixed.iter().map(|v| model.params.dequantise(*v)).collect(),
+            outputs_fixed,
+            scale_bits: model.params.scale_bits,
+        }
+    }
+    /// Writes JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_json(path, self)
+    }
+    /// Reads and checks format and version.
+    pub fn load(path: &Path) -> Result<Self> {
+        let a: Self = read_json(path)?;
+        check_header(path, &a.format, "zkinfer-proof", a.version)?;
+        Ok(a)
+    }
+    /// Decoded proof bytes.
+    pub fn proof_bytes(&self) -> Result<Vec<u8>> {
+        hex::decode(self.proof.trim_start_matches("0x")).map_err(|e| ProverError::BadInput(format!("field 'proof': {e}")))
+    }
+    /// Decoded instances.
+    pub fn instance_values(&self) -> Result<Vec<Fr>> {
+        self.instances
+            .iter()
+            .enumerate()
+            .map(|(i, h)| fr_from_hex(h).ok_or_else(|| ProverError::BadInput(format!("field 'instances[{i}]': not a canonical 32-byte field element"))))
+            .collect()
+    }
+}
+
+/// `0x`-hex big-endian encoding of a field element.
+pub fn fr_to_hex(f: &Fr) -> String {
+    format!("0x{}", hex::encode(zkinfer_verifier_gen::transcript::encode_scalar(f)))
+}
+
+/// Parses [`fr_to_hex`]'s output.
+pub fn fr_from_hex(s: &str) -> Option<Fr> {
+    let bytes = hex::decode(s.trim_start_matches("0x")).ok()?;
+    let arr: [u8; 32] = bytes.try_into().ok()?;
+    zkinfer_verifier_gen::transcript::decode_scalar(&arr)
+}
+
+/// Writes a proving key.
+pub fn save_pk(path: &Path, pk: &ProvingKey<G1Affine>) -> Result<()> {
+    let f = std::fs::File::create(path).map_err(|e| ProverError::io(path, e))?;
+    let mut w = BufWriter::new(f);
+    w.write_all(PK_MAGIC).map_err(|e| ProverError::io(path, e))?;
+    pk.write(&mut w, SerdeFormat::RawBytes).map_err(|e| ProverError::io(path, e))?;
+    w.flush().map_err(|e| ProverError::io(path, e))
+}
+
+/// Writes a verifying key.
+pub fn save_vk(path: &Path, vk: &VerifyingKey<G1Affine>) -> Result<()> {
+    let f = std::fs::File::create(path).map_err(|e| ProverError::io(path, e))?;
+    let mut w = BufWriter::new(f);
+    w.write_all(VK_MAGIC).map_err(|e| ProverError::io(path, e))?;
+    vk.write(&mut w, SerdeFormat::RawBytes).map_err(|e| ProverError::io(path, e))?;
+    w.flush().map_err(|e| ProverError::io(path, e))
+}
+
+fn open_with_magic(path: &Path, magic: &[u8; 8]) -> Result<BufReader<std::fs::File>> {
+    let f = std::fs::File::open(path).map_err(|e| ProverError::io(path, e))?;
+    let mut r = BufReader::new(f);
+    let mut m = [0u8; 8];
+    r.read_exact(&mut m).map_err(|e| ProverError::io(path, e))?;
+    if &m != magic {
+        return Err(ProverError::Artifact {
+            path: path.to_path_buf(),
+            message: format!("bad magic {:?}, expected {:?}", String::from_utf8_lossy(&m), String::from_utf8_lossy(magic)),
+        });
+    }
+    Ok(r)
+}
+
+/// Reads a proving key for a circuit.
+pub fn load_pk(path: &Path, circuit: &CircuitArtifact) -> Result<ProvingKey<G1Affine>> {
+    let mut r = open_with_magic(path, PK_MAGIC)?;
+    ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, circuit.plan.shape)
+        .map_err(|e| ProverError::Artifact { path: path.to_path_buf(), message: format!("unreadable proving key: {e}") })
+}
+
+/// Reads a verifying key for a circuit.
+pub fn load_vk(path: &Path, circuit: &CircuitArtifact) -> Result<VerifyingKey<G1Affine>> {
+    let mut r = open_with_magic(path, VK_MAGIC)?;
+    VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, circuit.plan.shape)
+        .map_err(|e| ProverError::Artifact { path: path.to_path_buf(), message: format!("unreadable verifying key: {e}") })
+}
+
+/// `setup.json`: which SRS the keys were made with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetupArtifact {
+    /// Always `"zkinfer-setup"`.
+    pub format: String,
+    /// [`ARTIFACT_VERSION`].
+    pub version: u32,
+    /// The SRS.
+    pub srs: SrsSource,
+    /// k.
+    pub k: u32,
+    /// Warning text when the SRS is the development one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+impl SetupArtifact {
+    /// Builds it.
+    pub fn new(srs: SrsSource, k: u32) -> Self {
+        let warning = matches!(srs, SrsSource::DevUnsafe).then(|| {
+            "UNSAFE DEVELOPMENT SRS: its toxic waste is derived from a public seed; anyone can forge proofs for these keys. Use --srs with a ceremony SRS for production.".to_string()
+        });
+        Self { format: "zkinfer-setup".into(), version: ARTIFACT_VERSION, srs, k, warning }
+    }
+    /// Writes JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_json(path, self)
+    }
+    /// Reads and checks format and version.
+    pub fn load(path: &Path) -> Result<Self> {
+        let a: Self = read_json(path)?;
+        check_header(path, &a.format, "zkinfer-setup", a.version)?;
+        Ok(a)
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
+    let mut s = serde_json::to_string_pretty(v).map_err(|e| ProverError::Artifact { path: path.to_path_buf(), message: e.to_string() })?;
+    s.push('\n');
+    std::fs::write(path, s).map_err(|e| ProverError::io(path, e))
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| ProverError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| ProverError::Artifact { path: path.to_path_buf(), message: e.to_string() })
+}
+
+fn check_header(path: &Path, format: &str, expected: &str, version: u32) -> Result<()> {
+    if format != expected {
+        return Err(ProverError::Artifact { path: path.to_path_buf(), message: format!("field 'format' is '{format}', expected '{expected}'") });
+    }
+    if version != ARTIFACT_VERSION {
+        return Err(ProverError::Artifact {
+            path: path.to_path_buf(),
+            message: format!("field 'version' is {version}; this build reads version {ARTIFACT_VERSION}"),
+        });
+    }
+    Ok(())
+}

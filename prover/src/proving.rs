@@ -1,0 +1,58 @@
+//! Key generation, proving and native verification (KZG, SHPLONK, Keccak EVM transcript).
+
+use crate::circuit::ModelCircuit;
+use crate::error::{ProverError, Result};
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof, ProvingKey, VerifyingKey};
+use halo2_proofs::poly::commitment::ParamsProver;
+use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
+use halo2_proofs::poly::kzg::strategy::SingleStrategy;
+use halo2_proofs::transcript::{Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer};
+use zkinfer_verifier_gen::{KeccakTranscriptRead, KeccakTranscriptWrite};
+
+/// Generates the verifying and proving keys.
+pub fn keygen(params: &ParamsKZG<Bn256>, circuit: &ModelCircuit) -> Result<ProvingKey<G1Affine>> {
+    let empty = circuit.clone_without_witness();
+    let vk = keygen_vk(params, &empty).map_err(|e| ProverError::Halo2 { stage: "verifying key generation", message: format!("{e:?}") })?;
+    keygen_pk(params, vk, &empty).map_err(|e| ProverError::Halo2 { stage: "proving key generation", message: format!("{e:?}") })
+}
+
+/// Proves a circuit with a witness; returns the proof bytes.
+pub fn prove(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, circuit: &ModelCircuit, instances: &[Fr]) -> Result<Vec<u8>> {
+    if circuit.trace.is_none() {
+        return Err(ProverError::BadInput("no witness to prove".into()));
+    }
+    let mut transcript = KeccakTranscriptWrite::init(Vec::new());
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, Challenge255<G1Affine>, _, _, _>(
+        params,
+        pk,
+        std::slice::from_ref(circuit),
+        &[&[instances]],
+        rand::rngs::OsRng,
+        &mut transcript,
+    )
+    .map_err(|e| ProverError::Halo2 { stage: "proving", message: format!("{e:?}") })?;
+    Ok(transcript.finalize())
+}
+
+/// Verifies a proof natively.
+pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &[u8], instances: &[Fr]) -> Result<()> {
+    let mut transcript = KeccakTranscriptRead::init(proof);
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, Challenge255<G1Affine>, _, SingleStrategy<'_, Bn256>>(
+        params.verifier_params(),
+        vk,
+        SingleStrategy::new(params),
+        &[&[instances]],
+        &mut transcript,
+    )
+    .map(|_| ())
+    .map_err(|e| ProverError::Verify(format!("{e:?}")))
+}
+
+impl ModelCircuit {
+    /// The same circuit without its witness.
+    pub fn clone_without_witness(&self) -> Self {
+        Self { model: self.model.clone(), shape: self.shape, trace: None }
+    }
+}
