@@ -1,0 +1,55 @@
+//! `zkinfer compile MODEL.onnx`.
+
+use super::DirArg;
+use anyhow::Result;
+use std::path::PathBuf;
+use zkinfer_prover::CompileOptions;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The ONNX model.
+    pub model: PathBuf,
+    /// Sample inputs (JSON) used to choose the value range; repeatable.
+    #[arg(long = "calibrate", alias = "input")]
+    pub calibrate: Vec<PathBuf>,
+    /// Fixed-point fractional bits (also the lookup table width).
+    #[arg(long, default_value_t = 8)]
+    pub scale_bits: u32,
+    /// Inputs per dot-product row (advice columns).
+    #[arg(long, default_value_t = 8)]
+    pub dot_width: usize,
+    /// Range limbs (overrides calibration).
+    #[arg(long)]
+    pub range_limbs: Option<u32>,
+    #[command(flatten)]
+    pub dir: DirArg,
+}
+
+impl Args {
+    pub fn options(&self) -> Result<CompileOptions> {
+        let calibration = self
+            .calibrate
+            .iter()
+            .map(|p| zkinfer_prover::input::read_input(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CompileOptions { scale_bits: self.scale_bits, dot_width: self.dot_width, range_limbs: self.range_limbs, calibration })
+    }
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let art = crate::pipeline::compile(&a.model, &a.options()?, &a.dir.dir())?;
+    let p = &art.plan;
+    println!("compiled {} -> {}", a.model.display(), a.dir.dir().circuit().display());
+    println!("  layers: {}", art.model.layers.iter().map(|l| format!("{}x{}{}", l.outputs, l.inputs, if l.activation == zkinfer_prover::ir::Activation::Relu { "+relu" } else { "" })).collect::<Vec<_>>().join(", "));
+    println!("  fixed point: scale 2^{}, range ±2^{} (values ±{})", art.model.params.scale_bits, art.model.params.range_bits() - 1, art.model.params.dequantise(art.model.params.max() as i64));
+    println!("  circuit: k = {}, {} rows (+{} table rows), {} advice / {} fixed columns, {} lookups, degree {}", p.k, p.rows, p.table_rows, p.advice_columns, p.fixed_columns, p.lookups, p.degree);
+    println!("  public instances: {} (model commitment, {} inputs, {} outputs)", p.num_instances, art.model.input_len(), art.model.output_len());
+    println!("  model commitment: {}", art.model_commitment);
+    for (i, path) in a.calibrate.iter().enumerate() {
+        let input = zkinfer_prover::input::read_input(path)?;
+        let (_, _, outs) = crate::pipeline::witness(&art, &input)?;
+        let acc = crate::pipeline::accuracy(&art, &input, &outs)?;
+        println!("  calibration sample {i} ({}): max abs error vs float {:.5}, argmax match {}", path.display(), acc.max_abs_err, acc.argmax_match);
+    }
+    Ok(())
+}

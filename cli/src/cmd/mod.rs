@@ -1,0 +1,28 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod calldata;
+pub mod compile;
+pub mod demo;
+pub mod deploy;
+pub mod ops;
+pub mod prove;
+pub mod setup;
+pub mod verifier;
+pub mod verify;
+
+use std::path::PathBuf;
+
+/// The artifacts directory option shared by most subcommands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DirArg {
+    /// Artifacts directory (circuit.json, keys, proof, verifier).
+    #[arg(long, default_value = "zkinfer-out")]
+    pub dir: PathBuf,
+}
+
+impl DirArg {
+    pub fn dir(&self) -> crate::pipeline::Dir {
+        crate::pipeline::Dir(self.dir.clone())
+    }
+}

@@ -1,0 +1,146 @@
+//! The end-to-end pipeline behind `zkinfer demo` and `zkinfer bench`: compile, setup, prove,
+//! verify natively, generate and compile the Solidity verifier, start a local anvil, deploy,
+//! verify in a real transaction, and run a bounty: post, a tampered claim (must be rejected),
+//! the valid claim (paid), and a second claim (must be rejected).
+
+use crate::onchain;
+use crate::pipeline::{self, Dir};
+use crate::progress::{peak_rss_mb, Progress};
+use alloy::primitives::U256;
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use std::path::Path;
+use zkinfer_prover::srs::SrsSource;
+use zkinfer_prover::{proving, CompileOptions};
+
+/// Everything measured in one run.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub model: String,
+    pub k: u32,
+    pub rows: usize,
+    pub advice_columns: usize,
+    pub fixed_columns: usize,
+    pub lookups: usize,
+    pub num_instances: usize,
+    pub compile_s: f64,
+    pub setup_s: f64,
+    pub prove_s: f64,
+    pub verify_s: f64,
+    pub proof_bytes: usize,
+    pub peak_rss_mb: Option<f64>,
+    pub verifier_runtime_bytes: usize,
+    pub verifier_initcode_bytes: usize,
+    pub verifier_deploy_gas: u64,
+    pub verify_gas: u64,
+    pub verified_onchain: bool,
+    pub max_abs_err: f64,
+    pub argmax_match: bool,
+    pub outputs: Vec<f64>,
+    pub float_outputs: Vec<f32>,
+    pub model_commitment: String,
+    pub tampered_rejected: bool,
+    pub claim_gas: u64,
+    pub reward_paid_wei: String,
+    pub second_claim_rejected: bool,
+    pub srs: &'static str,
+}
+
+/// Options of a run.
+#[derive(Debug)]
+pub struct Options<'a> {
+    pub model: &'a Path,
+    pub input: Vec<f32>,
+    pub compile: CompileOptions,
+    pub dir: Dir,
+    pub quiet: bool,
+}
+
+/// Runs the whole pipeline.
+pub async fn run(o: Options<'_>) -> Result<Report> {
+    let mut p = Progress::new(9, o.quiet);
+    let (art, compile_s) = p.step("compiling the ONNX model to a circuit", || pipeline::compile(o.model, &o.compile, &o.dir))?;
+    p.note(&format!(
+        "k = {}, {} rows, {} advice columns, {} lookups, {} public instances",
+        art.plan.k, art.plan.rows, art.plan.advice_columns, art.plan.lookups, art.plan.num_instances
+    ));
+    let ((params, pk), setup_s) = p.step("generating keys (setup)", || pipeline::setup(&o.dir, &art, SrsSource::DevUnsafe))?;
+    let (proof, prove_s) = p.step("proving one inference", || pipeline::prove(&params, &pk, &art, &o.input))?;
+    proof.save(&o.dir.proof())?;
+    let proof_bytes = proof.proof_bytes()?;
+    let instances = proof.instance_values()?;
+    let (_, verify_s) = p.step("verifying natively", || proving::verify(&params, pk.get_vk(), &proof_bytes, &instances))?;
+    let acc = pipeline::accuracy(&art, &o.input, &proof.outputs_fixed)?;
+    let (generated, _) = p.step("generating and compiling the Solidity verifier", || -> Result<_> {
+        let g = pipeline::verifier_source(&params, pk.get_vk(), &art)?;
+        std::fs::write(o.dir.verifier(), &g.source)?;
+        let c = pipeline::compile_verifier(&g)?;
+        Ok((g, c))
+    })?;
+    let (_, compiled) = generated;
+
+    let (local, _) = p.step("starting a local anvil", || zkinfer_relayer::LocalChain::start().context("starting anvil (run ./script/install-tools)"))?;
+    p.note(&format!("anvil at {}", local.endpoint()));
+    let poster = local.chain();
+    let hunter = local.chain_for_key(1)?;
+    let (deployed, _) = p.step_async("deploying the verifier and the bounty contract", onchain::deploy(poster, compiled.bytecode.clone())).await?;
+    let runtime_bytes = poster.code(deployed.verifier).await?.len();
+    let ((verified_onchain, verify_gas), _) =
+        p.step_async("verifying the proof on-chain (transaction)", onchain::verify_tx(&hunter, deployed.verifier, &proof_bytes, &instances)).await?;
+    if !verified_onchain {
+        bail!("the on-chain verifier rejected a proof the native verifier accepted");
+    }
+
+    let reward = U256::from(10u128.pow(18));
+    let commitment = instances[0];
+    let bounty = async {
+        let deadline = local.latest_timestamp().await? + 86_400;
+        let id = onchain::post_bounty(poster, &deployed, commitment, deadline, reward).await?;
+        let mut tampered = proof_bytes.clone();
+        let mid = tampered.len() / 2;
+        tampered[mid] ^= 0x01;
+        let bad = onchain::claim(&hunter, &deployed, id, &tampered, &instances).await?;
+        let good = onchain::claim(&hunter, &deployed, id, &proof_bytes, &instances).await?;
+        let again = onchain::claim(&hunter, &deployed, id, &proof_bytes, &instances).await?;
+        anyhow::Ok((bad, good, again))
+    };
+    let ((bad, good, again), _) = p.step_async("bounty: post, tampered claim, valid claim, second claim", bounty).await?;
+    p.note(&format!(
+        "tampered claim: {}; valid claim: {}; second claim: {}",
+        if bad.paid { "PAID (bug!)".into() } else { format!("rejected ({})", bad.revert_reason.clone().unwrap_or_default()) },
+        if good.paid { "paid".into() } else { format!("rejected ({})", good.revert_reason.clone().unwrap_or_default()) },
+        if again.paid { "PAID (bug!)".into() } else { format!("rejected ({})", again.revert_reason.clone().unwrap_or_default()) },
+    ));
+    drop(local);
+
+    Ok(Report {
+        model: o.model.display().to_string(),
+        k: art.plan.k,
+        rows: art.plan.rows,
+        advice_columns: art.plan.advice_columns,
+        fixed_columns: art.plan.fixed_columns,
+        lookups: art.plan.lookups,
+        num_instances: art.plan.num_instances,
+        compile_s,
+        setup_s,
+        prove_s,
+        verify_s,
+        proof_bytes: proof_bytes.len(),
+        peak_rss_mb: peak_rss_mb(),
+        verifier_runtime_bytes: runtime_bytes,
+        verifier_initcode_bytes: compiled.bytecode.len(),
+        verifier_deploy_gas: deployed.verifier_deploy_gas,
+        verify_gas,
+        verified_onchain,
+        max_abs_err: acc.max_abs_err,
+        argmax_match: acc.argmax_match,
+        outputs: proof.outputs.clone(),
+        float_outputs: acc.float_outputs,
+        model_commitment: proof.model_commitment.clone(),
+        tampered_rejected: !bad.paid,
+        claim_gas: good.gas_used,
+        reward_paid_wei: if good.paid { good.reward_paid_wei.to_string() } else { "0".into() },
+        second_claim_rejected: !again.paid,
+        srs: "dev-unsafe",
+    })
+}

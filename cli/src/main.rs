@@ -1,0 +1,64 @@
+//! `zkinfer`: prove ML inference with halo2 KZG and verify it on Ethereum.
+//!
+//! One file per subcommand under `cmd/`; the work lives in the libraries.
+
+mod cmd;
+mod e2e;
+mod onchain;
+mod pipeline;
+mod progress;
+
+use clap::{Parser, Subcommand};
+
+/// zkinfer: zero-knowledge proofs of ONNX model inference, verified on Ethereum.
+#[derive(Debug, Parser)]
+#[command(name = "zkinfer", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compile an ONNX model to a circuit (writes DIR/circuit.json).
+    Compile(cmd::compile::Args),
+    /// Generate proving and verifying keys (writes DIR/pk.bin, DIR/vk.bin, DIR/setup.json).
+    Setup(cmd::setup::Args),
+    /// Prove one inference (writes a proof.json).
+    Prove(cmd::prove::Args),
+    /// Verify a proof natively.
+    Verify(cmd::verify::Args),
+    /// Emit the Solidity verifier contract.
+    Verifier(cmd::verifier::Args),
+    /// Print the calldata of a verifyProof or bounty claim call.
+    Calldata(cmd::calldata::Args),
+    /// Deploy the verifier and the bounty contract to an RPC endpoint.
+    Deploy(cmd::deploy::Args),
+    /// End-to-end demo on a local anvil: prove, verify on-chain, pay a bounty.
+    Demo(cmd::demo::Args),
+    /// Run the whole pipeline on a model and report sizes, times and gas.
+    Bench(cmd::bench::Args),
+    /// List the supported ONNX ops.
+    Ops(cmd::ops::Args),
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile(a) => cmd::compile::run(a),
+        Command::Setup(a) => cmd::setup::run(a),
+        Command::Prove(a) => cmd::prove::run(a),
+        Command::Verify(a) => cmd::verify::run(a),
+        Command::Verifier(a) => cmd::verifier::run(a),
+        Command::Calldata(a) => cmd::calldata::run(a),
+        Command::Deploy(a) => cmd::deploy::run(a).await,
+        Command::Demo(a) => cmd::demo::run(a).await,
+        Command::Bench(a) => cmd::bench::run(a).await,
+        Command::Ops(a) => cmd::ops::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

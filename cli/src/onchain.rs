@@ -1,0 +1,87 @@
+//! On-chain steps: deploy the generated verifier and the bounty contract, verify in a real
+//! transaction, post and claim a bounty. Works against any RPC endpoint through the relayer's
+//! alloy harness; the demo and bench use a local anvil they start themselves.
+
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::sol;
+use alloy::sol_types::SolCall;
+use anyhow::{bail, Context, Result};
+use halo2_proofs::halo2curves::bn256::Fr;
+use zkinfer_relayer::{Chain, CompilerSettings};
+
+sol! {
+    function post(address verifier, uint256 modelCommitment, uint64 deadline) external payable returns (uint256 id);
+    function claim(uint256 id, bytes proof, uint256[] instances) external;
+    function nextBountyId() external view returns (uint256);
+}
+
+/// The bounty contract's sources, embedded so the binary needs only solc at run time.
+const BOUNTY_SOURCES: [(&str, &str); 2] = [
+    ("ModelBounty.sol", include_str!("../../contracts/ModelBounty.sol")),
+    ("IHalo2Verifier.sol", include_str!("../../contracts/IHalo2Verifier.sol")),
+];
+
+/// Deployed contracts.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Deployed {
+    pub verifier: Address,
+    pub bounty: Address,
+    pub verifier_deploy_gas: u64,
+    pub bounty_deploy_gas: u64,
+}
+
+/// Compiles and deploys the verifier (given its initcode) and ModelBounty.
+pub async fn deploy(chain: &Chain, verifier_initcode: Vec<u8>) -> Result<Deployed> {
+    let v = chain.deploy(verifier_initcode).await.context("deploying the verifier")?;
+    let sources: Vec<(String, String)> = BOUNTY_SOURCES.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect();
+    let bounty = zkinfer_relayer::compile(&sources, "ModelBounty", &CompilerSettings::default()).context("compiling ModelBounty")?;
+    let b = chain.deploy(bounty.bytecode).await.context("deploying ModelBounty")?;
+    Ok(Deployed { verifier: v.address, bounty: b.address, verifier_deploy_gas: v.gas_used, bounty_deploy_gas: b.gas_used })
+}
+
+/// Field elements as uint256s.
+pub fn u256s(instances: &[Fr]) -> Vec<U256> {
+    instances.iter().map(|f| U256::from_be_bytes(zkinfer_verifier_gen::transcript::encode_scalar(f))).collect()
+}
+
+/// Calls verifyProof in a real transaction; returns (accepted, gas used).
+pub async fn verify_tx(chain: &Chain, verifier: Address, proof: &[u8], instances: &[Fr]) -> Result<(bool, u64)> {
+    let data = zkinfer_verifier_gen::encode_calldata(proof, instances);
+    let out = chain.send(verifier, Bytes::from(data), U256::ZERO).await.context("sending verifyProof")?;
+    Ok((out.status, out.gas_used))
+}
+
+/// Posts a bounty; returns its id.
+pub async fn post_bounty(chain: &Chain, d: &Deployed, commitment: Fr, deadline: u64, reward: U256) -> Result<U256> {
+    let id_call = nextBountyIdCall {}.abi_encode();
+    let out = chain.call(d.bounty, Bytes::from(id_call)).await?;
+    let id = nextBountyIdCall::abi_decode_returns(&out.output).context("decoding nextBountyId")?;
+    let data = postCall { verifier: d.verifier, modelCommitment: u256s(&[commitment])[0], deadline }.abi_encode();
+    let tx = chain.send(d.bounty, Bytes::from(data), reward).await.context("posting the bounty")?;
+    if !tx.status {
+        bail!("posting the bounty reverted: {}", tx.revert_reason.unwrap_or_default());
+    }
+    Ok(id)
+}
+
+/// The calldata of a claim.
+pub fn claim_calldata(id: U256, proof: &[u8], instances: &[Fr]) -> Vec<u8> {
+    claimCall { id, proof: Bytes::copy_from_slice(proof), instances: u256s(instances) }.abi_encode()
+}
+
+/// Outcome of a claim transaction.
+#[derive(Debug, Clone)]
+pub struct ClaimOutcome {
+    pub paid: bool,
+    pub gas_used: u64,
+    pub revert_reason: Option<String>,
+    pub reward_paid_wei: U256,
+}
+
+/// Claims a bounty in a real transaction; the reward paid is read from the contract's balance change.
+pub async fn claim(chain: &Chain, d: &Deployed, id: U256, proof: &[u8], instances: &[Fr]) -> Result<ClaimOutcome> {
+    let before = chain.balance(d.bounty).await?;
+    let tx = chain.send(d.bounty, Bytes::from(claim_calldata(id, proof, instances)), U256::ZERO).await.context("sending the claim")?;
+    let after = chain.balance(d.bounty).await?;
+    Ok(ClaimOutcome { paid: tx.status, gas_used: tx.gas_used, revert_reason: tx.revert_reason, reward_paid_wei: before.saturating_sub(after) })
+}

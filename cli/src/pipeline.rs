@@ -1,0 +1,131 @@
+//! The pipeline steps shared by several subcommands, over an artifacts directory:
+//! `circuit.json`, `setup.json`, `pk.bin`, `vk.bin`, `proof.json`, `Verifier.sol`.
+
+use anyhow::{Context, Result};
+use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+use halo2_proofs::plonk::{ProvingKey, VerifyingKey};
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use zkinfer_prover::artifact::{self, CircuitArtifact, ProofArtifact, SetupArtifact};
+use zkinfer_prover::circuit::ModelCircuit;
+use zkinfer_prover::reference::Accuracy;
+use zkinfer_prover::srs::{self, SrsSource};
+use zkinfer_prover::{proving, CompileOptions};
+
+/// Files of an artifacts directory.
+#[derive(Debug, Clone)]
+pub struct Dir(pub PathBuf);
+
+impl Dir {
+    pub fn circuit(&self) -> PathBuf {
+        self.0.join("circuit.json")
+    }
+    pub fn setup(&self) -> PathBuf {
+        self.0.join("setup.json")
+    }
+    pub fn pk(&self) -> PathBuf {
+        self.0.join("pk.bin")
+    }
+    pub fn vk(&self) -> PathBuf {
+        self.0.join("vk.bin")
+    }
+    pub fn proof(&self) -> PathBuf {
+        self.0.join("proof.json")
+    }
+    pub fn verifier(&self) -> PathBuf {
+        self.0.join("Verifier.sol")
+    }
+    pub fn create(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.0).with_context(|| format!("creating {}", self.0.display()))
+    }
+    pub fn load_circuit(&self) -> Result<CircuitArtifact> {
+        CircuitArtifact::load(&self.circuit()).context("run `zkinfer compile` first")
+    }
+    pub fn load_setup(&self) -> Result<SetupArtifact> {
+        SetupArtifact::load(&self.setup()).context("run `zkinfer setup` first")
+    }
+}
+
+/// Compiles a model into `dir`.
+pub fn compile(model: &Path, opts: &CompileOptions, dir: &Dir) -> Result<CircuitArtifact> {
+    let compiled = zkinfer_prover::compile(model, opts)?;
+    let art = CircuitArtifact::new(model, compiled.model, compiled.plan)?;
+    dir.create()?;
+    art.save(&dir.circuit())?;
+    Ok(art)
+}
+
+/// The SRS for a circuit, warning on stderr when it is the development one.
+pub fn params(source: &SrsSource, k: u32) -> Result<ParamsKZG<Bn256>> {
+    if matches!(source, SrsSource::DevUnsafe) {
+        eprintln!("      WARNING: using the UNSAFE development SRS (public seed): fine for testing, never for production (use --srs FILE)");
+    }
+    Ok(srs::get(source, k)?)
+}
+
+/// Generates keys into `dir`.
+pub fn setup(dir: &Dir, art: &CircuitArtifact, source: SrsSource) -> Result<(ParamsKZG<Bn256>, ProvingKey<G1Affine>)> {
+    let params = params(&source, art.plan.k)?;
+    let pk = proving::keygen(&params, &art.circuit())?;
+    artifact::save_pk(&dir.pk(), &pk)?;
+    artifact::save_vk(&dir.vk(), pk.get_vk())?;
+    SetupArtifact::new(source, art.plan.k).save(&dir.setup())?;
+    Ok((params, pk))
+}
+
+/// Loads params and the verifying key of `dir`.
+pub fn load_verifier_side(dir: &Dir) -> Result<(CircuitArtifact, ParamsKZG<Bn256>, VerifyingKey<G1Affine>)> {
+    let art = dir.load_circuit()?;
+    let setup = dir.load_setup()?;
+    let params = params(&setup.srs, art.plan.k)?;
+    let vk = artifact::load_vk(&dir.vk(), &art)?;
+    Ok((art, params, vk))
+}
+
+/// The witness, instances and accuracy for an input (fails before proving if out of range).
+pub fn witness(art: &CircuitArtifact, input: &[f32]) -> Result<(ModelCircuit, Vec<halo2_proofs::halo2curves::bn256::Fr>, Vec<i64>)> {
+    let model = Arc::new(art.model.clone());
+    let q = model.quantise_input(input)?;
+    let trace = model.forward(&q)?;
+    let instances = ModelCircuit::instances(&model, &trace);
+    let outputs = trace.output();
+    Ok((ModelCircuit { model, shape: art.plan.shape, trace: Some(trace) }, instances, outputs))
+}
+
+/// Accuracy of the circuit outputs against tract's float run of the original model.
+pub fn accuracy(art: &CircuitArtifact, input: &[f32], outputs_fixed: &[i64]) -> Result<Accuracy> {
+    let graph = zkinfer_prover::onnx::load(Path::new(&art.model_file))?;
+    let float = zkinfer_prover::reference::run_float(&graph, input)?;
+    let circuit: Vec<f64> = outputs_fixed.iter().map(|v| art.model.params.dequantise(*v)).collect();
+    Ok(Accuracy::compare(float, circuit))
+}
+
+/// Proves one input; returns the artifact.
+pub fn prove(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, art: &CircuitArtifact, input: &[f32]) -> Result<ProofArtifact> {
+    let (circuit, instances, outputs) = witness(art, input)?;
+    let proof = proving::prove(params, pk, &circuit, &instances)?;
+    Ok(ProofArtifact::new(&proof, &instances, &art.model, outputs))
+}
+
+/// Generates the Solidity verifier for `dir`'s keys.
+pub fn verifier_source(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, art: &CircuitArtifact) -> Result<zkinfer_verifier_gen::GeneratedVerifier> {
+    Ok(zkinfer_verifier_gen::generate(params, vk, art.plan.num_instances, &zkinfer_verifier_gen::VerifierOptions::default())?)
+}
+
+/// solc settings for generated verifiers (verifier-gen's choice, mapped onto the harness).
+pub fn verifier_solc_settings() -> zkinfer_relayer::CompilerSettings {
+    let s = zkinfer_verifier_gen::SOLC_SETTINGS;
+    zkinfer_relayer::CompilerSettings {
+        optimizer: s.optimizer,
+        runs: s.runs,
+        yul_optimizer: s.yul_optimizer,
+        evm_version: Some(s.evm_version.to_string()),
+    }
+}
+
+/// Compiles a generated verifier.
+pub fn compile_verifier(v: &zkinfer_verifier_gen::GeneratedVerifier) -> Result<zkinfer_relayer::CompiledContract> {
+    let sources = vec![(format!("{}.sol", v.contract_name), v.source.clone())];
+    zkinfer_relayer::compile(&sources, &v.contract_name, &verifier_solc_settings()).context("compiling the generated verifier with solc")
+}

@@ -1,0 +1,63 @@
+//! Progress on stderr for long steps.
+
+use std::time::Instant;
+
+/// Numbered steps with timings, printed to stderr.
+#[derive(Debug)]
+pub struct Progress {
+    total: usize,
+    step: usize,
+    quiet: bool,
+}
+
+impl Progress {
+    /// `total` steps; `quiet` prints nothing.
+    pub fn new(total: usize, quiet: bool) -> Self {
+        Self { total, step: 0, quiet }
+    }
+
+    /// Runs one step, printing its name before and its duration after. Returns the value and seconds.
+    pub fn step<T, E>(&mut self, what: &str, f: impl FnOnce() -> Result<T, E>) -> Result<(T, f64), E> {
+        self.step += 1;
+        if !self.quiet {
+            eprintln!("[{}/{}] {what} ...", self.step, self.total);
+        }
+        let t = Instant::now();
+        let out = f()?;
+        let secs = t.elapsed().as_secs_f64();
+        if !self.quiet {
+            eprintln!("      done in {secs:.2} s");
+        }
+        Ok((out, secs))
+    }
+
+    /// Async variant of [`Progress::step`].
+    pub async fn step_async<T, E, F: std::future::Future<Output = Result<T, E>>>(&mut self, what: &str, f: F) -> Result<(T, f64), E> {
+        self.step += 1;
+        if !self.quiet {
+            eprintln!("[{}/{}] {what} ...", self.step, self.total);
+        }
+        let t = Instant::now();
+        let out = f.await?;
+        let secs = t.elapsed().as_secs_f64();
+        if !self.quiet {
+            eprintln!("      done in {secs:.2} s");
+        }
+        Ok((out, secs))
+    }
+
+    /// A note under the current step.
+    pub fn note(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("      {msg}");
+        }
+    }
+}
+
+/// Peak resident set size of this process in MiB (Linux `VmHWM`), if known.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
