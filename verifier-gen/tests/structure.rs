@@ -1,0 +1,119 @@
+//! Structural checks on the generator: the source is complete and compiles, unsupported
+//! circuits are refused with a named feature, calldata helpers.
+#![allow(clippy::unwrap_used)]
+mod common;
+
+use common::*;
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr};
+use halo2_proofs::plonk::{keygen_vk, Circuit, ConstraintSystem, Error, SecondPhase};
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::poly::Rotation;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkinfer_relayer::{compile, CompilerSettings};
+use zkinfer_verifier_gen::{
+    encode_calldata, fr_from_i64, generate, solc_settings_json, VerifierGenError, VerifierOptions,
+    SOLC_SETTINGS,
+};
+
+#[test]
+fn source_is_complete_and_compiles() {
+    let circuit = TestCircuit::new(20);
+    let s = setup(9, &circuit, true);
+    let opts = VerifierOptions { contract_name: "MyModelVerifier".into() };
+    let g = generate(&s.params, s.vk(), 3, &opts).unwrap();
+    assert!(!g.source.contains("{{") && !g.source.contains("}}"), "placeholder left over");
+    assert!(g.source.contains("contract MyModelVerifier {"));
+    assert!(g.source.contains(
+        "function verifyProof(bytes calldata, uint256[] calldata) external view returns (bool)"
+    ));
+    assert_eq!(g.calldata_len, encode_calldata(&vec![0u8; g.proof_len], &[Fr::one(); 3]).len());
+    let settings = CompilerSettings {
+        optimizer: SOLC_SETTINGS.optimizer,
+        runs: SOLC_SETTINGS.runs,
+        yul_optimizer: SOLC_SETTINGS.yul_optimizer,
+        evm_version: Some(SOLC_SETTINGS.evm_version.into()),
+    };
+    let c = compile(&[("V.sol".into(), g.source.clone())], &g.contract_name, &settings).unwrap();
+    assert!(c.deployed_bytecode.len() > 1000 && c.deployed_bytecode.len() <= 24_576);
+    assert_eq!(solc_settings_json()["viaIR"], false);
+    // invalid contract name
+    let bad = VerifierOptions { contract_name: "1bad-name".into() };
+    assert!(matches!(generate(&s.params, s.vk(), 3, &bad), Err(VerifierGenError::Invalid(_))));
+    // params for another k
+    let other = ParamsKZG::<Bn256>::setup(10, ChaCha20Rng::seed_from_u64(1));
+    assert!(matches!(generate(&other, s.vk(), 3, &opts), Err(VerifierGenError::Invalid(_))));
+}
+
+#[test]
+fn signed_values_and_calldata() {
+    assert_eq!(fr_from_i64(-5) + Fr::from(5), Fr::zero());
+    assert_eq!(fr_from_i64(7), Fr::from(7));
+    assert_eq!(fr_from_i64(i64::MIN) + Fr::from(1u64 << 63), Fr::zero());
+    let cd = encode_calldata(&[1u8; 64], &[Fr::from(2)]);
+    assert_eq!(&cd[..4], &zkinfer_verifier_gen::verify_selector());
+    assert_eq!(cd.len(), 4 + 32 * 3 + 64 + 32 + 32);
+    assert_eq!(cd[4 + 31], 0x40);
+    assert_eq!(cd[4 + 32 + 31], 0x60 + 64);
+}
+
+#[derive(Clone, Default)]
+struct TwoInstances;
+impl Circuit<Fr> for TwoInstances {
+    type Config = ();
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
+    fn without_witnesses(&self) -> Self {
+        Self
+    }
+    fn configure(meta: &mut ConstraintSystem<Fr>) {
+        let a = meta.advice_column();
+        let i1 = meta.instance_column();
+        let i2 = meta.instance_column();
+        meta.create_gate("g", |m| {
+            vec![
+                m.query_advice(a, Rotation::cur()) - m.query_instance(i1, Rotation::cur()),
+                m.query_advice(a, Rotation::cur()) - m.query_instance(i2, Rotation::cur()),
+            ]
+        });
+    }
+    fn synthesize(&self, _: (), _: impl Layouter<Fr>) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+#[derive(Clone, Default)]
+struct WithChallenge;
+impl Circuit<Fr> for WithChallenge {
+    type Config = ();
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
+    fn without_witnesses(&self) -> Self {
+        Self
+    }
+    fn configure(meta: &mut ConstraintSystem<Fr>) {
+        let a = meta.advice_column();
+        let b = meta.advice_column_in(SecondPhase);
+        let ch = meta.challenge_usable_after(halo2_proofs::plonk::FirstPhase);
+        meta.create_gate("g", |m| {
+            vec![m.query_advice(a, Rotation::cur()) * m.query_challenge(ch) - m.query_advice(b, Rotation::cur())]
+        });
+    }
+    fn synthesize(&self, _: (), _: impl Layouter<Fr>) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+#[test]
+fn refuses_unsupported_features() {
+    let params = ParamsKZG::<Bn256>::setup(5, ChaCha20Rng::seed_from_u64(3));
+    let vk = keygen_vk(&params, &TwoInstances).unwrap();
+    let e = generate(&params, &vk, 1, &VerifierOptions::default()).unwrap_err();
+    println!("{e}");
+    assert!(matches!(e, VerifierGenError::Unsupported(ref m) if m.contains("instance column")));
+    let vk = keygen_vk(&params, &WithChallenge).unwrap();
+    let e = generate(&params, &vk, 0, &VerifierOptions::default()).unwrap_err();
+    println!("{e}");
+    assert!(matches!(e, VerifierGenError::Unsupported(ref m) if m.contains("challenge")));
+}
