@@ -44,6 +44,36 @@ pub fn u256s(instances: &[Fr]) -> Vec<U256> {
     instances.iter().map(|f| U256::from_be_bytes(zkinfer_verifier_gen::transcript::encode_scalar(f))).collect()
 }
 
+/// ModelBounty's custom errors, for readable revert reasons.
+const BOUNTY_ERRORS: &[&str] = &[
+    "ZeroAmount()",
+    "VerifierHasNoCode(address)",
+    "DeadlineInPast(uint64)",
+    "UnknownBounty(uint256)",
+    "BountyAlreadyPaid(uint256)",
+    "BountyAlreadyRefunded(uint256)",
+    "BountyExpired(uint256,uint64)",
+    "BountyNotExpired(uint256,uint64)",
+    "NoInstances()",
+    "WrongModelCommitment(uint256,uint256)",
+    "ProofRejected(uint256)",
+    "NotPoster(address)",
+    "TransferFailed(address,uint256)",
+];
+
+/// Names a ModelBounty revert: `ProofRejected(0)` instead of a raw selector.
+pub fn bounty_revert_reason(data: Option<&[u8]>, fallback: Option<String>) -> Option<String> {
+    let Some(data) = data.filter(|d| d.len() >= 4) else { return fallback };
+    for sig in BOUNTY_ERRORS {
+        if alloy::primitives::keccak256(sig.as_bytes())[..4] == data[..4] {
+            let name = &sig[..sig.find('(').unwrap_or(sig.len())];
+            let args: Vec<String> = data[4..].chunks(32).map(|w| U256::from_be_slice(w).to_string()).collect();
+            return Some(format!("{name}({})", args.join(", ")));
+        }
+    }
+    fallback
+}
+
 /// Calls verifyProof in a real transaction; returns (accepted, gas used).
 pub async fn verify_tx(chain: &Chain, verifier: Address, proof: &[u8], instances: &[Fr]) -> Result<(bool, u64)> {
     let data = zkinfer_verifier_gen::encode_calldata(proof, instances);
@@ -83,5 +113,6 @@ pub async fn claim(chain: &Chain, d: &Deployed, id: U256, proof: &[u8], instance
     let before = chain.balance(d.bounty).await?;
     let tx = chain.send(d.bounty, Bytes::from(claim_calldata(id, proof, instances)), U256::ZERO).await.context("sending the claim")?;
     let after = chain.balance(d.bounty).await?;
-    Ok(ClaimOutcome { paid: tx.status, gas_used: tx.gas_used, revert_reason: tx.revert_reason, reward_paid_wei: before.saturating_sub(after) })
+    let revert_reason = bounty_revert_reason(tx.revert_data.as_ref().map(|b| b.as_ref()), tx.revert_reason);
+    Ok(ClaimOutcome { paid: tx.status, gas_used: tx.gas_used, revert_reason, reward_paid_wei: before.saturating_sub(after) })
 }
