@@ -77,7 +77,72 @@ def unsupported_op():
     save(model, "unsupported_softsign", [])
 
 
+def op_variants():
+    """Exercises every registry op and attribute: Gemm alpha/beta/transB=0, MatMul with a scalar
+    Add, Reshape with -1, Identity, Constant, a leading Relu and Add (no preceding layer)."""
+    rng = np.random.default_rng(7)
+    shape = numpy_helper.from_array(np.array([1, -1], dtype=np.int64), "shape")
+    nodes = [
+        helper.make_node("Relu", ["input"], ["r0"], name="leading_relu"),
+        helper.make_node("Add", ["r0", "c0"], ["a0"], name="leading_add"),
+        helper.make_node("Reshape", ["a0", "shape"], ["flat"], name="reshape_minus_one"),
+        helper.make_node("Gemm", ["flat", "w1", "b1"], ["g1"], name="gemm_alpha_beta", alpha=0.5, beta=2.0, transB=0),
+        helper.make_node("Identity", ["g1"], ["i1"], name="identity"),
+        helper.make_node("Constant", [], ["w2"], name="const_w2", value=numpy_helper.from_array(rng.normal(0, 0.4, (6, 4)).astype(np.float32), "w2v")),
+        helper.make_node("MatMul", ["i1", "w2"], ["m2"], name="matmul_const_node"),
+        helper.make_node("Add", ["scalar", "m2"], ["y"], name="add_scalar_first"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "op_variants",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        initializer=[
+            init("c0", rng.normal(0, 0.2, (1, 2, 3))),
+            shape,
+            init("w1", rng.normal(0, 0.5, (6, 6))),
+            init("b1", rng.normal(0, 0.1, (1, 6))),
+            init("scalar", [0.25]),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    save(model, "op_variants", [rng.uniform(-1, 1, 6)])
+
+
+def bad_attribute():
+    """Gemm with transA=1: a supported op with an unsupported attribute value."""
+    nodes = [helper.make_node("Gemm", ["input", "w"], ["y"], name="gemm_transposed_a", transA=1)]
+    graph = helper.make_graph(
+        nodes,
+        "bad_attribute",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [4, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        initializer=[init("w", np.ones((4, 2)))],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    save(model, "bad_attribute", [])
+
+
+def branching():
+    """Add of two activations (a residual): not chain-shaped, must be refused with the node named."""
+    nodes = [
+        helper.make_node("Relu", ["input"], ["r"], name="relu"),
+        helper.make_node("Add", ["input", "r"], ["y"], name="residual_add"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "branching",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    save(model, "branching_residual", [])
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     mlp_small()
     unsupported_op()
+    op_variants()
+    bad_attribute()
+    branching()

@@ -114,12 +114,16 @@ impl Graph {
         self.input_shape.iter().product()
     }
 
-    /// Lowers the chain to dense layers: folds constant additions into the preceding bias and
-    /// ReLU into the preceding layer; an op with no preceding layer gets an identity layer.
+    /// Lowers the chain to dense layers: folds constant additions into the preceding layer's
+    /// bias, or (after a ReLU or at the start) into the next layer's bias (`W(x + c) + b =
+    /// Wx + (Wc + b)`); fuses ReLU into the preceding layer. An identity layer is made only
+    /// where nothing can absorb an op.
     pub fn lower(&self) -> Result<Vec<DenseLayer>> {
         let mut layers: Vec<DenseLayer> = Vec::new();
         // Whether the last layer may still absorb an Add or a Relu.
         let mut open = false;
+        // A constant to add to the activation, not yet absorbed by any layer.
+        let mut pending: Option<Vec<f32>> = None;
         let mut width = self.input_len();
         for node in &self.nodes {
             let bad = |message: String| ProverError::BadNode {
@@ -137,39 +141,37 @@ impl Graph {
                         )));
                     }
                     if bias.len() != weight.rows {
-                        return Err(bad(format!(
-                            "bias has {} values, expected {}",
-                            bias.len(),
-                            weight.rows
-                        )));
+                        return Err(bad(format!("bias has {} values, expected {}", bias.len(), weight.rows)));
                     }
-                    layers.push(DenseLayer {
-                        weight: weight.clone(),
-                        bias: bias.clone(),
-                        activation: Activation::None,
-                    });
+                    let mut bias = bias.clone();
+                    if let Some(c) = pending.take() {
+                        for (r, b) in bias.iter_mut().enumerate() {
+                            *b += (0..weight.cols).map(|i| weight.at(r, i) * c[i]).sum::<f32>();
+                        }
+                    }
+                    layers.push(DenseLayer { weight: weight.clone(), bias, activation: Activation::None });
                     width = weight.rows;
                     open = true;
                 }
                 Op::AddConst(c) => {
                     if c.len() != width {
-                        return Err(bad(format!(
-                            "constant has {} values, the tensor has {width}",
-                            c.len()
-                        )));
+                        return Err(bad(format!("constant has {} values, the tensor has {width}", c.len())));
                     }
-                    if !open {
-                        layers.push(identity_layer(width));
-                        open = true;
-                    }
-                    let last = layers.last_mut().ok_or_else(|| bad("no layer".into()))?;
-                    for (b, v) in last.bias.iter_mut().zip(c) {
-                        *b += v;
+                    if open {
+                        let last = layers.last_mut().ok_or_else(|| bad("no layer".into()))?;
+                        last.bias.iter_mut().zip(c).for_each(|(b, v)| *b += v);
+                    } else {
+                        let p = pending.get_or_insert_with(|| vec![0.0; width]);
+                        p.iter_mut().zip(c).for_each(|(a, v)| *a += v);
                     }
                 }
                 Op::Relu => {
                     if !open {
-                        layers.push(identity_layer(width));
+                        let mut l = identity_layer(width);
+                        if let Some(c) = pending.take() {
+                            l.bias = c;
+                        }
+                        layers.push(l);
                     }
                     let last = layers.last_mut().ok_or_else(|| bad("no layer".into()))?;
                     last.activation = Activation::Relu;
@@ -182,6 +184,11 @@ impl Graph {
                     }
                 }
             }
+        }
+        if let Some(c) = pending.take() {
+            let mut l = identity_layer(width);
+            l.bias = c;
+            layers.push(l);
         }
         if layers.is_empty() {
             return Err(ProverError::BadGraph {

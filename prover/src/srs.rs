@@ -77,28 +77,35 @@ pub fn dev_srs(k: u32) -> Result<ParamsKZG<Bn256>> {
     Ok(params)
 }
 
-/// Loads a halo2 `ParamsKZG` file and downsizes it to `k`.
+/// Loads a halo2 `ParamsKZG` file (raw-bytes format, as `ParamsKZG::write` produces; a cached dev
+/// SRS file is accepted too) and downsizes it to `k`. The header and the file length are checked
+/// before halo2 reads it, and points are read with validation.
 pub fn load_srs(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>> {
-    let f = std::fs::File::open(path).map_err(|e| ProverError::io(path, e))?;
-    let mut r = BufReader::new(f);
-    let mut head = vec![0u8; DEV_SRS_MAGIC.len()];
-    r.read_exact(&mut head).map_err(|e| ProverError::io(path, e))?;
-    let mut r: Box<dyn Read> = if head == DEV_SRS_MAGIC {
-        Box::new(r)
-    } else {
-        Box::new(std::io::Cursor::new(head).chain(r))
-    };
-    let mut params = ParamsKZG::<Bn256>::read(&mut r).map_err(|e| ProverError::Artifact {
-        path: path.to_path_buf(),
-        message: format!("not a halo2 KZG parameters file: {e}"),
-    })?;
-    if params.k() < k {
-        return Err(ProverError::Artifact {
-            path: path.to_path_buf(),
-            message: format!("SRS has k = {}, the circuit needs k = {k}", params.k()),
-        });
+    let bad = |message: String| ProverError::Artifact { path: path.to_path_buf(), message };
+    let bytes = std::fs::read(path).map_err(|e| ProverError::io(path, e))?;
+    let body = bytes.strip_prefix(DEV_SRS_MAGIC).unwrap_or(&bytes);
+    let header: [u8; 4] = body
+        .get(..4)
+        .and_then(|h| h.try_into().ok())
+        .ok_or_else(|| bad("too short to be a halo2 KZG parameters file".into()))?;
+    let file_k = u32::from_le_bytes(header);
+    if !(1..=crate::circuit::MAX_K).contains(&file_k) {
+        return Err(bad(format!("not a halo2 KZG parameters file: header says k = {file_k}")));
     }
-    if params.k() > k {
+    // k, then 2^k G1 points twice (monomial and Lagrange bases), then two G2 points.
+    let expected = 4 + (1usize << file_k) * 2 * 64 + 2 * 128;
+    if body.len() != expected {
+        return Err(bad(format!(
+            "not a halo2 KZG parameters file for k = {file_k}: {} bytes, expected {expected}",
+            body.len()
+        )));
+    }
+    if file_k < k {
+        return Err(bad(format!("SRS has k = {file_k}, the circuit needs k = {k}")));
+    }
+    let mut params = ParamsKZG::<Bn256>::read_custom(&mut &body[..], halo2_proofs::SerdeFormat::RawBytes)
+        .map_err(|e| bad(format!("not a halo2 KZG parameters file: {e}")))?;
+    if file_k > k {
         params.downsize(k);
     }
     Ok(params)

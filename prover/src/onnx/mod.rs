@@ -33,6 +33,8 @@ pub struct NodeCtx<'a> {
     pub activation: &'a str,
     /// Number of values of the activation tensor.
     pub width: usize,
+    /// Logical shape of the activation tensor (without the batch dimension).
+    pub shape: &'a [usize],
 }
 
 impl NodeCtx<'_> {
@@ -123,9 +125,10 @@ pub fn load(path: &Path) -> Result<Graph> {
 
     let mut activation = input.name.clone();
     let mut width: usize = input_shape.iter().product();
+    let mut shape: Vec<usize> = input_shape.clone();
     let mut nodes = Vec::new();
     for node in &graph.node {
-        let ctx = NodeCtx { path, node, consts: &consts, activation: &activation, width };
+        let ctx = NodeCtx { path, node, consts: &consts, activation: &activation, width, shape: &shape };
         let Some(entry) = registry::lookup(&node.op_type) else {
             return Err(ProverError::UnsupportedOp {
                 path: path.to_path_buf(),
@@ -157,9 +160,13 @@ pub fn load(path: &Path) -> Result<Graph> {
                         "does not consume the activation tensor '{activation}': only chain-shaped models (one activation path) are supported"
                     )));
                 }
-                width = registry::output_width(&op, width);
-                nodes.push(Node { name: ctx.name(), source_op: node.op_type.clone(), op });
-                activation = node.output.first().ok_or_else(|| ctx.error("no output"))?.clone();
+                let name = ctx.name();
+                let next = node.output.first().ok_or_else(|| ctx.error("no output"))?.clone();
+                let next_shape = registry::output_shape(&op, ctx.shape);
+                nodes.push(Node { name, source_op: node.op_type.clone(), op });
+                shape = next_shape;
+                width = shape.iter().product();
+                activation = next;
             }
             registry::Lowered::Skip => {
                 activation = node.output.first().ok_or_else(|| ctx.error("no output"))?.clone();

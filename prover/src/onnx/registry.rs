@@ -63,11 +63,13 @@ pub fn conformance_markdown() -> String {
     s
 }
 
-/// Width of the activation after an op.
-pub fn output_width(op: &Op, width: usize) -> usize {
+/// Logical shape of the activation after an op (a leading batch dimension of 1 is dropped).
+pub fn output_shape(op: &Op, shape: &[usize]) -> Vec<usize> {
     match op {
-        Op::Linear { weight, .. } => weight.rows,
-        _ => width,
+        Op::Linear { weight, .. } => vec![weight.rows],
+        Op::Reshape(s) if s.len() > 1 && s[0] == 1 => s[1..].to_vec(),
+        Op::Reshape(s) => s.clone(),
+        Op::AddConst(_) | Op::Relu => shape.to_vec(),
     }
 }
 
@@ -78,16 +80,43 @@ fn matrix(ctx: &NodeCtx<'_>, t: &ConstTensor, what: &str) -> Result<Matrix> {
     }
 }
 
-/// Expands a constant that broadcasts to `n` values (scalar, `[n]`, `[1, n]`).
-fn broadcast(ctx: &NodeCtx<'_>, t: &ConstTensor, n: usize, what: &str) -> Result<Vec<f32>> {
+/// Expands a constant to `target` by numpy broadcasting (dimensions right-aligned, each 1 or
+/// equal; extra leading dimensions of 1, such as a batch dimension, are allowed).
+fn broadcast(ctx: &NodeCtx<'_>, t: &ConstTensor, target: &[usize], what: &str) -> Result<Vec<f32>> {
+    let n: usize = target.iter().product();
     if t.data.len() == 1 {
         return Ok(vec![t.data[0]; n]);
     }
-    let non_unit: Vec<usize> = t.shape.iter().copied().filter(|d| *d != 1).collect();
-    if t.data.len() == n && non_unit.len() <= 1 {
-        return Ok(t.data.clone());
+    let refuse = || ctx.error(format!("{what} of shape {:?} does not broadcast to the activation shape {target:?}", t.shape));
+    let mut c: &[usize] = &t.shape;
+    while c.len() > target.len() && c[0] == 1 {
+        c = &c[1..];
     }
-    Err(ctx.error(format!("{what} of shape {:?} does not broadcast to {n} values", t.shape)))
+    if c.len() > target.len() {
+        return Err(refuse());
+    }
+    let offset = target.len() - c.len();
+    if c.iter().zip(&target[offset..]).any(|(a, b)| *a != 1 && a != b) {
+        return Err(refuse());
+    }
+    let mut out = Vec::with_capacity(n);
+    for flat in 0..n {
+        // Multi-index of `flat` in `target`, mapped into the constant.
+        let (mut rem, mut src, mut stride) = (flat, 0usize, 1usize);
+        for (i, &dim) in target.iter().enumerate().rev() {
+            let idx = rem % dim;
+            rem /= dim;
+            if i >= offset {
+                let cd = c[i - offset];
+                if cd != 1 {
+                    src += idx * stride;
+                }
+                stride *= cd;
+            }
+        }
+        out.push(t.data[src]);
+    }
+    Ok(out)
 }
 
 fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
@@ -107,7 +136,7 @@ fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         return Err(ctx.error(format!("input B expects {} inputs, the activation has {}", weight.cols, ctx.width)));
     }
     let bias = if ctx.node.input.get(2).is_some_and(|n| !n.is_empty()) {
-        broadcast(ctx, ctx.const_input(2)?, weight.rows, "input C")?.into_iter().map(|v| v * beta).collect()
+        broadcast(ctx, ctx.const_input(2)?, &[weight.rows], "input C")?.into_iter().map(|v| v * beta).collect()
     } else {
         vec![0.0; weight.rows]
     };
@@ -132,7 +161,7 @@ fn add(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         (false, true) => 0,
         _ => return Err(ctx.error("exactly one input must be the activation tensor and the other a constant")),
     };
-    Ok(Lowered::Op(Op::AddConst(broadcast(ctx, ctx.const_input(const_idx)?, ctx.width, "constant")?)))
+    Ok(Lowered::Op(Op::AddConst(broadcast(ctx, ctx.const_input(const_idx)?, ctx.shape, "constant")?)))
 }
 
 fn relu(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
@@ -174,4 +203,36 @@ fn constant(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let t = ctx.attr("value").and_then(|a| a.t.as_ref()).ok_or_else(|| ctx.error("attribute 'value' (a tensor) is required"))?;
     let dir = ctx.path.parent().and_then(|d| d.to_str());
     super::to_const(t, dir).map(Lowered::Const).map_err(|m| ctx.error(format!("attribute 'value': {m}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    fn with_ctx<T>(shape: &[usize], f: impl FnOnce(&NodeCtx<'_>) -> T) -> T {
+        let node = tract_onnx::pb::NodeProto { name: "n".into(), op_type: "Add".into(), ..Default::default() };
+        let consts = HashMap::new();
+        let width = shape.iter().product();
+        f(&NodeCtx { path: Path::new("m.onnx"), node: &node, consts: &consts, activation: "x", width, shape })
+    }
+
+    fn t(shape: &[usize]) -> ConstTensor {
+        let n: usize = shape.iter().product();
+        ConstTensor { shape: shape.to_vec(), data: (0..n).map(|v| v as f32).collect() }
+    }
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        with_ctx(&[2, 3], |ctx| {
+            assert_eq!(broadcast(ctx, &t(&[1]), ctx.shape, "c").unwrap(), vec![0.0; 6]);
+            assert_eq!(broadcast(ctx, &t(&[3]), ctx.shape, "c").unwrap(), vec![0.0, 1.0, 2.0, 0.0, 1.0, 2.0]);
+            assert_eq!(broadcast(ctx, &t(&[2, 1]), ctx.shape, "c").unwrap(), vec![0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+            assert_eq!(broadcast(ctx, &t(&[1, 2, 3]), ctx.shape, "c").unwrap(), (0..6).map(|v| v as f32).collect::<Vec<_>>());
+            let e = broadcast(ctx, &t(&[2]), ctx.shape, "c").unwrap_err().to_string();
+            assert!(e.contains("[2]") && e.contains("[2, 3]"), "{e}");
+            assert!(broadcast(ctx, &t(&[2, 2, 3]), ctx.shape, "c").is_err());
+        });
+    }
 }

@@ -1,0 +1,81 @@
+//! The ONNX frontend: every registry op and attribute lowers with the right semantics (checked
+//! against tract's float run of the same file), and unsupported graphs are refused with errors
+//! that name the node, the op and the file.
+
+mod common;
+
+use std::sync::Arc;
+use zkinfer_prover::circuit::ModelCircuit;
+use zkinfer_prover::{compile, reference, CompileOptions};
+
+#[test]
+fn op_variants_match_tract_and_prove() {
+    let path = common::model_path("op_variants.onnx");
+    let input = zkinfer_prover::input::read_input(&common::model_path("op_variants.input.json")).unwrap();
+    let opts = CompileOptions { calibration: vec![input.clone()], ..CompileOptions::default() };
+    let c = compile(&path, &opts).unwrap();
+    // Leading Relu and Add become one identity layer; Gemm; MatMul with the scalar Add folded.
+    assert_eq!(c.model.layers.len(), 3, "{:?}", c.model.layers.iter().map(|l| (l.inputs, l.outputs)).collect::<Vec<_>>());
+    let model = Arc::new(c.model);
+    let trace = model.forward(&model.quantise_input(&input).unwrap()).unwrap();
+    let out: Vec<f64> = trace.output().iter().map(|v| model.params.dequantise(*v)).collect();
+    let float = reference::run_float(&c.graph, &input).unwrap();
+    let acc = reference::Accuracy::compare(float, out);
+    assert!(acc.max_abs_err < 0.03, "lowering disagrees with tract: {acc:?}");
+    let inst = ModelCircuit::instances(&model, &trace);
+    let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
+    halo2_proofs::dev::MockProver::run(c.plan.k, &circuit, vec![inst]).unwrap().assert_satisfied();
+}
+
+#[test]
+fn mlp_small_matches_tract_on_every_sample() {
+    let (c, samples) = common::mlp_small();
+    for s in &samples {
+        let trace = c.model.forward(&c.model.quantise_input(s).unwrap()).unwrap();
+        let out: Vec<f64> = trace.output().iter().map(|v| c.model.params.dequantise(*v)).collect();
+        let acc = reference::Accuracy::compare(reference::run_float(&c.graph, s).unwrap(), out);
+        assert!(acc.max_abs_err < 0.03 && acc.argmax_match, "{acc:?}");
+    }
+}
+
+#[test]
+fn unsupported_attribute_value_names_node_op_and_attribute() {
+    let e = compile(&common::model_path("bad_attribute.onnx"), &CompileOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("gemm_transposed_a") && e.contains("Gemm") && e.contains("transA") && e.contains("bad_attribute.onnx"), "{e}");
+}
+
+#[test]
+fn branching_graph_is_refused_naming_the_node() {
+    let e = compile(&common::model_path("branching_residual.onnx"), &CompileOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("residual_add") && e.contains("Add"), "{e}");
+}
+
+#[test]
+fn unsupported_op_names_node_op_file_and_lists_supported_ops() {
+    let e = compile(&common::model_path("unsupported_softsign.onnx"), &CompileOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("odd_activation") && e.contains("'Softsign'") && e.contains("unsupported_softsign.onnx") && e.contains("Gemm"), "{e}");
+}
+
+#[test]
+fn garbage_file_is_a_clear_load_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("garbage.onnx");
+    std::fs::write(&p, b"this is not protobuf \xff\xff\xff").unwrap();
+    let e = compile(&p, &CompileOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("garbage.onnx") && e.contains("cannot load ONNX model"), "{e}");
+}
+
+#[test]
+fn production_srs_file_is_loaded_and_downsized() {
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_var("ZKINFER_SRS_DIR", dir.path());
+    let _ = zkinfer_prover::srs::dev_srs(6).unwrap();
+    let file = dir.path().join("dev-srs-k6.UNSAFE.srs");
+    let p = zkinfer_prover::srs::load_srs(&file, 5).unwrap();
+    assert_eq!(halo2_proofs::poly::commitment::Params::k(&p), 5);
+    let e = zkinfer_prover::srs::load_srs(&file, 7).unwrap_err().to_string();
+    assert!(e.contains("k = 6") && e.contains("k = 7"), "{e}");
+    std::fs::write(dir.path().join("junk.srs"), vec![7u8; 200]).unwrap();
+    let e = zkinfer_prover::srs::load_srs(&dir.path().join("junk.srs"), 5).unwrap_err().to_string();
+    assert!(e.contains("junk.srs"), "{e}");
+}
