@@ -47,9 +47,14 @@ pub fn cache_dir() -> PathBuf {
     base.join("zkinfer").join("srs")
 }
 
-/// The development SRS for `k`, from the cache or generated (and cached). UNSAFE.
+/// The development SRS for `k`, from the cache ([`cache_dir`]) or generated (and cached). UNSAFE.
 pub fn dev_srs(k: u32) -> Result<ParamsKZG<Bn256>> {
-    let dir = cache_dir();
+    dev_srs_in(&cache_dir(), k)
+}
+
+/// [`dev_srs`] with an explicit cache directory.
+pub fn dev_srs_in(dir: &Path, k: u32) -> Result<ParamsKZG<Bn256>> {
+    let dir = dir.to_path_buf();
     let path = dir.join(format!("dev-srs-k{k}.UNSAFE.srs"));
     if let Ok(f) = std::fs::File::open(&path) {
         let mut r = BufReader::new(f);
@@ -65,7 +70,10 @@ pub fn dev_srs(k: u32) -> Result<ParamsKZG<Bn256>> {
     }
     let params = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(DEV_SRS_SEED));
     std::fs::create_dir_all(&dir).map_err(|e| ProverError::io(&dir, e))?;
-    let tmp = dir.join(format!(".dev-srs-k{k}.{}.tmp", std::process::id()));
+    // Unique per process and thread, so concurrent generators never share a temp file; the
+    // rename makes the cache entry appear atomically.
+    let thread = format!("{:?}", std::thread::current().id()).replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let tmp = dir.join(format!(".dev-srs-k{k}.{}.{thread}.tmp", std::process::id()));
     {
         let f = std::fs::File::create(&tmp).map_err(|e| ProverError::io(&tmp, e))?;
         let mut w = BufWriter::new(f);

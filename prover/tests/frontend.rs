@@ -68,8 +68,7 @@ fn garbage_file_is_a_clear_load_error() {
 #[test]
 fn production_srs_file_is_loaded_and_downsized() {
     let dir = tempfile::tempdir().unwrap();
-    std::env::set_var("ZKINFER_SRS_DIR", dir.path());
-    let _ = zkinfer_prover::srs::dev_srs(6).unwrap();
+    let _ = zkinfer_prover::srs::dev_srs_in(dir.path(), 6).unwrap();
     let file = dir.path().join("dev-srs-k6.UNSAFE.srs");
     let p = zkinfer_prover::srs::load_srs(&file, 5).unwrap();
     assert_eq!(halo2_proofs::poly::commitment::Params::k(&p), 5);
@@ -78,4 +77,24 @@ fn production_srs_file_is_loaded_and_downsized() {
     std::fs::write(dir.path().join("junk.srs"), vec![7u8; 200]).unwrap();
     let e = zkinfer_prover::srs::load_srs(&dir.path().join("junk.srs"), 5).unwrap_err().to_string();
     assert!(e.contains("junk.srs"), "{e}");
+}
+
+#[test]
+fn concurrent_dev_srs_generation_is_safe() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    // Each thread generates the same k into the same (empty) cache directory.
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let p = zkinfer_prover::srs::dev_srs_in(&path, 5).unwrap();
+                let mut v = Vec::new();
+                halo2_proofs::poly::commitment::Params::write(&p, &mut v).unwrap();
+                v
+            })
+        })
+        .collect();
+    let outs: Vec<Vec<u8>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(outs.windows(2).all(|w| w[0] == w[1]));
 }

@@ -11,12 +11,12 @@ use zkinfer_prover::{proving, srs};
 #[test]
 fn prove_verify_and_reject_tampering() {
     let dir = tempfile::tempdir().unwrap();
-    std::env::set_var("ZKINFER_SRS_DIR", dir.path().join("srs"));
     let (compiled, samples) = common::mlp_small();
     let art = CircuitArtifact::new(&common::model_path("mlp_small.onnx"), compiled.model.clone(), compiled.plan.clone()).unwrap();
-    let params = srs::dev_srs(art.plan.k).unwrap();
+    let srs_dir = dir.path().join("srs");
+    let params = srs::dev_srs_in(&srs_dir, art.plan.k).unwrap();
     // Second load comes from the cache file and must be the same parameters.
-    let cached = srs::dev_srs(art.plan.k).unwrap();
+    let cached = srs::dev_srs_in(&srs_dir, art.plan.k).unwrap();
     let bytes = |p: &halo2_proofs::poly::kzg::commitment::ParamsKZG<_>| {
         let mut v = Vec::new();
         halo2_proofs::poly::commitment::Params::write(p, &mut v).unwrap();
