@@ -59,35 +59,30 @@ fn invalid(msg: &str) -> io::Error {
 
 /// 32-byte big-endian encoding of a scalar.
 pub fn encode_scalar(s: &Fr) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(s.to_repr().as_ref());
-    out.reverse();
-    out
+    encode_field(s)
 }
 
 /// Decodes a canonical 32-byte big-endian scalar (`None` if `>= r`).
 pub fn decode_scalar(bytes: &[u8; 32]) -> Option<Fr> {
-    let mut le = *bytes;
-    le.reverse();
-    let mut repr = <Fr as PrimeField>::Repr::default();
-    repr.as_mut().copy_from_slice(&le);
-    Option::from(Fr::from_repr(repr))
+    decode_field(bytes)
 }
 
-fn encode_fq(f: &Fq) -> [u8; 32] {
+/// 32-byte big-endian encoding of a BN254 field element (`Fr` or `Fq`).
+fn encode_field<F: PrimeField>(f: &F) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(f.to_repr().as_ref());
     out.reverse();
     out
 }
 
-fn decode_fq(bytes: &[u8]) -> Option<Fq> {
+/// Decodes a canonical 32-byte big-endian BN254 field element (`None` if not canonical).
+fn decode_field<F: PrimeField>(bytes: &[u8]) -> Option<F> {
     let mut le = [0u8; 32];
     le.copy_from_slice(bytes);
     le.reverse();
-    let mut repr = <Fq as PrimeField>::Repr::default();
+    let mut repr = F::Repr::default();
     repr.as_mut().copy_from_slice(&le);
-    Option::from(Fq::from_repr(repr))
+    Option::from(F::from_repr(repr))
 }
 
 /// 64-byte `x ‖ y` big-endian encoding of a point (`None` for the identity).
@@ -95,15 +90,15 @@ pub fn encode_point(p: &G1Affine) -> Option<[u8; 64]> {
     let c: Option<halo2_proofs::halo2curves::Coordinates<G1Affine>> = p.coordinates().into();
     let c = c?;
     let mut out = [0u8; 64];
-    out[..32].copy_from_slice(&encode_fq(c.x()));
-    out[32..].copy_from_slice(&encode_fq(c.y()));
+    out[..32].copy_from_slice(&encode_field(c.x()));
+    out[32..].copy_from_slice(&encode_field(c.y()));
     Some(out)
 }
 
 /// Decodes a 64-byte point: rejects non-canonical coordinates, `(0, 0)` and off-curve points.
 pub fn decode_point(bytes: &[u8; 64]) -> Option<G1Affine> {
-    let x = decode_fq(&bytes[..32])?;
-    let y = decode_fq(&bytes[32..])?;
+    let x: Fq = decode_field(&bytes[..32])?;
+    let y: Fq = decode_field(&bytes[32..])?;
     if bool::from(x.is_zero()) && bool::from(y.is_zero()) {
         return None;
     }
@@ -115,6 +110,11 @@ fn squeeze(buf: &mut Vec<u8>) -> Challenge255<G1Affine> {
     let h: [u8; 32] = Keccak256::digest(&buf[..]).into();
     buf.clear();
     buf.extend_from_slice(&h);
+    challenge_of_digest(&h)
+}
+
+/// The challenge `int_be(h) mod r` of a keccak digest.
+fn challenge_of_digest(h: &[u8; 32]) -> Challenge255<G1Affine> {
     // Challenge255::new reduces a 64-byte little-endian integer modulo r.
     let mut wide = [0u8; 64];
     for (i, b) in h.iter().rev().enumerate() {
@@ -125,11 +125,21 @@ fn squeeze(buf: &mut Vec<u8>) -> Challenge255<G1Affine> {
 
 /// Maps a keccak digest to the challenge scalar exactly as the transcript does (`int_be(h) mod r`).
 pub fn challenge_from_digest(h: &[u8; 32]) -> Fr {
-    let mut wide = [0u8; 64];
-    for (i, b) in h.iter().rev().enumerate() {
-        wide[i] = *b;
-    }
-    Challenge255::<G1Affine>::new(&wide).get_scalar()
+    challenge_of_digest(h).get_scalar()
+}
+
+/// Absorbs `point` (appends its encoding to the buffer) and returns the encoding.
+fn absorb_point(buf: &mut Vec<u8>, point: &G1Affine) -> io::Result<[u8; POINT_BYTES]> {
+    let enc = encode_point(point).ok_or_else(|| invalid("cannot encode the point at infinity"))?;
+    buf.extend_from_slice(&enc);
+    Ok(enc)
+}
+
+/// Absorbs `scalar` (appends its encoding to the buffer) and returns the encoding.
+fn absorb_scalar(buf: &mut Vec<u8>, scalar: &Fr) -> [u8; SCALAR_BYTES] {
+    let enc = encode_scalar(scalar);
+    buf.extend_from_slice(&enc);
+    enc
 }
 
 /// Prover side of the Keccak EVM transcript (see module docs for the byte format).
@@ -151,25 +161,21 @@ impl<W: Write> Transcript<G1Affine, Challenge255<G1Affine>> for KeccakTranscript
         squeeze(&mut self.buf)
     }
     fn common_point(&mut self, point: G1Affine) -> io::Result<()> {
-        let enc = encode_point(&point).ok_or_else(|| invalid("cannot encode the point at infinity"))?;
-        self.buf.extend_from_slice(&enc);
-        Ok(())
+        absorb_point(&mut self.buf, &point).map(|_| ())
     }
     fn common_scalar(&mut self, scalar: Fr) -> io::Result<()> {
-        self.buf.extend_from_slice(&encode_scalar(&scalar));
+        absorb_scalar(&mut self.buf, &scalar);
         Ok(())
     }
 }
 
 impl<W: Write> TranscriptWrite<G1Affine, Challenge255<G1Affine>> for KeccakTranscriptWrite<W> {
     fn write_point(&mut self, point: G1Affine) -> io::Result<()> {
-        let enc = encode_point(&point).ok_or_else(|| invalid("cannot encode the point at infinity"))?;
-        self.buf.extend_from_slice(&enc);
+        let enc = absorb_point(&mut self.buf, &point)?;
         self.writer.write_all(&enc)
     }
     fn write_scalar(&mut self, scalar: Fr) -> io::Result<()> {
-        let enc = encode_scalar(&scalar);
-        self.buf.extend_from_slice(&enc);
+        let enc = absorb_scalar(&mut self.buf, &scalar);
         self.writer.write_all(&enc)
     }
 }
@@ -190,26 +196,24 @@ impl<R: Read> Transcript<G1Affine, Challenge255<G1Affine>> for KeccakTranscriptR
         squeeze(&mut self.buf)
     }
     fn common_point(&mut self, point: G1Affine) -> io::Result<()> {
-        let enc = encode_point(&point).ok_or_else(|| invalid("cannot encode the point at infinity"))?;
-        self.buf.extend_from_slice(&enc);
-        Ok(())
+        absorb_point(&mut self.buf, &point).map(|_| ())
     }
     fn common_scalar(&mut self, scalar: Fr) -> io::Result<()> {
-        self.buf.extend_from_slice(&encode_scalar(&scalar));
+        absorb_scalar(&mut self.buf, &scalar);
         Ok(())
     }
 }
 
 impl<R: Read> TranscriptRead<G1Affine, Challenge255<G1Affine>> for KeccakTranscriptRead<R> {
     fn read_point(&mut self) -> io::Result<G1Affine> {
-        let mut enc = [0u8; 64];
+        let mut enc = [0u8; POINT_BYTES];
         self.reader.read_exact(&mut enc)?;
         let p = decode_point(&enc).ok_or_else(|| invalid("invalid point encoding"))?;
         self.buf.extend_from_slice(&enc);
         Ok(p)
     }
     fn read_scalar(&mut self) -> io::Result<Fr> {
-        let mut enc = [0u8; 32];
+        let mut enc = [0u8; SCALAR_BYTES];
         self.reader.read_exact(&mut enc)?;
         let s = decode_scalar(&enc).ok_or_else(|| invalid("non-canonical scalar encoding"))?;
         self.buf.extend_from_slice(&enc);

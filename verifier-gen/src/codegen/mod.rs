@@ -1,0 +1,230 @@
+//! Solidity/Yul code generation for a halo2-axiom SHPLONK verifier.
+//!
+//! Everything structural (proof layout, transcript segments, query/rotation sets, memory layout) is
+//! resolved here at generation time; the contract is straight-line Yul plus a few loops.
+//!
+//! * [`layout`]: byte offsets of the proof, the canonical calldata layout and the memory map.
+//! * [`shplonk`]: the multi-open query plan (rotation sets, MSM bases) and the final KZG check.
+//! * [`quotient`]: gate, permutation and lookup constraints, folded into the quotient evaluation.
+//! * [`input`], [`fiat_shamir`], [`domain`]: the contract's first steps (calldata checks,
+//!   transcript replay, vanishing/Lagrange evaluations and the batch inversion).
+//! * [`yul`]: Yul literals, the expression AST and the line emitter; [`template`]: the contract shell.
+
+mod domain;
+mod fiat_shamir;
+mod input;
+mod layout;
+mod quotient;
+mod shplonk;
+mod template;
+mod yul;
+
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::plonk::{Any, Column, VerifyingKey};
+use halo2_proofs::poly::commitment::{Params, ParamsProver};
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+
+use crate::VerifierGenError;
+use layout::{Calldata, Memory, ProofLayout};
+use shplonk::Shplonk;
+use yul::Code;
+
+/// Generation options.
+#[derive(Debug, Clone)]
+pub struct VerifierOptions {
+    /// Name of the generated contract.
+    pub contract_name: String,
+}
+
+impl Default for VerifierOptions {
+    fn default() -> Self {
+        VerifierOptions { contract_name: "Halo2Verifier".to_string() }
+    }
+}
+
+/// A generated verifier contract and the facts a caller needs to use it.
+#[derive(Debug, Clone)]
+pub struct GeneratedVerifier {
+    /// Complete Solidity source (one contract, no imports).
+    pub source: String,
+    /// Name of the contract in `source`.
+    pub contract_name: String,
+    /// Exact proof length in bytes the verifier accepts.
+    pub proof_len: usize,
+    /// Exact number of public instances the verifier accepts.
+    pub num_instances: usize,
+    /// Exact calldata length of a `verifyProof` call (see [`crate::encode_calldata`]).
+    pub calldata_len: usize,
+    /// Circuit size exponent.
+    pub k: u32,
+    /// Number of elliptic-curve scalar multiplications per verification (gas driver: ~6k gas each).
+    pub num_ec_mul: usize,
+}
+
+/// Generates the Solidity verifier for `vk` (proofs made with [`crate::KeccakTranscriptWrite`] and
+/// SHPLONK) taking exactly `num_instances` public inputs in the single instance column.
+pub fn generate(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instances: usize,
+    options: &VerifierOptions,
+) -> Result<GeneratedVerifier, VerifierGenError> {
+    let shape = Shape::new(params, vk, num_instances, options)?;
+    let proof = ProofLayout::new(&shape);
+    let cd = Calldata::new(proof.len, num_instances);
+    let plan = Shplonk::plan(&shape, &proof, params.get_g()[0]);
+    let mem = Memory::new(&shape, &plan);
+    let constraints = quotient::constraints(&shape, &proof, &mem)?;
+
+    let mut c = Code::new(3);
+    input::emit(&mut c, &proof, &cd); // 1-2
+    fiat_shamir::emit(&mut c, &shape, &proof, &cd, &mem); // 3
+    domain::emit(&mut c, &shape, &cd, &plan, &mem); // 4-5
+    quotient::emit(&mut c, &constraints, &mem); // 6
+    plan.emit_combination(&mut c, &shape, &mem); // 7
+    plan.emit_msm(&mut c, &mem); // 8-9
+    shplonk::emit_pairing(&mut c, params, &proof, &mem); // 10
+
+    let source = template::render(&shape, proof.len, plan.num_ec_mul(), c.finish())?;
+    Ok(GeneratedVerifier {
+        source,
+        contract_name: shape.name.clone(),
+        proof_len: proof.len,
+        num_instances,
+        calldata_len: cd.size,
+        k: shape.k,
+        num_ec_mul: plan.num_ec_mul(),
+    })
+}
+
+/// The circuit facts the generator uses, read from the verifying key once every unsupported
+/// feature and inconsistent input has been refused.
+struct Shape<'a> {
+    vk: &'a VerifyingKey<G1Affine>,
+    /// Contract name (a Solidity identifier).
+    name: String,
+    k: u32,
+    /// `2^k`.
+    n: u64,
+    /// Blinding rows.
+    blinding: usize,
+    /// Constraint degree (>= 3).
+    degree: usize,
+    omega: Fr,
+    omega_inv: Fr,
+    num_instances: usize,
+    /// `(column, rotation)` of every advice query, in the key's order.
+    advice_q: Vec<(usize, i32)>,
+    /// `(column, rotation)` of every fixed query, in the key's order.
+    fixed_q: Vec<(usize, i32)>,
+    has_instance_query: bool,
+    num_advice: usize,
+    num_lookups: usize,
+    perm_cols: Vec<Column<Any>>,
+    /// Columns per permutation set (`degree - 2`).
+    perm_chunk: usize,
+    perm_sets: usize,
+    /// Pieces of the quotient polynomial `h`.
+    quotient_pieces: usize,
+}
+
+impl<'a> Shape<'a> {
+    /// Checks the inputs and refuses every unsupported circuit feature.
+    fn new(
+        params: &ParamsKZG<Bn256>,
+        vk: &'a VerifyingKey<G1Affine>,
+        num_instances: usize,
+        options: &VerifierOptions,
+    ) -> Result<Self, VerifierGenError> {
+        use VerifierGenError::{Invalid, Unsupported};
+        let cs = vk.cs();
+        let domain = vk.get_domain();
+        let k = domain.k();
+        if params.k() != k {
+            return Err(Invalid(format!("params are for k = {}, the verifying key for k = {k}", params.k())));
+        }
+        if !(1..=28).contains(&k) {
+            return Err(Invalid(format!("k = {k} out of range")));
+        }
+        let name = &options.contract_name;
+        if name.is_empty()
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || name.starts_with(|c: char| c.is_ascii_digit())
+        {
+            return Err(Invalid(format!("contract name {name:?} is not a Solidity identifier")));
+        }
+        if cs.num_challenges() > 0 {
+            return Err(Unsupported("challenges (multi-phase circuits)".into()));
+        }
+        if cs.advice_column_phase().iter().any(|p| *p != 0) {
+            return Err(Unsupported("advice columns in a phase other than the first".into()));
+        }
+        if cs.num_instance_columns() > 1 {
+            return Err(Unsupported(format!(
+                "{} instance columns (exactly one is supported)",
+                cs.num_instance_columns()
+            )));
+        }
+        if cs.num_instance_columns() == 0 && num_instances > 0 {
+            return Err(Invalid("num_instances > 0 but the circuit has no instance column".into()));
+        }
+        if cs.instance_queries().iter().any(|(_, r)| r.0 != 0) {
+            return Err(Unsupported("instance column queried at a rotation other than cur".into()));
+        }
+        let n: u64 = 1 << k;
+        let blinding = cs.blinding_factors();
+        if num_instances as u64 > n - (blinding as u64 + 1) {
+            return Err(Invalid(format!("{num_instances} instances do not fit in 2^{k} rows")));
+        }
+        let degree = cs.degree();
+        if degree < 3 {
+            return Err(Unsupported(format!("constraint degree {degree} < 3")));
+        }
+        let perm_cols = cs.permutation().get_columns();
+        let perm_chunk = degree - 2;
+        if vk.permutation().commitments().len() != perm_cols.len() {
+            return Err(Invalid("permutation commitments do not match the permutation columns".into()));
+        }
+        Ok(Shape {
+            vk,
+            name: name.clone(),
+            k,
+            n,
+            blinding,
+            degree,
+            omega: domain.get_omega(),
+            omega_inv: domain.get_omega_inv(),
+            num_instances,
+            advice_q: cs.advice_queries().iter().map(|(c, r)| (c.index(), r.0)).collect(),
+            fixed_q: cs.fixed_queries().iter().map(|(c, r)| (c.index(), r.0)).collect(),
+            has_instance_query: !cs.instance_queries().is_empty(),
+            num_advice: cs.num_advice_columns(),
+            num_lookups: cs.lookups().len(),
+            perm_sets: perm_cols.len().div_ceil(perm_chunk),
+            perm_cols,
+            perm_chunk,
+            quotient_pieces: domain.get_quotient_poly_degree(),
+        })
+    }
+
+    /// `omega^rot` (negative rotations via `omega^-1`).
+    fn omega_pow(&self, rot: i32) -> Fr {
+        if rot >= 0 {
+            self.omega.pow_vartime([rot as u64])
+        } else {
+            self.omega_inv.pow_vartime([rot.unsigned_abs() as u64])
+        }
+    }
+
+    /// Rotation of the last usable row, `-(blinding + 1)`.
+    fn last_rot(&self) -> i32 {
+        -((self.blinding + 1) as i32)
+    }
+
+    /// Rotations whose Lagrange polynomials the verifier evaluates: `last_rot()..=0`
+    /// (`l_last`, the blinding rows, `l_0`).
+    fn lagrange_rots(&self) -> Vec<i32> {
+        (self.last_rot()..=0).collect()
+    }
+}
