@@ -139,6 +139,67 @@ def branching():
     save(model, "branching_residual", [])
 
 
+def cnn_small():
+    """[1,8,8] image: Conv 3x3 pad 1 + BatchNormalization + Relu, AveragePool 2x2/2, Conv 3x3,
+    Relu, GlobalAveragePool, Flatten, Gemm to 3 classes."""
+    rng = np.random.default_rng(31)
+    c1 = rng.normal(0, 0.4, (4, 1, 3, 3))
+    c1b = rng.normal(0, 0.1, (4,))
+    c2 = rng.normal(0, 0.3, (6, 4, 3, 3))
+    fc = rng.normal(0, 0.5, (3, 6))
+    nodes = [
+        helper.make_node("Conv", ["input", "c1", "c1b"], ["h1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]),
+        helper.make_node("BatchNormalization", ["h1", "bn_g", "bn_b", "bn_m", "bn_v"], ["n1"], name="bn1", epsilon=1e-5),
+        helper.make_node("Relu", ["n1"], ["a1"], name="relu1"),
+        helper.make_node("AveragePool", ["a1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "c2"], ["h2"], name="conv2", kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["h2"], ["a2"], name="relu2"),
+        helper.make_node("GlobalAveragePool", ["a2"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["logits"], name="fc", transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "cnn_small",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, 8, 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3])],
+        initializer=[
+            init("c1", c1), init("c1b", c1b), init("c2", c2), init("fc_w", fc), init("fc_b", rng.normal(0, 0.1, (3,))),
+            init("bn_g", rng.uniform(0.5, 1.5, 4)), init("bn_b", rng.normal(0, 0.1, 4)),
+            init("bn_m", rng.normal(0, 0.1, 4)), init("bn_v", rng.uniform(0.5, 1.5, 4)),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    save(model, "cnn_small", [rng.uniform(0, 1, 64) for _ in range(2)])
+
+
+def tabular_small():
+    """Standardise (Sub mean, Div std), Gemm + Relu, Gemm, Mul by a constant."""
+    rng = np.random.default_rng(47)
+    nodes = [
+        helper.make_node("Sub", ["input", "mu"], ["z0"], name="center"),
+        helper.make_node("Div", ["z0", "sigma"], ["z"], name="scale"),
+        helper.make_node("Gemm", ["z", "w1", "b1"], ["h"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h"], ["a"], name="relu"),
+        helper.make_node("Gemm", ["a", "w2", "b2"], ["s"], name="fc2", transB=1),
+        helper.make_node("Mul", ["s", "half"], ["y"], name="temperature"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tabular_small",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        initializer=[
+            init("mu", rng.normal(5, 2, 6)), init("sigma", rng.uniform(1, 3, 6)),
+            init("w1", rng.normal(0, 0.5, (8, 6))), init("b1", rng.normal(0, 0.1, 8)),
+            init("w2", rng.normal(0, 0.5, (2, 8))), init("b2", rng.normal(0, 0.1, 2)),
+            init("half", [0.5]),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    save(model, "tabular_small", [rng.normal(5, 2, 6) for _ in range(2)])
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     mlp_small()
@@ -146,3 +207,5 @@ if __name__ == "__main__":
     op_variants()
     bad_attribute()
     branching()
+    cnn_small()
+    tabular_small()

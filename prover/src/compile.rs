@@ -62,7 +62,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
 }
 
 /// Smallest limb count whose range holds twice the largest rescaled value on the samples.
-fn choose_limbs(layers: &[crate::ir::DenseLayer], opts: &CompileOptions) -> Result<u32> {
+fn choose_limbs(layers: &[crate::ir::Layer], opts: &CompileOptions) -> Result<u32> {
     if opts.calibration.is_empty() {
         return Ok(DEFAULT_RANGE_LIMBS);
     }

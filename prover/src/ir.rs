@@ -1,6 +1,11 @@
 //! The project's own graph IR. Knows nothing of ONNX: the frontend ([`crate::onnx`]) maps
 //! ONNX nodes onto these ops through its registry, and [`Graph::lower`] turns a graph into
-//! the dense layers the circuit proves.
+//! the layers the circuit proves.
+//!
+//! Every linear op (Gemm, MatMul, Conv, average pooling) is one parameterised type,
+//! [`LinearMap`]: each output is a sparse weighted sum of inputs plus a bias. Element-wise
+//! affine ops (BatchNormalization, Add/Sub/Mul/Div by constants) are [`Op::Affine`] and are folded
+//! into a neighbouring linear map at lowering, so they cost no rows.
 
 use crate::error::{ProverError, Result};
 use std::path::PathBuf;
@@ -21,14 +26,6 @@ impl Matrix {
     pub fn new(rows: usize, cols: usize, data: Vec<f32>) -> Option<Self> {
         (data.len() == rows * cols).then_some(Self { rows, cols, data })
     }
-    /// The identity matrix.
-    pub fn identity(n: usize) -> Self {
-        let mut data = vec![0.0; n * n];
-        for i in 0..n {
-            data[i * n + i] = 1.0;
-        }
-        Self { rows: n, cols: n, data }
-    }
     /// Element `(r, c)`.
     pub fn at(&self, r: usize, c: usize) -> f32 {
         self.data[r * self.cols + c]
@@ -45,18 +42,91 @@ impl Matrix {
     }
 }
 
+/// One term of a linear map's row: `weight · input[index]`.
+pub type Term = (usize, f32);
+
+/// `y[o] = Σ_(i, w) ∈ rows[o] w · x[i] + bias[o]`: dense layers, convolutions and average pooling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearMap {
+    /// Number of inputs.
+    pub inputs: usize,
+    /// Per output, its terms.
+    pub rows: Vec<Vec<Term>>,
+    /// Per output bias.
+    pub bias: Vec<f32>,
+    /// Logical shape of the output (product = `rows.len()`).
+    pub out_shape: Vec<usize>,
+}
+
+impl LinearMap {
+    /// A dense map from an `out × in` matrix (every weight kept, zeros included).
+    pub fn dense(weight: &Matrix, bias: Vec<f32>) -> Self {
+        let rows = (0..weight.rows).map(|r| (0..weight.cols).map(|c| (c, weight.at(r, c))).collect()).collect();
+        Self { inputs: weight.cols, rows, bias, out_shape: vec![weight.rows] }
+    }
+    /// The identity on `n` values.
+    pub fn identity(n: usize, shape: Vec<usize>) -> Self {
+        Self { inputs: n, rows: (0..n).map(|i| vec![(i, 1.0)]).collect(), bias: vec![0.0; n], out_shape: shape }
+    }
+    /// Number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.rows.len()
+    }
+    /// `self ∘ (s ⊙ x + t)`: absorbs an element-wise affine map applied to the input.
+    pub fn absorb_input_affine(&mut self, a: &AffineMap) {
+        for (row, b) in self.rows.iter_mut().zip(self.bias.iter_mut()) {
+            for (i, w) in row.iter_mut() {
+                *b += *w * a.shift[*i];
+                *w *= a.scale[*i];
+            }
+        }
+    }
+    /// `s ⊙ self(x) + t`: absorbs an element-wise affine map applied to the output.
+    pub fn absorb_output_affine(&mut self, a: &AffineMap) {
+        for (o, (row, b)) in self.rows.iter_mut().zip(self.bias.iter_mut()).enumerate() {
+            row.iter_mut().for_each(|(_, w)| *w *= a.scale[o]);
+            *b = *b * a.scale[o] + a.shift[o];
+        }
+    }
+}
+
+/// Element-wise `y = scale ⊙ x + shift` (constants expanded to the tensor's size).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AffineMap {
+    /// Multipliers.
+    pub scale: Vec<f32>,
+    /// Offsets.
+    pub shift: Vec<f32>,
+}
+
+impl AffineMap {
+    /// `x + c`.
+    pub fn add(c: Vec<f32>) -> Self {
+        Self { scale: vec![1.0; c.len()], shift: c }
+    }
+    /// `x · c`.
+    pub fn mul(c: Vec<f32>) -> Self {
+        Self { shift: vec![0.0; c.len()], scale: c }
+    }
+    /// `other ∘ self`.
+    pub fn then(&self, other: &AffineMap) -> Self {
+        Self {
+            scale: self.scale.iter().zip(&other.scale).map(|(a, b)| a * b).collect(),
+            shift: self.shift.iter().zip(&other.scale).zip(&other.shift).map(|((t, s2), t2)| t * s2 + t2).collect(),
+        }
+    }
+    fn len(&self) -> usize {
+        self.scale.len()
+    }
+}
+
 /// An IR operation on the single activation tensor flowing through the graph.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    /// `y = W x + b` with `W: out × in` (constant weights).
-    Linear {
-        /// Weights, `out × in`.
-        weight: Matrix,
-        /// Bias of length `out` (zeros when absent).
-        bias: Vec<f32>,
-    },
-    /// Element-wise addition of a constant vector (broadcast scalars expanded).
-    AddConst(Vec<f32>),
+    /// A linear map with constant weights.
+    Linear(LinearMap),
+    /// An element-wise affine map with constant coefficients.
+    Affine(AffineMap),
     /// Element-wise `max(x, 0)`.
     Relu,
     /// Changes the logical shape only; values are unchanged.
@@ -87,7 +157,7 @@ pub struct Graph {
     pub nodes: Vec<Node>,
 }
 
-/// Activation applied after a dense layer's rescale.
+/// Activation applied after a layer's rescale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
@@ -97,13 +167,11 @@ pub enum Activation {
     Relu,
 }
 
-/// A dense layer: `act(W x + b)`. The unit the circuit proves.
+/// A layer: `act(map(x))`. The unit the circuit proves.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DenseLayer {
-    /// Weights `out × in`.
-    pub weight: Matrix,
-    /// Bias, `out` long.
-    pub bias: Vec<f32>,
+pub struct Layer {
+    /// The linear map.
+    pub map: LinearMap,
     /// Activation.
     pub activation: Activation,
 }
@@ -114,17 +182,17 @@ impl Graph {
         self.input_shape.iter().product()
     }
 
-    /// Lowers the chain to dense layers: folds constant additions into the preceding layer's
-    /// bias, or (after a ReLU or at the start) into the next layer's bias (`W(x + c) + b =
-    /// Wx + (Wc + b)`); fuses ReLU into the preceding layer. An identity layer is made only
-    /// where nothing can absorb an op.
-    pub fn lower(&self) -> Result<Vec<DenseLayer>> {
-        let mut layers: Vec<DenseLayer> = Vec::new();
-        // Whether the last layer may still absorb an Add or a Relu.
+    /// Lowers the chain to layers. Affine ops fold into the preceding layer's output when it is
+    /// still open (no activation yet), else into the next layer's input; ReLU fuses into the
+    /// preceding layer. An identity layer is made only where nothing can absorb an op.
+    pub fn lower(&self) -> Result<Vec<Layer>> {
+        let mut layers: Vec<Layer> = Vec::new();
+        // Whether the last layer may still absorb an affine map or a Relu.
         let mut open = false;
-        // A constant to add to the activation, not yet absorbed by any layer.
-        let mut pending: Option<Vec<f32>> = None;
+        // An affine map on the activation not yet absorbed by any layer.
+        let mut pending: Option<AffineMap> = None;
         let mut width = self.input_len();
+        let mut shape = self.input_shape.clone();
         for node in &self.nodes {
             let bad = |message: String| ProverError::BadNode {
                 path: self.source.clone(),
@@ -133,73 +201,100 @@ impl Graph {
                 message,
             };
             match &node.op {
-                Op::Linear { weight, bias } => {
-                    if weight.cols != width {
-                        return Err(bad(format!(
-                            "weight expects {} inputs but the incoming tensor has {width} values",
-                            weight.cols
-                        )));
+                Op::Linear(map) => {
+                    if map.inputs != width {
+                        return Err(bad(format!("expects {} inputs but the incoming tensor has {width} values", map.inputs)));
                     }
-                    if bias.len() != weight.rows {
-                        return Err(bad(format!("bias has {} values, expected {}", bias.len(), weight.rows)));
+                    if map.bias.len() != map.outputs() || map.out_shape.iter().product::<usize>() != map.outputs() {
+                        return Err(bad("inconsistent output size".into()));
                     }
-                    let mut bias = bias.clone();
-                    if let Some(c) = pending.take() {
-                        for (r, b) in bias.iter_mut().enumerate() {
-                            *b += (0..weight.cols).map(|i| weight.at(r, i) * c[i]).sum::<f32>();
-                        }
+                    if map.rows.iter().flatten().any(|(i, _)| *i >= width) {
+                        return Err(bad("a term reads past the input".into()));
                     }
-                    layers.push(DenseLayer { weight: weight.clone(), bias, activation: Activation::None });
-                    width = weight.rows;
+                    let mut map = map.clone();
+                    if let Some(a) = pending.take() {
+                        map.absorb_input_affine(&a);
+                    }
+                    width = map.outputs();
+                    shape = map.out_shape.clone();
+                    layers.push(Layer { map, activation: Activation::None });
                     open = true;
                 }
-                Op::AddConst(c) => {
-                    if c.len() != width {
-                        return Err(bad(format!("constant has {} values, the tensor has {width}", c.len())));
+                Op::Affine(a) => {
+                    if a.len() != width {
+                        return Err(bad(format!("constant has {} values, the tensor has {width}", a.len())));
                     }
                     if open {
                         let last = layers.last_mut().ok_or_else(|| bad("no layer".into()))?;
-                        last.bias.iter_mut().zip(c).for_each(|(b, v)| *b += v);
+                        last.map.absorb_output_affine(a);
                     } else {
-                        let p = pending.get_or_insert_with(|| vec![0.0; width]);
-                        p.iter_mut().zip(c).for_each(|(a, v)| *a += v);
+                        pending = Some(match pending.take() {
+                            Some(p) => p.then(a),
+                            None => a.clone(),
+                        });
                     }
                 }
                 Op::Relu => {
                     if !open {
-                        let mut l = identity_layer(width);
-                        if let Some(c) = pending.take() {
-                            l.bias = c;
+                        let mut map = LinearMap::identity(width, shape.clone());
+                        if let Some(a) = pending.take() {
+                            map.absorb_input_affine(&a);
                         }
-                        layers.push(l);
+                        layers.push(Layer { map, activation: Activation::None });
                     }
                     let last = layers.last_mut().ok_or_else(|| bad("no layer".into()))?;
                     last.activation = Activation::Relu;
                     open = false;
                 }
-                Op::Reshape(shape) => {
-                    let n: usize = shape.iter().product();
+                Op::Reshape(s) => {
+                    let n: usize = s.iter().product();
                     if n != width {
-                        return Err(bad(format!("reshape to {shape:?} ({n} values) but the tensor has {width}")));
+                        return Err(bad(format!("reshape to {s:?} ({n} values) but the tensor has {width}")));
                     }
+                    shape = s.clone();
                 }
             }
         }
-        if let Some(c) = pending.take() {
-            let mut l = identity_layer(width);
-            l.bias = c;
-            layers.push(l);
+        if let Some(a) = pending.take() {
+            let mut map = LinearMap::identity(width, shape);
+            map.absorb_input_affine(&a);
+            layers.push(Layer { map, activation: Activation::None });
         }
         if layers.is_empty() {
-            return Err(ProverError::BadGraph {
-                path: self.source.clone(),
-                message: "the model has no layer to prove".into(),
-            });
+            return Err(ProverError::BadGraph { path: self.source.clone(), message: "the model has no layer to prove".into() });
         }
         Ok(layers)
     }
 }
 
-fn identity_layer(n: usize) -> DenseLayer {
-    DenseLayer { weight: Matrix::identity(n), bias: vec![0.0; n], activation: Activation::None }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(m: &LinearMap, x: &[f32]) -> Vec<f32> {
+        m.rows.iter().zip(&m.bias).map(|(r, b)| b + r.iter().map(|(i, w)| w * x[*i]).sum::<f32>()).collect()
+    }
+
+    #[test]
+    fn affine_folding_is_exact() {
+        let w = Matrix::new(2, 3, vec![1.0, -2.0, 0.5, 3.0, 0.0, -1.0]).unwrap();
+        let m = LinearMap::dense(&w, vec![0.1, -0.2]);
+        let a = AffineMap { scale: vec![2.0, -1.0, 0.5], shift: vec![1.0, 0.0, -3.0] };
+        let x = [0.3f32, -0.7, 1.1];
+        let ax: Vec<f32> = x.iter().zip(&a.scale).zip(&a.shift).map(|((x, s), t)| x * s + t).collect();
+        let mut folded = m.clone();
+        folded.absorb_input_affine(&a);
+        for (u, v) in apply(&folded, &x).iter().zip(apply(&m, &ax)) {
+            assert!((u - v).abs() < 1e-5);
+        }
+        let b = AffineMap { scale: vec![-2.0, 0.25], shift: vec![0.5, 1.0] };
+        let mut out = m.clone();
+        out.absorb_output_affine(&b);
+        for ((u, v), (s, t)) in apply(&out, &x).iter().zip(apply(&m, &x)).zip(b.scale.iter().zip(&b.shift)) {
+            assert!((u - (v * s + t)).abs() < 1e-5);
+        }
+        let c = a.then(&AffineMap { scale: vec![3.0; 3], shift: vec![1.0; 3] });
+        assert_eq!(c.scale, vec![6.0, -3.0, 1.5]);
+        assert_eq!(c.shift, vec![4.0, 1.0, -8.0]);
+    }
 }

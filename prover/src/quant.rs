@@ -7,7 +7,7 @@
 //! the witness generator and the reference the tests compare against.
 
 use crate::error::{ProverError, Result};
-use crate::ir::{Activation, DenseLayer};
+use crate::ir::{Activation, Layer};
 use serde::{Deserialize, Serialize};
 
 /// Quantisation parameters.
@@ -56,15 +56,15 @@ impl QuantParams {
     }
 }
 
-/// A quantised dense layer.
+/// A quantised layer: a sparse linear map, rescale, activation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantLayer {
     /// Number of inputs.
     pub inputs: usize,
     /// Number of outputs.
     pub outputs: usize,
-    /// Row-major `outputs × inputs` weights at scale `2^s`.
-    pub weight: Vec<i64>,
+    /// Per output, its `(input index, weight at scale 2^s)` terms.
+    pub rows: Vec<Vec<(usize, i64)>>,
     /// Bias at scale `2^(2s)`.
     pub bias: Vec<i64>,
     /// Activation after the rescale.
@@ -72,9 +72,9 @@ pub struct QuantLayer {
 }
 
 impl QuantLayer {
-    /// Weight of output `o`, input `i`.
-    pub fn w(&self, o: usize, i: usize) -> i64 {
-        self.weight[o * self.inputs + i]
+    /// Number of weights (terms).
+    pub fn terms(&self) -> usize {
+        self.rows.iter().map(Vec::len).sum()
     }
 }
 
@@ -122,16 +122,16 @@ impl Trace {
 
 impl QuantModel {
     /// Quantises lowered layers.
-    pub fn from_layers(layers: &[DenseLayer], params: QuantParams) -> Result<Self> {
+    pub fn from_layers(layers: &[Layer], params: QuantParams) -> Result<Self> {
         params.validate()?;
         let bias_scale = f64::from(1u32 << params.scale_bits).powi(2);
         let layers = layers
             .iter()
             .map(|l| QuantLayer {
-                inputs: l.weight.cols,
-                outputs: l.weight.rows,
-                weight: l.weight.data.iter().map(|w| params.quantise(*w)).collect(),
-                bias: l.bias.iter().map(|b| (f64::from(*b) * bias_scale).round() as i64).collect(),
+                inputs: l.map.inputs,
+                outputs: l.map.outputs(),
+                rows: l.map.rows.iter().map(|r| r.iter().map(|(i, w)| (*i, params.quantise(*w))).collect()).collect(),
+                bias: l.map.bias.iter().map(|b| (f64::from(*b) * bias_scale).round() as i64).collect(),
                 activation: l.activation,
             })
             .collect();
@@ -181,7 +181,7 @@ impl QuantModel {
             let mut outs = Vec::with_capacity(layer.outputs);
             for o in 0..layer.outputs {
                 let acc: i128 = i128::from(layer.bias[o])
-                    + (0..layer.inputs).map(|i| i128::from(layer.w(o, i)) * i128::from(x[i])).sum::<i128>();
+                    + layer.rows[o].iter().map(|(i, w)| i128::from(*w) * i128::from(x[*i])).sum::<i128>();
                 let shifted = acc + half;
                 let q = shifted.div_euclid(s);
                 let r = shifted.rem_euclid(s);
@@ -222,7 +222,7 @@ impl QuantModel {
     pub fn commitment(&self) -> [u8; 32] {
         use sha3::{Digest, Keccak256};
         let mut h = Keccak256::new();
-        h.update(b"zkinfer-model-v1");
+        h.update(b"zkinfer-model-v2");
         h.update(self.params.scale_bits.to_be_bytes());
         h.update(self.params.range_limbs.to_be_bytes());
         h.update((self.layers.len() as u64).to_be_bytes());
@@ -233,7 +233,13 @@ impl QuantModel {
                 Activation::None => 0u8,
                 Activation::Relu => 1u8,
             }]);
-            l.weight.iter().for_each(|w| h.update(w.to_be_bytes()));
+            for row in &l.rows {
+                h.update((row.len() as u64).to_be_bytes());
+                for (i, w) in row {
+                    h.update((*i as u64).to_be_bytes());
+                    h.update(w.to_be_bytes());
+                }
+            }
             l.bias.iter().for_each(|b| h.update(b.to_be_bytes()));
         }
         let mut out: [u8; 32] = h.finalize().into();

@@ -27,6 +27,52 @@ fn op_variants_match_tract_and_prove() {
     halo2_proofs::dev::MockProver::run(c.plan.k, &circuit, vec![inst]).unwrap().assert_satisfied();
 }
 
+/// Compiles a bundled model with all its samples as calibration, checks each sample against
+/// tract's float run, and checks the circuit with MockProver on the first sample.
+fn check_against_tract(name: &str, max_err: f64) {
+    let path = common::model_path(&format!("{name}.onnx"));
+    let samples: Vec<Vec<f32>> = std::fs::read_dir(common::model_path(""))
+        .unwrap()
+        .filter_map(|e| {
+            let f = e.unwrap().file_name().into_string().unwrap();
+            (f.starts_with(&format!("{name}.input")) && f.ends_with(".json")).then(|| zkinfer_prover::input::read_input(&common::model_path(&f)).unwrap())
+        })
+        .collect();
+    assert!(!samples.is_empty());
+    let c = compile(&path, &CompileOptions { calibration: samples.clone(), ..CompileOptions::default() }).unwrap();
+    let model = Arc::new(c.model);
+    for s in &samples {
+        let trace = model.forward(&model.quantise_input(s).unwrap()).unwrap();
+        let out: Vec<f64> = trace.output().iter().map(|v| model.params.dequantise(*v)).collect();
+        let acc = reference::Accuracy::compare(reference::run_float(&c.graph, s).unwrap(), out);
+        assert!(acc.max_abs_err < max_err && acc.argmax_match, "{name}: {acc:?}");
+    }
+    let trace = model.forward(&model.quantise_input(&samples[0]).unwrap()).unwrap();
+    let inst = ModelCircuit::instances(&model, &trace);
+    let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
+    halo2_proofs::dev::MockProver::run(c.plan.k, &circuit, vec![inst]).unwrap().assert_satisfied();
+}
+
+#[test]
+fn cnn_conv_batchnorm_pooling_matches_tract_and_proves() {
+    check_against_tract("cnn_small", 0.03);
+}
+
+#[test]
+fn tabular_sub_div_mul_match_tract_and_prove() {
+    check_against_tract("tabular_small", 0.03);
+}
+
+#[test]
+fn batchnorm_is_folded_into_the_conv() {
+    let c = compile(&common::model_path("cnn_small.onnx"), &CompileOptions::default()).unwrap();
+    // conv1(+bn1+relu1), pool1, conv2(+relu2), gap, fc: BatchNormalization costs no layer.
+    assert_eq!(c.model.layers.len(), 5);
+    // The 3x3 conv with padding 1 has 4 taps in a corner, 9 in the middle.
+    let l = &c.model.layers[0];
+    assert_eq!((l.rows[0].len(), l.rows[9].len()), (4, 9));
+}
+
 #[test]
 fn mlp_small_matches_tract_on_every_sample() {
     let (c, samples) = common::mlp_small();

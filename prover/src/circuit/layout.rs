@@ -132,9 +132,11 @@ pub fn assign<S: Sink>(
 
     let mut sources: Vec<Source<S::Cell>> = (0..model.input_len()).map(|i| Source::Instance(1 + i)).collect();
     for (li, layer) in model.layers.iter().enumerate() {
-        let chunks = layer.inputs.div_ceil(width);
         let mut outs = Vec::with_capacity(layer.outputs);
         for o in 0..layer.outputs {
+            let terms = &layer.rows[o];
+            // At least one dot row, so that the init and rescale rows are distinct.
+            let chunks = terms.len().div_ceil(width).max(1);
             // Dot-product rows.
             let mut acc: i128 = i128::from(layer.bias[o]);
             sink.enable(cfg.q_init, row)?;
@@ -143,16 +145,15 @@ pub fn assign<S: Sink>(
                 sink.enable(cfg.q_dot, row)?;
                 sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
                 for k in 0..width {
-                    let i = c * width + k;
-                    if i < layer.inputs {
+                    if let Some(&(i, w)) = terms.get(c * width + k) {
                         let xi = trace.map(|t| if li == 0 { t.input[i] } else { t.layers[li - 1][i].out });
                         let cell = sink.advice(cfg.x[k], row, known(&|_| fr_from_i128(i128::from(xi.unwrap_or(0)))));
                         match &sources[i] {
                             Source::Instance(r) => instance.push((cell, *r)),
                             Source::Cell(src) => sink.copy(src, &cell),
                         }
-                        sink.fixed(cfg.w[k], row, fr_from_i128(i128::from(layer.w(o, i))));
-                        acc += i128::from(layer.w(o, i)) * i128::from(xi.unwrap_or(0));
+                        sink.fixed(cfg.w[k], row, fr_from_i128(i128::from(w)));
+                        acc += i128::from(w) * i128::from(xi.unwrap_or(0));
                     } else {
                         // Padding: weight 0, so the cell's value does not matter; assign 0.
                         sink.advice(cfg.x[k], row, Value::known(Fr::zero()));

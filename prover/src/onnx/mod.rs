@@ -2,6 +2,7 @@
 //! project's IR through one registry ([`registry`]). Unknown ops and attributes are errors that
 //! name the node, the op and the model file.
 
+pub mod conv;
 pub mod registry;
 
 use crate::error::{ProverError, Result};

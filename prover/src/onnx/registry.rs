@@ -3,7 +3,7 @@
 
 use super::{ConstTensor, NodeCtx};
 use crate::error::Result;
-use crate::ir::{Matrix, Op};
+use crate::ir::{AffineMap, LinearMap, Matrix, Op};
 
 /// What a node lowers to.
 #[derive(Debug)]
@@ -33,7 +33,14 @@ pub struct OpEntry {
 pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "Gemm", attributes: &["alpha", "beta", "transA", "transB"], notes: "A = activation (transA = 0), B and C constant; alpha, beta, transB any", build: gemm },
     OpEntry { name: "MatMul", attributes: &[], notes: "activation × constant matrix", build: matmul },
-    OpEntry { name: "Add", attributes: &[], notes: "activation + constant (broadcast); folded into the preceding layer's bias", build: add },
+    OpEntry { name: "Add", attributes: &[], notes: "activation + constant (numpy broadcast); folded into a neighbouring layer", build: add },
+    OpEntry { name: "Sub", attributes: &[], notes: "activation − constant or constant − activation; folded", build: sub },
+    OpEntry { name: "Mul", attributes: &[], notes: "activation × constant (broadcast); folded", build: mul },
+    OpEntry { name: "Div", attributes: &[], notes: "activation ÷ non-zero constant; folded", build: div },
+    OpEntry { name: "BatchNormalization", attributes: &["epsilon", "momentum", "training_mode"], notes: "inference form (training_mode = 0), per-channel; folded into the preceding Conv/Gemm", build: batchnorm },
+    OpEntry { name: "Conv", attributes: &["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"], notes: "2-D, auto_pad NOTSET, group 1, dilations 1, any pads and strides; constant W and B", build: super::conv::conv },
+    OpEntry { name: "AveragePool", attributes: &["auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"], notes: "2-D, auto_pad NOTSET, ceil_mode 0, any pads, strides and count_include_pad", build: super::conv::average_pool },
+    OpEntry { name: "GlobalAveragePool", attributes: &[], notes: "mean over spatial dimensions", build: super::conv::global_average_pool },
     OpEntry { name: "Relu", attributes: &[], notes: "fused into the preceding layer's rescale", build: relu },
     OpEntry { name: "Flatten", attributes: &["axis"], notes: "shape only", build: flatten },
     OpEntry { name: "Reshape", attributes: &["allowzero"], notes: "constant shape input; shape only", build: reshape },
@@ -66,10 +73,10 @@ pub fn conformance_markdown() -> String {
 /// Logical shape of the activation after an op (a leading batch dimension of 1 is dropped).
 pub fn output_shape(op: &Op, shape: &[usize]) -> Vec<usize> {
     match op {
-        Op::Linear { weight, .. } => vec![weight.rows],
+        Op::Linear(m) => m.out_shape.clone(),
         Op::Reshape(s) if s.len() > 1 && s[0] == 1 => s[1..].to_vec(),
         Op::Reshape(s) => s.clone(),
-        Op::AddConst(_) | Op::Relu => shape.to_vec(),
+        Op::Affine(_) | Op::Relu => shape.to_vec(),
     }
 }
 
@@ -82,7 +89,7 @@ fn matrix(ctx: &NodeCtx<'_>, t: &ConstTensor, what: &str) -> Result<Matrix> {
 
 /// Expands a constant to `target` by numpy broadcasting (dimensions right-aligned, each 1 or
 /// equal; extra leading dimensions of 1, such as a batch dimension, are allowed).
-fn broadcast(ctx: &NodeCtx<'_>, t: &ConstTensor, target: &[usize], what: &str) -> Result<Vec<f32>> {
+pub(super) fn broadcast(ctx: &NodeCtx<'_>, t: &ConstTensor, target: &[usize], what: &str) -> Result<Vec<f32>> {
     let n: usize = target.iter().product();
     if t.data.len() == 1 {
         return Ok(vec![t.data[0]; n]);
@@ -140,7 +147,7 @@ fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     } else {
         vec![0.0; weight.rows]
     };
-    Ok(Lowered::Op(Op::Linear { weight, bias }))
+    Ok(Lowered::Op(Op::Linear(LinearMap::dense(&weight, bias))))
 }
 
 fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
@@ -152,16 +159,77 @@ fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         return Err(ctx.error(format!("input B expects {} inputs, the activation has {}", weight.cols, ctx.width)));
     }
     let rows = weight.rows;
-    Ok(Lowered::Op(Op::Linear { weight, bias: vec![0.0; rows] }))
+    Ok(Lowered::Op(Op::Linear(LinearMap::dense(&weight, vec![0.0; rows]))))
+}
+
+/// The constant operand of a binary element-wise op, broadcast to the activation, and whether
+/// the activation is the first operand.
+fn binary_const(ctx: &NodeCtx<'_>) -> Result<(Vec<f32>, bool)> {
+    let (const_idx, act_first) = match (ctx.is_activation(0), ctx.is_activation(1)) {
+        (true, false) => (1, true),
+        (false, true) => (0, false),
+        _ => return Err(ctx.error("exactly one input must be the activation tensor and the other a constant")),
+    };
+    Ok((broadcast(ctx, ctx.const_input(const_idx)?, ctx.shape, "constant")?, act_first))
 }
 
 fn add(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    let const_idx = match (ctx.is_activation(0), ctx.is_activation(1)) {
-        (true, false) => 1,
-        (false, true) => 0,
-        _ => return Err(ctx.error("exactly one input must be the activation tensor and the other a constant")),
+    let (c, _) = binary_const(ctx)?;
+    Ok(Lowered::Op(Op::Affine(AffineMap::add(c))))
+}
+
+fn sub(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let (c, act_first) = binary_const(ctx)?;
+    Ok(Lowered::Op(Op::Affine(if act_first {
+        AffineMap::add(c.iter().map(|v| -v).collect())
+    } else {
+        AffineMap { scale: vec![-1.0; c.len()], shift: c }
+    })))
+}
+
+fn mul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let (c, _) = binary_const(ctx)?;
+    Ok(Lowered::Op(Op::Affine(AffineMap::mul(c))))
+}
+
+fn div(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let (c, act_first) = binary_const(ctx)?;
+    if !act_first {
+        return Err(ctx.error("constant ÷ activation is not supported (only division by a constant)"));
+    }
+    if c.iter().any(|v| *v == 0.0 || !v.is_finite()) {
+        return Err(ctx.error("division by zero or a non-finite constant"));
+    }
+    Ok(Lowered::Op(Op::Affine(AffineMap::mul(c.iter().map(|v| 1.0 / v).collect()))))
+}
+
+fn batchnorm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if ctx.attr_int("training_mode", 0) != 0 {
+        return Err(ctx.error("attribute 'training_mode' = 1 is not supported (inference only)"));
+    }
+    if !ctx.is_activation(0) {
+        return Err(ctx.error("input X must be the activation tensor"));
+    }
+    let eps = ctx.attr_float("epsilon", 1e-5);
+    let channels = *ctx.shape.first().ok_or_else(|| ctx.error("the activation has no channel dimension"))?;
+    let per_channel = |i: usize, what: &str| -> Result<Vec<f32>> {
+        let t = ctx.const_input(i)?;
+        if t.data.len() != channels {
+            return Err(ctx.error(format!("{what} has {} values, the activation has {channels} channels", t.data.len())));
+        }
+        Ok(t.data.clone())
     };
-    Ok(Lowered::Op(Op::AddConst(broadcast(ctx, ctx.const_input(const_idx)?, ctx.shape, "constant")?)))
+    let (gamma, beta, mean, var) = (per_channel(1, "scale")?, per_channel(2, "B")?, per_channel(3, "input_mean")?, per_channel(4, "input_var")?);
+    let spatial = ctx.width / channels;
+    let mut scale = Vec::with_capacity(ctx.width);
+    let mut shift = Vec::with_capacity(ctx.width);
+    for c in 0..channels {
+        let s = gamma[c] / (var[c] + eps).sqrt();
+        let t = beta[c] - mean[c] * s;
+        scale.extend(std::iter::repeat_n(s, spatial));
+        shift.extend(std::iter::repeat_n(t, spatial));
+    }
+    Ok(Lowered::Op(Op::Affine(AffineMap { scale, shift })))
 }
 
 fn relu(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
@@ -200,6 +268,7 @@ fn identity(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
 }
 
 fn constant(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    // (value is the only supported attribute; the attribute check has already run.)
     let t = ctx.attr("value").and_then(|a| a.t.as_ref()).ok_or_else(|| ctx.error("attribute 'value' (a tensor) is required"))?;
     let dir = ctx.path.parent().and_then(|d| d.to_str());
     super::to_const(t, dir).map(Lowered::Const).map_err(|m| ctx.error(format!("attribute 'value': {m}")))
