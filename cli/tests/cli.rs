@@ -1,6 +1,8 @@
 //! The `zkinfer` binary end to end: the demo (real proof, real solc, real anvil), the command
 //! pipeline step by step, and error messages that name the problem.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -2,6 +2,8 @@
 //! model gives the committed Solidity byte for byte, and the committed proof verifies against
 //! the regenerated verifying key. Regenerate with ./script/gen-fixtures.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use zkinfer_prover::artifact::{CircuitArtifact, ProofArtifact};
 use zkinfer_prover::{compile, proving, srs, CompileOptions};

@@ -1,6 +1,8 @@
 //! MockProver tests of the model circuit: completeness on the bundled model and negative
 //! (soundness) tests: every tampered witness cell, output or public input must fail.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use halo2_proofs::dev::MockProver;

@@ -2,6 +2,8 @@
 //! against tract's float run of the same file), and unsupported graphs are refused with errors
 //! that name the node, the op and the file.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::sync::Arc;

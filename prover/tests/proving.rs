@@ -1,6 +1,8 @@
 //! Real KZG proofs of the bundled model: keygen, prove, native verify, artifact round trips,
 //! and rejection of tampered proofs and instances.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::sync::Arc;

@@ -2,6 +2,8 @@
 //! The verifier here is a bookkeeping-only stand-in; real proofs are covered by
 //! test/ModelBountyRealProof.t.sol (forge) once the prover's fixtures exist.
 
+#![allow(clippy::unwrap_used)]
+
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::sol;

@@ -1,5 +1,7 @@
 //! Real solc (via the wrapper) + real anvil: compile, deploy, call, send, revert reasons.
 
+#![allow(clippy::unwrap_used)]
+
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::sol;

@@ -108,7 +108,7 @@ pub fn conv(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let (oh, ow) = win.out_dims(h, w).ok_or_else(|| ctx.error("the kernel is larger than the padded input"))?;
     let mut rows = Vec::with_capacity(m * oh * ow);
     let mut biases = Vec::with_capacity(m * oh * ow);
-    for mo in 0..m {
+    for (mo, &b) in bias.iter().enumerate() {
         for y in 0..oh {
             for x in 0..ow {
                 let mut terms = Vec::with_capacity(c * kh * kw);
@@ -118,7 +118,7 @@ pub fn conv(ctx: &NodeCtx<'_>) -> Result<Lowered> {
                     }
                 }
                 rows.push(terms);
-                biases.push(bias[mo]);
+                biases.push(b);
             }
         }
     }
