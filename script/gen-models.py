@@ -173,6 +173,34 @@ def cnn_small():
     save(model, "cnn_small", [rng.uniform(0, 1, 64) for _ in range(2)])
 
 
+def cnn_maxpool():
+    """Conv + Relu, MaxPool 3x3 stride 2 pad 1 (windows of 4, 6 and 9 taps), Conv, MaxPool 2x2,
+    Flatten, Gemm to 4 classes."""
+    rng = np.random.default_rng(53)
+    nodes = [
+        helper.make_node("Conv", ["input", "k1", "k1b"], ["h1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["h1"], ["a1"], name="relu1"),
+        helper.make_node("MaxPool", ["a1"], ["p1"], name="maxpool1", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["p1", "k2"], ["h2"], name="conv2", kernel_shape=[2, 2]),
+        helper.make_node("MaxPool", ["h2"], ["p2"], name="maxpool2", kernel_shape=[2, 2], strides=[1, 1]),
+        helper.make_node("Flatten", ["p2"], ["f"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f", "w_out", "b_out"], ["logits"], name="head", transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "cnn_maxpool",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 6, 6])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 4])],
+        initializer=[
+            init("k1", rng.normal(0, 0.4, (3, 2, 3, 3))), init("k1b", rng.normal(0, 0.1, 3)),
+            init("k2", rng.normal(0, 0.4, (4, 3, 2, 2))),
+            init("w_out", rng.normal(0, 0.5, (4, 4))), init("b_out", rng.normal(0, 0.1, 4)),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    save(model, "cnn_maxpool", [rng.uniform(-1, 1, 72) for _ in range(2)])
+
+
 def tabular_small():
     """Standardise (Sub mean, Div std), Gemm + Relu, Gemm, Mul by a constant."""
     rng = np.random.default_rng(47)
@@ -208,4 +236,5 @@ if __name__ == "__main__":
     bad_attribute()
     branching()
     cnn_small()
+    cnn_maxpool()
     tabular_small()

@@ -131,6 +131,86 @@ pub enum Op {
     Relu,
     /// Changes the logical shape only; values are unchanged.
     Reshape(Vec<usize>),
+    /// Per output, the maximum of some inputs (max pooling).
+    Max(MaxMap),
+}
+
+/// `y[o] = max_(i ∈ windows[o]) x[i]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaxMap {
+    /// Number of inputs.
+    pub inputs: usize,
+    /// Per output, the input indices it takes the maximum of (non-empty).
+    pub windows: Vec<Vec<usize>>,
+    /// Logical shape of the output.
+    pub out_shape: Vec<usize>,
+}
+
+impl MaxMap {
+    /// Lowers to layers with only linear maps and ReLU, exactly: each level of a pairwise
+    /// tournament is a ReLU layer computing `relu(a − b), relu(b), relu(−b)` per pair (and
+    /// `relu(e), relu(−e)` for an odd one out) and a linear layer combining them into
+    /// `max(a, b) = relu(a − b) + relu(b) − relu(−b)` (and `e = relu(e) − relu(−e)`).
+    /// Weights are ±1, which the fixed-point rescale reproduces exactly.
+    pub fn to_layers(&self) -> Vec<Layer> {
+        // Current candidates per output, as indices into the current activation.
+        let mut groups: Vec<Vec<usize>> = self.windows.clone();
+        let mut width = self.inputs;
+        let mut layers = Vec::new();
+        while groups.iter().any(|g| g.len() > 1) {
+            let (mut relu_rows, mut combine, mut next) = (Vec::new(), Vec::new(), Vec::new());
+            for g in &groups {
+                let mut next_g = Vec::new();
+                for pair in g.chunks(2) {
+                    let base = relu_rows.len();
+                    let combo: Vec<Term> = match *pair {
+                        [a, b] => {
+                            relu_rows.push(vec![(a, 1.0), (b, -1.0)]);
+                            relu_rows.push(vec![(b, 1.0)]);
+                            relu_rows.push(vec![(b, -1.0)]);
+                            vec![(base, 1.0), (base + 1, 1.0), (base + 2, -1.0)]
+                        }
+                        [e] => {
+                            relu_rows.push(vec![(e, 1.0)]);
+                            relu_rows.push(vec![(e, -1.0)]);
+                            vec![(base, 1.0), (base + 1, -1.0)]
+                        }
+                        _ => unreachable!("chunks(2)"),
+                    };
+                    next_g.push(combine.len());
+                    combine.push(combo);
+                }
+                next.push(next_g);
+            }
+            let n1 = relu_rows.len();
+            let n2 = combine.len();
+            layers.push(Layer {
+                map: LinearMap { inputs: width, bias: vec![0.0; n1], rows: relu_rows, out_shape: vec![n1] },
+                activation: Activation::Relu,
+            });
+            layers.push(Layer {
+                map: LinearMap { inputs: n1, bias: vec![0.0; n2], rows: combine, out_shape: vec![n2] },
+                activation: Activation::None,
+            });
+            width = n2;
+            groups = next;
+        }
+        // Every group is now one value; order them as the outputs (a final selection layer is
+        // needed only if some window had a single element from the start).
+        let order: Vec<usize> = groups.iter().map(|g| g[0]).collect();
+        let identity_order = layers.is_empty() || order.iter().enumerate().any(|(o, i)| o != *i) || width != order.len();
+        if identity_order {
+            let n = order.len();
+            layers.push(Layer {
+                map: LinearMap { inputs: width, bias: vec![0.0; n], rows: order.iter().map(|i| vec![(*i, 1.0)]).collect(), out_shape: vec![n] },
+                activation: Activation::None,
+            });
+        }
+        if let Some(last) = layers.last_mut() {
+            last.map.out_shape = self.out_shape.clone();
+        }
+        layers
+    }
 }
 
 /// One IR node, remembering the ONNX node it came from for error messages.
@@ -252,6 +332,20 @@ impl Graph {
                         return Err(bad(format!("reshape to {s:?} ({n} values) but the tensor has {width}")));
                     }
                     shape = s.clone();
+                }
+                Op::Max(m) => {
+                    if m.inputs != width || m.windows.iter().any(|w| w.is_empty() || w.iter().any(|i| *i >= width)) {
+                        return Err(bad("pooling windows do not fit the incoming tensor".into()));
+                    }
+                    let mut new = m.to_layers();
+                    if let (Some(a), Some(first)) = (pending.take(), new.first_mut()) {
+                        first.map.absorb_input_affine(&a);
+                    }
+                    width = m.windows.len();
+                    shape = m.out_shape.clone();
+                    layers.extend(new);
+                    // The last layer is linear (no activation yet): a Relu or affine op may fuse.
+                    open = true;
                 }
             }
         }

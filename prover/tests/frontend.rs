@@ -61,6 +61,27 @@ fn cnn_conv_batchnorm_pooling_matches_tract_and_proves() {
 }
 
 #[test]
+fn maxpool_matches_tract_and_proves() {
+    check_against_tract("cnn_maxpool", 0.03);
+}
+
+#[test]
+fn maxpool_with_a_lying_maximum_fails() {
+    let path = common::model_path("cnn_maxpool.onnx");
+    let input = zkinfer_prover::input::read_input(&common::model_path("cnn_maxpool.input.json")).unwrap();
+    let c = compile(&path, &CompileOptions { calibration: vec![input.clone()], ..CompileOptions::default() }).unwrap();
+    let model = Arc::new(c.model);
+    let mut trace = model.forward(&model.quantise_input(&input).unwrap()).unwrap();
+    // Layers: conv1+relu, then the first tournament's ReLU layer: claim relu(a − b) = 0 where it
+    // is positive (i.e. pretend the smaller value won), keeping the rest consistent.
+    let (li, oi) = (1, (0..trace.layers[1].len()).step_by(3).find(|o| trace.layers[1][*o].out > 0).expect("some positive difference"));
+    trace.layers[li][oi].out = 0;
+    let inst = ModelCircuit::instances(&model, &trace);
+    let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
+    assert!(halo2_proofs::dev::MockProver::run(c.plan.k, &circuit, vec![inst]).unwrap().verify().is_err());
+}
+
+#[test]
 fn tabular_sub_div_mul_match_tract_and_prove() {
     check_against_tract("tabular_small", 0.03);
 }

@@ -4,7 +4,7 @@
 use super::registry::Lowered;
 use super::NodeCtx;
 use crate::error::Result;
-use crate::ir::{LinearMap, Op};
+use crate::ir::{LinearMap, MaxMap, Op};
 
 /// Geometry of a 2-D sliding window.
 #[derive(Debug, Clone, Copy)]
@@ -146,6 +146,41 @@ pub fn average_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         }
     }
     Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * h * w, rows, bias: vec![0.0; c * oh * ow], out_shape: vec![c, oh, ow] })))
+}
+
+/// `MaxPool`: 2-D, ceil_mode 0, dilations 1; padded positions never win.
+pub fn max_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let (c, h, w) = chw(ctx)?;
+    if ctx.node.output.iter().filter(|o| !o.is_empty()).count() > 1 {
+        return Err(ctx.error("the Indices output is not supported"));
+    }
+    if ctx.attr_int("ceil_mode", 0) != 0 {
+        return Err(ctx.error("attribute 'ceil_mode' = 1 is not supported"));
+    }
+    if ctx.attr_int("storage_order", 0) != 0 {
+        return Err(ctx.error("attribute 'storage_order' = 1 is not supported"));
+    }
+    if let Some(d) = ints(ctx, "dilations") {
+        if d.iter().any(|x| *x != 1) {
+            return Err(ctx.error(format!("attribute 'dilations' = {d:?} is not supported (only 1)")));
+        }
+    }
+    let k = usizes(ctx, "kernel_shape", 2)?.ok_or_else(|| ctx.error("attribute 'kernel_shape' is required"))?;
+    let win = window(ctx, k[0], k[1])?;
+    let (oh, ow) = win.out_dims(h, w).ok_or_else(|| ctx.error("the kernel is larger than the padded input"))?;
+    let mut windows = Vec::with_capacity(c * oh * ow);
+    for ci in 0..c {
+        for y in 0..oh {
+            for x in 0..ow {
+                let taps: Vec<usize> = win.taps(h, w, y, x).map(|(ih, iw, _, _)| ci * h * w + ih * w + iw).collect();
+                if taps.is_empty() {
+                    return Err(ctx.error("a pooling window lies entirely in the padding"));
+                }
+                windows.push(taps);
+            }
+        }
+    }
+    Ok(Lowered::Op(Op::Max(MaxMap { inputs: c * h * w, windows, out_shape: vec![c, oh, ow] })))
 }
 
 /// `GlobalAveragePool`: mean over H × W per channel.

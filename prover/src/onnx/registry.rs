@@ -40,6 +40,7 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "BatchNormalization", attributes: &["epsilon", "momentum", "training_mode"], notes: "inference form (training_mode = 0), per-channel; folded into the preceding Conv/Gemm", build: batchnorm },
     OpEntry { name: "Conv", attributes: &["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"], notes: "2-D, auto_pad NOTSET, group 1, dilations 1, any pads and strides; constant W and B", build: super::conv::conv },
     OpEntry { name: "AveragePool", attributes: &["auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"], notes: "2-D, auto_pad NOTSET, ceil_mode 0, any pads, strides and count_include_pad", build: super::conv::average_pool },
+    OpEntry { name: "MaxPool", attributes: &["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"], notes: "2-D, auto_pad NOTSET, ceil_mode 0, dilations 1, storage_order 0, no Indices output; proven as a ReLU tournament (exact)", build: super::conv::max_pool },
     OpEntry { name: "GlobalAveragePool", attributes: &[], notes: "mean over spatial dimensions", build: super::conv::global_average_pool },
     OpEntry { name: "Relu", attributes: &[], notes: "fused into the preceding layer's rescale", build: relu },
     OpEntry { name: "Flatten", attributes: &["axis"], notes: "shape only", build: flatten },
@@ -76,6 +77,7 @@ pub fn output_shape(op: &Op, shape: &[usize]) -> Vec<usize> {
         Op::Linear(m) => m.out_shape.clone(),
         Op::Reshape(s) if s.len() > 1 && s[0] == 1 => s[1..].to_vec(),
         Op::Reshape(s) => s.clone(),
+        Op::Max(m) => m.out_shape.clone(),
         Op::Affine(_) | Op::Relu => shape.to_vec(),
     }
 }
