@@ -201,6 +201,31 @@ def cnn_maxpool():
     save(model, "cnn_maxpool", [rng.uniform(-1, 1, 72) for _ in range(2)])
 
 
+def clip_variants():
+    """Clip with both bounds, with only max (empty min input), with only min."""
+    rng = np.random.default_rng(61)
+    nodes = [
+        helper.make_node("Clip", ["input", "lo", "hi"], ["c0"], name="clip_both"),
+        helper.make_node("Gemm", ["c0", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        helper.make_node("Clip", ["h1", "", "hi2"], ["c1"], name="clip_max_only"),
+        helper.make_node("Gemm", ["c1", "w2", "b2"], ["h2"], name="fc2", transB=1),
+        helper.make_node("Clip", ["h2", "lo3"], ["y"], name="clip_min_only"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "clip_variants",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+        initializer=[
+            init("lo", -0.5), init("hi", 0.5), init("hi2", 0.3), init("lo3", -0.2),
+            init("w1", rng.normal(0, 0.8, (4, 5))), init("b1", rng.normal(0, 0.2, 4)),
+            init("w2", rng.normal(0, 0.8, (3, 4))), init("b2", rng.normal(0, 0.2, 3)),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    save(model, "clip_variants", [rng.uniform(-1.5, 1.5, 5) for _ in range(3)])
+
+
 def tabular_small():
     """Standardise (Sub mean, Div std), Gemm + Relu, Gemm, Mul by a constant."""
     rng = np.random.default_rng(47)
@@ -238,3 +263,4 @@ if __name__ == "__main__":
     cnn_small()
     cnn_maxpool()
     tabular_small()
+    clip_variants()

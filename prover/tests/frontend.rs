@@ -82,6 +82,11 @@ fn maxpool_with_a_lying_maximum_fails() {
 }
 
 #[test]
+fn clip_variants_match_tract_and_prove() {
+    check_against_tract("clip_variants", 0.03);
+}
+
+#[test]
 fn tabular_sub_div_mul_match_tract_and_prove() {
     check_against_tract("tabular_small", 0.03);
 }

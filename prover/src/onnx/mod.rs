@@ -155,16 +155,24 @@ pub fn load(path: &Path) -> Result<Graph> {
                 let out = node.output.first().ok_or_else(|| ctx.error("no output"))?;
                 consts.insert(out.clone(), t);
             }
-            registry::Lowered::Op(op) => {
+            lowered @ (registry::Lowered::Op(_) | registry::Lowered::Ops(_)) => {
                 if !node.input.iter().any(|i| i == &activation) {
                     return Err(ctx.error(format!(
                         "does not consume the activation tensor '{activation}': only chain-shaped models (one activation path) are supported"
                     )));
                 }
+                let ops = match lowered {
+                    registry::Lowered::Ops(ops) => ops,
+                    registry::Lowered::Op(op) => vec![op],
+                    _ => Vec::new(),
+                };
                 let name = ctx.name();
                 let next = node.output.first().ok_or_else(|| ctx.error("no output"))?.clone();
-                let next_shape = registry::output_shape(&op, ctx.shape);
-                nodes.push(Node { name, source_op: node.op_type.clone(), op });
+                let mut next_shape = ctx.shape.to_vec();
+                for op in ops {
+                    next_shape = registry::output_shape(&op, &next_shape);
+                    nodes.push(Node { name: name.clone(), source_op: node.op_type.clone(), op });
+                }
                 shape = next_shape;
                 width = shape.iter().product();
                 activation = next;

@@ -10,6 +10,8 @@ use crate::ir::{AffineMap, LinearMap, Matrix, Op};
 pub enum Lowered {
     /// An IR op on the activation tensor.
     Op(Op),
+    /// Several IR ops in sequence (an ONNX op expressed through simpler ones).
+    Ops(Vec<Op>),
     /// A constant (e.g. the `Constant` op); no IR node.
     Const(ConstTensor),
     /// A no-op on the activation tensor (e.g. `Identity`).
@@ -43,6 +45,7 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "MaxPool", attributes: &["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"], notes: "2-D, auto_pad NOTSET, ceil_mode 0, dilations 1, storage_order 0, no Indices output; proven as a ReLU tournament (exact)", build: super::conv::max_pool },
     OpEntry { name: "GlobalAveragePool", attributes: &[], notes: "mean over spatial dimensions", build: super::conv::global_average_pool },
     OpEntry { name: "Relu", attributes: &[], notes: "fused into the preceding layer's rescale", build: relu },
+    OpEntry { name: "Clip", attributes: &["min", "max"], notes: "constant bounds (inputs, or attributes before opset 11); exact: hi − relu((hi − lo) − relu(x − lo))", build: clip },
     OpEntry { name: "Flatten", attributes: &["axis"], notes: "shape only", build: flatten },
     OpEntry { name: "Reshape", attributes: &["allowzero"], notes: "constant shape input; shape only", build: reshape },
     OpEntry { name: "Identity", attributes: &[], notes: "no-op", build: identity },
@@ -236,6 +239,35 @@ fn batchnorm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 
 fn relu(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
     Ok(Lowered::Op(Op::Relu))
+}
+
+fn clip(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if !ctx.is_activation(0) {
+        return Err(ctx.error("input must be the activation tensor"));
+    }
+    let bound = |input: usize, attr: &str| -> Result<Option<f32>> {
+        if ctx.node.input.get(input).is_some_and(|n| !n.is_empty()) {
+            let t = ctx.const_input(input)?;
+            match t.data.as_slice() {
+                [v] => Ok(Some(*v)),
+                _ => Err(ctx.error(format!("input {input} must be a scalar constant"))),
+            }
+        } else {
+            Ok(ctx.attr(attr).map(|a| a.f))
+        }
+    };
+    let (lo, hi) = (bound(1, "min")?, bound(2, "max")?);
+    let n = ctx.width;
+    let affine = |scale: f32, shift: f32| Op::Affine(AffineMap { scale: vec![scale; n], shift: vec![shift; n] });
+    let ops = match (lo, hi) {
+        (Some(lo), Some(hi)) if lo > hi => return Err(ctx.error(format!("min {lo} > max {hi}"))),
+        // max(x, lo) = lo + relu(x − lo); min(y, hi) = hi − relu(hi − y)
+        (Some(lo), Some(hi)) => vec![affine(1.0, -lo), Op::Relu, affine(-1.0, hi - lo), Op::Relu, affine(-1.0, hi)],
+        (Some(lo), None) => vec![affine(1.0, -lo), Op::Relu, affine(1.0, lo)],
+        (None, Some(hi)) => vec![affine(-1.0, hi), Op::Relu, affine(-1.0, hi)],
+        (None, None) => return Ok(Lowered::Skip),
+    };
+    Ok(Lowered::Ops(ops))
 }
 
 fn flatten(ctx: &NodeCtx<'_>) -> Result<Lowered> {
