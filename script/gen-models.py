@@ -201,6 +201,32 @@ def cnn_maxpool():
     save(model, "cnn_maxpool", [rng.uniform(-1, 1, 72) for _ in range(2)])
 
 
+def tabular_sigmoid():
+    """Gemm + Tanh, Gemm + Relu, Gemm + Sigmoid: a scoring model with a probability output."""
+    rng = np.random.default_rng(71)
+    nodes = [
+        helper.make_node("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        helper.make_node("Tanh", ["h1"], ["t1"], name="tanh1"),
+        helper.make_node("Gemm", ["t1", "w2", "b2"], ["h2"], name="fc2", transB=1),
+        helper.make_node("Relu", ["h2"], ["r2"], name="relu2"),
+        helper.make_node("Gemm", ["r2", "w3", "b3"], ["h3"], name="fc3", transB=1),
+        helper.make_node("Sigmoid", ["h3"], ["p"], name="probability"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tabular_sigmoid",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 6])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [1, 1])],
+        initializer=[
+            init("w1", rng.normal(0, 0.8, (8, 6))), init("b1", rng.normal(0, 0.2, 8)),
+            init("w2", rng.normal(0, 0.6, (4, 8))), init("b2", rng.normal(0, 0.2, 4)),
+            init("w3", rng.normal(0, 0.8, (1, 4))), init("b3", rng.normal(0, 0.2, 1)),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    save(model, "tabular_sigmoid", [rng.uniform(-1, 1, 6) for _ in range(3)])
+
+
 def clip_variants():
     """Clip with both bounds, with only max (empty min input), with only min."""
     rng = np.random.default_rng(61)
@@ -264,3 +290,4 @@ if __name__ == "__main__":
     cnn_maxpool()
     tabular_small()
     clip_variants()
+    tabular_sigmoid()

@@ -64,6 +64,22 @@ pub enum ProverError {
         /// Scale bits.
         scale_bits: u32,
     },
+    /// A value left a function table's domain; raised before any proving work.
+    #[error("value out of the {function} table in layer {layer} (output {index}): {value} is outside [{min}, {max}]; recompile calibrated on inputs like this one")]
+    OutOfTable {
+        /// Layer index.
+        layer: usize,
+        /// Output index in the layer.
+        index: usize,
+        /// The function.
+        function: String,
+        /// Offending value (dequantised).
+        value: f64,
+        /// Smallest covered value.
+        min: f64,
+        /// Largest covered value.
+        max: f64,
+    },
     /// Bad compile settings.
     #[error("settings: {0}")]
     BadSettings(String),

@@ -127,8 +127,8 @@ pub enum Op {
     Linear(LinearMap),
     /// An element-wise affine map with constant coefficients.
     Affine(AffineMap),
-    /// Element-wise `max(x, 0)`.
-    Relu,
+    /// An element-wise activation (ReLU, sigmoid, tanh), fused into the preceding layer.
+    Act(Activation),
     /// Changes the logical shape only; values are unchanged.
     Reshape(Vec<usize>),
     /// Per output, the maximum of some inputs (max pooling).
@@ -243,8 +243,37 @@ pub struct Graph {
 pub enum Activation {
     /// Identity.
     None,
-    /// `max(x, 0)`.
+    /// `max(x, 0)`: proven with the sign bit of the range decomposition.
     Relu,
+    /// `1 / (1 + e^−x)`: proven by lookup in a table of the function.
+    Sigmoid,
+    /// `tanh(x)`: proven by lookup in a table of the function.
+    Tanh,
+}
+
+impl Activation {
+    /// Whether the circuit proves it with a function table.
+    pub fn is_tabulated(self) -> bool {
+        matches!(self, Activation::Sigmoid | Activation::Tanh)
+    }
+    /// The real function.
+    pub fn eval(self, x: f64) -> f64 {
+        match self {
+            Activation::None => x,
+            Activation::Relu => x.max(0.0),
+            Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Activation::Tanh => x.tanh(),
+        }
+    }
+    /// Byte used in the model commitment and the table tag.
+    pub fn tag(self) -> u8 {
+        match self {
+            Activation::None => 0,
+            Activation::Relu => 1,
+            Activation::Sigmoid => 2,
+            Activation::Tanh => 3,
+        }
+    }
 }
 
 /// A layer: `act(map(x))`. The unit the circuit proves.
@@ -314,7 +343,7 @@ impl Graph {
                         });
                     }
                 }
-                Op::Relu => {
+                Op::Act(act) => {
                     if !open {
                         let mut map = LinearMap::identity(width, shape.clone());
                         if let Some(a) = pending.take() {
@@ -323,7 +352,7 @@ impl Graph {
                         layers.push(Layer { map, activation: Activation::None });
                     }
                     let last = layers.last_mut().ok_or_else(|| bad("no layer".into()))?;
-                    last.activation = Activation::Relu;
+                    last.activation = *act;
                     open = false;
                 }
                 Op::Reshape(s) => {

@@ -10,6 +10,9 @@ use crate::error::{ProverError, Result};
 use crate::ir::{Activation, Layer};
 use serde::{Deserialize, Serialize};
 
+/// Largest function-table width (2^16 rows per function).
+pub const MAX_LOOKUP_BITS: u32 = 16;
+
 /// Quantisation parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantParams {
@@ -18,6 +21,10 @@ pub struct QuantParams {
     /// Number of `scale_bits`-wide limbs bounding every rescaled value: values lie in
     /// `[-2^(scale_bits·limbs - 1), 2^(scale_bits·limbs - 1))`.
     pub range_limbs: u32,
+    /// Width of the function tables (sigmoid, tanh): they cover rescaled values
+    /// `[-2^(lookup_bits-1), 2^(lookup_bits-1) - 1)`. 0 when the model uses no tabulated function.
+    #[serde(default)]
+    pub lookup_bits: u32,
 }
 
 impl QuantParams {
@@ -33,8 +40,28 @@ impl QuantParams {
     pub fn max(&self) -> i128 {
         (1i128 << (self.range_bits() - 1)) - 1
     }
+    /// Smallest value a function table covers.
+    pub fn table_min(&self) -> i64 {
+        -(1i64 << (self.lookup_bits.max(1) - 1))
+    }
+    /// Largest value a function table covers (one slot is left for the all-zero row).
+    pub fn table_max(&self) -> i64 {
+        (1i64 << (self.lookup_bits.max(1) - 1)) - 2
+    }
+    /// The fixed-point function `round(f(q / 2^s) · 2^s)` a table holds.
+    pub fn tabulate(&self, act: Activation, q: i64) -> i64 {
+        let s = f64::from(1u32 << self.scale_bits);
+        (act.eval(q as f64 / s) * s).round() as i64
+    }
     /// Checks the parameters are usable.
     pub fn validate(&self) -> Result<()> {
+        if self.lookup_bits != 0 && !(self.scale_bits + 1..=MAX_LOOKUP_BITS).contains(&self.lookup_bits) {
+            return Err(ProverError::BadSettings(format!(
+                "lookup_bits must be 0 or in {}..={MAX_LOOKUP_BITS}, got {}",
+                self.scale_bits + 1,
+                self.lookup_bits
+            )));
+        }
         if !(2..=16).contains(&self.scale_bits) {
             return Err(ProverError::BadSettings(format!("scale_bits must be in 2..=16, got {}", self.scale_bits)));
         }
@@ -199,6 +226,19 @@ impl QuantModel {
                 let out = match layer.activation {
                     Activation::None => q,
                     Activation::Relu => q.max(0),
+                    act => {
+                        if q < p.table_min() || q > p.table_max() || p.lookup_bits == 0 {
+                            return Err(ProverError::OutOfTable {
+                                layer: li,
+                                index: o,
+                                function: format!("{act:?}").to_lowercase(),
+                                value: p.dequantise(q),
+                                min: p.dequantise(p.table_min()),
+                                max: p.dequantise(p.table_max()),
+                            });
+                        }
+                        p.tabulate(act, q)
+                    }
                 };
                 let shifted = (i128::from(q) - p.min()) as u64;
                 let mask = (1u64 << p.scale_bits) - 1;
@@ -209,6 +249,23 @@ impl QuantModel {
             layers.push(outs);
         }
         Ok(Trace { input: input.to_vec(), layers })
+    }
+
+    /// Largest |q| over the layers with a tabulated activation, for choosing the table width.
+    pub fn max_abs_tabulated(&self, trace: &Trace) -> i64 {
+        trace
+            .layers
+            .iter()
+            .zip(&self.layers)
+            .filter(|(_, l)| l.activation.is_tabulated())
+            .flat_map(|(t, _)| t.iter().map(|n| n.q.abs()))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The tabulated activations the model uses, in tag order.
+    pub fn tabulated(&self) -> Vec<Activation> {
+        [Activation::Sigmoid, Activation::Tanh].into_iter().filter(|a| self.layers.iter().any(|l| l.activation == *a)).collect()
     }
 
     /// Largest |q| over a trace, for choosing the range.
@@ -222,17 +279,15 @@ impl QuantModel {
     pub fn commitment(&self) -> [u8; 32] {
         use sha3::{Digest, Keccak256};
         let mut h = Keccak256::new();
-        h.update(b"zkinfer-model-v2");
+        h.update(b"zkinfer-model-v3");
         h.update(self.params.scale_bits.to_be_bytes());
         h.update(self.params.range_limbs.to_be_bytes());
+        h.update(self.params.lookup_bits.to_be_bytes());
         h.update((self.layers.len() as u64).to_be_bytes());
         for l in &self.layers {
             h.update((l.inputs as u64).to_be_bytes());
             h.update((l.outputs as u64).to_be_bytes());
-            h.update([match l.activation {
-                Activation::None => 0u8,
-                Activation::Relu => 1u8,
-            }]);
+            h.update([l.activation.tag()]);
             for row in &l.rows {
                 h.update((row.len() as u64).to_be_bytes());
                 for (i, w) in row {

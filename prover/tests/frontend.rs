@@ -82,6 +82,31 @@ fn maxpool_with_a_lying_maximum_fails() {
 }
 
 #[test]
+fn sigmoid_and_tanh_match_tract_and_prove() {
+    check_against_tract("tabular_sigmoid", 0.03);
+}
+
+#[test]
+fn tampered_function_table_output_fails() {
+    let path = common::model_path("tabular_sigmoid.onnx");
+    let input = zkinfer_prover::input::read_input(&common::model_path("tabular_sigmoid.input.json")).unwrap();
+    let c = compile(&path, &CompileOptions { calibration: vec![input.clone()], ..CompileOptions::default() }).unwrap();
+    assert!(c.plan.lookups == 4, "the function table adds one lookup: {:?}", c.plan);
+    let model = Arc::new(c.model);
+    for (layer, what) in [(0usize, "tanh"), (2, "sigmoid")] {
+        let mut trace = model.forward(&model.quantise_input(&input).unwrap()).unwrap();
+        trace.layers[layer][0].out += 1;
+        let inst = ModelCircuit::instances(&model, &trace);
+        let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
+        let res = halo2_proofs::dev::MockProver::run(c.plan.k, &circuit, vec![inst]).unwrap().verify();
+        assert!(res.is_err(), "a wrong {what} output was accepted");
+    }
+    // Far outside the calibrated table: a clear error before proving.
+    let e = model.forward(&model.quantise_input(&[40.0; 6]).unwrap()).unwrap_err().to_string();
+    assert!(e.contains("table") && e.contains("layer"), "{e}");
+}
+
+#[test]
 fn clip_variants_match_tract_and_prove() {
     check_against_tract("clip_variants", 0.03);
 }

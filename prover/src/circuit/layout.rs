@@ -169,6 +169,7 @@ pub fn assign<S: Sink>(
             match layer.activation {
                 crate::ir::Activation::Relu => sink.enable(cfg.q_relu, row)?,
                 crate::ir::Activation::None => sink.enable(cfg.q_lin, row)?,
+                tabulated => sink.enable(cfg.function_selector(tabulated).ok_or(Error::Synthesis)?, row)?,
             }
             sink.advice(cfg.x[0], row, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.r)))));
             for i in 0..n {

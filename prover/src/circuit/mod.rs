@@ -32,6 +32,7 @@
 
 pub mod layout;
 
+use crate::ir::Activation;
 use crate::quant::{QuantModel, Trace};
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
@@ -52,15 +53,48 @@ pub struct CircuitShape {
     pub scale_bits: u32,
     /// Limbs bounding rescaled values.
     pub range_limbs: u32,
+    /// Function-table width (0: no function table).
+    #[serde(default)]
+    pub lookup_bits: u32,
+    /// Tabulated functions present: bit 0 sigmoid, bit 1 tanh.
+    #[serde(default)]
+    pub functions: u8,
 }
 
 impl Default for CircuitShape {
     fn default() -> Self {
-        Self { dot_width: 8, scale_bits: 8, range_limbs: 2 }
+        Self { dot_width: 8, scale_bits: 8, range_limbs: 2, lookup_bits: 0, functions: 0 }
     }
 }
 
+/// The tabulated functions, in bit order of [`CircuitShape::functions`].
+pub const TABULATED: [Activation; 2] = [Activation::Sigmoid, Activation::Tanh];
+
 impl CircuitShape {
+    /// The shape for a model.
+    pub fn for_model(model: &QuantModel, dot_width: usize) -> Self {
+        let used = model.tabulated();
+        let functions = TABULATED.iter().enumerate().filter(|(_, a)| used.contains(a)).fold(0u8, |m, (i, _)| m | (1 << i));
+        Self {
+            dot_width,
+            scale_bits: model.params.scale_bits,
+            range_limbs: model.params.range_limbs,
+            lookup_bits: if functions == 0 { 0 } else { model.params.lookup_bits },
+            functions,
+        }
+    }
+    /// The tabulated functions configured.
+    pub fn tabulated(&self) -> Vec<Activation> {
+        TABULATED.iter().enumerate().filter(|(i, _)| self.functions & (1 << i) != 0).map(|(_, a)| *a).collect()
+    }
+    /// Rows of the function table: one all-zero row, then `2^t − 1` entries per function.
+    pub fn function_table_rows(&self) -> usize {
+        if self.functions == 0 {
+            0
+        } else {
+            1 + self.tabulated().len() * ((1usize << self.lookup_bits) - 1)
+        }
+    }
     /// Minimum `dot_width` the rescale row needs (r, limbs, sign, out).
     pub fn min_dot_width(range_limbs: u32) -> usize {
         range_limbs as usize + 3
@@ -71,7 +105,7 @@ impl CircuitShape {
     }
     /// Number of rows the lookup tables occupy.
     pub fn table_rows(&self) -> usize {
-        1 << self.scale_bits
+        (1usize << self.scale_bits).max(self.function_table_rows())
     }
 }
 
@@ -93,6 +127,9 @@ pub struct ModelConfig {
     range: TableColumn,
     msb_value: TableColumn,
     msb_bit: TableColumn,
+    /// Per tabulated function configured, its selector; and the table (tag, x, f(x)).
+    functions: Vec<(Activation, Selector)>,
+    fn_table: Option<[TableColumn; 3]>,
 }
 
 impl ModelConfig {
@@ -186,10 +223,57 @@ impl ModelConfig {
             ]
         });
 
-        Self { shape, x, acc, w, init, instance, q_dot, q_init, q_rescale, q_relu, q_lin, range, msb_value, msb_bit }
+        // Tabulated functions: (Σ q_f·tag_f, (Σ q_f)·q, (Σ q_f)·out) ∈ (tag, x, f(x)).
+        let functions: Vec<(Activation, Selector)> = shape.tabulated().into_iter().map(|a| (a, meta.complex_selector())).collect();
+        let fn_table = (!functions.is_empty()).then(|| [meta.lookup_table_column(), meta.lookup_table_column(), meta.lookup_table_column()]);
+        if let Some([t_tag, t_x, t_y]) = fn_table {
+            let sels = functions.clone();
+            meta.lookup("function table", |m| {
+                let mut tag = Expression::Constant(Fr::zero());
+                let mut on = Expression::Constant(Fr::zero());
+                for (a, sel) in &sels {
+                    let q = m.query_selector(*sel);
+                    tag = tag + q.clone() * Expression::Constant(Fr::from(u64::from(a.tag())));
+                    on = on + q;
+                }
+                let quotient = q_expr(m);
+                let out = m.query_advice(out_col, Rotation::cur());
+                vec![(tag, t_tag), (on.clone() * quotient, t_x), (on * out, t_y)]
+            });
+        }
+
+        Self { shape, x, acc, w, init, instance, q_dot, q_init, q_rescale, q_relu, q_lin, range, msb_value, msb_bit, functions, fn_table }
+    }
+
+    /// The selector proving activation `a`, if tabulated and configured.
+    pub fn function_selector(&self, a: Activation) -> Option<Selector> {
+        self.functions.iter().find(|(f, _)| *f == a).map(|(_, s)| *s)
     }
 
     fn load_tables(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
+        if let Some([t_tag, t_x, t_y]) = self.fn_table {
+            let p = crate::quant::QuantParams { scale_bits: self.shape.scale_bits, range_limbs: self.shape.range_limbs, lookup_bits: self.shape.lookup_bits };
+            layouter.assign_table(
+                || "functions",
+                |mut t| {
+                    let mut row = 0;
+                    let mut put = |t: &mut halo2_proofs::circuit::Table<'_, Fr>, tag: u64, x: i64, y: i64| -> Result<(), Error> {
+                        t.assign_cell(|| "tag", t_tag, row, || Value::known(Fr::from(tag)))?;
+                        t.assign_cell(|| "x", t_x, row, || Value::known(fr_from_i128(i128::from(x))))?;
+                        t.assign_cell(|| "f(x)", t_y, row, || Value::known(fr_from_i128(i128::from(y))))?;
+                        row += 1;
+                        Ok(())
+                    };
+                    put(&mut t, 0, 0, 0)?;
+                    for (a, _) in &self.functions {
+                        for x in p.table_min()..=p.table_max() {
+                            put(&mut t, u64::from(a.tag()), x, p.tabulate(*a, x))?;
+                        }
+                    }
+                    Ok(())
+                },
+            )?;
+        }
         let s = self.shape.scale_bits;
         layouter.assign_table(
             || "range",

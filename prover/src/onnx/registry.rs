@@ -3,7 +3,7 @@
 
 use super::{ConstTensor, NodeCtx};
 use crate::error::Result;
-use crate::ir::{AffineMap, LinearMap, Matrix, Op};
+use crate::ir::{Activation, AffineMap, LinearMap, Matrix, Op};
 
 /// What a node lowers to.
 #[derive(Debug)]
@@ -45,6 +45,8 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "MaxPool", attributes: &["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"], notes: "2-D, auto_pad NOTSET, ceil_mode 0, dilations 1, storage_order 0, no Indices output; proven as a ReLU tournament (exact)", build: super::conv::max_pool },
     OpEntry { name: "GlobalAveragePool", attributes: &[], notes: "mean over spatial dimensions", build: super::conv::global_average_pool },
     OpEntry { name: "Relu", attributes: &[], notes: "fused into the preceding layer's rescale", build: relu },
+    OpEntry { name: "Sigmoid", attributes: &[], notes: "table lookup on the rescaled value; table range from calibration", build: sigmoid },
+    OpEntry { name: "Tanh", attributes: &[], notes: "table lookup on the rescaled value; table range from calibration", build: tanh },
     OpEntry { name: "Clip", attributes: &["min", "max"], notes: "constant bounds (inputs, or attributes before opset 11); exact: hi − relu((hi − lo) − relu(x − lo))", build: clip },
     OpEntry { name: "Flatten", attributes: &["axis"], notes: "shape only", build: flatten },
     OpEntry { name: "Reshape", attributes: &["allowzero"], notes: "constant shape input; shape only", build: reshape },
@@ -81,7 +83,7 @@ pub fn output_shape(op: &Op, shape: &[usize]) -> Vec<usize> {
         Op::Reshape(s) if s.len() > 1 && s[0] == 1 => s[1..].to_vec(),
         Op::Reshape(s) => s.clone(),
         Op::Max(m) => m.out_shape.clone(),
-        Op::Affine(_) | Op::Relu => shape.to_vec(),
+        Op::Affine(_) | Op::Act(_) => shape.to_vec(),
     }
 }
 
@@ -238,7 +240,15 @@ fn batchnorm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 }
 
 fn relu(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    Ok(Lowered::Op(Op::Relu))
+    Ok(Lowered::Op(Op::Act(Activation::Relu)))
+}
+
+fn sigmoid(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    Ok(Lowered::Op(Op::Act(Activation::Sigmoid)))
+}
+
+fn tanh(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    Ok(Lowered::Op(Op::Act(Activation::Tanh)))
 }
 
 fn clip(ctx: &NodeCtx<'_>) -> Result<Lowered> {
@@ -262,9 +272,9 @@ fn clip(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let ops = match (lo, hi) {
         (Some(lo), Some(hi)) if lo > hi => return Err(ctx.error(format!("min {lo} > max {hi}"))),
         // max(x, lo) = lo + relu(x − lo); min(y, hi) = hi − relu(hi − y)
-        (Some(lo), Some(hi)) => vec![affine(1.0, -lo), Op::Relu, affine(-1.0, hi - lo), Op::Relu, affine(-1.0, hi)],
-        (Some(lo), None) => vec![affine(1.0, -lo), Op::Relu, affine(1.0, lo)],
-        (None, Some(hi)) => vec![affine(-1.0, hi), Op::Relu, affine(-1.0, hi)],
+        (Some(lo), Some(hi)) => vec![affine(1.0, -lo), Op::Act(Activation::Relu), affine(-1.0, hi - lo), Op::Act(Activation::Relu), affine(-1.0, hi)],
+        (Some(lo), None) => vec![affine(1.0, -lo), Op::Act(Activation::Relu), affine(1.0, lo)],
+        (None, Some(hi)) => vec![affine(-1.0, hi), Op::Act(Activation::Relu), affine(-1.0, hi)],
         (None, None) => return Ok(Lowered::Skip),
     };
     Ok(Lowered::Ops(ops))
