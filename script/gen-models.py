@@ -19,6 +19,20 @@ def init(name, arr):
     return numpy_helper.from_array(np.asarray(arr, dtype=np.float32), name)
 
 
+def build_and_save(name, nodes, inp, out, inits=(), samples=()):
+    """One chain-shaped graph with a float input and output, opset 13, saved with its samples.
+    Callers pass `inits` before `samples` so that initializers draw from the RNG first."""
+    graph = helper.make_graph(
+        nodes,
+        name,
+        [helper.make_tensor_value_info(inp[0], TensorProto.FLOAT, inp[1])],
+        [helper.make_tensor_value_info(out[0], TensorProto.FLOAT, out[1])],
+        initializer=list(inits),
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    save(model, name, samples)
+
+
 def save(model, name, inputs):
     model.ir_version = 8
     onnx.checker.check_model(model)
@@ -92,35 +106,33 @@ def op_variants():
         helper.make_node("MatMul", ["i1", "w2"], ["m2"], name="matmul_const_node"),
         helper.make_node("Add", ["scalar", "m2"], ["y"], name="add_scalar_first"),
     ]
-    graph = helper.make_graph(
-        nodes,
+    build_and_save(
         "op_variants",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 3])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
-        initializer=[
+        nodes,
+        ("input", [1, 2, 3]),
+        ("y", [1, 4]),
+        inits=[
             init("c0", rng.normal(0, 0.2, (1, 2, 3))),
             shape,
             init("w1", rng.normal(0, 0.5, (6, 6))),
             init("b1", rng.normal(0, 0.1, (1, 6))),
             init("scalar", [0.25]),
         ],
+        samples=[rng.uniform(-1, 1, 6)],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
-    save(model, "op_variants", [rng.uniform(-1, 1, 6)])
 
 
 def bad_attribute():
     """Gemm with transA=1: a supported op with an unsupported attribute value."""
     nodes = [helper.make_node("Gemm", ["input", "w"], ["y"], name="gemm_transposed_a", transA=1)]
-    graph = helper.make_graph(
-        nodes,
+    build_and_save(
         "bad_attribute",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [4, 1])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
-        initializer=[init("w", np.ones((4, 2)))],
+        nodes,
+        ("input", [4, 1]),
+        ("y", [1, 2]),
+        inits=[init("w", np.ones((4, 2)))],
+        samples=[],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
-    save(model, "bad_attribute", [])
 
 
 def branching():
@@ -158,19 +170,18 @@ def cnn_small():
         helper.make_node("Flatten", ["g"], ["f"], name="flatten", axis=1),
         helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["logits"], name="fc", transB=1),
     ]
-    graph = helper.make_graph(
-        nodes,
+    build_and_save(
         "cnn_small",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, 8, 8])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3])],
-        initializer=[
+        nodes,
+        ("input", [1, 1, 8, 8]),
+        ("logits", [1, 3]),
+        inits=[
             init("c1", c1), init("c1b", c1b), init("c2", c2), init("fc_w", fc), init("fc_b", rng.normal(0, 0.1, (3,))),
             init("bn_g", rng.uniform(0.5, 1.5, 4)), init("bn_b", rng.normal(0, 0.1, 4)),
             init("bn_m", rng.normal(0, 0.1, 4)), init("bn_v", rng.uniform(0.5, 1.5, 4)),
         ],
+        samples=[rng.uniform(0, 1, 64) for _ in range(2)],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
-    save(model, "cnn_small", [rng.uniform(0, 1, 64) for _ in range(2)])
 
 
 def cnn_maxpool():
@@ -186,19 +197,18 @@ def cnn_maxpool():
         helper.make_node("Flatten", ["p2"], ["f"], name="flatten", axis=1),
         helper.make_node("Gemm", ["f", "w_out", "b_out"], ["logits"], name="head", transB=1),
     ]
-    graph = helper.make_graph(
-        nodes,
+    build_and_save(
         "cnn_maxpool",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 6, 6])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 4])],
-        initializer=[
+        nodes,
+        ("input", [1, 2, 6, 6]),
+        ("logits", [1, 4]),
+        inits=[
             init("k1", rng.normal(0, 0.4, (3, 2, 3, 3))), init("k1b", rng.normal(0, 0.1, 3)),
             init("k2", rng.normal(0, 0.4, (4, 3, 2, 2))),
             init("w_out", rng.normal(0, 0.5, (4, 4))), init("b_out", rng.normal(0, 0.1, 4)),
         ],
+        samples=[rng.uniform(-1, 1, 72) for _ in range(2)],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
-    save(model, "cnn_maxpool", [rng.uniform(-1, 1, 72) for _ in range(2)])
 
 
 def tabular_sigmoid():
@@ -212,19 +222,18 @@ def tabular_sigmoid():
         helper.make_node("Gemm", ["r2", "w3", "b3"], ["h3"], name="fc3", transB=1),
         helper.make_node("Sigmoid", ["h3"], ["p"], name="probability"),
     ]
-    graph = helper.make_graph(
-        nodes,
+    build_and_save(
         "tabular_sigmoid",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 6])],
-        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [1, 1])],
-        initializer=[
+        nodes,
+        ("input", [1, 6]),
+        ("p", [1, 1]),
+        inits=[
             init("w1", rng.normal(0, 0.8, (8, 6))), init("b1", rng.normal(0, 0.2, 8)),
             init("w2", rng.normal(0, 0.6, (4, 8))), init("b2", rng.normal(0, 0.2, 4)),
             init("w3", rng.normal(0, 0.8, (1, 4))), init("b3", rng.normal(0, 0.2, 1)),
         ],
+        samples=[rng.uniform(-1, 1, 6) for _ in range(3)],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
-    save(model, "tabular_sigmoid", [rng.uniform(-1, 1, 6) for _ in range(3)])
 
 
 def clip_variants():
@@ -237,19 +246,18 @@ def clip_variants():
         helper.make_node("Gemm", ["c1", "w2", "b2"], ["h2"], name="fc2", transB=1),
         helper.make_node("Clip", ["h2", "lo3"], ["y"], name="clip_min_only"),
     ]
-    graph = helper.make_graph(
-        nodes,
+    build_and_save(
         "clip_variants",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 5])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
-        initializer=[
+        nodes,
+        ("input", [1, 5]),
+        ("y", [1, 3]),
+        inits=[
             init("lo", -0.5), init("hi", 0.5), init("hi2", 0.3), init("lo3", -0.2),
             init("w1", rng.normal(0, 0.8, (4, 5))), init("b1", rng.normal(0, 0.2, 4)),
             init("w2", rng.normal(0, 0.8, (3, 4))), init("b2", rng.normal(0, 0.2, 3)),
         ],
+        samples=[rng.uniform(-1.5, 1.5, 5) for _ in range(3)],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
-    save(model, "clip_variants", [rng.uniform(-1.5, 1.5, 5) for _ in range(3)])
 
 
 def tabular_small():
@@ -263,20 +271,19 @@ def tabular_small():
         helper.make_node("Gemm", ["a", "w2", "b2"], ["s"], name="fc2", transB=1),
         helper.make_node("Mul", ["s", "half"], ["y"], name="temperature"),
     ]
-    graph = helper.make_graph(
-        nodes,
+    build_and_save(
         "tabular_small",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 6])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
-        initializer=[
+        nodes,
+        ("input", [1, 6]),
+        ("y", [1, 2]),
+        inits=[
             init("mu", rng.normal(5, 2, 6)), init("sigma", rng.uniform(1, 3, 6)),
             init("w1", rng.normal(0, 0.5, (8, 6))), init("b1", rng.normal(0, 0.1, 8)),
             init("w2", rng.normal(0, 0.5, (2, 8))), init("b2", rng.normal(0, 0.1, 2)),
             init("half", [0.5]),
         ],
+        samples=[rng.normal(5, 2, 6) for _ in range(2)],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
-    save(model, "tabular_small", [rng.normal(5, 2, 6) for _ in range(2)])
 
 
 if __name__ == "__main__":

@@ -213,6 +213,16 @@ impl Chain {
             .with_value(value)
     }
 
+    /// Sends `tx` with the gas limit `gas` and waits for its receipt.
+    async fn submit(&self, tx: TransactionRequest, gas: u64) -> Result<alloy::rpc::types::TransactionReceipt, ChainError> {
+        self.provider
+            .send_transaction(tx.with_gas_limit(gas))
+            .await?
+            .get_receipt()
+            .await
+            .map_err(|e| ChainError::Receipt(e.to_string()))
+    }
+
     /// Deploy `initcode` (constructor arguments appended) and wait for the receipt.
     pub async fn deploy(&self, initcode: Vec<u8>) -> Result<Deployment, ChainError> {
         let tx = TransactionRequest::default()
@@ -229,13 +239,7 @@ impl Chain {
                 revert_data(&e).map(|d| decode_revert(&d).unwrap_or_else(|| "reverted".into()))
             }
         };
-        let receipt = self
-            .provider
-            .send_transaction(tx.with_gas_limit(gas))
-            .await?
-            .get_receipt()
-            .await
-            .map_err(|e| ChainError::Receipt(e.to_string()))?;
+        let receipt = self.submit(tx, gas).await?;
         let (tx_hash, gas_used) = (receipt.transaction_hash, receipt.gas_used);
         if !receipt.status() {
             return Err(ChainError::DeployReverted {
@@ -335,13 +339,7 @@ impl Chain {
         gas: u64,
         revert: Option<Bytes>,
     ) -> Result<TxOutcome, ChainError> {
-        let receipt = self
-            .provider
-            .send_transaction(tx.with_gas_limit(gas))
-            .await?
-            .get_receipt()
-            .await
-            .map_err(|e| ChainError::Receipt(e.to_string()))?;
+        let receipt = self.submit(tx, gas).await?;
         let status = receipt.status();
         let revert_data = if status { None } else { revert };
         Ok(TxOutcome {
