@@ -144,3 +144,19 @@ fn out_of_range_limb_fails() {
     let inst = ModelCircuit::instances(&model, &trace);
     assert!(run(&model, &plan, trace, inst).is_err());
 }
+
+#[test]
+fn sizing_counts_public_instances_regression_many_inputs_few_rows() {
+    use zkinfer_prover::ir::Activation;
+    use zkinfer_prover::quant::{QuantLayer, QuantParams};
+    // 600 inputs, one output: few layout rows, but 602 public instances must fit the rows.
+    let params = QuantParams { scale_bits: 8, range_limbs: 2, lookup_bits: 0 };
+    let layer = QuantLayer { inputs: 600, outputs: 1, rows: vec![(0..600).map(|i| (i, 1)).collect()], bias: vec![0], activation: Activation::None };
+    let model = Arc::new(QuantModel { params, layers: vec![layer] });
+    let shape = zkinfer_prover::CircuitShape::for_model(&model, 8);
+    let plan = zkinfer_prover::plan(&model, shape).unwrap();
+    assert!(plan.rows < 256 && plan.num_instances == 602);
+    let trace = model.forward(&vec![1; 600]).unwrap();
+    let inst = ModelCircuit::instances(&model, &trace);
+    run(&model, &plan, trace, inst).expect("a model with more inputs than rows proves");
+}

@@ -415,7 +415,9 @@ pub fn plan(model: &QuantModel, shape: CircuitShape) -> Result<CircuitPlan, crat
     let bindings = layout::assign(&config, model, None, &mut sink)
         .map_err(|e| crate::error::ProverError::Halo2 { stage: "layout dry run", message: format!("{e:?}") })?;
     let shape = config.shape;
-    let needed = sink.rows.max(shape.table_rows());
+    // Layout rows, table rows and public instances all have to fit in the usable rows.
+    let num_instances = 1 + model.input_len() + model.output_len();
+    let needed = sink.rows.max(shape.table_rows()).max(num_instances);
     let reserved = cs.blinding_factors() + 1;
     let k = (4..=MAX_K)
         .find(|k| (1usize << k) >= needed + reserved && (1usize << k) >= cs.minimum_rows())
@@ -429,7 +431,7 @@ pub fn plan(model: &QuantModel, shape: CircuitShape) -> Result<CircuitPlan, crat
         fixed_columns: cs.num_fixed_columns(),
         lookups: cs.lookups().len(),
         degree: cs.degree(),
-        num_instances: 1 + model.input_len() + model.output_len(),
+        num_instances,
         copies: sink.copies,
     })
 }
