@@ -236,6 +236,45 @@ def tabular_sigmoid():
     )
 
 
+def shape_ops():
+    """Transpose, strided Slice, Reshape (0 and -1) of a cast constant shape, MatMul over rows,
+    Relu, Gather with a negative index, Squeeze/Unsqueeze, Cast to float, Flatten, Gemm."""
+    rng = np.random.default_rng(83)
+    shape_f = numpy_helper.from_array(np.array([0, 2, -1], dtype=np.float32), "shape_f")
+    nodes = [
+        helper.make_node("Transpose", ["input"], ["t"], name="to_nhwc", perm=[0, 2, 3, 1]),
+        helper.make_node("Slice", ["t", "starts", "ends", "axes", "steps"], ["s"], name="strided_slice"),
+        helper.make_node("Cast", ["shape_f"], ["shape_i"], name="cast_shape", to=TensorProto.INT64),
+        helper.make_node("Reshape", ["s", "shape_i"], ["r"], name="rows"),
+        helper.make_node("MatMul", ["r", "w_rows"], ["m"], name="per_row_matmul"),
+        helper.make_node("Relu", ["m"], ["a"], name="relu"),
+        helper.make_node("Gather", ["a", "pick"], ["g"], name="pick_features", axis=2),
+        helper.make_node("Squeeze", ["g", "ax0"], ["sq"], name="squeeze"),
+        helper.make_node("Unsqueeze", ["sq", "ax0"], ["un"], name="unsqueeze"),
+        helper.make_node("Flatten", ["un"], ["f"], name="flatten", axis=1),
+        helper.make_node("Cast", ["f"], ["fc"], name="cast_float", to=TensorProto.FLOAT),
+        helper.make_node("Gemm", ["fc", "w_head", "b_head"], ["y"], name="head", transB=1),
+    ]
+    build_and_save(
+        "shape_ops",
+        nodes,
+        ("input", [1, 2, 3, 4]),
+        ("y", [1, 2]),
+        inits=[
+            numpy_helper.from_array(np.array([0, 1], dtype=np.int64), "starts"),
+            numpy_helper.from_array(np.array([3, 4], dtype=np.int64), "ends"),
+            numpy_helper.from_array(np.array([1, 2], dtype=np.int64), "axes"),
+            numpy_helper.from_array(np.array([2, 1], dtype=np.int64), "steps"),
+            shape_f,
+            init("w_rows", rng.normal(0, 0.6, (6, 5))),
+            numpy_helper.from_array(np.array([4, 0, -1], dtype=np.int64), "pick"),
+            numpy_helper.from_array(np.array([0], dtype=np.int64), "ax0"),
+            init("w_head", rng.normal(0, 0.6, (2, 6))), init("b_head", rng.normal(0, 0.1, 2)),
+        ],
+        samples=[rng.uniform(-1, 1, 24) for _ in range(2)],
+    )
+
+
 def clip_variants():
     """Clip with both bounds, with only max (empty min input), with only min."""
     rng = np.random.default_rng(61)
@@ -298,3 +337,4 @@ if __name__ == "__main__":
     tabular_small()
     clip_variants()
     tabular_sigmoid()
+    shape_ops()

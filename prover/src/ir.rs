@@ -72,27 +72,40 @@ impl LinearMap {
     pub fn outputs(&self) -> usize {
         self.rows.len()
     }
-    /// `self ∘ (s ⊙ x + t)`: absorbs an element-wise affine map applied to the input.
+    /// `self ∘ a`: absorbs an affine gather applied to the input (terms re-indexed and scaled).
     pub fn absorb_input_affine(&mut self, a: &AffineMap) {
         for (row, b) in self.rows.iter_mut().zip(self.bias.iter_mut()) {
             for (i, w) in row.iter_mut() {
                 *b += *w * a.shift[*i];
                 *w *= a.scale[*i];
+                *i = a.src[*i];
             }
         }
+        self.inputs = a.inputs;
     }
-    /// `s ⊙ self(x) + t`: absorbs an element-wise affine map applied to the output.
-    pub fn absorb_output_affine(&mut self, a: &AffineMap) {
-        for (o, (row, b)) in self.rows.iter_mut().zip(self.bias.iter_mut()).enumerate() {
-            row.iter_mut().for_each(|(_, w)| *w *= a.scale[o]);
-            *b = *b * a.scale[o] + a.shift[o];
-        }
+    /// `a ∘ self`: absorbs an affine gather applied to the output (rows selected and scaled).
+    pub fn absorb_output_affine(&mut self, a: &AffineMap, out_shape: Vec<usize>) {
+        let (rows, bias): (Vec<_>, Vec<_>) = a
+            .src
+            .iter()
+            .zip(a.scale.iter().zip(&a.shift))
+            .map(|(&k, (&s, &t))| (self.rows[k].iter().map(|(i, w)| (*i, w * s)).collect::<Vec<Term>>(), self.bias[k] * s + t))
+            .unzip();
+        self.rows = rows;
+        self.bias = bias;
+        self.out_shape = out_shape;
     }
 }
 
-/// Element-wise `y = scale ⊙ x + shift` (constants expanded to the tensor's size).
+/// An affine gather: `y[j] = scale[j] · x[src[j]] + shift[j]`. Element-wise ops
+/// (BatchNormalization, Add/Sub/Mul/Div by constants) have `src[j] = j`; re-indexing ops
+/// (Transpose, Slice, Gather) have unit scale and zero shift.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AffineMap {
+    /// Number of inputs.
+    pub inputs: usize,
+    /// Per output, the input it reads.
+    pub src: Vec<usize>,
     /// Multipliers.
     pub scale: Vec<f32>,
     /// Offsets.
@@ -100,23 +113,41 @@ pub struct AffineMap {
 }
 
 impl AffineMap {
+    /// Element-wise `x ⊙ scale + shift`.
+    pub fn elementwise(scale: Vec<f32>, shift: Vec<f32>) -> Self {
+        Self { inputs: scale.len(), src: (0..scale.len()).collect(), scale, shift }
+    }
     /// `x + c`.
     pub fn add(c: Vec<f32>) -> Self {
-        Self { scale: vec![1.0; c.len()], shift: c }
+        Self::elementwise(vec![1.0; c.len()], c)
     }
     /// `x · c`.
     pub fn mul(c: Vec<f32>) -> Self {
-        Self { shift: vec![0.0; c.len()], scale: c }
+        let n = c.len();
+        Self::elementwise(c, vec![0.0; n])
+    }
+    /// `y[j] = x[src[j]]`.
+    pub fn gather(inputs: usize, src: Vec<usize>) -> Self {
+        let n = src.len();
+        Self { inputs, src, scale: vec![1.0; n], shift: vec![0.0; n] }
     }
     /// `other ∘ self`.
     pub fn then(&self, other: &AffineMap) -> Self {
-        Self {
-            scale: self.scale.iter().zip(&other.scale).map(|(a, b)| a * b).collect(),
-            shift: self.shift.iter().zip(&other.scale).zip(&other.shift).map(|((t, s2), t2)| t * s2 + t2).collect(),
+        let mut out = Self { inputs: self.inputs, src: Vec::new(), scale: Vec::new(), shift: Vec::new() };
+        for ((&k, &s2), &t2) in other.src.iter().zip(&other.scale).zip(&other.shift) {
+            out.src.push(self.src[k]);
+            out.scale.push(s2 * self.scale[k]);
+            out.shift.push(s2 * self.shift[k] + t2);
         }
+        out
     }
-    fn len(&self) -> usize {
-        self.scale.len()
+    /// Number of outputs.
+    pub fn len(&self) -> usize {
+        self.src.len()
+    }
+    /// Whether it has no outputs.
+    pub fn is_empty(&self) -> bool {
+        self.src.is_empty()
     }
 }
 
@@ -125,8 +156,8 @@ impl AffineMap {
 pub enum Op {
     /// A linear map with constant weights.
     Linear(LinearMap),
-    /// An element-wise affine map with constant coefficients.
-    Affine(AffineMap),
+    /// An affine gather with constant coefficients and its output shape.
+    Affine(AffineMap, Vec<usize>),
     /// An element-wise activation (ReLU, sigmoid, tanh), fused into the preceding layer.
     Act(Activation),
     /// Changes the logical shape only; values are unchanged.
@@ -229,10 +260,8 @@ pub struct Node {
 pub struct Graph {
     /// Where the graph came from (for messages).
     pub source: PathBuf,
-    /// Input shape without batch dimension.
+    /// The input's exact shape (a symbolic dimension, such as the batch, proves as 1).
     pub input_shape: Vec<usize>,
-    /// Whether the source model has a leading batch dimension (of 1 when proving).
-    pub batched: bool,
     /// The nodes in execution order.
     pub nodes: Vec<Node>,
 }
@@ -329,13 +358,15 @@ impl Graph {
                     layers.push(Layer { map, activation: Activation::None });
                     open = true;
                 }
-                Op::Affine(a) => {
-                    if a.len() != width {
-                        return Err(bad(format!("constant has {} values, the tensor has {width}", a.len())));
+                Op::Affine(a, out_shape) => {
+                    if a.inputs != width || a.src.iter().any(|i| *i >= width) || out_shape.iter().product::<usize>() != a.len() {
+                        return Err(bad(format!("the op's {} inputs / {} outputs do not fit the tensor of {width} values", a.inputs, a.len())));
                     }
+                    width = a.len();
+                    shape = out_shape.clone();
                     if open {
                         let last = layers.last_mut().ok_or_else(|| bad("no layer".into()))?;
-                        last.map.absorb_output_affine(a);
+                        last.map.absorb_output_affine(a, out_shape.clone());
                     } else {
                         pending = Some(match pending.take() {
                             Some(p) => p.then(a),
@@ -402,7 +433,7 @@ mod tests {
     fn affine_folding_is_exact() {
         let w = Matrix::new(2, 3, vec![1.0, -2.0, 0.5, 3.0, 0.0, -1.0]).unwrap();
         let m = LinearMap::dense(&w, vec![0.1, -0.2]);
-        let a = AffineMap { scale: vec![2.0, -1.0, 0.5], shift: vec![1.0, 0.0, -3.0] };
+        let a = AffineMap::elementwise(vec![2.0, -1.0, 0.5], vec![1.0, 0.0, -3.0]);
         let x = [0.3f32, -0.7, 1.1];
         let ax: Vec<f32> = x.iter().zip(&a.scale).zip(&a.shift).map(|((x, s), t)| x * s + t).collect();
         let mut folded = m.clone();
@@ -410,14 +441,23 @@ mod tests {
         for (u, v) in apply(&folded, &x).iter().zip(apply(&m, &ax)) {
             assert!((u - v).abs() < 1e-5);
         }
-        let b = AffineMap { scale: vec![-2.0, 0.25], shift: vec![0.5, 1.0] };
+        let b = AffineMap::elementwise(vec![-2.0, 0.25], vec![0.5, 1.0]);
         let mut out = m.clone();
-        out.absorb_output_affine(&b);
+        out.absorb_output_affine(&b, vec![2]);
         for ((u, v), (s, t)) in apply(&out, &x).iter().zip(apply(&m, &x)).zip(b.scale.iter().zip(&b.shift)) {
             assert!((u - (v * s + t)).abs() < 1e-5);
         }
-        let c = a.then(&AffineMap { scale: vec![3.0; 3], shift: vec![1.0; 3] });
+        let c = a.then(&AffineMap::elementwise(vec![3.0; 3], vec![1.0; 3]));
         assert_eq!(c.scale, vec![6.0, -3.0, 1.5]);
         assert_eq!(c.shift, vec![4.0, 1.0, -8.0]);
+        // A gather after an element-wise map, absorbed into a layer's input.
+        let g = a.then(&AffineMap::gather(3, vec![2, 0]));
+        assert_eq!((g.src.clone(), g.scale.clone()), (vec![2, 0], vec![0.5, 2.0]));
+        let w2 = Matrix::new(1, 2, vec![1.0, 1.0]).unwrap();
+        let mut m2 = LinearMap::dense(&w2, vec![0.0]);
+        m2.absorb_input_affine(&g);
+        assert_eq!(m2.inputs, 3);
+        let direct = (x[2] * 0.5 - 3.0) + (x[0] * 2.0 + 1.0);
+        assert!((apply(&m2, &x)[0] - direct).abs() < 1e-5);
     }
 }

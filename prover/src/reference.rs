@@ -9,10 +9,7 @@ use tract_onnx::prelude::*;
 /// Runs the ONNX model in f32 with tract on one input.
 pub fn run_float(graph: &Graph, input: &[f32]) -> Result<Vec<f32>> {
     let err = |e: TractError| ProverError::Reference(format!("{}: {e:#}", graph.source.display()));
-    let mut shape: Vec<usize> = graph.input_shape.clone();
-    if graph.batched {
-        shape.insert(0, 1);
-    }
+    let shape: Vec<usize> = graph.input_shape.clone();
     let model = tract_onnx::onnx()
         .model_for_path(&graph.source)
         .and_then(|m| m.with_input_fact(0, f32::fact(&shape).into()))

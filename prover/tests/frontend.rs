@@ -107,6 +107,14 @@ fn tampered_function_table_output_fails() {
 }
 
 #[test]
+fn shape_ops_match_tract_and_cost_no_layers() {
+    check_against_tract("shape_ops", 0.03);
+    let c = compile(&common::model_path("shape_ops.onnx"), &CompileOptions::default()).unwrap();
+    // Only the MatMul (+Relu) and the Gemm are layers: every re-indexing folded away.
+    assert_eq!(c.model.layers.len(), 2);
+}
+
+#[test]
 fn clip_variants_match_tract_and_prove() {
     check_against_tract("clip_variants", 0.03);
 }

@@ -39,8 +39,8 @@ fn chw(ctx: &NodeCtx<'_>) -> Result<(usize, usize, usize)> {
         return Err(ctx.error("input X must be the activation tensor"));
     }
     match ctx.shape {
-        [c, h, w] => Ok((*c, *h, *w)),
-        s => Err(ctx.error(format!("expects a [C, H, W] activation (2-D spatial), has shape {s:?}"))),
+        [1, c, h, w] => Ok((*c, *h, *w)),
+        s => Err(ctx.error(format!("expects a [1, C, H, W] activation (one sample, 2-D spatial), has shape {s:?}"))),
     }
 }
 
@@ -122,7 +122,7 @@ pub fn conv(ctx: &NodeCtx<'_>) -> Result<Lowered> {
             }
         }
     }
-    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * h * w, rows, bias: biases, out_shape: vec![m, oh, ow] })))
+    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * h * w, rows, bias: biases, out_shape: vec![1, m, oh, ow] })))
 }
 
 /// `AveragePool`: 2-D, ceil_mode 0.
@@ -145,7 +145,7 @@ pub fn average_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
             }
         }
     }
-    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * h * w, rows, bias: vec![0.0; c * oh * ow], out_shape: vec![c, oh, ow] })))
+    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * h * w, rows, bias: vec![0.0; c * oh * ow], out_shape: vec![1, c, oh, ow] })))
 }
 
 /// `MaxPool`: 2-D, ceil_mode 0, dilations 1; padded positions never win.
@@ -180,7 +180,7 @@ pub fn max_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
             }
         }
     }
-    Ok(Lowered::Op(Op::Max(MaxMap { inputs: c * h * w, windows, out_shape: vec![c, oh, ow] })))
+    Ok(Lowered::Op(Op::Max(MaxMap { inputs: c * h * w, windows, out_shape: vec![1, c, oh, ow] })))
 }
 
 /// `GlobalAveragePool`: mean over H × W per channel.
@@ -188,7 +188,7 @@ pub fn global_average_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let (c, h, w) = chw(ctx)?;
     let n = h * w;
     let rows = (0..c).map(|ci| (0..n).map(|j| (ci * n + j, 1.0 / n as f32)).collect()).collect();
-    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * n, rows, bias: vec![0.0; c], out_shape: vec![c, 1, 1] })))
+    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * n, rows, bias: vec![0.0; c], out_shape: vec![1, c, 1, 1] })))
 }
 
 #[cfg(test)]
@@ -222,11 +222,11 @@ mod tests {
 
     #[test]
     fn conv_geometry() {
-        let Lowered::Op(Op::Linear(m)) = run_conv(vec![ints_attr("strides", &[2, 2]), ints_attr("pads", &[1, 1, 1, 1])], &[1, 4, 4]).unwrap() else {
+        let Lowered::Op(Op::Linear(m)) = run_conv(vec![ints_attr("strides", &[2, 2]), ints_attr("pads", &[1, 1, 1, 1])], &[1, 1, 4, 4]).unwrap() else {
             panic!("not a linear map")
         };
         // (4 + 2 - 2) / 2 + 1 = 3
-        assert_eq!(m.out_shape, vec![2, 3, 3]);
+        assert_eq!(m.out_shape, vec![1, 2, 3, 3]);
         // Top-left window sees only input (0, 0); the centre window sees 4 inputs.
         assert_eq!(m.rows[0], vec![(0, 1.0)]);
         assert_eq!(m.rows[4].len(), 4);
@@ -234,15 +234,15 @@ mod tests {
 
     #[test]
     fn conv_refuses_what_it_does_not_support_naming_the_attribute() {
-        let e = run_conv(vec![int_attr("group", 2)], &[1, 4, 4]).unwrap_err().to_string();
+        let e = run_conv(vec![int_attr("group", 2)], &[1, 1, 4, 4]).unwrap_err().to_string();
         assert!(e.contains("'group' = 2"), "{e}");
-        let e = run_conv(vec![ints_attr("dilations", &[2, 2])], &[1, 4, 4]).unwrap_err().to_string();
+        let e = run_conv(vec![ints_attr("dilations", &[2, 2])], &[1, 1, 4, 4]).unwrap_err().to_string();
         assert!(e.contains("'dilations'"), "{e}");
-        let e = run_conv(vec![ints_attr("kernel_shape", &[3, 3])], &[1, 4, 4]).unwrap_err().to_string();
+        let e = run_conv(vec![ints_attr("kernel_shape", &[3, 3])], &[1, 1, 4, 4]).unwrap_err().to_string();
         assert!(e.contains("'kernel_shape'"), "{e}");
         let e = run_conv(vec![], &[16]).unwrap_err().to_string();
-        assert!(e.contains("[C, H, W]"), "{e}");
-        let e = run_conv(vec![ints_attr("pads", &[1, 1])], &[1, 4, 4]).unwrap_err().to_string();
+        assert!(e.contains("[1, C, H, W]"), "{e}");
+        let e = run_conv(vec![ints_attr("pads", &[1, 1])], &[1, 1, 4, 4]).unwrap_err().to_string();
         assert!(e.contains("'pads'"), "{e}");
     }
 }

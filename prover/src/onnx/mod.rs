@@ -4,6 +4,7 @@
 
 pub mod conv;
 pub mod registry;
+pub mod shape_ops;
 
 use crate::error::{ProverError, Result};
 use crate::ir::{Graph, Node};
@@ -34,7 +35,7 @@ pub struct NodeCtx<'a> {
     pub activation: &'a str,
     /// Number of values of the activation tensor.
     pub width: usize,
-    /// Logical shape of the activation tensor (without the batch dimension).
+    /// Exact ONNX shape of the activation tensor (a symbolic batch dimension is 1).
     pub shape: &'a [usize],
 }
 
@@ -119,7 +120,7 @@ pub fn load(path: &Path) -> Result<Graph> {
             ),
         });
     };
-    let (input_shape, batched) = input_shape(input).map_err(|m| ProverError::BadGraph {
+    let input_shape = input_shape(input).map_err(|m| ProverError::BadGraph {
         path: path.to_path_buf(),
         message: format!("graph input '{}': {m}", input.name),
     })?;
@@ -178,6 +179,9 @@ pub fn load(path: &Path) -> Result<Graph> {
                 activation = next;
             }
             registry::Lowered::Skip => {
+                if !ctx.is_activation(0) {
+                    return Err(ctx.error(format!("does not consume the activation tensor '{activation}'")));
+                }
                 activation = node.output.first().ok_or_else(|| ctx.error("no output"))?.clone();
             }
         }
@@ -189,7 +193,7 @@ pub fn load(path: &Path) -> Result<Graph> {
             message: format!("the graph output(s) {outputs:?} must be the single end of the chain '{activation}'"),
         });
     }
-    Ok(Graph { source: PathBuf::from(path), input_shape, batched, nodes })
+    Ok(Graph { source: PathBuf::from(path), input_shape, nodes })
 }
 
 fn to_const(t: &pb::TensorProto, dir: Option<&str>) -> std::result::Result<ConstTensor, String> {
@@ -201,14 +205,14 @@ fn to_const(t: &pb::TensorProto, dir: Option<&str>) -> std::result::Result<Const
     Ok(ConstTensor { shape, data })
 }
 
-fn input_shape(input: &pb::ValueInfoProto) -> std::result::Result<(Vec<usize>, bool), String> {
+fn input_shape(input: &pb::ValueInfoProto) -> std::result::Result<Vec<usize>, String> {
     use pb::tensor_shape_proto::dimension::Value as Dim;
     let Some(pb::type_proto::Value::TensorType(t)) = input.r#type.as_ref().and_then(|t| t.value.as_ref())
     else {
         return Err("not a tensor".into());
     };
     let shape = t.shape.as_ref().ok_or("no shape")?;
-    let mut dims = Vec::new();
+    let mut dims = Vec::with_capacity(shape.dim.len());
     for (i, d) in shape.dim.iter().enumerate() {
         match &d.value {
             Some(Dim::DimValue(v)) if *v > 0 => dims.push(*v as usize),
@@ -217,9 +221,5 @@ fn input_shape(input: &pb::ValueInfoProto) -> std::result::Result<(Vec<usize>, b
             other => return Err(format!("dimension {i} is {other:?}; only fixed dimensions (and a symbolic batch) are supported")),
         }
     }
-    let batched = dims.len() > 1 && dims[0] == 1;
-    if batched {
-        dims.remove(0);
-    }
-    Ok((dims, batched))
+    Ok(dims)
 }

@@ -50,6 +50,12 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "Clip", attributes: &["min", "max"], notes: "constant bounds (inputs, or attributes before opset 11); exact: hi − relu((hi − lo) − relu(x − lo))", build: clip },
     OpEntry { name: "Flatten", attributes: &["axis"], notes: "shape only", build: flatten },
     OpEntry { name: "Reshape", attributes: &["allowzero"], notes: "constant shape input; shape only", build: reshape },
+    OpEntry { name: "Transpose", attributes: &["perm"], notes: "any permutation (default: reversed axes); folded as a re-indexing, no rows", build: super::shape_ops::transpose },
+    OpEntry { name: "Slice", attributes: &[], notes: "constant starts/ends/axes/steps (steps > 0); folded as a re-indexing", build: super::shape_ops::slice },
+    OpEntry { name: "Gather", attributes: &["axis"], notes: "constant indices (negative allowed); folded as a re-indexing", build: super::shape_ops::gather },
+    OpEntry { name: "Squeeze", attributes: &["axes"], notes: "axes as input (opset 13) or attribute; shape only", build: super::shape_ops::squeeze },
+    OpEntry { name: "Unsqueeze", attributes: &["axes"], notes: "axes as input (opset 13) or attribute; shape only", build: super::shape_ops::unsqueeze },
+    OpEntry { name: "Cast", attributes: &["to", "saturate"], notes: "of a constant (any numeric type), or of the activation to float", build: super::shape_ops::cast },
     OpEntry { name: "Identity", attributes: &[], notes: "no-op", build: identity },
     OpEntry { name: "Constant", attributes: &["value"], notes: "tensor `value` attribute", build: constant },
 ];
@@ -76,14 +82,13 @@ pub fn conformance_markdown() -> String {
     s
 }
 
-/// Logical shape of the activation after an op (a leading batch dimension of 1 is dropped).
+/// Exact ONNX shape of the activation after an op.
 pub fn output_shape(op: &Op, shape: &[usize]) -> Vec<usize> {
     match op {
         Op::Linear(m) => m.out_shape.clone(),
-        Op::Reshape(s) if s.len() > 1 && s[0] == 1 => s[1..].to_vec(),
-        Op::Reshape(s) => s.clone(),
+        Op::Reshape(s) | Op::Affine(_, s) => s.clone(),
         Op::Max(m) => m.out_shape.clone(),
-        Op::Affine(_) | Op::Act(_) => shape.to_vec(),
+        Op::Act(_) => shape.to_vec(),
     }
 }
 
@@ -149,24 +154,39 @@ fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if weight.cols != ctx.width {
         return Err(ctx.error(format!("input B expects {} inputs, the activation has {}", weight.cols, ctx.width)));
     }
+    if ctx.shape.len() != 2 || ctx.shape[0] != 1 {
+        return Err(ctx.error(format!("input A must be [1, K] (one sample), has shape {:?}", ctx.shape)));
+    }
     let bias = if ctx.node.input.get(2).is_some_and(|n| !n.is_empty()) {
-        broadcast(ctx, ctx.const_input(2)?, &[weight.rows], "input C")?.into_iter().map(|v| v * beta).collect()
+        broadcast(ctx, ctx.const_input(2)?, &[1, weight.rows], "input C")?.into_iter().map(|v| v * beta).collect()
     } else {
         vec![0.0; weight.rows]
     };
-    Ok(Lowered::Op(Op::Linear(LinearMap::dense(&weight, bias))))
+    let mut map = LinearMap::dense(&weight, bias);
+    map.out_shape = vec![1, weight.rows];
+    Ok(Lowered::Op(Op::Linear(map)))
 }
 
 fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if !ctx.is_activation(0) {
         return Err(ctx.error("input A must be the activation tensor (constant × activation is not supported)"));
     }
+    // weight: out × in; A is [..., in]: every leading index is its own row of the product.
     let weight = matrix(ctx, ctx.const_input(1)?, "input B")?.transposed();
-    if weight.cols != ctx.width {
-        return Err(ctx.error(format!("input B expects {} inputs, the activation has {}", weight.cols, ctx.width)));
+    let k = *ctx.shape.last().ok_or_else(|| ctx.error("input A is a scalar"))?;
+    if weight.cols != k {
+        return Err(ctx.error(format!("input B expects {} inputs, the activation's last dimension is {k}", weight.cols)));
     }
-    let rows = weight.rows;
-    Ok(Lowered::Op(Op::Linear(LinearMap::dense(&weight, vec![0.0; rows]))))
+    let lead = ctx.width / k.max(1);
+    let mut rows = Vec::with_capacity(lead * weight.rows);
+    for r in 0..lead {
+        for o in 0..weight.rows {
+            rows.push((0..k).map(|i| (r * k + i, weight.at(o, i))).collect());
+        }
+    }
+    let mut out_shape = ctx.shape[..ctx.shape.len() - 1].to_vec();
+    out_shape.push(weight.rows);
+    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, bias: vec![0.0; rows.len()], rows, out_shape })))
 }
 
 /// The constant operand of a binary element-wise op, broadcast to the activation, and whether
@@ -182,21 +202,18 @@ fn binary_const(ctx: &NodeCtx<'_>) -> Result<(Vec<f32>, bool)> {
 
 fn add(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let (c, _) = binary_const(ctx)?;
-    Ok(Lowered::Op(Op::Affine(AffineMap::add(c))))
+    Ok(Lowered::Op(Op::Affine(AffineMap::add(c), ctx.shape.to_vec())))
 }
 
 fn sub(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let (c, act_first) = binary_const(ctx)?;
-    Ok(Lowered::Op(Op::Affine(if act_first {
-        AffineMap::add(c.iter().map(|v| -v).collect())
-    } else {
-        AffineMap { scale: vec![-1.0; c.len()], shift: c }
-    })))
+    let map = if act_first { AffineMap::add(c.iter().map(|v| -v).collect()) } else { AffineMap::elementwise(vec![-1.0; c.len()], c) };
+    Ok(Lowered::Op(Op::Affine(map, ctx.shape.to_vec())))
 }
 
 fn mul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let (c, _) = binary_const(ctx)?;
-    Ok(Lowered::Op(Op::Affine(AffineMap::mul(c))))
+    Ok(Lowered::Op(Op::Affine(AffineMap::mul(c), ctx.shape.to_vec())))
 }
 
 fn div(ctx: &NodeCtx<'_>) -> Result<Lowered> {
@@ -207,7 +224,7 @@ fn div(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if c.iter().any(|v| *v == 0.0 || !v.is_finite()) {
         return Err(ctx.error("division by zero or a non-finite constant"));
     }
-    Ok(Lowered::Op(Op::Affine(AffineMap::mul(c.iter().map(|v| 1.0 / v).collect()))))
+    Ok(Lowered::Op(Op::Affine(AffineMap::mul(c.iter().map(|v| 1.0 / v).collect()), ctx.shape.to_vec())))
 }
 
 fn batchnorm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
@@ -218,7 +235,13 @@ fn batchnorm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         return Err(ctx.error("input X must be the activation tensor"));
     }
     let eps = ctx.attr_float("epsilon", 1e-5);
-    let channels = *ctx.shape.first().ok_or_else(|| ctx.error("the activation has no channel dimension"))?;
+    let (n, channels) = match ctx.shape {
+        [n, c, ..] => (*n, *c),
+        s => return Err(ctx.error(format!("input X must be [N, C, ...], has shape {s:?}"))),
+    };
+    if n != 1 {
+        return Err(ctx.error(format!("batch size {n}: one sample is proven at a time")));
+    }
     let per_channel = |i: usize, what: &str| -> Result<Vec<f32>> {
         let t = ctx.const_input(i)?;
         if t.data.len() != channels {
@@ -236,7 +259,7 @@ fn batchnorm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         scale.extend(std::iter::repeat_n(s, spatial));
         shift.extend(std::iter::repeat_n(t, spatial));
     }
-    Ok(Lowered::Op(Op::Affine(AffineMap { scale, shift })))
+    Ok(Lowered::Op(Op::Affine(AffineMap::elementwise(scale, shift), ctx.shape.to_vec())))
 }
 
 fn relu(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
@@ -268,7 +291,7 @@ fn clip(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     };
     let (lo, hi) = (bound(1, "min")?, bound(2, "max")?);
     let n = ctx.width;
-    let affine = |scale: f32, shift: f32| Op::Affine(AffineMap { scale: vec![scale; n], shift: vec![shift; n] });
+    let affine = |scale: f32, shift: f32| Op::Affine(AffineMap::elementwise(vec![scale; n], vec![shift; n]), ctx.shape.to_vec());
     let ops = match (lo, hi) {
         (Some(lo), Some(hi)) if lo > hi => return Err(ctx.error(format!("min {lo} > max {hi}"))),
         // max(x, lo) = lo + relu(x − lo); min(y, hi) = hi − relu(hi − y)
@@ -281,34 +304,43 @@ fn clip(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 }
 
 fn flatten(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    Ok(Lowered::Op(Op::Reshape(vec![ctx.width])))
+    let axis = super::shape_ops::axis(ctx, ctx.attr_int("axis", 1), ctx.shape.len() + 1)?;
+    let outer: usize = ctx.shape[..axis].iter().product();
+    Ok(Lowered::Op(Op::Reshape(vec![outer, ctx.width / outer.max(1)])))
 }
 
 fn reshape(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if ctx.attr_int("allowzero", 0) != 0 {
         return Err(ctx.error("attribute 'allowzero' = 1 is not supported"));
     }
-    let shape = ctx.const_input(1)?;
-    let mut known = 1usize;
-    let mut dims = Vec::new();
-    for &d in &shape.data {
-        let d = d as i64;
-        match d {
-            -1 => dims.push(None),
-            d if d > 0 => {
-                known *= d as usize;
-                dims.push(Some(d as usize));
-            }
-            0 => return Err(ctx.error("shape entries of 0 (copy dimension) are not supported")),
-            _ => return Err(ctx.error(format!("invalid shape entry {d}"))),
-        }
+    let spec = ctx.const_input(1)?;
+    let mut dims: Vec<Option<usize>> = Vec::with_capacity(spec.data.len());
+    for (i, &d) in spec.data.iter().enumerate() {
+        dims.push(match d as i64 {
+            -1 => None,
+            // 0 copies the input's dimension at the same index.
+            0 => Some(*ctx.shape.get(i).ok_or_else(|| ctx.error(format!("shape entry {i} is 0 but the input has rank {}", ctx.shape.len())))?),
+            d if d > 0 => Some(d as usize),
+            d => return Err(ctx.error(format!("invalid shape entry {d}"))),
+        });
     }
+    if dims.iter().filter(|d| d.is_none()).count() > 1 {
+        return Err(ctx.error("more than one -1 in the shape"));
+    }
+    let known: usize = dims.iter().flatten().product();
     let shape: Vec<usize> = dims.iter().map(|d| d.unwrap_or(ctx.width / known.max(1))).collect();
+    if shape.iter().product::<usize>() != ctx.width {
+        return Err(ctx.error(format!("cannot reshape {:?} ({} values) to {shape:?}", ctx.shape, ctx.width)));
+    }
     Ok(Lowered::Op(Op::Reshape(shape)))
 }
 
-fn identity(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    Ok(Lowered::Skip)
+fn identity(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if ctx.is_activation(0) {
+        Ok(Lowered::Skip)
+    } else {
+        Ok(Lowered::Const(ctx.const_input(0)?.clone()))
+    }
 }
 
 fn constant(ctx: &NodeCtx<'_>) -> Result<Lowered> {

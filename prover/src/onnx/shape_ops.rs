@@ -1,0 +1,200 @@
+//! Ops that only move values: `Transpose`, `Slice`, `Gather` (constant indices) become an
+//! [`AffineMap`] gather that lowering folds into a neighbouring layer (no rows);
+//! `Squeeze`/`Unsqueeze` change the shape only; `Cast` of constants is evaluated at compile time.
+
+use super::registry::Lowered;
+use super::{ConstTensor, NodeCtx};
+use crate::error::Result;
+use crate::ir::{AffineMap, Op};
+
+/// Normalises an ONNX axis (negative counts from the end) against `rank`.
+pub fn axis(ctx: &NodeCtx<'_>, a: i64, rank: usize) -> Result<usize> {
+    let r = rank as i64;
+    let n = if a < 0 { a + r } else { a };
+    if (0..r).contains(&n) {
+        Ok(n as usize)
+    } else {
+        Err(ctx.error(format!("axis {a} is out of range for rank {rank}")))
+    }
+}
+
+fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}
+
+/// The re-indexing `y[idx] = x[source(idx)]` over every multi-index `idx` of `out_shape`.
+fn reindex(ctx: &NodeCtx<'_>, out_shape: Vec<usize>, source: impl Fn(&[usize]) -> Result<usize>) -> Result<Lowered> {
+    let n: usize = out_shape.iter().product();
+    let mut src = Vec::with_capacity(n);
+    let mut idx = vec![0usize; out_shape.len()];
+    for _ in 0..n {
+        src.push(source(&idx)?);
+        // Next multi-index, last axis fastest.
+        for d in (0..idx.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < out_shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    Ok(Lowered::Op(Op::Affine(AffineMap::gather(ctx.width, src), out_shape)))
+}
+
+/// A constant integer list from an input (opset ≥ 13 style) or an attribute (older opsets).
+fn int_list(ctx: &NodeCtx<'_>, input: usize, attr: &str) -> Result<Option<Vec<i64>>> {
+    if ctx.node.input.get(input).is_some_and(|n| !n.is_empty()) {
+        return Ok(Some(ctx.const_input(input)?.data.iter().map(|v| *v as i64).collect()));
+    }
+    Ok(ctx.attr(attr).map(|a| a.ints.clone()))
+}
+
+fn require_activation(ctx: &NodeCtx<'_>) -> Result<()> {
+    if ctx.is_activation(0) {
+        Ok(())
+    } else {
+        Err(ctx.error("input 0 must be the activation tensor"))
+    }
+}
+
+/// `Transpose`.
+pub fn transpose(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    require_activation(ctx)?;
+    let rank = ctx.shape.len();
+    let perm: Vec<usize> = match ctx.attr("perm") {
+        Some(a) => a.ints.iter().map(|p| axis(ctx, *p, rank)).collect::<Result<_>>()?,
+        None => (0..rank).rev().collect(),
+    };
+    let mut seen = perm.clone();
+    seen.sort_unstable();
+    if seen != (0..rank).collect::<Vec<_>>() {
+        return Err(ctx.error(format!("attribute 'perm' = {perm:?} is not a permutation of {rank} axes")));
+    }
+    let in_strides = strides(ctx.shape);
+    let out_shape: Vec<usize> = perm.iter().map(|p| ctx.shape[*p]).collect();
+    reindex(ctx, out_shape, |idx| Ok(idx.iter().zip(&perm).map(|(i, p)| i * in_strides[*p]).sum()))
+}
+
+/// `Slice` with constant starts, ends, axes and positive steps.
+pub fn slice(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    require_activation(ctx)?;
+    let rank = ctx.shape.len();
+    let starts = int_list(ctx, 1, "starts")?.ok_or_else(|| ctx.error("input 'starts' is required"))?;
+    let ends = int_list(ctx, 2, "ends")?.ok_or_else(|| ctx.error("input 'ends' is required"))?;
+    let axes = int_list(ctx, 3, "axes")?.unwrap_or_else(|| (0..starts.len() as i64).collect());
+    let steps = int_list(ctx, 4, "steps")?.unwrap_or_else(|| vec![1; starts.len()]);
+    if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
+        return Err(ctx.error("starts, ends, axes and steps must have the same length"));
+    }
+    let (mut begin, mut step) = (vec![0usize; rank], vec![1usize; rank]);
+    let mut out_shape = ctx.shape.to_vec();
+    for (((&s, &e), &a), &st) in starts.iter().zip(&ends).zip(&axes).zip(&steps) {
+        let ax = axis(ctx, a, rank)?;
+        if st <= 0 {
+            return Err(ctx.error(format!("step {st} on axis {a}: only positive steps are supported")));
+        }
+        let dim = ctx.shape[ax] as i64;
+        let clamp = |v: i64| if v < 0 { (v + dim).max(0) } else { v.min(dim) };
+        let (b, e) = (clamp(s), clamp(e));
+        let len = if e > b { (e - b + st - 1) / st } else { 0 };
+        if len == 0 {
+            return Err(ctx.error(format!("the slice of axis {a} is empty")));
+        }
+        begin[ax] = b as usize;
+        step[ax] = st as usize;
+        out_shape[ax] = len as usize;
+    }
+    let in_strides = strides(ctx.shape);
+    reindex(ctx, out_shape, |idx| Ok(idx.iter().enumerate().map(|(d, i)| (begin[d] + i * step[d]) * in_strides[d]).sum()))
+}
+
+/// `Gather` with constant indices.
+pub fn gather(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    require_activation(ctx)?;
+    let rank = ctx.shape.len();
+    let ax = axis(ctx, ctx.attr_int("axis", 0), rank)?;
+    let ind: &ConstTensor = ctx.const_input(1)?;
+    let dim = ctx.shape[ax] as i64;
+    let indices: Vec<usize> = ind
+        .data
+        .iter()
+        .map(|v| {
+            let i = *v as i64;
+            let j = if i < 0 { i + dim } else { i };
+            if (0..dim).contains(&j) {
+                Ok(j as usize)
+            } else {
+                Err(ctx.error(format!("index {i} is out of range for axis {ax} of size {dim}")))
+            }
+        })
+        .collect::<Result<_>>()?;
+    let k = ind.shape.len();
+    let mut out_shape = ctx.shape[..ax].to_vec();
+    out_shape.extend(&ind.shape);
+    out_shape.extend(&ctx.shape[ax + 1..]);
+    let in_strides = strides(ctx.shape);
+    let ind_strides = strides(&ind.shape);
+    reindex(ctx, out_shape, |idx| {
+        let pick = idx[ax..ax + k].iter().zip(&ind_strides).map(|(i, s)| i * s).sum::<usize>();
+        let pre: usize = idx[..ax].iter().zip(&in_strides).map(|(i, s)| i * s).sum();
+        let post: usize = idx[ax + k..].iter().zip(&in_strides[ax + 1..]).map(|(i, s)| i * s).sum();
+        Ok(pre + indices[pick] * in_strides[ax] + post)
+    })
+}
+
+/// `Squeeze`: removes the given axes of size 1 (all of them when none are given).
+pub fn squeeze(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    require_activation(ctx)?;
+    let rank = ctx.shape.len();
+    let axes: Vec<usize> = match int_list(ctx, 1, "axes")? {
+        Some(a) => a.iter().map(|x| axis(ctx, *x, rank)).collect::<Result<_>>()?,
+        None => (0..rank).filter(|d| ctx.shape[*d] == 1).collect(),
+    };
+    if let Some(d) = axes.iter().find(|d| ctx.shape[**d] != 1) {
+        return Err(ctx.error(format!("axis {d} has size {}, only size-1 axes can be squeezed", ctx.shape[*d])));
+    }
+    Ok(Lowered::Op(Op::Reshape((0..rank).filter(|d| !axes.contains(d)).map(|d| ctx.shape[d]).collect())))
+}
+
+/// `Unsqueeze`: inserts axes of size 1 (positions in the output).
+pub fn unsqueeze(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    require_activation(ctx)?;
+    let axes = int_list(ctx, 1, "axes")?.ok_or_else(|| ctx.error("'axes' is required"))?;
+    let out_rank = ctx.shape.len() + axes.len();
+    let mut axes: Vec<usize> = axes.iter().map(|a| axis(ctx, *a, out_rank)).collect::<Result<_>>()?;
+    axes.sort_unstable();
+    if axes.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ctx.error("repeated axis"));
+    }
+    let mut dims = ctx.shape.iter();
+    let shape = (0..out_rank).map(|d| if axes.contains(&d) { 1 } else { dims.next().copied().unwrap_or(1) }).collect();
+    Ok(Lowered::Op(Op::Reshape(shape)))
+}
+
+/// `Cast`: of a constant (evaluated now), or of the activation to float (a no-op).
+pub fn cast(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    const FLOAT: i64 = 1;
+    const BOOL: i64 = 9;
+    let to = ctx.attr_int("to", FLOAT);
+    if ctx.is_activation(0) {
+        return if to == FLOAT {
+            Ok(Lowered::Skip)
+        } else {
+            Err(ctx.error(format!("attribute 'to' = {to}: the activation can only be cast to float (1)")))
+        };
+    }
+    let mut t = ctx.const_input(0)?.clone();
+    match to {
+        // float, float16, double, bfloat16
+        1 | 10 | 11 | 16 => {}
+        BOOL => t.data.iter_mut().for_each(|v| *v = f32::from(u8::from(*v != 0.0))),
+        // integer types truncate toward zero
+        2..=7 | 12 | 13 => t.data.iter_mut().for_each(|v| *v = v.trunc()),
+        other => return Err(ctx.error(format!("attribute 'to' = {other} is not a supported numeric type"))),
+    }
+    Ok(Lowered::Const(t))
+}
