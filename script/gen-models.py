@@ -275,6 +275,28 @@ def shape_ops():
     )
 
 
+def mnist_mlp():
+    """MNIST-sized MLP: 784 → 128 → 10 (Gemm + Relu, Gemm), He-scaled seeded weights; the
+    samples are seeded images in [0, 1]."""
+    rng = np.random.default_rng(97)
+    nodes = [
+        helper.make_node("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h"], ["a"], name="relu1"),
+        helper.make_node("Gemm", ["a", "w2", "b2"], ["logits"], name="fc2", transB=1),
+    ]
+    build_and_save(
+        "mnist_mlp",
+        nodes,
+        ("input", ["batch", 784]),
+        ("logits", ["batch", 10]),
+        inits=[
+            init("w1", rng.normal(0, (2 / 784) ** 0.5, (128, 784))), init("b1", rng.normal(0, 0.05, 128)),
+            init("w2", rng.normal(0, (2 / 128) ** 0.5, (10, 128))), init("b2", rng.normal(0, 0.05, 10)),
+        ],
+        samples=[rng.uniform(0, 1, 784).round(3) for _ in range(1)],
+    )
+
+
 def clip_variants():
     """Clip with both bounds, with only max (empty min input), with only min."""
     rng = np.random.default_rng(61)
@@ -338,3 +360,4 @@ if __name__ == "__main__":
     clip_variants()
     tabular_sigmoid()
     shape_ops()
+    mnist_mlp()

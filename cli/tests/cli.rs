@@ -106,3 +106,41 @@ fn conformance_list_is_current() {
     let committed = std::fs::read_to_string(root().join("docs/ops.md")).unwrap_or_default();
     assert_eq!(String::from_utf8_lossy(&o.stdout), committed, "docs/ops.md is stale: zkinfer ops --markdown > docs/ops.md");
 }
+
+#[test]
+fn deploy_to_an_rpc_url_puts_both_contracts_on_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for args in [
+        vec!["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dir", d],
+        vec!["setup", "--dir", d],
+    ] {
+        assert!(zkinfer(&args).status.success());
+    }
+    let anvil = zkinfer_relayer::LocalChain::start().unwrap();
+    let url = anvil.endpoint();
+    // Without the key variable: a clear error naming it.
+    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["deploy", "--rpc-url", &url, "--dir", d])
+        .env_remove("ZKINFER_PRIVATE_KEY")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("ZKINFER_PRIVATE_KEY"));
+    // anvil's first well-known development key.
+    let key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["deploy", "--rpc-url", &url, "--dir", d])
+        .env("ZKINFER_PRIVATE_KEY", key)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for field in ["verifier", "model_bounty"] {
+        let addr: alloy::primitives::Address = v[field].as_str().unwrap().parse().unwrap();
+        let code = rt.block_on(anvil.code(addr)).unwrap();
+        assert!(!code.is_empty(), "no code at the deployed {field}");
+    }
+}
