@@ -25,6 +25,18 @@
 //! The limbs bound `q` to `[−2^(s·n−1), 2^(s·n−1))`, which makes `q` and `r` unique; `sign` is
 //! the top bit of the shifted value, i.e. `sign = 1 ⇔ q ≥ 0`.
 //!
+//! **Tabulated activation** (sigmoid, tanh; only configured when the model uses one): instead of
+//! `q_relu`/`q_lin`, the rescale row enables the function's selector `q_f`, and
+//! ```text
+//! (Σ q_f · tag_f, (Σ q_f) · q, (Σ q_f) · out) ∈ (tag, x, f(x))
+//! ```
+//! where the table holds `round(f(x / 2^s) · 2^s)` for `x ∈ [−2^(t−1), 2^(t−1) − 1)` per function
+//! and one all-zero row for rows where no `q_f` is on.
+//!
+//! Linear maps are sparse: a row of the dot-product chip takes any `W` terms of its output's
+//! term list (dense layers list every input, convolutions their window), so the same two chips
+//! prove Gemm, MatMul, Conv and pooling.
+//!
 //! # Public instances
 //! `[model commitment, inputs…, outputs…]`. The commitment cell is an advice cell pinned to a
 //! constant (so it is part of the verifying key); inputs are copied from the instance column
