@@ -37,18 +37,18 @@ impl Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let art = crate::pipeline::compile(&a.model, &a.options()?, &a.dir.dir())?;
+    let opts = a.options()?;
+    let art = crate::pipeline::compile(&a.model, &opts, &a.dir.dir())?;
     let p = &art.plan;
     println!("compiled {} -> {}", a.model.display(), a.dir.dir().circuit().display());
-    println!("  layers: {}", art.model.layers.iter().map(|l| format!("{}x{}{}", l.outputs, l.inputs, if l.activation == zkinfer_prover::ir::Activation::Relu { "+relu" } else { "" })).collect::<Vec<_>>().join(", "));
+    println!("  layers: {}", art.model.layers.iter().map(|l| format!("{}x{}{}", l.outputs, l.inputs, match l.activation { zkinfer_prover::ir::Activation::None => String::new(), act => format!("+{act:?}").to_lowercase() })).collect::<Vec<_>>().join(", "));
     println!("  fixed point: scale 2^{}, range ±2^{} (values ±{})", art.model.params.scale_bits, art.model.params.range_bits() - 1, art.model.params.dequantise(art.model.params.max() as i64));
     println!("  circuit: k = {}, {} rows (+{} table rows), {} advice / {} fixed columns, {} lookups, degree {}", p.k, p.rows, p.table_rows, p.advice_columns, p.fixed_columns, p.lookups, p.degree);
     println!("  public instances: {} (model commitment, {} inputs, {} outputs)", p.num_instances, art.model.input_len(), art.model.output_len());
     println!("  model commitment: {}", art.model_commitment);
-    for (i, path) in a.calibrate.iter().enumerate() {
-        let input = zkinfer_prover::input::read_input(path)?;
-        let (_, _, outs) = crate::pipeline::witness(&art, &input)?;
-        let acc = crate::pipeline::accuracy(&art, &input, &outs)?;
+    for (i, (path, input)) in a.calibrate.iter().zip(&opts.calibration).enumerate() {
+        let (_, _, outs) = crate::pipeline::witness(&art, input)?;
+        let acc = crate::pipeline::accuracy(&art, input, &outs)?;
         println!("  calibration sample {i} ({}): max abs error vs float {:.5}, argmax match {}", path.display(), acc.max_abs_err, acc.argmax_match);
     }
     Ok(())
