@@ -19,12 +19,12 @@ def init(name, arr):
     return numpy_helper.from_array(np.asarray(arr, dtype=np.float32), name)
 
 
-def build_and_save(name, nodes, inp, out, inits=(), samples=()):
-    """One chain-shaped graph with a float input and output, opset 13, saved with its samples.
+def build_and_save(name, nodes, inp, out, inits=(), samples=(), graph_name=None):
+    """One graph with a float input and output, opset 13, saved as `name` with its samples.
     Callers pass `inits` before `samples` so that initializers draw from the RNG first."""
     graph = helper.make_graph(
         nodes,
-        name,
+        graph_name or name,
         [helper.make_tensor_value_info(inp[0], TensorProto.FLOAT, inp[1])],
         [helper.make_tensor_value_info(out[0], TensorProto.FLOAT, out[1])],
         initializer=list(inits),
@@ -66,29 +66,20 @@ def mlp_small():
         helper.make_node("Flatten", ["a2"], ["f2"], name="flatten", axis=1),
         helper.make_node("Gemm", ["f2", "w3", "b3"], ["logits"], name="fc3"),
     ]
-    graph = helper.make_graph(
-        nodes,
+    build_and_save(
         "mlp_small",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 8])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 3])],
-        initializer=[init("w1", w1), init("b1", b1), init("w2", w2), init("b2", b2), init("w3", w3), init("b3", b3)],
+        nodes,
+        ("input", ["batch", 8]),
+        ("logits", ["batch", 3]),
+        inits=[init("w1", w1), init("b1", b1), init("w2", w2), init("b2", b2), init("w3", w3), init("b3", b3)],
+        samples=[rng.uniform(-1, 1, 8) for _ in range(3)],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
-    inputs = [rng.uniform(-1, 1, 8) for _ in range(3)]
-    save(model, "mlp_small", inputs)
 
 
 def unsupported_op():
     """A model with an op the prover does not support (Softsign), for error-message tests."""
     nodes = [helper.make_node("Softsign", ["input"], ["y"], name="odd_activation")]
-    graph = helper.make_graph(
-        nodes,
-        "unsupported",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
-    save(model, "unsupported_softsign", [])
+    build_and_save("unsupported_softsign", nodes, ("input", [1, 4]), ("y", [1, 4]), graph_name="unsupported")
 
 
 def op_variants():
@@ -141,14 +132,7 @@ def branching():
         helper.make_node("Relu", ["input"], ["r"], name="relu"),
         helper.make_node("Add", ["input", "r"], ["y"], name="residual_add"),
     ]
-    graph = helper.make_graph(
-        nodes,
-        "branching",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
-    save(model, "branching_residual", [])
+    build_and_save("branching_residual", nodes, ("input", [1, 4]), ("y", [1, 4]), graph_name="branching")
 
 
 def cnn_small():

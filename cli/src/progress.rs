@@ -18,32 +18,32 @@ impl Progress {
 
     /// Runs one step, printing its name before and its duration after. Returns the value and seconds.
     pub fn step<T, E>(&mut self, what: &str, f: impl FnOnce() -> Result<T, E>) -> Result<(T, f64), E> {
-        self.step += 1;
-        if !self.quiet {
-            eprintln!("[{}/{}] {what} ...", self.step, self.total);
-        }
-        let t = Instant::now();
+        let t = self.begin(what);
         let out = f()?;
-        let secs = t.elapsed().as_secs_f64();
-        if !self.quiet {
-            eprintln!("      done in {secs:.2} s");
-        }
-        Ok((out, secs))
+        Ok((out, self.end(t)))
     }
 
     /// Async variant of [`Progress::step`].
     pub async fn step_async<T, E, F: std::future::Future<Output = Result<T, E>>>(&mut self, what: &str, f: F) -> Result<(T, f64), E> {
+        let t = self.begin(what);
+        let out = f.await?;
+        Ok((out, self.end(t)))
+    }
+
+    fn begin(&mut self, what: &str) -> Instant {
         self.step += 1;
         if !self.quiet {
             eprintln!("[{}/{}] {what} ...", self.step, self.total);
         }
-        let t = Instant::now();
-        let out = f.await?;
-        let secs = t.elapsed().as_secs_f64();
+        Instant::now()
+    }
+
+    fn end(&self, started: Instant) -> f64 {
+        let secs = started.elapsed().as_secs_f64();
         if !self.quiet {
             eprintln!("      done in {secs:.2} s");
         }
-        Ok((out, secs))
+        secs
     }
 
     /// A note under the current step.

@@ -376,11 +376,7 @@ impl Graph {
                 }
                 Op::Act(act) => {
                     if !open {
-                        let mut map = LinearMap::identity(width, shape.clone());
-                        if let Some(a) = pending.take() {
-                            map.absorb_input_affine(&a);
-                        }
-                        layers.push(Layer { map, activation: Activation::None });
+                        layers.push(identity_layer(width, shape.clone(), pending.take()));
                     }
                     let last = layers.last_mut().ok_or_else(|| bad("no layer".into()))?;
                     last.activation = *act;
@@ -410,15 +406,22 @@ impl Graph {
             }
         }
         if let Some(a) = pending.take() {
-            let mut map = LinearMap::identity(width, shape);
-            map.absorb_input_affine(&a);
-            layers.push(Layer { map, activation: Activation::None });
+            layers.push(identity_layer(width, shape, Some(a)));
         }
         if layers.is_empty() {
             return Err(ProverError::BadGraph { path: self.source.clone(), message: "the model has no layer to prove".into() });
         }
         Ok(layers)
     }
+}
+
+/// An identity layer on `width` values, absorbing a pending affine gather if any.
+fn identity_layer(width: usize, shape: Vec<usize>, pending: Option<AffineMap>) -> Layer {
+    let mut map = LinearMap::identity(width, shape);
+    if let Some(a) = pending {
+        map.absorb_input_affine(&a);
+    }
+    Layer { map, activation: Activation::None }
 }
 
 #[cfg(test)]

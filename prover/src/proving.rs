@@ -3,7 +3,7 @@
 use crate::circuit::ModelCircuit;
 use crate::error::{ProverError, Result};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof, ProvingKey, VerifyingKey};
+use halo2_proofs::plonk::{create_proof, Circuit, keygen_pk, keygen_vk, verify_proof, ProvingKey, VerifyingKey};
 use halo2_proofs::poly::commitment::ParamsProver;
 use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
@@ -13,7 +13,7 @@ use zkinfer_verifier_gen::{KeccakTranscriptRead, KeccakTranscriptWrite};
 
 /// Generates the verifying and proving keys.
 pub fn keygen(params: &ParamsKZG<Bn256>, circuit: &ModelCircuit) -> Result<ProvingKey<G1Affine>> {
-    let empty = circuit.clone_without_witness();
+    let empty = circuit.without_witnesses();
     let vk = keygen_vk(params, &empty).map_err(|e| ProverError::Halo2 { stage: "verifying key generation", message: format!("{e:?}") })?;
     keygen_pk(params, vk, &empty).map_err(|e| ProverError::Halo2 { stage: "proving key generation", message: format!("{e:?}") })
 }
@@ -48,11 +48,4 @@ pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &[u
     )
     .map(|_| ())
     .map_err(|e| ProverError::Verify(format!("{e:?}")))
-}
-
-impl ModelCircuit {
-    /// The same circuit without its witness.
-    pub fn clone_without_witness(&self) -> Self {
-        Self { model: self.model.clone(), shape: self.shape, trace: None }
-    }
 }

@@ -88,9 +88,12 @@ fn configure_with(meta: &mut ConstraintSystem<Fr>, with_instance: bool) -> Cfg {
     Cfg { a, b, c, f, inst }
 }
 
+/// `Small` with (`INSTANCE = true`) or without an instance column.
 #[derive(Clone, Debug, Default)]
-struct SmallI(Small);
-impl Circuit<Fr> for SmallI {
+struct SmallWith<const INSTANCE: bool>(Small);
+type SmallI = SmallWith<true>;
+type SmallN = SmallWith<false>;
+impl<const INSTANCE: bool> Circuit<Fr> for SmallWith<INSTANCE> {
     type Config = Cfg;
     type FloorPlanner = SimpleFloorPlanner;
     type Params = ();
@@ -98,23 +101,7 @@ impl Circuit<Fr> for SmallI {
         self.clone()
     }
     fn configure(meta: &mut ConstraintSystem<Fr>) -> Cfg {
-        configure_with(meta, true)
-    }
-    fn synthesize(&self, cfg: Cfg, layouter: impl Layouter<Fr>) -> Result<(), Error> {
-        self.0.synthesize(cfg, layouter)
-    }
-}
-#[derive(Clone, Debug, Default)]
-struct SmallN(Small);
-impl Circuit<Fr> for SmallN {
-    type Config = Cfg;
-    type FloorPlanner = SimpleFloorPlanner;
-    type Params = ();
-    fn without_witnesses(&self) -> Self {
-        self.clone()
-    }
-    fn configure(meta: &mut ConstraintSystem<Fr>) -> Cfg {
-        configure_with(meta, false)
+        configure_with(meta, INSTANCE)
     }
     fn synthesize(&self, cfg: Cfg, layouter: impl Layouter<Fr>) -> Result<(), Error> {
         self.0.synthesize(cfg, layouter)

@@ -78,8 +78,8 @@ impl TestCircuit {
         let mut acc = Fr::zero();
         for i in 0..self.rows {
             let xs = self.xs(i);
-            for t in 0..MAC_TERMS {
-                acc += Fr::from(xs[t]) * Fr::from(self.wv(i, t));
+            for (t, x) in xs.iter().enumerate().take(MAC_TERMS) {
+                acc += Fr::from(*x) * Fr::from(self.wv(i, t));
             }
         }
         let mut v = vec![acc, Fr::from(self.l0(3)), fr_from_i64(self.neg)];
@@ -329,7 +329,7 @@ pub fn prove(s: &Setup, circuit: &TestCircuit, instances: &[Fr]) -> Vec<u8> {
     >(
         &s.params,
         &s.pk,
-        &[circuit.clone()],
+        std::slice::from_ref(circuit),
         &[&[instances]],
         ChaCha20Rng::seed_from_u64(7),
         &mut transcript,
