@@ -127,7 +127,7 @@ def bad_attribute():
 
 
 def branching():
-    """Add of two activations (a residual): not chain-shaped, must be refused with the node named."""
+    """Add of two activations (a residual): relu(x) + x."""
     nodes = [
         helper.make_node("Relu", ["input"], ["r"], name="relu"),
         helper.make_node("Add", ["input", "r"], ["y"], name="residual_add"),

@@ -3,7 +3,8 @@
 use crate::circuit::{plan, CircuitPlan, CircuitShape};
 use crate::error::{ProverError, Result};
 use crate::ir::Graph;
-use crate::quant::{QuantModel, QuantParams, MAX_LOOKUP_BITS};
+use crate::ir::{Activation, LayerGraph};
+use crate::quant::{Domain, QuantModel, QuantParams, Tables, MAX_TABLE_ENTRIES};
 use std::path::Path;
 
 /// Options of `compile`.
@@ -43,9 +44,9 @@ pub const DEFAULT_RANGE_LIMBS: u32 = 2;
 pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     let graph = crate::onnx::load(path)?;
     let layers = graph.lower()?;
-    let (chosen_limbs, lookup_bits) = choose_ranges(&layers, opts)?;
+    let (chosen_limbs, tables) = choose_ranges(&layers, opts)?;
     let limbs = opts.range_limbs.unwrap_or(chosen_limbs);
-    let params = QuantParams { scale_bits: opts.scale_bits, range_limbs: limbs, lookup_bits };
+    let params = QuantParams { scale_bits: opts.scale_bits, range_limbs: limbs, tables };
     let model = QuantModel::from_layers(&layers, params)?;
     for (i, sample) in opts.calibration.iter().enumerate() {
         let q = model.quantise_input(sample).map_err(|e| ProverError::BadInput(format!("calibration sample {i}: {e}")))?;
@@ -60,36 +61,84 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
 }
 
 /// Chooses the range limbs (smallest whose range holds twice the largest rescaled value seen on
-/// the samples) and the function-table width (smallest covering twice the largest input of a
-/// sigmoid/tanh seen, and at least ±4 in real terms). Without samples: [`DEFAULT_RANGE_LIMBS`]
-/// and the ±4 table. Inputs outside the table at prove time are an error before proving.
-fn choose_ranges(layers: &[crate::ir::Layer], opts: &CompileOptions) -> Result<(u32, u32)> {
+/// the samples) and each function table's domain (the inputs seen on the samples with 2×
+/// headroom, joined with a default core: ±4 for sigmoid, tanh, erf and gelu, −4..0 for exp).
+/// Without samples: [`DEFAULT_RANGE_LIMBS`] and the default domains. An input outside a table at
+/// prove time is an error before proving.
+fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tables)> {
     let s = opts.scale_bits;
-    let uses_tables = layers.iter().any(|l| l.activation.is_tabulated());
-    // 2^(t-1) - 2 ≥ 4 · 2^s - 2  ⇐  t = s + 3
-    let min_lookup = if uses_tables { (s + 3).min(MAX_LOOKUP_BITS) } else { 0 };
+    let unit = 1i64 << s.min(30);
+    let used: Vec<Activation> = Activation::TABULATED.into_iter().filter(|a| layers.layers.iter().any(|l| l.activation == *a)).collect();
+    let mut tables: Tables = [None; Activation::TABULATED.len()];
     if opts.calibration.is_empty() {
-        return Ok((DEFAULT_RANGE_LIMBS, min_lookup));
+        for a in &used {
+            tables[a.table_index().unwrap_or(0)] = Some(default_domain(*a, unit));
+        }
+        return Ok((DEFAULT_RANGE_LIMBS, tables));
     }
-    let wide = QuantParams { scale_bits: s, range_limbs: (60 / s).max(1), lookup_bits: if uses_tables { MAX_LOOKUP_BITS } else { 0 } };
+    // A probe with a wide range and unbounded tables records what the samples need.
+    let mut wide_tables: Tables = [None; Activation::TABULATED.len()];
+    for a in &used {
+        wide_tables[a.table_index().unwrap_or(0)] = Some(Domain { lo: -(1 << 50), hi: 1 << 50 });
+    }
+    let wide = QuantParams { scale_bits: s, range_limbs: (60 / s).max(1), tables: wide_tables };
     let probe = QuantModel::from_layers(layers, wide)?;
-    let (mut max_abs, mut max_tab) = (0i64, 0i64);
+    let mut max_abs = 0i64;
+    let mut seen: [Option<(i64, i64)>; Activation::TABULATED.len()] = [None; Activation::TABULATED.len()];
     for (i, sample) in opts.calibration.iter().enumerate() {
         let q = probe.quantise_input(sample).map_err(|e| ProverError::BadInput(format!("calibration sample {i}: {e}")))?;
         let trace = probe.forward(&q).map_err(|e| ProverError::BadInput(format!("calibration sample {i}: {e}")))?;
         max_abs = max_abs.max(QuantModel::max_abs(&trace));
-        max_tab = max_tab.max(probe.max_abs_tabulated(&trace));
+        for (acc, new) in seen.iter_mut().zip(probe.table_inputs(&trace)) {
+            *acc = match (*acc, new) {
+                (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+                (x, None) => x,
+                (None, y) => y,
+            };
+        }
     }
     let need = 2 * i128::from(max_abs.max(1));
     let limbs = (1..=8)
         .find(|l| (1i128 << (s * l - 1)) > need)
         .ok_or_else(|| ProverError::BadSettings(format!("values up to {max_abs} exceed the widest supported range")))?;
-    let lookup = if uses_tables {
-        (min_lookup..=MAX_LOOKUP_BITS)
-            .find(|t| (1i64 << (t - 1)) - 2 >= 2 * max_tab)
-            .ok_or_else(|| ProverError::BadSettings(format!("sigmoid/tanh inputs up to {} need a table wider than 2^{MAX_LOOKUP_BITS}", wide.dequantise(max_tab))))?
-    } else {
-        0
-    };
-    Ok((limbs, lookup))
+    for a in &used {
+        let i = a.table_index().unwrap_or(0);
+        let core = default_core(*a, unit);
+        let (lo, hi) = seen[i].unwrap_or_else(|| {
+            let d = default_domain(*a, unit);
+            (d.lo, d.hi)
+        });
+        let headroom = |v: i64, outward: bool| if (v < 0) == outward { v.saturating_mul(2) } else { v / 2 };
+        let d = Domain { lo: headroom(lo, true).min(core.lo), hi: headroom(hi, false).max(core.hi) };
+        if d.len() as i64 > MAX_TABLE_ENTRIES {
+            return Err(ProverError::BadSettings(format!(
+                "the {} table would need {} entries to cover the calibration inputs {}..{} (with 2x headroom); at most {MAX_TABLE_ENTRIES} are supported: lower --scale-bits",
+                a.name(),
+                d.len(),
+                wide.dequantise(lo),
+                wide.dequantise(hi)
+            )));
+        }
+        tables[i] = Some(d);
+    }
+    Ok((limbs, tables))
+}
+
+/// The part of a function's domain always covered, whatever the samples: ±4 for the saturating
+/// functions, −4..0 for exp; nothing for 1/x, 1/√x and √x (their domains follow the samples).
+fn default_core(a: Activation, unit: i64) -> Domain {
+    match a {
+        Activation::Exp => Domain { lo: -4 * unit, hi: 0 },
+        Activation::Recip | Activation::Rsqrt | Activation::Sqrt => Domain { lo: i64::MAX, hi: i64::MIN },
+        _ => Domain { lo: -4 * unit, hi: 4 * unit },
+    }
+}
+
+/// The domain without calibration samples: the core, and 0..16 for 1/x, 1/√x and √x.
+fn default_domain(a: Activation, unit: i64) -> Domain {
+    match a {
+        Activation::Recip | Activation::Rsqrt | Activation::Sqrt => Domain { lo: 0, hi: 16 * unit },
+        Activation::Exp => Domain { lo: -8 * unit, hi: unit },
+        _ => default_core(a, unit),
+    }
 }

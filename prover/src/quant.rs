@@ -1,17 +1,45 @@
 //! Fixed-point quantisation and the plain-Rust fixed-point reference.
 //!
-//! A value `v` is represented by the integer `round(v · 2^s)` (`s` = `scale_bits`). A dense layer
-//! computes `acc = Σ w_q · x_q + b_q` at scale `2^(2s)` (weights and inputs at `2^s`, bias at
-//! `2^(2s)`), then rescales with rounding: `acc + 2^(s-1) = q · 2^s + r`, `0 ≤ r < 2^s`, and applies
-//! the activation. The circuit proves exactly this arithmetic, and [`QuantModel::forward`] is
+//! A value `v` is represented by the integer `round(v · 2^s)` (`s` = `scale_bits`). A layer
+//! computes `acc = Σ w_q · x_q + Σ x_q · y_q + b_q` at scale `2^(2s)` (weights and values at
+//! `2^s`, bias at `2^(2s)`), then rescales with rounding: `acc + 2^(s-1) = q · 2^s + r`,
+//! `0 ≤ r < 2^s`, and applies the activation. Values live on wires: the inputs, then every
+//! layer's outputs in order; a layer reads any earlier wire. The circuit proves exactly this arithmetic, and [`QuantModel::forward`] is
 //! the witness generator and the reference the tests compare against.
 
 use crate::error::{ProverError, Result};
-use crate::ir::{Activation, Layer};
+use crate::ir::{Activation, LayerGraph};
 use serde::{Deserialize, Serialize};
 
-/// Largest function-table width (2^16 rows per function).
-pub const MAX_LOOKUP_BITS: u32 = 16;
+/// Largest number of entries of one function's table.
+pub const MAX_TABLE_ENTRIES: i64 = 1 << 16;
+
+/// The inputs a function table covers: rescaled values `lo..=hi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Domain {
+    /// Smallest covered value.
+    pub lo: i64,
+    /// Largest covered value.
+    pub hi: i64,
+}
+
+impl Domain {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        (i128::from(self.hi) - i128::from(self.lo) + 1).clamp(0, i128::from(u32::MAX)) as usize
+    }
+    /// Whether it covers nothing.
+    pub fn is_empty(&self) -> bool {
+        self.hi < self.lo
+    }
+    /// Whether `q` is covered.
+    pub fn contains(&self, q: i64) -> bool {
+        (self.lo..=self.hi).contains(&q)
+    }
+}
+
+/// Per tabulated function ([`Activation::TABULATED`] order), its table's domain, if the model uses it.
+pub type Tables = [Option<Domain>; Activation::TABULATED.len()];
 
 /// Quantisation parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,10 +49,8 @@ pub struct QuantParams {
     /// Number of `scale_bits`-wide limbs bounding every rescaled value: values lie in
     /// `[-2^(scale_bits·limbs - 1), 2^(scale_bits·limbs - 1))`.
     pub range_limbs: u32,
-    /// Width of the function tables (sigmoid, tanh): they cover rescaled values
-    /// `[-2^(lookup_bits-1), 2^(lookup_bits-1) - 1)`. 0 when the model uses no tabulated function.
-    #[serde(default)]
-    pub lookup_bits: u32,
+    /// Per tabulated function, the rescaled inputs its table covers (chosen by calibration).
+    pub tables: Tables,
 }
 
 impl QuantParams {
@@ -40,27 +66,42 @@ impl QuantParams {
     pub fn max(&self) -> i128 {
         (1i128 << (self.range_bits() - 1)) - 1
     }
-    /// Smallest value a function table covers.
-    pub fn table_min(&self) -> i64 {
-        -(1i64 << (self.lookup_bits.max(1) - 1))
+    /// The domain of `act`'s table, if the model has one.
+    pub fn domain(&self, act: Activation) -> Option<Domain> {
+        act.table_index().and_then(|i| self.tables[i])
     }
-    /// Largest value a function table covers (one slot is left for the all-zero row).
-    pub fn table_max(&self) -> i64 {
-        (1i64 << (self.lookup_bits.max(1) - 1)) - 2
+    /// The tabulated functions present, in tag order.
+    pub fn tabulated(&self) -> Vec<Activation> {
+        Activation::TABULATED.iter().zip(&self.tables).filter(|(_, d)| d.is_some()).map(|(a, _)| *a).collect()
     }
-    /// The fixed-point function `round(f(q / 2^s) · 2^s)` a table holds.
+    /// Rows of the function table: one all-zero row, then every function's domain.
+    pub fn function_table_rows(&self) -> usize {
+        let n: usize = self.tables.iter().flatten().map(Domain::len).sum();
+        if n == 0 {
+            0
+        } else {
+            n + 1
+        }
+    }
+    /// The fixed-point function `round(f(q / 2^s) · 2^s)` a table holds, clamped to the range of
+    /// rescaled values (an infinite value, such as `1/0`, becomes the range's end; NaN becomes 0).
     pub fn tabulate(&self, act: Activation, q: i64) -> i64 {
         let s = f64::from(1u32 << self.scale_bits);
-        (act.eval(q as f64 / s) * s).round() as i64
+        let y = (act.eval(q as f64 / s) * s).round();
+        if y.is_nan() {
+            0
+        } else {
+            y.clamp(self.min() as f64, self.max() as f64) as i64
+        }
     }
     /// Checks the parameters are usable.
     pub fn validate(&self) -> Result<()> {
-        if self.lookup_bits != 0 && !(self.scale_bits + 1..=MAX_LOOKUP_BITS).contains(&self.lookup_bits) {
-            return Err(ProverError::BadSettings(format!(
-                "lookup_bits must be 0 or in {}..={MAX_LOOKUP_BITS}, got {}",
-                self.scale_bits + 1,
-                self.lookup_bits
-            )));
+        for (a, d) in Activation::TABULATED.iter().zip(&self.tables) {
+            if let Some(d) = d {
+                if d.is_empty() {
+                    return Err(ProverError::BadSettings(format!("the {} table's domain {}..={} is empty", a.name(), d.lo, d.hi)));
+                }
+            }
         }
         if !(2..=16).contains(&self.scale_bits) {
             return Err(ProverError::BadSettings(format!("scale_bits must be in 2..=16, got {}", self.scale_bits)));
@@ -83,15 +124,19 @@ impl QuantParams {
     }
 }
 
-/// A quantised layer: a sparse linear map, rescale, activation.
+/// A quantised layer: per output, linear terms and products over earlier wires, a bias, the
+/// rescale and the activation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantLayer {
-    /// Number of inputs.
+    /// Wires that exist before this layer (every index below is smaller).
     pub inputs: usize,
-    /// Number of outputs.
+    /// Number of outputs (new wires).
     pub outputs: usize,
-    /// Per output, its `(input index, weight at scale 2^s)` terms.
+    /// Per output, its `(wire, weight at scale 2^s)` terms.
     pub rows: Vec<Vec<(usize, i64)>>,
+    /// Per output, its products `(wire, wire)`.
+    #[serde(default)]
+    pub prods: Vec<Vec<(usize, usize)>>,
     /// Bias at scale `2^(2s)`.
     pub bias: Vec<i64>,
     /// Activation after the rescale.
@@ -99,9 +144,13 @@ pub struct QuantLayer {
 }
 
 impl QuantLayer {
-    /// Number of weights (terms).
+    /// Number of weights and products (terms).
     pub fn terms(&self) -> usize {
-        self.rows.iter().map(Vec::len).sum()
+        self.rows.iter().map(Vec::len).sum::<usize>() + self.prods.iter().map(Vec::len).sum::<usize>()
+    }
+    /// Products of output `o` (none when the layer has no products).
+    pub fn prods_of(&self, o: usize) -> &[(usize, usize)] {
+        self.prods.get(o).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -110,14 +159,18 @@ impl QuantLayer {
 pub struct QuantModel {
     /// Quantisation parameters.
     pub params: QuantParams,
+    /// Number of input wires.
+    pub inputs: usize,
     /// The layers in order.
     pub layers: Vec<QuantLayer>,
+    /// The wires that are the model's outputs.
+    pub outputs: Vec<usize>,
 }
 
-/// Per-output witness of one dense layer.
+/// Per-output witness of one layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NeuronTrace {
-    /// Accumulator `Σ w x + b` at scale `2^(2s)`.
+    /// Accumulator `Σ w x + Σ x y + b` at scale `2^(2s)`.
     pub acc: i128,
     /// Rescaled value.
     pub q: i64,
@@ -138,40 +191,84 @@ pub struct Trace {
     pub input: Vec<i64>,
     /// Per layer, per output.
     pub layers: Vec<Vec<NeuronTrace>>,
+    /// The output wires.
+    pub outputs: Vec<usize>,
 }
 
 impl Trace {
-    /// The model's output (last layer).
+    /// The value on wire `w`: an input, or a layer output's `out`.
+    pub fn wire(&self, w: usize) -> i64 {
+        if w < self.input.len() {
+            return self.input[w];
+        }
+        let mut k = w - self.input.len();
+        for l in &self.layers {
+            if k < l.len() {
+                return l[k].out;
+            }
+            k -= l.len();
+        }
+        0
+    }
+    /// The model's output values.
     pub fn output(&self) -> Vec<i64> {
-        self.layers.last().map(|l| l.iter().map(|n| n.out).collect()).unwrap_or_default()
+        self.outputs.iter().map(|w| self.wire(*w)).collect()
     }
 }
 
 impl QuantModel {
     /// Quantises lowered layers.
-    pub fn from_layers(layers: &[Layer], params: QuantParams) -> Result<Self> {
+    pub fn from_layers(g: &LayerGraph, params: QuantParams) -> Result<Self> {
         params.validate()?;
         let bias_scale = f64::from(1u32 << params.scale_bits).powi(2);
-        let layers = layers
+        let layers = g
+            .layers
             .iter()
             .map(|l| QuantLayer {
-                inputs: l.map.inputs,
-                outputs: l.map.outputs(),
-                rows: l.map.rows.iter().map(|r| r.iter().map(|(i, w)| (*i, params.quantise(*w))).collect()).collect(),
-                bias: l.map.bias.iter().map(|b| (f64::from(*b) * bias_scale).round() as i64).collect(),
+                inputs: l.inputs,
+                outputs: l.outputs(),
+                rows: l.rows.iter().map(|r| r.iter().map(|(i, w)| (*i, params.quantise(*w))).collect()).collect(),
+                prods: if l.prods.iter().all(Vec::is_empty) { Vec::new() } else { l.prods.clone() },
+                bias: l.bias.iter().map(|b| (f64::from(*b) * bias_scale).round() as i64).collect(),
                 activation: l.activation,
             })
             .collect();
-        Ok(Self { params, layers })
+        Ok(Self { params, inputs: g.inputs, layers, outputs: g.outputs.clone() })
     }
 
     /// Number of model inputs.
     pub fn input_len(&self) -> usize {
-        self.layers.first().map_or(0, |l| l.inputs)
+        self.inputs
     }
     /// Number of model outputs.
     pub fn output_len(&self) -> usize {
-        self.layers.last().map_or(0, |l| l.outputs)
+        self.outputs.len()
+    }
+    /// Total number of wires.
+    pub fn wires(&self) -> usize {
+        self.inputs + self.layers.iter().map(|l| l.outputs).sum::<usize>()
+    }
+
+    /// Checks the structure: layer sizes, wire indices, outputs.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(ProverError::BadSettings(format!("malformed model: {m}")));
+        let mut wires = self.inputs;
+        for (li, l) in self.layers.iter().enumerate() {
+            if l.inputs != wires || l.rows.len() != l.outputs || l.bias.len() != l.outputs || !(l.prods.is_empty() || l.prods.len() == l.outputs) {
+                return bad(format!("layer {li} has inconsistent sizes"));
+            }
+            if l.rows.iter().flatten().any(|(i, _)| *i >= wires) || l.prods.iter().flatten().any(|(a, b)| *a >= wires || *b >= wires) {
+                return bad(format!("layer {li} reads a wire that does not exist yet"));
+            }
+            if l.activation.is_tabulated() && self.params.domain(l.activation).is_none() {
+                return bad(format!("layer {li} uses {} but the model has no table for it", l.activation.name()));
+            }
+            wires += l.outputs;
+        }
+        if self.outputs.iter().any(|w| *w >= wires) {
+            return bad("an output wire does not exist".into());
+        }
+        Ok(())
     }
 
     /// Quantises a float input, checking its length.
@@ -189,8 +286,9 @@ impl QuantModel {
         Ok(input.iter().map(|v| self.params.quantise(*v)).collect())
     }
 
-    /// Runs the fixed-point model, checking every rescaled value against the circuit's range
-    /// (so an out-of-range input fails here, before any proving work).
+    /// Runs the fixed-point model, checking every rescaled value against the circuit's range and
+    /// every table input against its table (so an out-of-range input fails here, before any
+    /// proving work).
     pub fn forward(&self, input: &[i64]) -> Result<Trace> {
         if input.len() != self.input_len() {
             return Err(ProverError::BadInput(format!(
@@ -199,6 +297,7 @@ impl QuantModel {
                 input.len()
             )));
         }
+        self.validate()?;
         let p = self.params;
         let s = 1i128 << p.scale_bits;
         let half = s / 2;
@@ -208,7 +307,8 @@ impl QuantModel {
             let mut outs = Vec::with_capacity(layer.outputs);
             for o in 0..layer.outputs {
                 let acc: i128 = i128::from(layer.bias[o])
-                    + layer.rows[o].iter().map(|(i, w)| i128::from(*w) * i128::from(x[*i])).sum::<i128>();
+                    + layer.rows[o].iter().map(|(i, w)| i128::from(*w) * i128::from(x[*i])).sum::<i128>()
+                    + layer.prods_of(o).iter().map(|(a, b)| i128::from(x[*a]) * i128::from(x[*b])).sum::<i128>();
                 let shifted = acc + half;
                 let q = shifted.div_euclid(s);
                 let r = shifted.rem_euclid(s);
@@ -226,46 +326,49 @@ impl QuantModel {
                 let out = match layer.activation {
                     Activation::None => q,
                     Activation::Relu => q.max(0),
-                    act => {
-                        if q < p.table_min() || q > p.table_max() || p.lookup_bits == 0 {
+                    act => match p.domain(act) {
+                        Some(d) if d.contains(q) => p.tabulate(act, q),
+                        d => {
+                            let d = d.unwrap_or(Domain { lo: 0, hi: -1 });
                             return Err(ProverError::OutOfTable {
                                 layer: li,
                                 index: o,
-                                function: format!("{act:?}").to_lowercase(),
+                                function: act.name(),
                                 value: p.dequantise(q),
-                                min: p.dequantise(p.table_min()),
-                                max: p.dequantise(p.table_max()),
+                                min: p.dequantise(d.lo),
+                                max: p.dequantise(d.hi),
                             });
                         }
-                        p.tabulate(act, q)
-                    }
+                    },
                 };
                 let shifted = (i128::from(q) - p.min()) as u64;
                 let mask = (1u64 << p.scale_bits) - 1;
                 let limbs = (0..p.range_limbs).map(|i| (shifted >> (p.scale_bits * i)) & mask).collect();
                 outs.push(NeuronTrace { acc, q, r: r as i64, out, limbs, sign: q >= 0 });
             }
-            x = outs.iter().map(|n| n.out).collect();
+            x.extend(outs.iter().map(|n| n.out));
             layers.push(outs);
         }
-        Ok(Trace { input: input.to_vec(), layers })
+        Ok(Trace { input: input.to_vec(), layers, outputs: self.outputs.clone() })
     }
 
-    /// Largest |q| over the layers with a tabulated activation, for choosing the table width.
-    pub fn max_abs_tabulated(&self, trace: &Trace) -> i64 {
-        trace
-            .layers
-            .iter()
-            .zip(&self.layers)
-            .filter(|(_, l)| l.activation.is_tabulated())
-            .flat_map(|(t, _)| t.iter().map(|n| n.q.abs()))
-            .max()
-            .unwrap_or(0)
+    /// Per tabulated function, the smallest and largest table input of a trace.
+    pub fn table_inputs(&self, trace: &Trace) -> [Option<(i64, i64)>; Activation::TABULATED.len()] {
+        let mut out = [None; Activation::TABULATED.len()];
+        for (l, t) in self.layers.iter().zip(&trace.layers) {
+            if let Some(i) = l.activation.table_index() {
+                for n in t {
+                    let (lo, hi) = out[i].unwrap_or((n.q, n.q));
+                    out[i] = Some((lo.min(n.q), hi.max(n.q)));
+                }
+            }
+        }
+        out
     }
 
     /// The tabulated activations the model uses, in tag order.
     pub fn tabulated(&self) -> Vec<Activation> {
-        [Activation::Sigmoid, Activation::Tanh].into_iter().filter(|a| self.layers.iter().any(|l| l.activation == *a)).collect()
+        Activation::TABULATED.into_iter().filter(|a| self.layers.iter().any(|l| l.activation == *a)).collect()
     }
 
     /// Largest |q| over a trace, for choosing the range.
@@ -279,24 +382,43 @@ impl QuantModel {
     pub fn commitment(&self) -> [u8; 32] {
         use sha3::{Digest, Keccak256};
         let mut h = Keccak256::new();
-        h.update(b"zkinfer-model-v3");
+        let n = |h: &mut Keccak256, v: usize| h.update((v as u64).to_be_bytes());
+        h.update(b"zkinfer-model-v4");
         h.update(self.params.scale_bits.to_be_bytes());
         h.update(self.params.range_limbs.to_be_bytes());
-        h.update(self.params.lookup_bits.to_be_bytes());
-        h.update((self.layers.len() as u64).to_be_bytes());
+        for d in &self.params.tables {
+            match d {
+                Some(d) => {
+                    h.update([1]);
+                    h.update(d.lo.to_be_bytes());
+                    h.update(d.hi.to_be_bytes());
+                }
+                None => h.update([0]),
+            }
+        }
+        n(&mut h, self.inputs);
+        n(&mut h, self.layers.len());
         for l in &self.layers {
-            h.update((l.inputs as u64).to_be_bytes());
-            h.update((l.outputs as u64).to_be_bytes());
+            n(&mut h, l.inputs);
+            n(&mut h, l.outputs);
             h.update([l.activation.tag()]);
-            for row in &l.rows {
-                h.update((row.len() as u64).to_be_bytes());
+            for (o, row) in l.rows.iter().enumerate() {
+                n(&mut h, row.len());
                 for (i, w) in row {
-                    h.update((*i as u64).to_be_bytes());
+                    n(&mut h, *i);
                     h.update(w.to_be_bytes());
+                }
+                let prods = l.prods_of(o);
+                n(&mut h, prods.len());
+                for (a, b) in prods {
+                    n(&mut h, *a);
+                    n(&mut h, *b);
                 }
             }
             l.bias.iter().for_each(|b| h.update(b.to_be_bytes()));
         }
+        n(&mut h, self.outputs.len());
+        self.outputs.iter().for_each(|w| n(&mut h, *w));
         let mut out: [u8; 32] = h.finalize().into();
         out[0] &= 0x1f;
         out

@@ -150,9 +150,9 @@ fn sizing_counts_public_instances_regression_many_inputs_few_rows() {
     use zkinfer_prover::ir::Activation;
     use zkinfer_prover::quant::{QuantLayer, QuantParams};
     // 600 inputs, one output: few layout rows, but 602 public instances must fit the rows.
-    let params = QuantParams { scale_bits: 8, range_limbs: 2, lookup_bits: 0 };
-    let layer = QuantLayer { inputs: 600, outputs: 1, rows: vec![(0..600).map(|i| (i, 1)).collect()], bias: vec![0], activation: Activation::None };
-    let model = Arc::new(QuantModel { params, layers: vec![layer] });
+    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
+    let layer = QuantLayer { inputs: 600, outputs: 1, rows: vec![(0..600).map(|i| (i, 1)).collect()], prods: Vec::new(), bias: vec![0], activation: Activation::None };
+    let model = Arc::new(QuantModel { params, inputs: 600, layers: vec![layer], outputs: vec![600] });
     let shape = zkinfer_prover::CircuitShape::for_model(&model, 8);
     let plan = zkinfer_prover::plan(&model, shape).unwrap();
     assert!(plan.rows < 256 && plan.num_instances == 602);

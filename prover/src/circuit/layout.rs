@@ -130,35 +130,63 @@ pub fn assign<S: Sink>(
     instance.push((c, 0));
     row += 1;
 
+    // Where every wire's value lives: instance rows for inputs, `out` cells for layer outputs.
     let mut sources: Vec<Source<S::Cell>> = (0..model.input_len()).map(|i| Source::Instance(1 + i)).collect();
+    let value = |w: usize| trace.map_or(0, |t| t.wire(w));
+    let pairs = width / 2;
     for (li, layer) in model.layers.iter().enumerate() {
-        let mut outs = Vec::with_capacity(layer.outputs);
         for o in 0..layer.outputs {
             let terms = &layer.rows[o];
-            // At least one dot row, so that the init and rescale rows are distinct.
-            let chunks = terms.len().div_ceil(width).max(1);
-            // Dot-product rows.
+            let prods = layer.prods_of(o);
+            // At least one accumulating row, so that the init and rescale rows are distinct.
+            let dot_rows = terms.len().div_ceil(width);
+            let mul_rows = prods.len().div_ceil(pairs.max(1));
+            let dot_rows = if dot_rows + mul_rows == 0 { 1 } else { dot_rows };
             let mut acc: i128 = i128::from(layer.bias[o]);
             sink.enable(cfg.q_init, row)?;
             sink.fixed(cfg.init, row, fr_from_i128(i128::from(layer.bias[o])));
-            for c in 0..chunks {
+            // Places the cell reading wire `i` in column `k` and ties it to the wire's source.
+            let read = |sink: &mut S, instance: &mut Vec<(S::Cell, usize)>, k: usize, row: usize, i: usize| {
+                let cell = sink.advice(cfg.x[k], row, known(&|_| fr_from_i128(i128::from(value(i)))));
+                match &sources[i] {
+                    Source::Instance(r) => instance.push((cell, *r)),
+                    Source::Cell(src) => sink.copy(src, &cell),
+                }
+            };
+            // Dot-product rows.
+            for c in 0..dot_rows {
                 sink.enable(cfg.q_dot, row)?;
                 sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
                 for k in 0..width {
                     if let Some(&(i, w)) = terms.get(c * width + k) {
-                        let xi = trace.map(|t| if li == 0 { t.input[i] } else { t.layers[li - 1][i].out });
-                        let cell = sink.advice(cfg.x[k], row, known(&|_| fr_from_i128(i128::from(xi.unwrap_or(0)))));
-                        match &sources[i] {
-                            Source::Instance(r) => instance.push((cell, *r)),
-                            Source::Cell(src) => sink.copy(src, &cell),
-                        }
+                        read(sink, &mut instance, k, row, i);
                         sink.fixed(cfg.w[k], row, fr_from_i128(i128::from(w)));
-                        acc += i128::from(w) * i128::from(xi.unwrap_or(0));
+                        acc += i128::from(w) * i128::from(value(i));
                     } else {
                         // Padding: weight 0, so the cell's value does not matter; assign 0.
                         sink.advice(cfg.x[k], row, Value::known(Fr::zero()));
                         sink.fixed(cfg.w[k], row, Fr::zero());
                     }
+                }
+                row += 1;
+            }
+            // Product rows.
+            for c in 0..mul_rows {
+                sink.enable(cfg.q_mul, row)?;
+                sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
+                for k in 0..pairs {
+                    if let Some(&(a, b)) = prods.get(c * pairs + k) {
+                        read(sink, &mut instance, 2 * k, row, a);
+                        read(sink, &mut instance, 2 * k + 1, row, b);
+                        acc += i128::from(value(a)) * i128::from(value(b));
+                    } else {
+                        // Padding: 0 · 0.
+                        sink.advice(cfg.x[2 * k], row, Value::known(Fr::zero()));
+                        sink.advice(cfg.x[2 * k + 1], row, Value::known(Fr::zero()));
+                    }
+                }
+                if width % 2 == 1 {
+                    sink.advice(cfg.x[width - 1], row, Value::known(Fr::zero()));
                 }
                 row += 1;
             }
@@ -179,15 +207,16 @@ pub fn assign<S: Sink>(
             let sign = u64::from(nt.is_some_and(|t| t.sign));
             sink.advice(cfg.x[n + 1], row, known(&|_| Fr::from(sign)));
             let out = sink.advice(cfg.x[n + 2], row, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.out)))));
-            outs.push(Source::Cell(out));
+            sources.push(Source::Cell(out));
             row += 1;
         }
-        sources = outs;
     }
     let first_output_row = 1 + model.input_len();
-    for (j, src) in sources.into_iter().enumerate() {
-        if let Source::Cell(c) = src {
-            instance.push((c, first_output_row + j));
+    for (j, w) in model.outputs.iter().enumerate() {
+        match sources.get(*w) {
+            Some(Source::Cell(c)) => instance.push((c.clone(), first_output_row + j)),
+            // An input that is also an output: both instance rows must hold the same value.
+            Some(Source::Instance(_)) | None => return Err(Error::Synthesis),
         }
     }
     Ok(Bindings { rows: row, instance })

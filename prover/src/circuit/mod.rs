@@ -25,27 +25,36 @@
 //! The limbs bound `q` to `[−2^(s·n−1), 2^(s·n−1))`, which makes `q` and `r` unique; `sign` is
 //! the top bit of the shifted value, i.e. `sign = 1 ⇔ q ≥ 0`.
 //!
-//! **Tabulated activation** (sigmoid, tanh; only configured when the model uses one): instead of
+//! **Products** (`q_mul`), one row per chunk of `⌊W/2⌋` pairs, continuing the same accumulator:
+//! ```text
+//! | x[0] x[1] | x[2] x[3] | .. | acc     |
+//! |  a0   b0  |  a1   b1  | .. | running |
+//! acc[next] = acc[cur] + Σ_k x_2k[cur] · x_2k+1[cur]      (q_mul)
+//! ```
+//!
+//! **Tabulated activation** (sigmoid, tanh, exp, 1/x, 1/√x, √x, erf, gelu; only configured when the
+//! model uses one): instead of
 //! `q_relu`/`q_lin`, the rescale row enables the function's selector `q_f`, and
 //! ```text
 //! (Σ q_f · tag_f, (Σ q_f) · q, (Σ q_f) · out) ∈ (tag, x, f(x))
 //! ```
-//! where the table holds `round(f(x / 2^s) · 2^s)` for `x ∈ [−2^(t−1), 2^(t−1) − 1)` per function
-//! and one all-zero row for rows where no `q_f` is on.
+//! where the table holds `round(f(x / 2^s) · 2^s)` (clamped to the value range) for `x` in each
+//! function's calibrated domain, and one all-zero row for rows where no `q_f` is on.
 //!
 //! Linear maps are sparse: a row of the dot-product chip takes any `W` terms of its output's
-//! term list (dense layers list every input, convolutions their window), so the same two chips
-//! prove Gemm, MatMul, Conv and pooling.
+//! term list (dense layers list every input, convolutions their window), so the same chips
+//! prove Gemm, MatMul, Conv, pooling, residual sums, attention and normalisation. Every `x` cell
+//! is copy-constrained to the cell (or instance row) of the wire it reads.
 //!
 //! # Public instances
 //! `[model commitment, inputs…, outputs…]`. The commitment cell is an advice cell pinned to a
 //! constant (so it is part of the verifying key); inputs are copied from the instance column
-//! into every chunk row that reads them; outputs are copied out of the last layer's `out` cells.
+//! into every chunk row that reads them; outputs are copied out of their wires' `out` cells.
 
 pub mod layout;
 
 use crate::ir::Activation;
-use crate::quant::{QuantModel, Trace};
+use crate::quant::{QuantModel, QuantParams, Tables, Trace};
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
@@ -65,47 +74,39 @@ pub struct CircuitShape {
     pub scale_bits: u32,
     /// Limbs bounding rescaled values.
     pub range_limbs: u32,
-    /// Function-table width (0: no function table).
-    #[serde(default)]
-    pub lookup_bits: u32,
-    /// Tabulated functions present: bit 0 sigmoid, bit 1 tanh.
-    #[serde(default)]
-    pub functions: u8,
+    /// Per tabulated function used, its table's domain.
+    pub tables: Tables,
 }
 
 impl Default for CircuitShape {
     fn default() -> Self {
-        Self { dot_width: 8, scale_bits: 8, range_limbs: 2, lookup_bits: 0, functions: 0 }
+        Self { dot_width: 8, scale_bits: 8, range_limbs: 2, tables: [None; Activation::TABULATED.len()] }
     }
 }
-
-/// The tabulated functions, in bit order of [`CircuitShape::functions`].
-pub const TABULATED: [Activation; 2] = [Activation::Sigmoid, Activation::Tanh];
 
 impl CircuitShape {
     /// The shape for a model.
     pub fn for_model(model: &QuantModel, dot_width: usize) -> Self {
         let used = model.tabulated();
-        let functions = TABULATED.iter().enumerate().filter(|(_, a)| used.contains(a)).fold(0u8, |m, (i, _)| m | (1 << i));
-        Self {
-            dot_width,
-            scale_bits: model.params.scale_bits,
-            range_limbs: model.params.range_limbs,
-            lookup_bits: if functions == 0 { 0 } else { model.params.lookup_bits },
-            functions,
+        let mut tables = model.params.tables;
+        for (a, d) in Activation::TABULATED.iter().zip(tables.iter_mut()) {
+            if !used.contains(a) {
+                *d = None;
+            }
         }
+        Self { dot_width, scale_bits: model.params.scale_bits, range_limbs: model.params.range_limbs, tables }
+    }
+    /// The quantisation parameters the tables are computed with.
+    pub fn params(&self) -> QuantParams {
+        QuantParams { scale_bits: self.scale_bits, range_limbs: self.range_limbs, tables: self.tables }
     }
     /// The tabulated functions configured.
     pub fn tabulated(&self) -> Vec<Activation> {
-        TABULATED.iter().enumerate().filter(|(i, _)| self.functions & (1 << i) != 0).map(|(_, a)| *a).collect()
+        self.params().tabulated()
     }
-    /// Rows of the function table: one all-zero row, then `2^t − 1` entries per function.
+    /// Rows of the function table: one all-zero row, then every function's domain.
     pub fn function_table_rows(&self) -> usize {
-        if self.functions == 0 {
-            0
-        } else {
-            1 + self.tabulated().len() * ((1usize << self.lookup_bits) - 1)
-        }
+        self.params().function_table_rows()
     }
     /// Minimum `dot_width` the rescale row needs (r, limbs, sign, out).
     pub fn min_dot_width(range_limbs: u32) -> usize {
@@ -133,6 +134,7 @@ pub struct ModelConfig {
     instance: Column<Instance>,
     q_dot: Selector,
     q_init: Selector,
+    q_mul: Selector,
     q_rescale: Selector,
     q_relu: Selector,
     q_lin: Selector,
@@ -162,6 +164,7 @@ impl ModelConfig {
         meta.enable_equality(instance);
         let q_dot = meta.selector();
         let q_init = meta.selector();
+        let q_mul = meta.selector();
         let q_rescale = meta.complex_selector();
         let q_relu = meta.selector();
         let q_lin = meta.selector();
@@ -175,6 +178,15 @@ impl ModelConfig {
             let acc_next = m.query_advice(acc, Rotation::next());
             let sum = (0..width).fold(Expression::Constant(Fr::zero()), |e, k| {
                 e + m.query_advice(x[k], Rotation::cur()) * m.query_fixed(w[k], Rotation::cur())
+            });
+            vec![q * (acc_next - acc_cur - sum)]
+        });
+        meta.create_gate("mul", |m| {
+            let q = m.query_selector(q_mul);
+            let acc_cur = m.query_advice(acc, Rotation::cur());
+            let acc_next = m.query_advice(acc, Rotation::next());
+            let sum = (0..width / 2).fold(Expression::Constant(Fr::zero()), |e, k| {
+                e + m.query_advice(x[2 * k], Rotation::cur()) * m.query_advice(x[2 * k + 1], Rotation::cur())
             });
             vec![q * (acc_next - acc_cur - sum)]
         });
@@ -254,7 +266,7 @@ impl ModelConfig {
             });
         }
 
-        Self { shape, x, acc, w, init, instance, q_dot, q_init, q_rescale, q_relu, q_lin, range, msb_value, msb_bit, functions, fn_table }
+        Self { shape, x, acc, w, init, instance, q_dot, q_init, q_mul, q_rescale, q_relu, q_lin, range, msb_value, msb_bit, functions, fn_table }
     }
 
     /// The selector proving activation `a`, if tabulated and configured.
@@ -264,7 +276,7 @@ impl ModelConfig {
 
     fn load_tables(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
         if let Some([t_tag, t_x, t_y]) = self.fn_table {
-            let p = crate::quant::QuantParams { scale_bits: self.shape.scale_bits, range_limbs: self.shape.range_limbs, lookup_bits: self.shape.lookup_bits };
+            let p = self.shape.params();
             layouter.assign_table(
                 || "functions",
                 |mut t| {
@@ -278,7 +290,8 @@ impl ModelConfig {
                     };
                     put(&mut t, 0, 0, 0)?;
                     for (a, _) in &self.functions {
-                        for x in p.table_min()..=p.table_max() {
+                        let d = p.domain(*a).ok_or(Error::Synthesis)?;
+                        for x in d.lo..=d.hi {
                             put(&mut t, u64::from(a.tag()), x, p.tabulate(*a, x))?;
                         }
                     }

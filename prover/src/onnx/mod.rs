@@ -2,7 +2,9 @@
 //! project's IR through one registry ([`registry`]). Unknown ops and attributes are errors that
 //! name the node, the op and the model file.
 
+pub mod binary;
 pub mod conv;
+pub mod normalize;
 pub mod registry;
 pub mod shape_ops;
 
@@ -31,11 +33,13 @@ pub struct NodeCtx<'a> {
     pub node: &'a pb::NodeProto,
     /// Constants known so far, by tensor name.
     pub consts: &'a HashMap<String, ConstTensor>,
-    /// Name of the activation tensor flowing through the chain.
+    /// Activation (non-constant) tensors known so far: name → (IR tensor, exact shape).
+    pub acts: &'a HashMap<String, (usize, Vec<usize>)>,
+    /// Name of the node's first activation input (empty if it has none).
     pub activation: &'a str,
-    /// Number of values of the activation tensor.
+    /// Number of values of that input.
     pub width: usize,
-    /// Exact ONNX shape of the activation tensor (a symbolic batch dimension is 1).
+    /// Its exact ONNX shape (a symbolic batch dimension is 1).
     pub shape: &'a [usize],
 }
 
@@ -62,14 +66,21 @@ impl NodeCtx<'_> {
             .filter(|n| !n.is_empty())
             .ok_or_else(|| self.error(format!("missing input {i}")))?;
         self.consts.get(name).ok_or_else(|| {
-            self.error(format!(
-                "input {i} ('{name}') must be a constant (initializer); only one activation tensor may flow through the model"
-            ))
+            self.error(format!("input {i} ('{name}') must be a constant (initializer or Constant)"))
         })
     }
-    /// Whether input `i` is the activation tensor.
+    /// Whether input `i` is an activation (computed from the model input).
     pub fn is_activation(&self, i: usize) -> bool {
-        self.node.input.get(i).is_some_and(|n| n == self.activation)
+        self.node.input.get(i).is_some_and(|n| self.acts.contains_key(n))
+    }
+    /// The exact shape of activation input `i`.
+    pub fn act_shape(&self, i: usize) -> Result<&[usize]> {
+        self.node
+            .input
+            .get(i)
+            .and_then(|n| self.acts.get(n))
+            .map(|(_, s)| s.as_slice())
+            .ok_or_else(|| self.error(format!("input {i} must be an activation (computed from the model input)")))
     }
     /// Looks up an attribute.
     pub fn attr(&self, name: &str) -> Option<&pb::AttributeProto> {
@@ -125,12 +136,13 @@ pub fn load(path: &Path) -> Result<Graph> {
         message: format!("graph input '{}': {m}", input.name),
     })?;
 
-    let mut activation = input.name.clone();
-    let mut width: usize = input_shape.iter().product();
-    let mut shape: Vec<usize> = input_shape.clone();
-    let mut nodes = Vec::new();
+    let mut acts: HashMap<String, (usize, Vec<usize>)> = HashMap::new();
+    acts.insert(input.name.clone(), (0, input_shape.clone()));
+    let mut nodes: Vec<Node> = Vec::new();
     for node in &graph.node {
-        let ctx = NodeCtx { path, node, consts: &consts, activation: &activation, width, shape: &shape };
+        let first = node.input.iter().find(|n| acts.contains_key(*n)).cloned().unwrap_or_default();
+        let (width, shape) = acts.get(&first).map_or((0, Vec::new()), |(_, s)| (s.iter().product(), s.clone()));
+        let ctx = NodeCtx { path, node, consts: &consts, acts: &acts, activation: &first, width, shape: &shape };
         let Some(entry) = registry::lookup(&node.op_type) else {
             return Err(ProverError::UnsupportedOp {
                 path: path.to_path_buf(),
@@ -151,49 +163,54 @@ pub fn load(path: &Path) -> Result<Graph> {
                 )));
             }
         }
-        match (entry.build)(&ctx)? {
+        let out = node.output.first().ok_or_else(|| ctx.error("no output"))?.clone();
+        let steps = match (entry.build)(&ctx)? {
             registry::Lowered::Const(t) => {
-                let out = node.output.first().ok_or_else(|| ctx.error("no output"))?;
-                consts.insert(out.clone(), t);
-            }
-            lowered @ (registry::Lowered::Op(_) | registry::Lowered::Ops(_)) => {
-                if !node.input.iter().any(|i| i == &activation) {
-                    return Err(ctx.error(format!(
-                        "does not consume the activation tensor '{activation}': only chain-shaped models (one activation path) are supported"
-                    )));
-                }
-                let ops = match lowered {
-                    registry::Lowered::Ops(ops) => ops,
-                    registry::Lowered::Op(op) => vec![op],
-                    _ => Vec::new(),
-                };
-                let name = ctx.name();
-                let next = node.output.first().ok_or_else(|| ctx.error("no output"))?.clone();
-                let mut next_shape = ctx.shape.to_vec();
-                for op in ops {
-                    next_shape = registry::output_shape(&op, &next_shape);
-                    nodes.push(Node { name: name.clone(), source_op: node.op_type.clone(), op });
-                }
-                shape = next_shape;
-                width = shape.iter().product();
-                activation = next;
+                consts.insert(out, t);
+                continue;
             }
             registry::Lowered::Skip => {
-                if !ctx.is_activation(0) {
-                    return Err(ctx.error(format!("does not consume the activation tensor '{activation}'")));
-                }
-                activation = node.output.first().ok_or_else(|| ctx.error("no output"))?.clone();
+                let src = acts.get(&first).cloned().ok_or_else(|| ctx.error("has no activation input"))?;
+                acts.insert(out, src);
+                continue;
             }
+            registry::Lowered::Op(op) => vec![registry::Step::unary(op)],
+            registry::Lowered::Ops(ops) => registry::Step::chain(ops),
+            registry::Lowered::Steps(steps) => steps,
+        };
+        if first.is_empty() {
+            return Err(ctx.error("has no activation input (computed from the model input)"));
         }
+        let mut produced: Vec<(usize, Vec<usize>)> = Vec::with_capacity(steps.len());
+        for step in steps {
+            let mut inputs = Vec::with_capacity(step.inputs.len());
+            for r in &step.inputs {
+                inputs.push(match r {
+                    registry::Ref::Primary => (acts[&first].0, acts[&first].1.clone()),
+                    registry::Ref::Input(k) => {
+                        let name = node.input.get(*k).filter(|n| acts.contains_key(*n)).ok_or_else(|| ctx.error(format!("input {k} must be an activation")))?;
+                        acts[name].clone()
+                    }
+                    registry::Ref::Step(j) => produced.get(*j).cloned().ok_or_else(|| ctx.error(format!("internal: step {j} not built yet")))?,
+                });
+            }
+            let shape = step.op.output_shape(&inputs[0].1);
+            nodes.push(Node { name: ctx.name(), source_op: node.op_type.clone(), op: step.op, inputs: inputs.iter().map(|(t, _)| *t).collect() });
+            produced.push((nodes.len(), shape));
+        }
+        let last = produced.pop().ok_or_else(|| ctx.error("lowered to nothing"))?;
+        acts.insert(out, last);
     }
     let outputs: Vec<&String> = graph.output.iter().map(|o| &o.name).collect();
-    if outputs.len() != 1 || outputs[0] != &activation {
-        return Err(ProverError::BadGraph {
-            path: path.to_path_buf(),
-            message: format!("the graph output(s) {outputs:?} must be the single end of the chain '{activation}'"),
-        });
+    let output = match outputs.as_slice() {
+        [o] => acts.get(*o).map(|(t, _)| *t),
+        _ => None,
     }
-    Ok(Graph { source: PathBuf::from(path), input_shape, nodes })
+    .ok_or_else(|| ProverError::BadGraph {
+        path: path.to_path_buf(),
+        message: format!("the graph must have exactly one output computed from the input, has {outputs:?}"),
+    })?;
+    Ok(Graph { source: PathBuf::from(path), input_shape, nodes, output })
 }
 
 fn to_const(t: &pb::TensorProto, dir: Option<&str>) -> std::result::Result<ConstTensor, String> {

@@ -16,6 +16,44 @@ pub enum Lowered {
     Const(ConstTensor),
     /// A no-op on the activation tensor (e.g. `Identity`).
     Skip,
+    /// A small DAG of IR ops (an ONNX op expressed through several, e.g. Softmax); the last
+    /// step's output is the node's output.
+    Steps(Vec<Step>),
+}
+
+/// One op of a [`Lowered::Steps`] lowering and what it reads.
+#[derive(Debug)]
+pub struct Step {
+    /// The op.
+    pub op: Op,
+    /// Its inputs, concatenated.
+    pub inputs: Vec<Ref>,
+}
+
+/// An input of a [`Step`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ref {
+    /// The node's first activation input.
+    Primary,
+    /// The node's `k`-th input (must be an activation).
+    Input(usize),
+    /// The output of an earlier step.
+    Step(usize),
+}
+
+impl Step {
+    /// `op` on the node's first activation input.
+    pub fn unary(op: Op) -> Self {
+        Self { op, inputs: vec![Ref::Primary] }
+    }
+    /// `op` reading the given inputs.
+    pub fn new(op: Op, inputs: &[Ref]) -> Self {
+        Self { op, inputs: inputs.to_vec() }
+    }
+    /// Ops applied in sequence to the first activation input.
+    pub fn chain(ops: Vec<Op>) -> Vec<Self> {
+        ops.into_iter().enumerate().map(|(j, op)| Self { op, inputs: vec![if j == 0 { Ref::Primary } else { Ref::Step(j - 1) }] }).collect()
+    }
 }
 
 /// One registry entry.
@@ -34,11 +72,18 @@ pub struct OpEntry {
 /// All supported ONNX ops.
 pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "Gemm", attributes: &["alpha", "beta", "transA", "transB"], notes: "A = activation (transA = 0), B and C constant; alpha, beta, transB any", build: gemm },
-    OpEntry { name: "MatMul", attributes: &[], notes: "activation × constant matrix", build: matmul },
-    OpEntry { name: "Add", attributes: &[], notes: "activation + constant (numpy broadcast); folded into a neighbouring layer", build: add },
-    OpEntry { name: "Sub", attributes: &[], notes: "activation − constant or constant − activation; folded", build: sub },
-    OpEntry { name: "Mul", attributes: &[], notes: "activation × constant (broadcast); folded", build: mul },
-    OpEntry { name: "Div", attributes: &[], notes: "activation ÷ non-zero constant; folded", build: div },
+    OpEntry { name: "MatMul", attributes: &[], notes: "activation × constant (any leading dims), constant × activation, or activation × activation (batched, broadcast; one product per term: attention)", build: matmul },
+    OpEntry { name: "Add", attributes: &[], notes: "activation + constant, or two activations (residual; numpy broadcast); folded into neighbouring layers, no rows", build: add },
+    OpEntry { name: "Sub", attributes: &[], notes: "activation − constant, constant − activation, or two activations; folded", build: sub },
+    OpEntry { name: "Mul", attributes: &[], notes: "activation × constant (folded), or two activations (broadcast; products)", build: mul },
+    OpEntry { name: "Div", attributes: &[], notes: "activation ÷ non-zero constant (folded), or activation ÷ activation (= a · 1/b, reciprocal by table)", build: div },
+    OpEntry { name: "Pow", attributes: &[], notes: "constant scalar exponent 1, 2 (product), 0.5, −1, −0.5 (tables)", build: super::binary::pow },
+    OpEntry { name: "Concat", attributes: &["axis"], notes: "activations and constants along any axis; folded as a re-indexing", build: super::binary::concat },
+    OpEntry { name: "Softmax", attributes: &["axis"], notes: "opset ≥ 13 semantics (one axis, default −1): max by ReLU tournament, exp table, sum, 1/x table, product", build: super::normalize::softmax },
+    OpEntry { name: "LayerNormalization", attributes: &["axis", "epsilon", "stash_type"], notes: "any axis, Scale and optional B; output Y only: mean (linear), variance (products), 1/√ table, product", build: super::normalize::layer_norm },
+    OpEntry { name: "ReduceMean", attributes: &["axes", "keepdims", "noop_with_empty_axes"], notes: "axes as attribute or input (opset 18); linear, folded", build: reduce_mean },
+    OpEntry { name: "ReduceSum", attributes: &["axes", "keepdims", "noop_with_empty_axes"], notes: "axes as attribute (opset < 13) or input; linear, folded", build: reduce_sum },
+    OpEntry { name: "ReduceMax", attributes: &["axes", "keepdims", "noop_with_empty_axes"], notes: "ReLU tournament per group (exact)", build: super::normalize::reduce_max },
     OpEntry { name: "BatchNormalization", attributes: &["epsilon", "momentum", "training_mode"], notes: "inference form (training_mode = 0), per-channel; folded into the preceding Conv/Gemm", build: batchnorm },
     OpEntry { name: "Conv", attributes: &["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"], notes: "2-D, auto_pad NOTSET, group 1, dilations 1, any pads and strides; constant W and B", build: super::conv::conv },
     OpEntry { name: "AveragePool", attributes: &["auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"], notes: "2-D, auto_pad NOTSET, ceil_mode 0, any pads, strides and count_include_pad", build: super::conv::average_pool },
@@ -47,6 +92,11 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "Relu", attributes: &[], notes: "fused into the preceding layer's rescale", build: relu },
     OpEntry { name: "Sigmoid", attributes: &[], notes: "table lookup on the rescaled value; table range from calibration", build: sigmoid },
     OpEntry { name: "Tanh", attributes: &[], notes: "table lookup on the rescaled value; table range from calibration", build: tanh },
+    OpEntry { name: "Exp", attributes: &[], notes: "table lookup; domain from calibration", build: exp },
+    OpEntry { name: "Erf", attributes: &[], notes: "table lookup (GELU as exported by torch: x · (1 + erf(x/√2)) / 2 uses a product)", build: erf },
+    OpEntry { name: "Gelu", attributes: &["approximate"], notes: "opset 20, approximate = \"none\"; one table lookup", build: gelu },
+    OpEntry { name: "Sqrt", attributes: &[], notes: "table lookup; domain from calibration", build: sqrt },
+    OpEntry { name: "Reciprocal", attributes: &[], notes: "table lookup; domain from calibration", build: reciprocal },
     OpEntry { name: "Clip", attributes: &["min", "max"], notes: "constant bounds (inputs, or attributes before opset 11); exact: hi − relu((hi − lo) − relu(x − lo))", build: clip },
     OpEntry { name: "Flatten", attributes: &["axis"], notes: "shape only", build: flatten },
     OpEntry { name: "Reshape", attributes: &["allowzero"], notes: "constant shape input; shape only", build: reshape },
@@ -82,16 +132,6 @@ pub fn conformance_markdown() -> String {
     s
 }
 
-/// Exact ONNX shape of the activation after an op.
-pub fn output_shape(op: &Op, shape: &[usize]) -> Vec<usize> {
-    match op {
-        Op::Linear(m) => m.out_shape.clone(),
-        Op::Reshape(s) | Op::Affine(_, s) => s.clone(),
-        Op::Max(m) => m.out_shape.clone(),
-        Op::Act(_) => shape.to_vec(),
-    }
-}
-
 fn matrix(ctx: &NodeCtx<'_>, t: &ConstTensor, what: &str) -> Result<Matrix> {
     match t.shape.as_slice() {
         [r, c] => Matrix::new(*r, *c, t.data.clone()).ok_or_else(|| ctx.error(format!("{what}: bad data length"))),
@@ -106,17 +146,38 @@ pub(super) fn broadcast(ctx: &NodeCtx<'_>, t: &ConstTensor, target: &[usize], wh
     if t.data.len() == 1 {
         return Ok(vec![t.data[0]; n]);
     }
-    let refuse = || ctx.error(format!("{what} of shape {:?} does not broadcast to the activation shape {target:?}", t.shape));
-    let mut c: &[usize] = &t.shape;
+    let idx = broadcast_index(&t.shape, target)
+        .ok_or_else(|| ctx.error(format!("{what} of shape {:?} does not broadcast to the activation shape {target:?}", t.shape)))?;
+    Ok(idx.into_iter().map(|i| t.data[i]).collect())
+}
+
+/// The numpy broadcast shape of two shapes, if they broadcast.
+pub(super) fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let dim = |s: &[usize], i: usize| if i + s.len() >= n { s[i + s.len() - n] } else { 1 };
+    (0..n)
+        .map(|i| match (dim(a, i), dim(b, i)) {
+            (x, y) if x == y || y == 1 => Some(x),
+            (1, y) => Some(y),
+            _ => None,
+        })
+        .collect()
+}
+
+/// For every flat index of `target`, the flat index of `shape` it reads under numpy
+/// broadcasting (dimensions right-aligned, each 1 or equal; extra leading 1s allowed).
+pub(super) fn broadcast_index(shape: &[usize], target: &[usize]) -> Option<Vec<usize>> {
+    let n: usize = target.iter().product();
+    let mut c: &[usize] = shape;
     while c.len() > target.len() && c[0] == 1 {
         c = &c[1..];
     }
     if c.len() > target.len() {
-        return Err(refuse());
+        return None;
     }
     let offset = target.len() - c.len();
     if c.iter().zip(&target[offset..]).any(|(a, b)| *a != 1 && a != b) {
-        return Err(refuse());
+        return None;
     }
     let mut out = Vec::with_capacity(n);
     for flat in 0..n {
@@ -133,9 +194,9 @@ pub(super) fn broadcast(ctx: &NodeCtx<'_>, t: &ConstTensor, target: &[usize], wh
                 stride *= cd;
             }
         }
-        out.push(t.data[src]);
+        out.push(src);
     }
-    Ok(out)
+    Some(out)
 }
 
 fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
@@ -168,8 +229,11 @@ fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 }
 
 fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    if !ctx.is_activation(0) {
-        return Err(ctx.error("input A must be the activation tensor (constant × activation is not supported)"));
+    match (ctx.is_activation(0), ctx.is_activation(1)) {
+        (true, true) => return super::binary::matmul(ctx),
+        (false, true) => return super::binary::matmul_const_left(ctx),
+        (true, false) => {}
+        (false, false) => return Err(ctx.error("neither input is an activation")),
     }
     // weight: out × in; A is [..., in]: every leading index is its own row of the product.
     let weight = matrix(ctx, ctx.const_input(1)?, "input B")?.transposed();
@@ -200,23 +264,40 @@ fn binary_const(ctx: &NodeCtx<'_>) -> Result<(Vec<f32>, bool)> {
     Ok((broadcast(ctx, ctx.const_input(const_idx)?, ctx.shape, "constant")?, act_first))
 }
 
+/// Whether both inputs of a binary op are activations.
+fn both_activations(ctx: &NodeCtx<'_>) -> bool {
+    ctx.is_activation(0) && ctx.is_activation(1)
+}
+
 fn add(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if both_activations(ctx) {
+        return super::binary::add_sub(ctx, 1.0);
+    }
     let (c, _) = binary_const(ctx)?;
     Ok(Lowered::Op(Op::Affine(AffineMap::add(c), ctx.shape.to_vec())))
 }
 
 fn sub(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if both_activations(ctx) {
+        return super::binary::add_sub(ctx, -1.0);
+    }
     let (c, act_first) = binary_const(ctx)?;
     let map = if act_first { AffineMap::add(c.iter().map(|v| -v).collect()) } else { AffineMap::elementwise(vec![-1.0; c.len()], c) };
     Ok(Lowered::Op(Op::Affine(map, ctx.shape.to_vec())))
 }
 
 fn mul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if both_activations(ctx) {
+        return super::binary::mul(ctx);
+    }
     let (c, _) = binary_const(ctx)?;
     Ok(Lowered::Op(Op::Affine(AffineMap::mul(c), ctx.shape.to_vec())))
 }
 
 fn div(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if both_activations(ctx) {
+        return super::binary::div(ctx);
+    }
     let (c, act_first) = binary_const(ctx)?;
     if !act_first {
         return Err(ctx.error("constant ÷ activation is not supported (only division by a constant)"));
@@ -272,6 +353,38 @@ fn sigmoid(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
 
 fn tanh(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
     Ok(Lowered::Op(Op::Act(Activation::Tanh)))
+}
+
+fn exp(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    Ok(Lowered::Op(Op::Act(Activation::Exp)))
+}
+
+fn erf(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    Ok(Lowered::Op(Op::Act(Activation::Erf)))
+}
+
+fn sqrt(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    Ok(Lowered::Op(Op::Act(Activation::Sqrt)))
+}
+
+fn reciprocal(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    Ok(Lowered::Op(Op::Act(Activation::Recip)))
+}
+
+fn gelu(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    match ctx.attr("approximate").map(|a| String::from_utf8_lossy(&a.s).into_owned()) {
+        None => Ok(Lowered::Op(Op::Act(Activation::Gelu))),
+        Some(s) if s == "none" => Ok(Lowered::Op(Op::Act(Activation::Gelu))),
+        Some(s) => Err(ctx.error(format!("attribute 'approximate' = \"{s}\" is not supported (only \"none\")"))),
+    }
+}
+
+fn reduce_mean(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    super::normalize::reduce_linear(ctx, true)
+}
+
+fn reduce_sum(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    super::normalize::reduce_linear(ctx, false)
 }
 
 fn clip(ctx: &NodeCtx<'_>) -> Result<Lowered> {
@@ -359,8 +472,9 @@ mod tests {
     fn with_ctx<T>(shape: &[usize], f: impl FnOnce(&NodeCtx<'_>) -> T) -> T {
         let node = tract_onnx::pb::NodeProto { name: "n".into(), op_type: "Add".into(), ..Default::default() };
         let consts = HashMap::new();
+        let acts = HashMap::from([("x".to_string(), (0, shape.to_vec()))]);
         let width = shape.iter().product();
-        f(&NodeCtx { path: Path::new("m.onnx"), node: &node, consts: &consts, activation: "x", width, shape })
+        f(&NodeCtx { path: Path::new("m.onnx"), node: &node, consts: &consts, acts: &acts, activation: "x", width, shape })
     }
 
     fn t(shape: &[usize]) -> ConstTensor {

@@ -1,0 +1,490 @@
+//! Lowering: the IR DAG → the layers the circuit proves.
+//!
+//! Values live on *wires*: wires `0..n` are the model inputs, and every layer appends one wire per
+//! output. A layer computes, per output, `act(rescale(Σ w·wire + Σ wire·wire + bias))`, reading
+//! any earlier wires (so residual connections and fan-out cost nothing).
+//!
+//! Lowering is lazy: every tensor element is a [`Form`], an affine expression over wires
+//! (optionally with a scaled sum of products). Linear and affine ops compose forms without
+//! emitting rows; a layer is emitted only where a value must exist as a cell: before an
+//! activation (which the layer then applies: Gemm + ReLU is one layer), before a maximum or a
+//! product whose operands are not single wires, when composing would cost more terms than
+//! materialising (a cost rule, below), and at the model output. Because composition is exact
+//! arithmetic on the float weights, folding BatchNormalization, Add/Sub/Mul/Div by constants,
+//! Transpose, Slice, Gather and Concat costs no rows.
+
+use super::maps::Term;
+use super::{Activation, AffineMap, Graph, LinearMap, MaxMap, Op, ProductMap};
+use crate::error::{ProverError, Result};
+use std::collections::BTreeMap;
+
+/// One proven layer over wires.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    /// Wires that exist before this layer (every index in `rows` and `prods` is below it).
+    pub inputs: usize,
+    /// Per output, its linear terms `(wire, weight)`.
+    pub rows: Vec<Vec<Term>>,
+    /// Per output, its products `(wire, wire)` (coefficient 1).
+    pub prods: Vec<Vec<(usize, usize)>>,
+    /// Per output bias.
+    pub bias: Vec<f32>,
+    /// Activation after the rescale.
+    pub activation: Activation,
+}
+
+impl Layer {
+    /// Number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+/// The lowered model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerGraph {
+    /// Number of input wires.
+    pub inputs: usize,
+    /// Layers in order; layer `l`'s outputs are the next wires.
+    pub layers: Vec<Layer>,
+    /// The wires that are the model's outputs.
+    pub outputs: Vec<usize>,
+    /// The output's logical shape.
+    pub output_shape: Vec<usize>,
+}
+
+/// `Σ terms + pscale · Σ prods + bias` over wires.
+#[derive(Debug, Clone, PartialEq)]
+struct Form {
+    terms: Vec<Term>,
+    prods: Vec<(usize, usize)>,
+    pscale: f32,
+    bias: f32,
+}
+
+impl Form {
+    fn wire(w: usize) -> Self {
+        Self { terms: vec![(w, 1.0)], prods: Vec::new(), pscale: 1.0, bias: 0.0 }
+    }
+    /// A single wire with coefficient 1 and nothing else.
+    fn is_plain(&self) -> bool {
+        self.prods.is_empty() && self.bias == 0.0 && matches!(self.terms.as_slice(), [(_, w)] if *w == 1.0)
+    }
+    fn size(&self) -> usize {
+        self.terms.len() + self.prods.len()
+    }
+    /// `a · self + b`.
+    fn affine(&self, a: f32, b: f32) -> Self {
+        Self {
+            terms: self.terms.iter().map(|(i, w)| (*i, w * a)).collect(),
+            prods: self.prods.clone(),
+            pscale: if self.prods.is_empty() { 1.0 } else { self.pscale * a },
+            bias: self.bias * a + b,
+        }
+    }
+    /// `Σ w · form + bias` of forms without products.
+    fn combine<'a>(parts: impl IntoIterator<Item = (&'a Form, f32)>, bias: f32) -> Self {
+        let mut terms: BTreeMap<usize, f32> = BTreeMap::new();
+        let mut b = bias;
+        for (f, w) in parts {
+            debug_assert!(f.prods.is_empty());
+            b += w * f.bias;
+            for (i, v) in &f.terms {
+                *terms.entry(*i).or_insert(0.0) += w * v;
+            }
+        }
+        Self { terms: terms.into_iter().filter(|(_, w)| *w != 0.0).collect(), prods: Vec::new(), pscale: 1.0, bias: b }
+    }
+}
+
+/// Extra cost, in terms, charged for materialising one value (its rescale row).
+const MATERIALISE_COST: usize = 8;
+
+struct Lowerer {
+    wires: usize,
+    layers: Vec<Layer>,
+    tensors: Vec<Vec<Form>>,
+    shapes: Vec<Vec<usize>>,
+}
+
+impl Graph {
+    /// Lowers the graph to layers over wires (see the module docs).
+    pub fn lower(&self) -> Result<LayerGraph> {
+        let n = self.input_len();
+        let mut l = Lowerer {
+            wires: n,
+            layers: Vec::new(),
+            tensors: vec![(0..n).map(Form::wire).collect()],
+            shapes: vec![self.input_shape.clone()],
+        };
+        for (j, node) in self.nodes.iter().enumerate() {
+            let bad = |message: String| ProverError::BadNode {
+                path: self.source.clone(),
+                node: node.name.clone(),
+                op: node.source_op.clone(),
+                message,
+            };
+            if node.inputs.is_empty() || node.inputs.iter().any(|t| *t > j) {
+                return Err(bad("reads a tensor that does not exist yet".into()));
+            }
+            let width: usize = node.inputs.iter().map(|t| l.tensors[*t].len()).sum();
+            let first = node.inputs[0];
+            let out = match &node.op {
+                Op::Linear(m) => {
+                    check_linear(m, width).map_err(bad)?;
+                    l.linear(&node.inputs, m)
+                }
+                Op::Affine(a, shape) => {
+                    if a.inputs != width || a.src.iter().any(|i| *i >= width) || shape.iter().product::<usize>() != a.len() {
+                        return Err(bad(format!("the op's {} inputs / {} outputs do not fit the tensor of {width} values", a.inputs, a.len())));
+                    }
+                    l.linear(&node.inputs, &affine_as_linear(a, shape.clone()))
+                }
+                Op::Act(act) => l.activate(first, *act),
+                Op::Reshape(s) => {
+                    let k: usize = s.iter().product();
+                    if k != l.tensors[first].len() {
+                        return Err(bad(format!("reshape to {s:?} ({k} values) but the tensor has {}", l.tensors[first].len())));
+                    }
+                    l.tensors[first].clone()
+                }
+                Op::Max(m) => {
+                    if m.inputs != width || m.windows.iter().any(|w| w.is_empty() || w.iter().any(|i| *i >= width)) {
+                        return Err(bad("pooling windows do not fit the incoming tensor".into()));
+                    }
+                    l.max(&node.inputs, m)
+                }
+                Op::Product(p) => {
+                    if p.inputs != width || p.pairs.iter().flatten().any(|(a, b)| *a >= width || *b >= width) {
+                        return Err(bad("a product reads past the input".into()));
+                    }
+                    l.product(&node.inputs, p)
+                }
+            };
+            let shape = node.op.output_shape(&l.shapes[first]);
+            if shape.iter().product::<usize>() != out.len() {
+                return Err(bad(format!("output shape {shape:?} does not hold {} values", out.len())));
+            }
+            l.tensors.push(out);
+            l.shapes.push(shape);
+        }
+        let Some(output) = l.tensors.get(self.output).cloned() else {
+            return Err(ProverError::BadGraph { path: self.source.clone(), message: format!("output tensor {} does not exist", self.output) });
+        };
+        // The output must exist as wires; a plain form already is one.
+        let mut out = output;
+        // (An input passed straight through gets a layer too: outputs are layer cells.)
+        let needs_row = |f: &Form| !f.is_plain() || f.terms[0].0 < n;
+        while out.iter().any(needs_row) {
+            let idx: Vec<usize> = (0..out.len()).filter(|i| needs_row(&out[*i])).collect();
+            let made = l.emit(idx.iter().map(|i| &out[*i]), Activation::None);
+            for (i, f) in idx.into_iter().zip(made) {
+                out[i] = f;
+            }
+        }
+        if l.layers.is_empty() {
+            return Err(ProverError::BadGraph { path: self.source.clone(), message: "the model has no layer to prove".into() });
+        }
+        Ok(LayerGraph {
+            inputs: n,
+            layers: l.layers,
+            outputs: out.iter().map(|f| f.terms[0].0).collect(),
+            output_shape: l.shapes[self.output].clone(),
+        })
+    }
+}
+
+fn check_linear(m: &LinearMap, width: usize) -> std::result::Result<(), String> {
+    if m.inputs != width {
+        return Err(format!("expects {} inputs but the incoming tensor has {width} values", m.inputs));
+    }
+    if m.bias.len() != m.outputs() || m.out_shape.iter().product::<usize>() != m.outputs() {
+        return Err("inconsistent output size".into());
+    }
+    if m.rows.iter().flatten().any(|(i, _)| *i >= width) {
+        return Err("a term reads past the input".into());
+    }
+    Ok(())
+}
+
+fn affine_as_linear(a: &AffineMap, shape: Vec<usize>) -> LinearMap {
+    LinearMap {
+        inputs: a.inputs,
+        rows: a.src.iter().zip(&a.scale).map(|(i, s)| if *s == 0.0 { Vec::new() } else { vec![(*i, *s)] }).collect(),
+        bias: a.shift.clone(),
+        out_shape: shape,
+    }
+}
+
+impl Lowerer {
+    /// The concatenation of some tensors' forms.
+    fn concat(&self, inputs: &[usize]) -> Vec<Form> {
+        inputs.iter().flat_map(|t| self.tensors[*t].iter().cloned()).collect()
+    }
+
+    /// Emits one layer proving `forms` followed by `act`; returns the new values' forms (plain
+    /// wires, or `pscale · wire` for a form with products and no activation).
+    fn emit<'a>(&mut self, forms: impl IntoIterator<Item = &'a Form>, act: Activation) -> Vec<Form> {
+        let mut layer = Layer { inputs: self.wires, rows: Vec::new(), prods: Vec::new(), bias: Vec::new(), activation: act };
+        let mut out = Vec::new();
+        for f in forms {
+            // With products, the row holds `form / pscale` so that products keep coefficient 1.
+            let k = if f.prods.is_empty() { 1.0 } else { f.pscale };
+            debug_assert!(k == 1.0 || act == Activation::None);
+            layer.rows.push(f.terms.iter().map(|(i, w)| (*i, w / k)).collect());
+            layer.prods.push(f.prods.clone());
+            layer.bias.push(f.bias / k);
+            let wire = self.wires + out.len();
+            out.push(if k == 1.0 { Form::wire(wire) } else { Form::wire(wire).affine(k, 0.0) });
+        }
+        self.wires += out.len();
+        if !out.is_empty() {
+            self.layers.push(layer);
+        }
+        out
+    }
+
+    /// Materialises, in place, the elements of tensor `t` for which `pred` holds (later readers
+    /// reuse the wires).
+    fn materialise(&mut self, t: usize, pred: impl Fn(&Form) -> bool) {
+        let idx: Vec<usize> = (0..self.tensors[t].len()).filter(|i| pred(&self.tensors[t][*i])).collect();
+        if idx.is_empty() {
+            return;
+        }
+        let forms: Vec<Form> = idx.iter().map(|i| self.tensors[t][*i].clone()).collect();
+        let made = self.emit(&forms, Activation::None);
+        for (i, f) in idx.into_iter().zip(made) {
+            self.tensors[t][i] = f;
+        }
+    }
+
+    /// Linear map over the concatenated inputs. Composes lazily unless composing costs more terms
+    /// than materialising the multi-term inputs first.
+    fn linear(&mut self, inputs: &[usize], m: &LinearMap) -> Vec<Form> {
+        let src = self.concat(inputs);
+        let multi_row = m.rows.iter().any(|r| r.len() > 1);
+        let composed: usize = m.rows.iter().flatten().map(|(i, _)| src[*i].size()).sum();
+        let mut used = vec![false; src.len()];
+        m.rows.iter().flatten().for_each(|(i, _)| used[*i] = true);
+        let heavy: Vec<usize> = (0..src.len()).filter(|i| used[*i] && src[*i].size() > 1).collect();
+        let separate: usize = heavy.iter().map(|i| src[*i].size() + MATERIALISE_COST).sum::<usize>() + m.rows.iter().map(Vec::len).sum::<usize>();
+        let with_prods = heavy.iter().any(|i| !src[*i].prods.is_empty());
+        if composed > separate || (multi_row && with_prods) {
+            for t in inputs {
+                self.materialise(*t, |f| f.size() > 1 || !f.prods.is_empty());
+            }
+            return self.linear(inputs, m);
+        }
+        m.rows
+            .iter()
+            .zip(&m.bias)
+            .map(|(row, b)| match row.as_slice() {
+                [(i, w)] => src[*i].affine(*w, *b),
+                _ => Form::combine(row.iter().map(|(i, w)| (&src[*i], *w)), *b),
+            })
+            .collect()
+    }
+
+    /// An element-wise activation: one layer whose rows are the forms.
+    fn activate(&mut self, t: usize, act: Activation) -> Vec<Form> {
+        if act == Activation::None {
+            return self.tensors[t].clone();
+        }
+        // A scaled product sum cannot go through an activation in one row.
+        self.materialise(t, |f| !f.prods.is_empty() && f.pscale != 1.0);
+        let forms = self.tensors[t].clone();
+        self.emit(&forms, act)
+    }
+
+    /// Maximum over windows: a pairwise tournament, `max(a, b) = b + relu(a − b)`, one ReLU row
+    /// per comparison (exact: weights ±1).
+    fn max(&mut self, inputs: &[usize], m: &MaxMap) -> Vec<Form> {
+        for t in inputs {
+            self.materialise(*t, |f| f.size() > 3 || !f.prods.is_empty());
+        }
+        let src = self.concat(inputs);
+        let mut groups: Vec<Vec<Form>> = m.windows.iter().map(|w| w.iter().map(|i| src[*i].clone()).collect()).collect();
+        while groups.iter().any(|g| g.len() > 1) {
+            let diffs: Vec<Form> = groups
+                .iter()
+                .flat_map(|g| g.chunks(2).filter(|p| p.len() == 2).map(|p| Form::combine([(&p[0], 1.0), (&p[1], -1.0)], 0.0)))
+                .collect();
+            let relus = self.emit(&diffs, Activation::Relu);
+            let mut r = relus.iter();
+            for g in &mut groups {
+                *g = g
+                    .chunks(2)
+                    .map(|p| match p {
+                        [a, b] => r.next().map_or_else(|| a.clone(), |d| Form::combine([(b, 1.0), (d, 1.0)], 0.0)),
+                        [e] => e.clone(),
+                        _ => unreachable!("chunks(2)"),
+                    })
+                    .collect();
+            }
+        }
+        groups.into_iter().map(|mut g| g.remove(0)).collect()
+    }
+
+    /// Sums of products. Operands become single wires (materialised if needed); each output is
+    /// `c · (Σ wire·wire + linear terms + bias)`, lazily, with one uniform coefficient `c` per
+    /// output (operands are materialised to coefficient 1 when the coefficients differ).
+    fn product(&mut self, inputs: &[usize], p: &ProductMap) -> Vec<Form> {
+        for t in inputs {
+            self.materialise(*t, |f| f.terms.len() > 1 || !f.prods.is_empty());
+        }
+        let src = self.concat(inputs);
+        let coef = |f: &Form| f.terms.first().map_or(0.0, |(_, w)| *w);
+        let uniform = p.pairs.iter().all(|pairs| {
+            let mut cs = pairs.iter().map(|(a, b)| coef(&src[*a]) * coef(&src[*b])).filter(|c| *c != 0.0);
+            cs.next().is_none_or(|c0| cs.all(|c| c == c0))
+        });
+        if !uniform {
+            for t in inputs {
+                self.materialise(*t, |f| !f.is_plain() && !f.terms.is_empty());
+            }
+            return self.product(inputs, p);
+        }
+        p.pairs
+            .iter()
+            .map(|pairs| {
+                let c = pairs.iter().map(|(a, b)| coef(&src[*a]) * coef(&src[*b])).find(|c| *c != 0.0).unwrap_or(1.0);
+                // (a·w + a0)(b·v + b0) = c·(w·v + (a·b0/c)·w + (a0·b/c)·v + a0·b0/c)
+                let mut lin: Vec<(Form, f32)> = Vec::new();
+                let mut prods = Vec::new();
+                let mut bias = 0.0;
+                for (ia, ib) in pairs {
+                    let (fa, fb) = (&src[*ia], &src[*ib]);
+                    let (a, b) = (coef(fa), coef(fb));
+                    if let (Some((w, _)), Some((v, _))) = (fa.terms.first(), fb.terms.first()) {
+                        prods.push((*w, *v));
+                    }
+                    if let Some((w, _)) = fa.terms.first() {
+                        lin.push((Form::wire(*w), a * fb.bias / c));
+                    }
+                    if let Some((v, _)) = fb.terms.first() {
+                        lin.push((Form::wire(*v), fa.bias * b / c));
+                    }
+                    bias += fa.bias * fb.bias / c;
+                }
+                let mut f = Form::combine(lin.iter().map(|(f, w)| (f, *w)), bias);
+                if !prods.is_empty() {
+                    f.prods = prods;
+                    f.pscale = c;
+                } else {
+                    f = f.affine(c, 0.0);
+                }
+                f
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Matrix, Node};
+
+    /// Evaluates lowered layers in floats.
+    fn run(g: &LayerGraph, x: &[f32]) -> Vec<f32> {
+        let mut w: Vec<f32> = x.to_vec();
+        for l in &g.layers {
+            let vals: Vec<f32> = (0..l.outputs())
+                .map(|o| {
+                    let v = l.bias[o] + l.rows[o].iter().map(|(i, c)| c * w[*i]).sum::<f32>() + l.prods[o].iter().map(|(a, b)| w[*a] * w[*b]).sum::<f32>();
+                    l.activation.eval(f64::from(v)) as f32
+                })
+                .collect();
+            w.extend(vals);
+        }
+        g.outputs.iter().map(|i| w[*i]).collect()
+    }
+
+    fn node(op: Op, inputs: Vec<usize>) -> Node {
+        Node { name: "n".into(), source_op: "Test".into(), op, inputs }
+    }
+
+    fn graph(input: usize, nodes: Vec<Node>) -> Graph {
+        let output = nodes.len();
+        Graph { source: "t.onnx".into(), input_shape: vec![input], nodes, output }
+    }
+
+    #[test]
+    fn affine_ops_fold_into_one_layer() {
+        let w = Matrix::new(2, 3, vec![1.0, -2.0, 0.5, 3.0, 0.0, -1.0]).unwrap();
+        let g = graph(
+            3,
+            vec![
+                node(Op::Affine(AffineMap::elementwise(vec![2.0, -1.0, 0.5], vec![1.0, 0.0, -3.0]), vec![3]), vec![0]),
+                node(Op::Linear(LinearMap::dense(&w, vec![0.1, -0.2])), vec![1]),
+                node(Op::Affine(AffineMap::elementwise(vec![-2.0, 0.25], vec![0.5, 1.0]), vec![2]), vec![2]),
+                node(Op::Act(Activation::Relu), vec![3]),
+            ],
+        );
+        let lowered = g.lower().unwrap();
+        assert_eq!(lowered.layers.len(), 1);
+        let x = [0.3f32, -0.7, 1.1];
+        let ax = [x[0] * 2.0 + 1.0, -x[1], x[2] * 0.5 - 3.0];
+        let y0 = 0.1 + ax[0] - 2.0 * ax[1] + 0.5 * ax[2];
+        let y1 = -0.2 + 3.0 * ax[0] - ax[2];
+        let want = [(-2.0 * y0 + 0.5f32).max(0.0), (0.25 * y1 + 1.0f32).max(0.0)];
+        for (u, v) in run(&lowered, &x).iter().zip(want) {
+            assert!((u - v).abs() < 1e-5, "{u} vs {v}");
+        }
+    }
+
+    #[test]
+    fn residual_products_and_max_are_exact_in_floats() {
+        // y = relu(x); z = y + x (residual); p = z ⊙ x; m = max(p); out = p − m
+        let n = 4;
+        let ident = |k: usize| LinearMap::identity(k, vec![k]);
+        let residual = LinearMap { inputs: 2 * n, rows: (0..n).map(|i| vec![(i, 1.0), (n + i, 1.0)]).collect(), bias: vec![0.0; n], out_shape: vec![n] };
+        let prod = ProductMap { inputs: 2 * n, pairs: (0..n).map(|i| vec![(i, n + i)]).collect(), out_shape: vec![n] };
+        let mx = MaxMap { inputs: n, windows: vec![(0..n).collect()], out_shape: vec![1] };
+        let sub = LinearMap { inputs: n + 1, rows: (0..n).map(|i| vec![(i, 1.0), (n, -1.0)]).collect(), bias: vec![0.0; n], out_shape: vec![n] };
+        let g = graph(
+            n,
+            vec![
+                node(Op::Linear(ident(n)), vec![0]),
+                node(Op::Act(Activation::Relu), vec![1]),
+                node(Op::Linear(residual), vec![2, 0]),
+                node(Op::Product(prod), vec![3, 0]),
+                node(Op::Max(mx), vec![4]),
+                node(Op::Linear(sub), vec![4, 5]),
+            ],
+        );
+        let lowered = g.lower().unwrap();
+        let x = [0.5f32, -1.5, 2.0, -0.25];
+        let p: Vec<f32> = x.iter().map(|v| (v.max(0.0) + v) * v).collect();
+        let m = p.iter().copied().fold(f32::MIN, f32::max);
+        for (u, v) in run(&lowered, &x).iter().zip(p.iter().map(|v| v - m)) {
+            assert!((u - v).abs() < 1e-5, "{u} vs {v}");
+        }
+    }
+
+    #[test]
+    fn a_scaled_product_gets_its_own_row_before_an_activation() {
+        // sigmoid(0.5 · x⊙x): the 0.5 cannot ride on a product row into the table.
+        let prod = ProductMap { inputs: 2, pairs: vec![vec![(0, 0)], vec![(1, 1)]], out_shape: vec![2] };
+        let g = graph(
+            2,
+            vec![
+                node(Op::Product(prod), vec![0]),
+                node(Op::Affine(AffineMap::mul(vec![0.5, 0.5]), vec![2]), vec![1]),
+                node(Op::Act(Activation::Sigmoid), vec![2]),
+            ],
+        );
+        let lowered = g.lower().unwrap();
+        assert_eq!(lowered.layers.len(), 2);
+        let x = [1.5f32, -0.5];
+        for (u, v) in run(&lowered, &x).iter().zip(x.iter().map(|v| 1.0 / (1.0 + (-0.5 * v * v).exp()))) {
+            assert!((u - v).abs() < 1e-5, "{u} vs {v}");
+        }
+    }
+
+    #[test]
+    fn reading_a_future_tensor_names_the_node() {
+        let g = graph(2, vec![node(Op::Act(Activation::Relu), vec![1])]);
+        let e = g.lower().unwrap_err().to_string();
+        assert!(e.contains("does not exist yet"), "{e}");
+    }
+}

@@ -1,0 +1,201 @@
+//! Ops that combine activations: Add/Sub of two activations (residual connections), Mul and
+//! Div of two activations, MatMul of two activations (attention) or of a constant and an
+//! activation, Pow by a constant exponent, and Concat. Sums are [`LinearMap`]s and products
+//! [`ProductMap`]s over the concatenation of the inputs; lowering folds the sums for free.
+
+use super::registry::{broadcast, broadcast_index, broadcast_shape, Lowered, Ref, Step};
+use super::NodeCtx;
+use crate::error::Result;
+use crate::ir::{Activation, AffineMap, LinearMap, Op, ProductMap};
+
+/// The broadcast output shape of inputs 0 and 1 and, per output, the flat index each reads.
+fn broadcast_pair(ctx: &NodeCtx<'_>) -> Result<(Vec<usize>, Vec<usize>, Vec<usize>, usize)> {
+    let (sa, sb) = (ctx.act_shape(0)?.to_vec(), ctx.act_shape(1)?.to_vec());
+    let refuse = || ctx.error(format!("input shapes {sa:?} and {sb:?} do not broadcast"));
+    let out = broadcast_shape(&sa, &sb).ok_or_else(refuse)?;
+    let ia = broadcast_index(&sa, &out).ok_or_else(refuse)?;
+    let ib = broadcast_index(&sb, &out).ok_or_else(refuse)?;
+    Ok((out, ia, ib, sa.iter().product()))
+}
+
+/// `a + sign · b` for two activations.
+pub fn add_sub(ctx: &NodeCtx<'_>, sign: f32) -> Result<Lowered> {
+    let (out, ia, ib, na) = broadcast_pair(ctx)?;
+    let nb: usize = ctx.act_shape(1)?.iter().product();
+    let rows: Vec<Vec<(usize, f32)>> = ia.iter().zip(&ib).map(|(a, b)| vec![(*a, 1.0), (na + b, sign)]).collect();
+    let map = LinearMap { inputs: na + nb, bias: vec![0.0; rows.len()], rows, out_shape: out };
+    Ok(Lowered::Steps(vec![Step::new(Op::Linear(map), &[Ref::Input(0), Ref::Input(1)])]))
+}
+
+/// `a ⊙ b` for two activations.
+pub fn mul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let (out, ia, ib, na) = broadcast_pair(ctx)?;
+    let nb: usize = ctx.act_shape(1)?.iter().product();
+    let pairs = ia.iter().zip(&ib).map(|(a, b)| vec![(*a, na + b)]).collect();
+    let map = ProductMap { inputs: na + nb, pairs, out_shape: out };
+    Ok(Lowered::Steps(vec![Step::new(Op::Product(map), &[Ref::Input(0), Ref::Input(1)])]))
+}
+
+/// `a ÷ b` for two activations: `a · (1/b)`, the reciprocal by table lookup.
+pub fn div(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let (out, ia, ib, na) = broadcast_pair(ctx)?;
+    let nb: usize = ctx.act_shape(1)?.iter().product();
+    let pairs = ia.iter().zip(&ib).map(|(a, b)| vec![(*a, na + b)]).collect();
+    Ok(Lowered::Steps(vec![
+        Step::new(Op::Act(Activation::Recip), &[Ref::Input(1)]),
+        Step::new(Op::Product(ProductMap { inputs: na + nb, pairs, out_shape: out }), &[Ref::Input(0), Ref::Step(0)]),
+    ]))
+}
+
+/// The batched-matrix view of a MatMul: batch shape, `m`, `k`, `n`, and per batch index the flat
+/// offset of each operand's matrix.
+struct MatMulDims {
+    out_shape: Vec<usize>,
+    m: usize,
+    k: usize,
+    n: usize,
+    a_off: Vec<usize>,
+    b_off: Vec<usize>,
+}
+
+fn matmul_dims(ctx: &NodeCtx<'_>, sa: &[usize], sb: &[usize]) -> Result<MatMulDims> {
+    if sa.len() < 2 || sb.len() < 2 {
+        return Err(ctx.error(format!("MatMul of shapes {sa:?} and {sb:?}: both operands must have rank ≥ 2")));
+    }
+    let (m, k) = (sa[sa.len() - 2], sa[sa.len() - 1]);
+    let (k2, n) = (sb[sb.len() - 2], sb[sb.len() - 1]);
+    if k != k2 {
+        return Err(ctx.error(format!("MatMul of shapes {sa:?} and {sb:?}: inner dimensions {k} and {k2} differ")));
+    }
+    let (ba, bb) = (&sa[..sa.len() - 2], &sb[..sb.len() - 2]);
+    let refuse = || ctx.error(format!("MatMul batch dimensions {ba:?} and {bb:?} do not broadcast"));
+    let batch = broadcast_shape(ba, bb).ok_or_else(refuse)?;
+    let a_off = broadcast_index(ba, &batch).ok_or_else(refuse)?.into_iter().map(|i| i * m * k).collect();
+    let b_off = broadcast_index(bb, &batch).ok_or_else(refuse)?.into_iter().map(|i| i * k * n).collect();
+    let mut out_shape = batch;
+    out_shape.extend([m, n]);
+    Ok(MatMulDims { out_shape, m, k, n, a_off, b_off })
+}
+
+/// MatMul of two activations: per output, `k` products.
+pub fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let (sa, sb) = (ctx.act_shape(0)?.to_vec(), ctx.act_shape(1)?.to_vec());
+    let d = matmul_dims(ctx, &sa, &sb)?;
+    let na: usize = sa.iter().product();
+    let nb: usize = sb.iter().product();
+    let mut pairs = Vec::with_capacity(d.a_off.len() * d.m * d.n);
+    for (ao, bo) in d.a_off.iter().zip(&d.b_off) {
+        for i in 0..d.m {
+            for j in 0..d.n {
+                pairs.push((0..d.k).map(|t| (ao + i * d.k + t, na + bo + t * d.n + j)).collect());
+            }
+        }
+    }
+    let map = ProductMap { inputs: na + nb, pairs, out_shape: d.out_shape };
+    Ok(Lowered::Steps(vec![Step::new(Op::Product(map), &[Ref::Input(0), Ref::Input(1)])]))
+}
+
+/// MatMul of a constant (rank ≥ 2) and an activation: a linear map.
+pub fn matmul_const_left(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let c = ctx.const_input(0)?;
+    let sb = ctx.act_shape(1)?.to_vec();
+    let d = matmul_dims(ctx, &c.shape, &sb)?;
+    let nb: usize = sb.iter().product();
+    let mut rows = Vec::with_capacity(d.a_off.len() * d.m * d.n);
+    for (ao, bo) in d.a_off.iter().zip(&d.b_off) {
+        for i in 0..d.m {
+            for j in 0..d.n {
+                rows.push((0..d.k).map(|t| (bo + t * d.n + j, c.data[ao + i * d.k + t])).collect());
+            }
+        }
+    }
+    let map = LinearMap { inputs: nb, bias: vec![0.0; rows.len()], rows, out_shape: d.out_shape };
+    Ok(Lowered::Steps(vec![Step::new(Op::Linear(map), &[Ref::Input(1)])]))
+}
+
+/// `Pow(x, p)` for a constant scalar exponent: 1, 2 (a product), 0.5, −1, −0.5 (tables).
+pub fn pow(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if !ctx.is_activation(0) {
+        return Err(ctx.error("input X must be an activation"));
+    }
+    let e = match ctx.const_input(1)?.data.as_slice() {
+        [e] => *e,
+        _ => return Err(ctx.error("exponent Y must be a scalar constant")),
+    };
+    let n = ctx.width;
+    let act = |a| Ok(Lowered::Op(Op::Act(a)));
+    match e {
+        1.0 => Ok(Lowered::Skip),
+        2.0 => Ok(Lowered::Op(Op::Product(ProductMap { inputs: n, pairs: (0..n).map(|i| vec![(i, i)]).collect(), out_shape: ctx.shape.to_vec() }))),
+        0.5 => act(Activation::Sqrt),
+        -1.0 => act(Activation::Recip),
+        -0.5 => act(Activation::Rsqrt),
+        e => Err(ctx.error(format!("exponent {e} is not supported (1, 2, 0.5, -1, -0.5)"))),
+    }
+}
+
+/// `Concat(axis)` of activations and constants: a gather (constants as shifts), no rows.
+pub fn concat(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let a = ctx.attr("axis").map(|a| a.i).ok_or_else(|| ctx.error("attribute 'axis' is required"))?;
+    // Per input: its shape and, for activations, its offset in the concatenation of activations.
+    let mut parts: Vec<(Vec<usize>, Option<usize>, Option<&[f32]>)> = Vec::new();
+    let mut refs = Vec::new();
+    let mut width = 0;
+    for (i, name) in ctx.node.input.iter().enumerate() {
+        if name.is_empty() {
+            continue;
+        }
+        if ctx.is_activation(i) {
+            let s = ctx.act_shape(i)?.to_vec();
+            parts.push((s.clone(), Some(width), None));
+            width += s.iter().product::<usize>();
+            refs.push(Ref::Input(i));
+        } else {
+            let c = ctx.const_input(i)?;
+            parts.push((c.shape.clone(), None, Some(&c.data)));
+        }
+    }
+    let rank = parts.first().map_or(0, |p| p.0.len());
+    let axis = super::shape_ops::axis(ctx, a, rank)?;
+    if parts.iter().any(|p| p.0.len() != rank || p.0.iter().enumerate().any(|(d, v)| d != axis && *v != parts[0].0[d])) {
+        return Err(ctx.error(format!("input shapes {:?} differ outside axis {axis}", parts.iter().map(|p| &p.0).collect::<Vec<_>>())));
+    }
+    let mut out_shape = parts[0].0.clone();
+    out_shape[axis] = parts.iter().map(|p| p.0[axis]).sum();
+    let outer: usize = out_shape[..axis].iter().product();
+    let inner: usize = out_shape[axis + 1..].iter().product();
+    let mut map = AffineMap { inputs: width, src: Vec::new(), scale: Vec::new(), shift: Vec::new() };
+    for o in 0..outer {
+        for (shape, offset, data) in &parts {
+            let block = shape[axis] * inner;
+            for t in 0..block {
+                let flat = o * block + t;
+                match (offset, data) {
+                    (Some(off), _) => {
+                        map.src.push(off + flat);
+                        map.scale.push(1.0);
+                        map.shift.push(0.0);
+                    }
+                    (None, Some(d)) => {
+                        map.src.push(0);
+                        map.scale.push(0.0);
+                        map.shift.push(d[flat]);
+                    }
+                    (None, None) => unreachable!("constant without data"),
+                }
+            }
+        }
+    }
+    if refs.is_empty() {
+        return Err(ctx.error("no input is an activation"));
+    }
+    Ok(Lowered::Steps(vec![Step::new(Op::Affine(map, out_shape), &refs)]))
+}
+
+/// Broadcast per-element scale and shift constants (LayerNormalization's `Scale` and `B`).
+pub fn scale_shift(ctx: &NodeCtx<'_>, scale: usize, shift: usize, shape: &[usize]) -> Result<AffineMap> {
+    let n: usize = shape.iter().product();
+    let s = broadcast(ctx, ctx.const_input(scale)?, shape, "Scale")?;
+    let t = if ctx.node.input.get(shift).is_some_and(|x| !x.is_empty()) { broadcast(ctx, ctx.const_input(shift)?, shape, "B")? } else { vec![0.0; n] };
+    Ok(AffineMap::elementwise(s, t))
+}
