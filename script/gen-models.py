@@ -19,8 +19,8 @@ def init(name, arr):
     return numpy_helper.from_array(np.asarray(arr, dtype=np.float32), name)
 
 
-def build_and_save(name, nodes, inp, out, inits=(), samples=(), graph_name=None):
-    """One graph with a float input and output, opset 13, saved as `name` with its samples.
+def build_and_save(name, nodes, inp, out, inits=(), samples=(), graph_name=None, opset=13):
+    """One graph with a float input and output (opset 13 unless given), saved as `name` with its samples.
     Callers pass `inits` before `samples` so that initializers draw from the RNG first."""
     graph = helper.make_graph(
         nodes,
@@ -29,7 +29,7 @@ def build_and_save(name, nodes, inp, out, inits=(), samples=(), graph_name=None)
         [helper.make_tensor_value_info(out[0], TensorProto.FLOAT, out[1])],
         initializer=list(inits),
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="zkinfer-gen-models")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="zkinfer-gen-models")
     save(model, name, samples)
 
 
@@ -331,6 +331,129 @@ def tabular_small():
     )
 
 
+def attention(prefix, h, wq, wk, wv, wo, d, heads=1, seq=4):
+    """Self-attention nodes on `h` ([1, seq, d]); returns (nodes, output name). With several heads,
+    Q/K/V are split by Reshape + Transpose and merged back the same way."""
+    dh = d // heads
+    n = lambda s: f"{prefix}_{s}"
+    nodes = [helper.make_node("MatMul", [h, w], [n(w)], name=n(w)) for w in (wq, wk, wv)]
+    q, k, v = n(wq), n(wk), n(wv)
+    if heads > 1:
+        for t in (q, k, v):
+            nodes += [
+                helper.make_node("Reshape", [t, n("split_shape")], [t + "_r"], name=t + "_split"),
+                helper.make_node("Transpose", [t + "_r"], [t + "_h"], name=t + "_heads", perm=[0, 2, 1, 3]),
+            ]
+        q, k, v = q + "_h", k + "_h", v + "_h"
+    perm = [0, 1, 3, 2] if heads > 1 else [0, 2, 1]
+    nodes += [
+        helper.make_node("Transpose", [k], [n("kt")], name=n("k_transpose"), perm=perm),
+        helper.make_node("MatMul", [q, n("kt")], [n("scores")], name=n("qk")),
+        helper.make_node("Div", [n("scores"), n("sqrt_dh")], [n("scaled")], name=n("scale")),
+        helper.make_node("Softmax", [n("scaled")], [n("probs")], name=n("softmax"), axis=-1),
+        helper.make_node("MatMul", [n("probs"), v], [n("ctx")], name=n("pv")),
+    ]
+    ctx = n("ctx")
+    if heads > 1:
+        nodes += [
+            helper.make_node("Transpose", [ctx], [n("ctx_t")], name=n("merge_transpose"), perm=[0, 2, 1, 3]),
+            helper.make_node("Reshape", [n("ctx_t"), n("merge_shape")], [n("ctx_m")], name=n("merge")),
+        ]
+        ctx = n("ctx_m")
+    nodes.append(helper.make_node("MatMul", [ctx, wo], [n("out")], name=n("out_proj")))
+    inits = [init(n("sqrt_dh"), [np.sqrt(dh)])]
+    if heads > 1:
+        inits += [
+            numpy_helper.from_array(np.array([1, seq, heads, dh], dtype=np.int64), n("split_shape")),
+            numpy_helper.from_array(np.array([1, seq, d], dtype=np.int64), n("merge_shape")),
+        ]
+    return nodes, n("out"), inits
+
+
+def transformer_block():
+    """Pre-LN transformer block on [1, 4, 8] (opset 17): LayerNormalization, single-head
+    self-attention (MatMul of two activations, Transpose, Softmax), residual Add, LayerNormalization,
+    FFN 8 -> 16 -> 8 with GELU as torch exports it (Div, Erf, Add, Mul, Mul), residual Add,
+    ReduceMean over the sequence, Gemm to 3 classes."""
+    rng = np.random.default_rng(4242)
+    d, f = 8, 16
+    w = lambda *s: rng.normal(0, 1 / np.sqrt(s[0]), s)
+    weights = {k: w(d, d) for k in ("wq", "wk", "wv", "wo")}
+    att_nodes, att_out, att_inits = attention("att", "ln1", "wq", "wk", "wv", "wo", d)
+    nodes = [helper.make_node("LayerNormalization", ["input", "g1", "b1"], ["ln1"], name="ln1", axis=-1, epsilon=1e-5)]
+    nodes += att_nodes
+    nodes += [
+        helper.make_node("Add", ["input", att_out], ["res1"], name="residual1"),
+        helper.make_node("LayerNormalization", ["res1", "g2", "b2"], ["ln2"], name="ln2", axis=-1, epsilon=1e-5),
+        helper.make_node("MatMul", ["ln2", "w1"], ["f1m"], name="ffn1"),
+        helper.make_node("Add", ["f1m", "fb1"], ["f1"], name="ffn1_bias"),
+        helper.make_node("Div", ["f1", "sqrt2"], ["f1s"], name="gelu_div"),
+        helper.make_node("Erf", ["f1s"], ["f1e"], name="gelu_erf"),
+        helper.make_node("Add", ["f1e", "one"], ["f1p"], name="gelu_add"),
+        helper.make_node("Mul", ["f1", "f1p"], ["f1g"], name="gelu_mul"),
+        helper.make_node("Mul", ["f1g", "half"], ["g"], name="gelu_half"),
+        helper.make_node("MatMul", ["g", "w2"], ["f2m"], name="ffn2"),
+        helper.make_node("Add", ["f2m", "fb2"], ["f2"], name="ffn2_bias"),
+        helper.make_node("Add", ["res1", "f2"], ["res2"], name="residual2"),
+        helper.make_node("ReduceMean", ["res2"], ["pooled"], name="pool", axes=[1], keepdims=0),
+        helper.make_node("Gemm", ["pooled", "head_w", "head_b"], ["logits"], name="head", transB=1),
+    ]
+    inits = [init(k, v) for k, v in weights.items()] + att_inits + [
+        init("g1", rng.uniform(0.8, 1.2, d)), init("b1", rng.normal(0, 0.1, d)),
+        init("g2", rng.uniform(0.8, 1.2, d)), init("b2", rng.normal(0, 0.1, d)),
+        init("w1", w(d, f)), init("fb1", rng.normal(0, 0.1, f)), init("w2", w(f, d)), init("fb2", rng.normal(0, 0.1, d)),
+        init("sqrt2", [np.sqrt(2.0)]), init("one", [1.0]), init("half", [0.5]),
+        init("head_w", w(3, d)), init("head_b", rng.normal(0, 0.1, 3)),
+    ]
+    build_and_save("transformer_block", nodes, ("input", [1, 4, d]), ("logits", [1, 3]), inits=inits,
+                   samples=[rng.normal(0, 1, 4 * d) for _ in range(2)], opset=17)
+
+
+def transformer_mh():
+    """Two-head attention block as older exporters write it (opset 13): LayerNorm decomposed into
+    ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add; heads split and merged with
+    Reshape + Transpose; Softmax; residual Add; Tanh FFN; the first token (Gather) and the mean
+    (ReduceMean, Squeeze) joined by Concat into a Gemm head."""
+    rng = np.random.default_rng(777)
+    d, f, seq = 8, 8, 4
+    w = lambda *s: rng.normal(0, 1 / np.sqrt(s[0]), s)
+    weights = {k: w(d, d) for k in ("wq", "wk", "wv", "wo")}
+    att_nodes, att_out, att_inits = attention("mh", "ln", "wq", "wk", "wv", "wo", d, heads=2, seq=seq)
+    nodes = [
+        helper.make_node("ReduceMean", ["input"], ["mu"], name="ln_mean", axes=[-1], keepdims=1),
+        helper.make_node("Sub", ["input", "mu"], ["xc"], name="ln_centre"),
+        helper.make_node("Pow", ["xc", "two"], ["xc2"], name="ln_square"),
+        helper.make_node("ReduceMean", ["xc2"], ["var"], name="ln_var", axes=[-1], keepdims=1),
+        helper.make_node("Add", ["var", "eps"], ["var_e"], name="ln_eps"),
+        helper.make_node("Sqrt", ["var_e"], ["std"], name="ln_sqrt"),
+        helper.make_node("Div", ["xc", "std"], ["xn"], name="ln_div"),
+        helper.make_node("Mul", ["xn", "gamma"], ["xg"], name="ln_scale"),
+        helper.make_node("Add", ["xg", "beta"], ["ln"], name="ln_shift"),
+    ]
+    nodes += att_nodes
+    nodes += [
+        helper.make_node("Add", ["input", att_out], ["res"], name="residual"),
+        helper.make_node("MatMul", ["res", "w1"], ["h1"], name="ffn1"),
+        helper.make_node("Tanh", ["h1"], ["t1"], name="ffn_tanh"),
+        helper.make_node("MatMul", ["t1", "w2"], ["h2"], name="ffn2"),
+        helper.make_node("Add", ["res", "h2"], ["out"], name="residual_ffn"),
+        helper.make_node("Gather", ["out", "first"], ["cls"], name="first_token", axis=1),
+        helper.make_node("ReduceMean", ["out"], ["mean3"], name="mean_pool", axes=[1], keepdims=1),
+        helper.make_node("Squeeze", ["mean3", "axis1"], ["mean"], name="squeeze_mean"),
+        helper.make_node("Concat", ["cls", "mean"], ["feat"], name="features", axis=1),
+        helper.make_node("Gemm", ["feat", "head_w", "head_b"], ["logits"], name="head", transB=1),
+    ]
+    inits = [init(k, v) for k, v in weights.items()] + att_inits + [
+        init("two", [2.0]), init("eps", [1e-5]), init("gamma", rng.uniform(0.8, 1.2, d)), init("beta", rng.normal(0, 0.1, d)),
+        init("w1", w(d, f)), init("w2", w(f, d)),
+        numpy_helper.from_array(np.array(0, dtype=np.int64), "first"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+        init("head_w", w(3, 2 * d)), init("head_b", rng.normal(0, 0.1, 3)),
+    ]
+    build_and_save("transformer_mh", nodes, ("input", [1, seq, d]), ("logits", [1, 3]), inits=inits,
+                   samples=[rng.normal(0, 1, seq * d) for _ in range(2)])
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     mlp_small()
@@ -345,3 +468,5 @@ if __name__ == "__main__":
     tabular_sigmoid()
     shape_ops()
     mnist_mlp()
+    transformer_block()
+    transformer_mh()

@@ -125,11 +125,12 @@ fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tab
 }
 
 /// The part of a function's domain always covered, whatever the samples: ±4 for the saturating
-/// functions, −4..0 for exp; nothing for 1/x, 1/√x and √x (their domains follow the samples).
+/// functions, −4..0 for exp; 0 for 1/x, 1/√x and √x (their domains run from 0 to twice the
+/// largest input seen).
 fn default_core(a: Activation, unit: i64) -> Domain {
     match a {
         Activation::Exp => Domain { lo: -4 * unit, hi: 0 },
-        Activation::Recip | Activation::Rsqrt | Activation::Sqrt => Domain { lo: i64::MAX, hi: i64::MIN },
+        Activation::Recip | Activation::Rsqrt | Activation::Sqrt => Domain { lo: 0, hi: 0 },
         _ => Domain { lo: -4 * unit, hi: 4 * unit },
     }
 }

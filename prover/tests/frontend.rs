@@ -215,3 +215,17 @@ fn concurrent_dev_srs_generation_is_safe() {
     let outs: Vec<Vec<u8>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert!(outs.windows(2).all(|w| w[0] == w[1]));
 }
+
+#[test]
+fn transformer_block_matches_tract_and_proves() {
+    // LayerNormalization, attention (MatMul of two activations, Transpose, Softmax), residual
+    // Adds, torch-style GELU (Div, Erf, Add, Mul), ReduceMean, Gemm.
+    check_against_tract("transformer_block", 0.06);
+}
+
+#[test]
+fn transformer_mh_matches_tract_and_proves() {
+    // Decomposed LayerNorm (ReduceMean, Sub, Pow, Sqrt, Div), two heads (Reshape, Transpose),
+    // Softmax, Tanh FFN, Gather, Squeeze, Concat.
+    check_against_tract("transformer_mh", 0.06);
+}

@@ -30,7 +30,7 @@ fn accepts(c: &zkinfer_prover::Compiled, model: &Arc<QuantModel>, trace: Trace) 
 #[test]
 fn random_inputs_are_proven_and_agree_with_tract() {
     let mut rng = ChaCha20Rng::seed_from_u64(0x5eed);
-    for name in ["mlp_small", "cnn_maxpool", "tabular_sigmoid"] {
+    for (name, tolerance) in [("mlp_small", 0.05), ("cnn_maxpool", 0.05), ("tabular_sigmoid", 0.05), ("transformer_block", 0.08)] {
         let (c, model) = setup(name);
         let mut proven = 0;
         for _ in 0..6 {
@@ -40,12 +40,13 @@ fn random_inputs_are_proven_and_agree_with_tract() {
                 // Outside the calibrated range is a clear error, never a bad proof.
                 Err(e) => {
                     assert!(e.to_string().contains("out of"), "{e}");
+                    eprintln!("{name}: {e}");
                     continue;
                 }
             };
             let out: Vec<f64> = trace.output().iter().map(|v| model.params.dequantise(*v)).collect();
             let acc = reference::Accuracy::compare(reference::run_float(&c.graph, &x).unwrap(), out);
-            assert!(acc.max_abs_err < 0.05, "{name}: {acc:?}");
+            assert!(acc.max_abs_err < tolerance, "{name}: {acc:?}");
             assert!(accepts(&c, &model, trace), "{name}: honest witness rejected for input {x:?}");
             proven += 1;
         }
@@ -56,7 +57,7 @@ fn random_inputs_are_proven_and_agree_with_tract() {
 #[test]
 fn random_single_cell_tampering_is_rejected() {
     let mut rng = ChaCha20Rng::seed_from_u64(0xbad);
-    for name in ["mlp_small", "tabular_sigmoid"] {
+    for name in ["mlp_small", "tabular_sigmoid", "transformer_mh"] {
         let (c, model) = setup(name);
         let x = zkinfer_prover::input::read_input(&common::model_path(&format!("{name}.input.json"))).unwrap();
         let honest = model.forward(&model.quantise_input(&x).unwrap()).unwrap();

@@ -266,7 +266,7 @@ impl Lowerer {
         let composed: usize = m.rows.iter().flatten().map(|(i, _)| src[*i].size()).sum();
         let mut used = vec![false; src.len()];
         m.rows.iter().flatten().for_each(|(i, _)| used[*i] = true);
-        let heavy: Vec<usize> = (0..src.len()).filter(|i| used[*i] && src[*i].size() > 1).collect();
+        let heavy: Vec<usize> = (0..src.len()).filter(|i| used[*i] && (src[*i].size() > 1 || !src[*i].prods.is_empty())).collect();
         let separate: usize = heavy.iter().map(|i| src[*i].size() + MATERIALISE_COST).sum::<usize>() + m.rows.iter().map(Vec::len).sum::<usize>();
         let with_prods = heavy.iter().any(|i| !src[*i].prods.is_empty());
         if composed > separate || (multi_row && with_prods) {
