@@ -172,7 +172,7 @@ pub fn assign<S: Sink>(
             }
             // Product rows.
             for c in 0..mul_rows {
-                sink.enable(cfg.q_mul, row)?;
+                sink.enable(cfg.q_mul.ok_or(Error::Synthesis)?, row)?;
                 sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
                 for k in 0..pairs {
                     if let Some(&(a, b)) = prods.get(c * pairs + k) {

@@ -25,7 +25,7 @@
 //! The limbs bound `q` to `[−2^(s·n−1), 2^(s·n−1))`, which makes `q` and `r` unique; `sign` is
 //! the top bit of the shifted value, i.e. `sign = 1 ⇔ q ≥ 0`.
 //!
-//! **Products** (`q_mul`), one row per chunk of `⌊W/2⌋` pairs, continuing the same accumulator:
+//! **Products** (`q_mul`; only configured when the model multiplies activations), one row per chunk of `⌊W/2⌋` pairs, continuing the same accumulator:
 //! ```text
 //! | x[0] x[1] | x[2] x[3] | .. | acc     |
 //! |  a0   b0  |  a1   b1  | .. | running |
@@ -76,11 +76,14 @@ pub struct CircuitShape {
     pub range_limbs: u32,
     /// Per tabulated function used, its table's domain.
     pub tables: Tables,
+    /// Whether the product chip is configured (the model multiplies two activations).
+    #[serde(default)]
+    pub products: bool,
 }
 
 impl Default for CircuitShape {
     fn default() -> Self {
-        Self { dot_width: 8, scale_bits: 8, range_limbs: 2, tables: [None; Activation::TABULATED.len()] }
+        Self { dot_width: 8, scale_bits: 8, range_limbs: 2, tables: [None; Activation::TABULATED.len()], products: false }
     }
 }
 
@@ -94,7 +97,8 @@ impl CircuitShape {
                 *d = None;
             }
         }
-        Self { dot_width, scale_bits: model.params.scale_bits, range_limbs: model.params.range_limbs, tables }
+        let products = model.layers.iter().any(|l| l.prods.iter().any(|p| !p.is_empty()));
+        Self { dot_width, scale_bits: model.params.scale_bits, range_limbs: model.params.range_limbs, tables, products }
     }
     /// The quantisation parameters the tables are computed with.
     pub fn params(&self) -> QuantParams {
@@ -134,7 +138,7 @@ pub struct ModelConfig {
     instance: Column<Instance>,
     q_dot: Selector,
     q_init: Selector,
-    q_mul: Selector,
+    q_mul: Option<Selector>,
     q_rescale: Selector,
     q_relu: Selector,
     q_lin: Selector,
@@ -164,7 +168,7 @@ impl ModelConfig {
         meta.enable_equality(instance);
         let q_dot = meta.selector();
         let q_init = meta.selector();
-        let q_mul = meta.selector();
+        let q_mul = shape.products.then(|| meta.selector());
         let q_rescale = meta.complex_selector();
         let q_relu = meta.selector();
         let q_lin = meta.selector();
@@ -181,15 +185,17 @@ impl ModelConfig {
             });
             vec![q * (acc_next - acc_cur - sum)]
         });
-        meta.create_gate("mul", |m| {
-            let q = m.query_selector(q_mul);
-            let acc_cur = m.query_advice(acc, Rotation::cur());
-            let acc_next = m.query_advice(acc, Rotation::next());
-            let sum = (0..width / 2).fold(Expression::Constant(Fr::zero()), |e, k| {
-                e + m.query_advice(x[2 * k], Rotation::cur()) * m.query_advice(x[2 * k + 1], Rotation::cur())
+        if let Some(q_mul) = q_mul {
+            meta.create_gate("mul", |m| {
+                let q = m.query_selector(q_mul);
+                let acc_cur = m.query_advice(acc, Rotation::cur());
+                let acc_next = m.query_advice(acc, Rotation::next());
+                let sum = (0..width / 2).fold(Expression::Constant(Fr::zero()), |e, k| {
+                    e + m.query_advice(x[2 * k], Rotation::cur()) * m.query_advice(x[2 * k + 1], Rotation::cur())
+                });
+                vec![q * (acc_next - acc_cur - sum)]
             });
-            vec![q * (acc_next - acc_cur - sum)]
-        });
+        }
         meta.create_gate("init", |m| {
             let q = m.query_selector(q_init);
             vec![q * (m.query_advice(acc, Rotation::cur()) - m.query_fixed(init, Rotation::cur()))]
