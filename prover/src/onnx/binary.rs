@@ -8,42 +8,50 @@ use super::NodeCtx;
 use crate::error::Result;
 use crate::ir::{Activation, AffineMap, LinearMap, Op, ProductMap};
 
-/// The broadcast output shape of inputs 0 and 1 and, per output, the flat index each reads.
-fn broadcast_pair(ctx: &NodeCtx<'_>) -> Result<(Vec<usize>, Vec<usize>, Vec<usize>, usize)> {
-    let (sa, sb) = (ctx.act_shape(0)?.to_vec(), ctx.act_shape(1)?.to_vec());
-    let refuse = || ctx.error(format!("input shapes {sa:?} and {sb:?} do not broadcast"));
-    let out = broadcast_shape(&sa, &sb).ok_or_else(refuse)?;
-    let ia = broadcast_index(&sa, &out).ok_or_else(refuse)?;
-    let ib = broadcast_index(&sb, &out).ok_or_else(refuse)?;
-    Ok((out, ia, ib, sa.iter().product()))
+/// Two activations under numpy broadcasting: the output shape and, per output, the flat index
+/// each operand reads (`b`'s offset by `a`'s size, as in the concatenation).
+struct Pair {
+    out: Vec<usize>,
+    a: Vec<usize>,
+    b: Vec<usize>,
+    width: usize,
+}
+
+impl Pair {
+    fn new(ctx: &NodeCtx<'_>) -> Result<Self> {
+        let (sa, sb) = (ctx.act_shape(0)?.to_vec(), ctx.act_shape(1)?.to_vec());
+        let refuse = || ctx.error(format!("input shapes {sa:?} and {sb:?} do not broadcast"));
+        let out = broadcast_shape(&sa, &sb).ok_or_else(refuse)?;
+        let na: usize = sa.iter().product();
+        let a = broadcast_index(&sa, &out).ok_or_else(refuse)?;
+        let b = broadcast_index(&sb, &out).ok_or_else(refuse)?.into_iter().map(|i| na + i).collect();
+        Ok(Self { out, a, b, width: na + sb.iter().product::<usize>() })
+    }
+    fn products(self) -> ProductMap {
+        ProductMap { inputs: self.width, pairs: self.a.iter().zip(&self.b).map(|(a, b)| vec![(*a, *b)]).collect(), out_shape: self.out }
+    }
 }
 
 /// `a + sign · b` for two activations.
 pub fn add_sub(ctx: &NodeCtx<'_>, sign: f32) -> Result<Lowered> {
-    let (out, ia, ib, na) = broadcast_pair(ctx)?;
-    let nb: usize = ctx.act_shape(1)?.iter().product();
-    let rows: Vec<Vec<(usize, f32)>> = ia.iter().zip(&ib).map(|(a, b)| vec![(*a, 1.0), (na + b, sign)]).collect();
-    let map = LinearMap { inputs: na + nb, bias: vec![0.0; rows.len()], rows, out_shape: out };
+    let p = Pair::new(ctx)?;
+    let rows: Vec<Vec<(usize, f32)>> = p.a.iter().zip(&p.b).map(|(a, b)| vec![(*a, 1.0), (*b, sign)]).collect();
+    let map = LinearMap { inputs: p.width, bias: vec![0.0; rows.len()], rows, out_shape: p.out };
     Ok(Lowered::Steps(vec![Step::new(Op::Linear(map), &[Ref::Input(0), Ref::Input(1)])]))
 }
 
 /// `a ⊙ b` for two activations.
 pub fn mul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    let (out, ia, ib, na) = broadcast_pair(ctx)?;
-    let nb: usize = ctx.act_shape(1)?.iter().product();
-    let pairs = ia.iter().zip(&ib).map(|(a, b)| vec![(*a, na + b)]).collect();
-    let map = ProductMap { inputs: na + nb, pairs, out_shape: out };
+    let map = Pair::new(ctx)?.products();
     Ok(Lowered::Steps(vec![Step::new(Op::Product(map), &[Ref::Input(0), Ref::Input(1)])]))
 }
 
 /// `a ÷ b` for two activations: `a · (1/b)`, the reciprocal by table lookup.
 pub fn div(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    let (out, ia, ib, na) = broadcast_pair(ctx)?;
-    let nb: usize = ctx.act_shape(1)?.iter().product();
-    let pairs = ia.iter().zip(&ib).map(|(a, b)| vec![(*a, na + b)]).collect();
+    let map = Pair::new(ctx)?.products();
     Ok(Lowered::Steps(vec![
         Step::new(Op::Act(Activation::Recip), &[Ref::Input(1)]),
-        Step::new(Op::Product(ProductMap { inputs: na + nb, pairs, out_shape: out }), &[Ref::Input(0), Ref::Step(0)]),
+        Step::new(Op::Product(map), &[Ref::Input(0), Ref::Step(0)]),
     ]))
 }
 
@@ -137,8 +145,12 @@ pub fn pow(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 /// `Concat(axis)` of activations and constants: a gather (constants as shifts), no rows.
 pub fn concat(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let a = ctx.attr("axis").map(|a| a.i).ok_or_else(|| ctx.error("attribute 'axis' is required"))?;
-    // Per input: its shape and, for activations, its offset in the concatenation of activations.
-    let mut parts: Vec<(Vec<usize>, Option<usize>, Option<&[f32]>)> = Vec::new();
+    // Per input: its shape, and its offset in the concatenation of activations or its data.
+    enum Source<'c> {
+        Activation(usize),
+        Constant(&'c [f32]),
+    }
+    let mut parts: Vec<(Vec<usize>, Source<'_>)> = Vec::new();
     let mut refs = Vec::new();
     let mut width = 0;
     for (i, name) in ctx.node.input.iter().enumerate() {
@@ -147,12 +159,12 @@ pub fn concat(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         }
         if ctx.is_activation(i) {
             let s = ctx.act_shape(i)?.to_vec();
-            parts.push((s.clone(), Some(width), None));
+            parts.push((s.clone(), Source::Activation(width)));
             width += s.iter().product::<usize>();
             refs.push(Ref::Input(i));
         } else {
             let c = ctx.const_input(i)?;
-            parts.push((c.shape.clone(), None, Some(&c.data)));
+            parts.push((c.shape.clone(), Source::Constant(&c.data)));
         }
     }
     let rank = parts.first().map_or(0, |p| p.0.len());
@@ -166,23 +178,17 @@ pub fn concat(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let inner: usize = out_shape[axis + 1..].iter().product();
     let mut map = AffineMap { inputs: width, src: Vec::new(), scale: Vec::new(), shift: Vec::new() };
     for o in 0..outer {
-        for (shape, offset, data) in &parts {
+        for (shape, source) in &parts {
             let block = shape[axis] * inner;
             for t in 0..block {
                 let flat = o * block + t;
-                match (offset, data) {
-                    (Some(off), _) => {
-                        map.src.push(off + flat);
-                        map.scale.push(1.0);
-                        map.shift.push(0.0);
-                    }
-                    (None, Some(d)) => {
-                        map.src.push(0);
-                        map.scale.push(0.0);
-                        map.shift.push(d[flat]);
-                    }
-                    (None, None) => unreachable!("constant without data"),
-                }
+                let (src, scale, shift) = match source {
+                    Source::Activation(off) => (off + flat, 1.0, 0.0),
+                    Source::Constant(d) => (0, 0.0, d[flat]),
+                };
+                map.src.push(src);
+                map.scale.push(scale);
+                map.shift.push(shift);
             }
         }
     }
