@@ -141,7 +141,9 @@ pub fn assign<S: Sink>(
             // At least one accumulating row, so that the init and rescale rows are distinct.
             let dot_rows = terms.len().div_ceil(width);
             let mul_rows = prods.len().div_ceil(pairs.max(1));
-            let dot_rows = if dot_rows + mul_rows == 0 { 1 } else { dot_rows };
+            // The limbs sit in `z` on the `n` rows above the rescale row: pad with zero-weight rows.
+            let dot_rows = dot_rows.max(n.saturating_sub(mul_rows)).max(1);
+            let first_row = row;
             let mut acc: i128 = i128::from(layer.bias[o]);
             sink.enable(cfg.q_init, row)?;
             sink.fixed(cfg.init, row, fr_from_i128(i128::from(layer.bias[o])));
@@ -199,14 +201,23 @@ pub fn assign<S: Sink>(
                 crate::ir::Activation::None => sink.enable(cfg.q_lin, row)?,
                 tabulated => sink.enable(cfg.function_selector(tabulated).ok_or(Error::Synthesis)?, row)?,
             }
-            sink.advice(cfg.x[0], row, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.r)))));
-            for i in 0..n {
-                let limb = nt.and_then(|t| t.limbs.get(i).copied()).unwrap_or(0);
-                sink.advice(cfg.x[1 + i], row, known(&|_| Fr::from(limb)));
+            debug_assert!(row - first_row >= n);
+            // z: r on this row, l_i on row − 1 − i, and t = l_{n−1} − sign·2^(s−1) (kind 1) on row − n.
+            sink.advice(cfg.z, row, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.r)))));
+            sink.fixed(cfg.ztag, row, Fr::zero());
+            let limb = |i: usize| i128::from(nt.and_then(|t| t.limbs.get(i).copied()).unwrap_or(0));
+            let sign = nt.is_some_and(|t| t.sign);
+            for i in 0..n - 1 {
+                sink.advice(cfg.z, row - 1 - i, known(&|_| fr_from_i128(limb(i))));
             }
-            let sign = u64::from(nt.is_some_and(|t| t.sign));
-            sink.advice(cfg.x[n + 1], row, known(&|_| Fr::from(sign)));
-            let out = sink.advice(cfg.x[n + 2], row, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.out)))));
+            let top = limb(n - 1) - if sign { 1i128 << (shape.scale_bits - 1) } else { 0 };
+            sink.advice(cfg.z, row - n, known(&|_| fr_from_i128(top)));
+            sink.fixed(cfg.ztag, row - n, Fr::one());
+            for r in first_row..row - n {
+                sink.advice(cfg.z, r, Value::known(Fr::zero()));
+            }
+            sink.advice(cfg.x[0], row, known(&|_| Fr::from(u64::from(sign))));
+            let out = sink.advice(cfg.x[1], row, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.out)))));
             sources.push(Source::Cell(out));
             row += 1;
         }

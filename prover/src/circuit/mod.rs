@@ -1,9 +1,9 @@
 //! The halo2 circuit proving a [`QuantModel`]. Knows nothing of ONNX.
 //!
 //! # Columns
-//! `x[0..W)` advice (equality), `acc` advice, `w[0..W)` fixed weights, `init` fixed (bias),
-//! `constants` fixed, one instance column, and lookup tables `range = [0, 2^s)` and
-//! `msb = {(v, v >> (s-1)) : v ∈ [0, 2^s)}`.
+//! `x[0..W)` advice (equality), `acc` advice, `z` advice (limbs), `w[0..W)` fixed weights, `init`
+//! fixed (bias), `ztag` fixed (limb kind), `constants` fixed, one instance column, and the limb
+//! table `{(v, 0) : v ∈ [0, 2^s)} ∪ {(v, 1) : v ∈ [0, 2^(s−1))}`.
 //!
 //! # Chips (one row shape each)
 //! **Dot product** (`q_dot`, `q_init`), one row per chunk of `W` inputs:
@@ -12,18 +12,23 @@
 //! | inputs chunk   | running    | weights chunk  | bias |   q_init on the first row: acc = init
 //! acc[next] = acc[cur] + Σ_k x_k[cur] · w_k[cur]           (q_dot)
 //! ```
-//! **Rescale + activation** (`q_rescale`, then `q_relu` or `q_lin`), on the row after the
-//! last chunk, reading the final `acc`:
+//! **Rescale + activation** (`q_rescale`, then `q_relu` or `q_lin`), on the row `R` after the
+//! last accumulating row, reading the final `acc`; its limbs sit in column `z` on rows `R − n..R`
+//! (an output has at least `n` accumulating rows; short ones are padded):
 //! ```text
-//! | x[0] | x[1] .. x[n] | x[n+1] | x[n+2] | acc |
-//! |  r   | limbs l_i    | sign   | out    |  v  |
-//! q = Σ l_i · 2^(s·i) − 2^(s·n − 1)
-//! v + 2^(s−1) − r − 2^s · q = 0                (q_rescale)
-//! r ∈ range, l_0..l_{n−2} ∈ range, (l_{n−1}, sign) ∈ msb     (lookups, q_rescale)
+//! row     | x[0] | x[1] | acc | z        | ztag
+//! R − n   |      |      |     | t        | 1        t = l_{n−1} − sign · 2^(s−1) ∈ [0, 2^(s−1))
+//! R − 1−i |      |      |     | l_i      | 0        i < n − 1, each ∈ [0, 2^s)
+//! R       | sign | out  |  v  | r        | 0        r ∈ [0, 2^s)
+//! q = Σ_(i<n−1) l_i · 2^(s·i) + t · 2^(s·(n−1)) + (sign − 1) · 2^(s·n − 1)
+//! v + 2^(s−1) − r − 2^s · q = 0,  sign · (1 − sign) = 0              (q_rescale)
+//! (z, ztag) ∈ limb table on every row                                (one lookup, no selector)
 //! out = sign · q  (q_relu)      out = q  (q_lin)
 //! ```
 //! The limbs bound `q` to `[−2^(s·n−1), 2^(s·n−1))`, which makes `q` and `r` unique; `sign` is
-//! the top bit of the shifted value, i.e. `sign = 1 ⇔ q ≥ 0`.
+//! the top bit of `q + 2^(s·n−1)`, i.e. `sign = 1 ⇔ q ≥ 0`. All range checks share one lookup
+//! argument over one column, which keeps the proof small (each lookup argument costs three
+//! commitments and five evaluations).
 //!
 //! **Products** (`q_mul`; only configured when the model multiplies activations), one row per chunk of `⌊W/2⌋` pairs, continuing the same accumulator:
 //! ```text
@@ -112,17 +117,21 @@ impl CircuitShape {
     pub fn function_table_rows(&self) -> usize {
         self.params().function_table_rows()
     }
-    /// Minimum `dot_width` the rescale row needs (r, limbs, sign, out).
-    pub fn min_dot_width(range_limbs: u32) -> usize {
-        range_limbs as usize + 3
+    /// Minimum `dot_width` the rescale row needs (sign, out); limbs live in `z`.
+    pub fn min_dot_width(_range_limbs: u32) -> usize {
+        2
     }
-    /// Number of advice columns.
+    /// Number of advice columns (`x`, `acc`, `z`).
     pub fn advice_columns(&self) -> usize {
-        self.dot_width + 1
+        self.dot_width + 2
+    }
+    /// Number of rows the lookup tables occupy.
+    pub fn limb_table_rows(&self) -> usize {
+        (1usize << self.scale_bits) + (1usize << (self.scale_bits - 1))
     }
     /// Number of rows the lookup tables occupy.
     pub fn table_rows(&self) -> usize {
-        (1usize << self.scale_bits).max(self.function_table_rows())
+        self.limb_table_rows().max(self.function_table_rows())
     }
 }
 
@@ -142,9 +151,10 @@ pub struct ModelConfig {
     q_rescale: Selector,
     q_relu: Selector,
     q_lin: Selector,
-    range: TableColumn,
-    msb_value: TableColumn,
-    msb_bit: TableColumn,
+    z: Column<Advice>,
+    ztag: Column<Fixed>,
+    limb_value: TableColumn,
+    limb_kind: TableColumn,
     /// Per tabulated function configured, its selector; and the table (tag, x, f(x)).
     functions: Vec<(Activation, Selector)>,
     fn_table: Option<[TableColumn; 3]>,
@@ -169,12 +179,13 @@ impl ModelConfig {
         let q_dot = meta.selector();
         let q_init = meta.selector();
         let q_mul = shape.products.then(|| meta.selector());
-        let q_rescale = meta.complex_selector();
+        let q_rescale = meta.selector();
         let q_relu = meta.selector();
         let q_lin = meta.selector();
-        let range = meta.lookup_table_column();
-        let msb_value = meta.lookup_table_column();
-        let msb_bit = meta.lookup_table_column();
+        let z = meta.advice_column();
+        let ztag = meta.fixed_column();
+        let limb_value = meta.lookup_table_column();
+        let limb_kind = meta.lookup_table_column();
 
         meta.create_gate("dot", |m| {
             let q = m.query_selector(q_dot);
@@ -201,24 +212,27 @@ impl ModelConfig {
             vec![q * (m.query_advice(acc, Rotation::cur()) - m.query_fixed(init, Rotation::cur()))]
         });
 
-        // Rescale-row cells.
-        let r_col = x[0];
-        let limbs: Vec<Column<Advice>> = x[1..=n].to_vec();
-        let sign_col = x[n + 1];
-        let out_col = x[n + 2];
+        // Rescale-row cells; the limbs are in `z` above the row.
+        let sign_col = x[0];
+        let out_col = x[1];
         let q_expr = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| {
-            let mut e = Expression::Constant(-pow2(s * shape.range_limbs - 1));
-            for (i, l) in limbs.iter().enumerate() {
-                e = e + m.query_advice(*l, Rotation::cur()) * Expression::Constant(pow2(s * i as u32));
+            let sign = m.query_advice(sign_col, Rotation::cur());
+            let mut e = (sign - Expression::Constant(Fr::one())) * Expression::Constant(pow2(s * shape.range_limbs - 1));
+            for i in 0..n - 1 {
+                e = e + m.query_advice(z, Rotation(-1 - i as i32)) * Expression::Constant(pow2(s * i as u32));
             }
-            e
+            e + m.query_advice(z, Rotation(-(n as i32))) * Expression::Constant(pow2(s * (n as u32 - 1)))
         };
         meta.create_gate("rescale", |m| {
             let q = m.query_selector(q_rescale);
             let v = m.query_advice(acc, Rotation::cur());
-            let r = m.query_advice(r_col, Rotation::cur());
+            let r = m.query_advice(z, Rotation::cur());
+            let sign = m.query_advice(sign_col, Rotation::cur());
             let quotient = q_expr(m);
-            vec![q * (v + Expression::Constant(pow2(s - 1)) - r - quotient * Expression::Constant(pow2(s)))]
+            vec![
+                q.clone() * (v + Expression::Constant(pow2(s - 1)) - r - quotient * Expression::Constant(pow2(s))),
+                q * sign.clone() * (Expression::Constant(Fr::one()) - sign),
+            ]
         });
         meta.create_gate("relu", |m| {
             let q = m.query_selector(q_relu);
@@ -233,25 +247,7 @@ impl ModelConfig {
             let quotient = q_expr(m);
             vec![q * (out - quotient)]
         });
-        meta.lookup("remainder range", |m| {
-            let q = m.query_selector(q_rescale);
-            vec![(q * m.query_advice(r_col, Rotation::cur()), range)]
-        });
-        for (i, l) in limbs.iter().take(n - 1).enumerate() {
-            let l = *l;
-            meta.lookup(format!("limb {i} range"), |m| {
-                let q = m.query_selector(q_rescale);
-                vec![(q * m.query_advice(l, Rotation::cur()), range)]
-            });
-        }
-        let top = limbs[n - 1];
-        meta.lookup("top limb and sign", |m| {
-            let q = m.query_selector(q_rescale);
-            vec![
-                (q.clone() * m.query_advice(top, Rotation::cur()), msb_value),
-                (q * m.query_advice(sign_col, Rotation::cur()), msb_bit),
-            ]
-        });
+        meta.lookup("limbs", |m| vec![(m.query_advice(z, Rotation::cur()), limb_value), (m.query_fixed(ztag, Rotation::cur()), limb_kind)]);
 
         // Tabulated functions: (Σ q_f·tag_f, (Σ q_f)·q, (Σ q_f)·out) ∈ (tag, x, f(x)).
         let functions: Vec<(Activation, Selector)> = shape.tabulated().into_iter().map(|a| (a, meta.complex_selector())).collect();
@@ -272,7 +268,7 @@ impl ModelConfig {
             });
         }
 
-        Self { shape, x, acc, w, init, instance, q_dot, q_init, q_mul, q_rescale, q_relu, q_lin, range, msb_value, msb_bit, functions, fn_table }
+        Self { shape, x, acc, w, init, instance, q_dot, q_init, q_mul, q_rescale, q_relu, q_lin, z, ztag, limb_value, limb_kind, functions, fn_table }
     }
 
     /// The selector proving activation `a`, if tabulated and configured.
@@ -307,20 +303,12 @@ impl ModelConfig {
         }
         let s = self.shape.scale_bits;
         layouter.assign_table(
-            || "range",
+            || "limbs",
             |mut t| {
-                for v in 0..(1u64 << s) {
-                    t.assign_cell(|| "range", self.range, v as usize, || Value::known(Fr::from(v)))?;
-                }
-                Ok(())
-            },
-        )?;
-        layouter.assign_table(
-            || "msb",
-            |mut t| {
-                for v in 0..(1u64 << s) {
-                    t.assign_cell(|| "msb value", self.msb_value, v as usize, || Value::known(Fr::from(v)))?;
-                    t.assign_cell(|| "msb bit", self.msb_bit, v as usize, || Value::known(Fr::from(v >> (s - 1))))?;
+                let entries = (0..1u64 << s).map(|v| (v, 0u64)).chain((0..1u64 << (s - 1)).map(|v| (v, 1)));
+                for (row, (v, kind)) in entries.enumerate() {
+                    t.assign_cell(|| "limb", self.limb_value, row, || Value::known(Fr::from(v)))?;
+                    t.assign_cell(|| "kind", self.limb_kind, row, || Value::known(Fr::from(kind)))?;
                 }
                 Ok(())
             },
