@@ -41,6 +41,8 @@ fn prove_verify_and_reject_tampering() {
     let circuit = ModelCircuit { model: model.clone(), shape: art.plan.shape, trace: Some(trace.clone()) };
     let proof = proving::prove(&params, &pk, &circuit, &instances).unwrap();
     proving::verify(&params, &vk, &proof, &instances).expect("valid proof verifies");
+    // The plan's predicted proof size (from the constraint system) is exact.
+    assert_eq!(art.plan.proof_bytes, proof.len(), "{:?}", art.plan);
 
     // Artifact round trip.
     let pa = ProofArtifact::new(&proof, &instances, &model, trace.output());

@@ -68,6 +68,8 @@ pub struct CountingSink {
     pub advice_cells: usize,
     /// Copy constraints.
     pub copies: usize,
+    /// `(selector index, row)` of every enabled selector (for selector compression).
+    pub enabled: Vec<(usize, usize)>,
 }
 
 impl CountingSink {
@@ -90,8 +92,9 @@ impl Sink for CountingSink {
     fn fixed(&mut self, _: Column<Fixed>, row: usize, _: Fr) {
         self.touch(row);
     }
-    fn enable(&mut self, _: Selector, row: usize) -> Result<(), Error> {
+    fn enable(&mut self, sel: Selector, row: usize) -> Result<(), Error> {
         self.touch(row);
+        self.enabled.push((sel.index(), row));
         Ok(())
     }
     fn copy(&mut self, _: &(), _: &()) {

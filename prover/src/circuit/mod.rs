@@ -421,6 +421,8 @@ pub struct CircuitPlan {
     pub num_instances: usize,
     /// Copy constraints.
     pub copies: usize,
+    /// Size of a proof (SHPLONK, after selector compression), from the constraint system.
+    pub proof_bytes: usize,
 }
 
 /// Largest supported k.
@@ -452,5 +454,30 @@ pub fn plan(model: &QuantModel, shape: CircuitShape) -> Result<CircuitPlan, crat
         degree: cs.degree(),
         num_instances,
         copies: sink.copies,
+        proof_bytes: proof_bytes(cs, &sink.enabled, k),
     })
+}
+
+/// The size of a SHPLONK proof for `cs` (selectors compressed as key generation does, from the
+/// dry run's enabled selectors): 64 bytes per commitment (advice columns, three per lookup,
+/// permutation products, the vanishing argument's random polynomial and the quotient's pieces
+/// (`degree − 1` rounded up to a power of two), two multi-open commitments) and 32 per evaluation (every advice and fixed query, the
+/// random polynomial, each permuted column's σ, three per product (two for the last), five per
+/// lookup).
+pub fn proof_bytes(cs: ConstraintSystem<Fr>, enabled: &[(usize, usize)], k: u32) -> usize {
+    let n = 1usize << k;
+    let mut selectors = vec![vec![false; n]; cs.num_selectors()];
+    for (s, row) in enabled {
+        if let Some(cell) = selectors.get_mut(*s).and_then(|v| v.get_mut(*row)) {
+            *cell = true;
+        }
+    }
+    let (cs, _) = cs.compress_selectors(selectors);
+    let degree = cs.degree();
+    let perm_columns = cs.permutation().get_columns().len();
+    let chunks = perm_columns.div_ceil(degree - 2);
+    let lookups = cs.lookups().len();
+    let commitments = cs.num_advice_columns() + 3 * lookups + chunks + 1 + (degree - 1).next_power_of_two() + 2;
+    let evaluations = cs.advice_queries().len() + cs.fixed_queries().len() + 1 + perm_columns + (3 * chunks).saturating_sub(1) + 5 * lookups;
+    64 * commitments + 32 * evaluations
 }
