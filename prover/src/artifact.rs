@@ -17,7 +17,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 /// Version of every JSON artifact written by this build.
-pub const ARTIFACT_VERSION: u32 = 1;
+pub const ARTIFACT_VERSION: u32 = 2;
 /// Proof system identifier recorded in artifacts.
 pub const PROTOCOL: &str = "halo2-axiom-0.5/kzg-bn254/shplonk";
 /// Transcript identifier recorded in artifacts.
