@@ -33,6 +33,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -49,6 +50,7 @@ OUT_MD = os.path.join(ROOT, "docs", "comparison.md")
 CALIBRATION_TARGET = "resources"
 ANVIL_KEY = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's account 0
 STEP_TIMEOUT_S = 3600
+PROVE_REPEAT = int(os.environ.get("COMPARE_PROVE_REPEAT", "3"))  # prove runs per system; median reported
 EIP170_LIMIT = 24576
 
 
@@ -166,6 +168,16 @@ def run_measured(step, argv, log_path, env=None, cwd=ROOT):
         raise StepFailed(step, why)
     max_kb = int(time_report.split()[-1]) if GNU_TIME else rusage.ru_maxrss
     return stdout, {"wall_s": round(wall, 4), "peak_rss_mb": round(max_kb / 1024, 1)}
+
+
+def repeated(run, n):
+    """Runs a measured step n times: median of each time, max of peak RSS, all samples kept."""
+    samples = [run() for _ in range(n)]
+    merged = {key: round(statistics.median(s[key] for s in samples), 4) for key in ("wall_s", "call_s")
+              if key in samples[0]}
+    merged["peak_rss_mb"] = max(s["peak_rss_mb"] for s in samples)
+    merged["samples"] = samples
+    return merged
 
 
 def ezkl_step(name, workdir, **args):
@@ -291,8 +303,8 @@ def run_ezkl(name, model, inp, anvil):
         steps["setup"] = ezkl_step("setup", d, compiled=f["compiled"], vk=f["vk"], pk=f["pk"], srs=srs)
         steps["gen_witness"] = ezkl_step("gen_witness", d, data=f["data"], compiled=f["compiled"],
                                          witness=f["witness"])
-        steps["prove"] = ezkl_step("prove", d, witness=f["witness"], compiled=f["compiled"], pk=f["pk"],
-                                   proof=f["proof"], srs=srs)
+        steps["prove"] = repeated(lambda: ezkl_step("prove", d, witness=f["witness"], compiled=f["compiled"],
+                                                    pk=f["pk"], proof=f["proof"], srs=srs), PROVE_REPEAT)
         steps["verify"] = ezkl_step("verify", d, proof=f["proof"], settings=f["settings"], vk=f["vk"], srs=srs)
         proof = json.load(open(f["proof"]))
         r["proof_bytes"] = len(bytes.fromhex(proof["hex_proof"].removeprefix("0x")))
@@ -341,7 +353,8 @@ def run_zkinfer(name, model, inp):
         r["bench_peak_rss_mb"] = bench["peak_rss_mb"]
         _, steps["compile"] = zkinfer_step("compile", model, "--calibrate", inp, "--dir", step_dir, log_dir=base)
         _, steps["setup"] = zkinfer_step("setup", "--dir", step_dir, log_dir=base)
-        _, steps["prove"] = zkinfer_step("prove", "--input", inp, "--dir", step_dir, log_dir=base)
+        steps["prove"] = repeated(lambda: zkinfer_step("prove", "--input", inp, "--dir", step_dir, log_dir=base)[1],
+                                  PROVE_REPEAT)
         _, steps["verify"] = zkinfer_step("verify", "--dir", step_dir, log_dir=base)
         r["setup_s"] = steps["setup"]["wall_s"]
         r["prove_s"] = steps["prove"]["wall_s"]
@@ -486,8 +499,9 @@ def write_markdown(results):
         "process start, reading keys, the forward pass and witness generation; the dev SRS comes from zkinfer's "
         "cache `~/.cache/zkinfer/srs`, filled by the `bench` run just before). ezkl: time of the `ezkl.prove` / `ezkl.setup` call inside a child Python process (includes "
         "reading keys; excludes interpreter start, `import ezkl`, `gen_witness` (its own `witness_s` in the JSON) "
-        "and `gen_srs`). Both choices favour ezkl.",
-        f"- **peak MB**: {first['rss_method']}, for the prove step, the same for both. The ezkl child is a "
+        "and `gen_srs`). Both choices favour ezkl. Prove is run "
+        f"{first.get('prove_repeat', 1)} times per system (median shown, every sample in the JSON); setup once.",
+        f"- **peak MB**: {first['rss_method']}, for the prove step (max over its runs), the same for both. The ezkl child is a "
         "Python interpreter with ezkl imported"
         + (f" (that alone peaks at {ezkl_rss_base:.0f} MB here)" if ezkl_rss_base else "")
         + ". zkinfer's own `bench` figure (whole pipeline in one process) is `bench_peak_rss_mb` in the JSON.",
@@ -533,7 +547,7 @@ def main(args):
     names = models_to_run(args)
     os.makedirs(OUT_JSON, exist_ok=True)
     prepare_ezkl_home()
-    env = {"machine": machine(), "versions": versions(), "rss_method": RSS_METHOD,
+    env = {"machine": machine(), "versions": versions(), "rss_method": RSS_METHOD, "prove_repeat": PROVE_REPEAT,
            "ezkl_import_rss_mb": ezkl_import_rss()}
     started = time.time()
     anvil = Anvil()
