@@ -148,7 +148,7 @@ def cnn_small():
         helper.make_node("BatchNormalization", ["h1", "bn_g", "bn_b", "bn_m", "bn_v"], ["n1"], name="bn1", epsilon=1e-5),
         helper.make_node("Relu", ["n1"], ["a1"], name="relu1"),
         helper.make_node("AveragePool", ["a1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
-        helper.make_node("Conv", ["p1", "c2"], ["h2"], name="conv2", kernel_shape=[3, 3]),
+        helper.make_node("Conv", ["p1", "c2"], ["h2"], name="conv2", kernel_shape=[3, 3], strides=[1, 1]),
         helper.make_node("Relu", ["h2"], ["a2"], name="relu2"),
         helper.make_node("GlobalAveragePool", ["a2"], ["g"], name="gap"),
         helper.make_node("Flatten", ["g"], ["f"], name="flatten", axis=1),
@@ -169,14 +169,14 @@ def cnn_small():
 
 
 def cnn_maxpool():
-    """Conv + Relu, MaxPool 3x3 stride 2 pad 1 (windows of 4, 6 and 9 taps), Conv, MaxPool 2x2,
+    """(Strides written out, as torch.onnx does; ezkl requires them.) Conv + Relu, MaxPool 3x3 stride 2 pad 1 (windows of 4, 6 and 9 taps), Conv, MaxPool 2x2,
     Flatten, Gemm to 4 classes."""
     rng = np.random.default_rng(53)
     nodes = [
-        helper.make_node("Conv", ["input", "k1", "k1b"], ["h1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["input", "k1", "k1b"], ["h1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]),
         helper.make_node("Relu", ["h1"], ["a1"], name="relu1"),
         helper.make_node("MaxPool", ["a1"], ["p1"], name="maxpool1", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
-        helper.make_node("Conv", ["p1", "k2"], ["h2"], name="conv2", kernel_shape=[2, 2]),
+        helper.make_node("Conv", ["p1", "k2"], ["h2"], name="conv2", kernel_shape=[2, 2], strides=[1, 1]),
         helper.make_node("MaxPool", ["h2"], ["p2"], name="maxpool2", kernel_shape=[2, 2], strides=[1, 1]),
         helper.make_node("Flatten", ["p2"], ["f"], name="flatten", axis=1),
         helper.make_node("Gemm", ["f", "w_out", "b_out"], ["logits"], name="head", transB=1),
