@@ -9,6 +9,7 @@
 pub mod artifact;
 pub mod circuit;
 pub mod compile;
+pub mod costmodel;
 pub mod error;
 pub mod input;
 pub mod ir;
