@@ -4,7 +4,10 @@
 //! [`measure`] proves a [`synthetic`] circuit that fills every usable row of a `2^k` domain, on a
 //! small grid of (advice columns `A`, fixed columns `F`, lookups `L`) per `k`, and keeps the
 //! fastest of a few proofs per point, taken in rounds over the grid (noise from other processes
-//! only ever adds time, and a burst of it spoils one round, not one point).
+//! only ever adds time, and a burst of it spoils one round, not one point). A proof during which
+//! other processes used more than 10% of the machine's CPU (`/proc/stat`) is retimed, up to four
+//! times, each after waiting (at most four minutes per measurement in all) for the machine to go
+//! quiet; a point never timed quietly is kept (its fastest proof) but marked `contended`.
 //!
 //! # The formula fitted
 //! A halo2 proof commits to every advice column and to three polynomials per lookup (permuted
@@ -25,14 +28,17 @@
 //! `d` other than the measured degree `d₀`, the column and lookup terms are scaled by
 //! `ext(d) / ext(d₀)` (their FFT share dominates; the base is left alone).
 
+mod measure;
 pub mod synthetic;
+
+pub use measure::{measure, repeats, synthetic_min_k, wait_for_quiet, MeasureEvent, GRID};
 
 use crate::circuit::CircuitPlan;
 use crate::error::{ProverError, Result};
 use serde::{Deserialize, Serialize};
-use std::ops::RangeInclusive;
 use std::path::Path;
-use synthetic::{SyntheticCircuit, SyntheticProver, SyntheticShape};
+#[cfg(test)]
+use synthetic::SyntheticCircuit;
 
 /// Version of the cost-model file format.
 pub const COST_MODEL_VERSION: u32 = 1;
@@ -82,8 +88,14 @@ pub struct Sample {
     pub lookups: usize,
     /// Proofs timed.
     pub repeats: usize,
-    /// Fastest proving time, seconds.
+    /// Fastest proving time, seconds (of the proofs timed while the machine was otherwise quiet).
     pub prove_s: f64,
+    /// No proof of this point was timed on a quiet machine (others kept > 10% of the CPU busy).
+    #[serde(default)]
+    pub contended: bool,
+    /// Least share of the machine's CPU time other processes used during a proof of this point.
+    #[serde(default)]
+    pub others_cpu_share: f64,
 }
 
 /// Fitted unit costs at one `k`, seconds.
@@ -274,83 +286,6 @@ fn fit_k(k: u32, samples: &[Sample]) -> Result<KCost> {
     Ok(c)
 }
 
-/// The grid measured per k: (advice, weight columns, lookups). Varies each count independently.
-pub const GRID: [SyntheticShape; 6] = [
-    SyntheticShape { advice: 2, weights: 1, lookups: 1 },
-    SyntheticShape { advice: 9, weights: 1, lookups: 1 },
-    SyntheticShape { advice: 17, weights: 1, lookups: 1 },
-    SyntheticShape { advice: 5, weights: 12, lookups: 1 },
-    SyntheticShape { advice: 5, weights: 1, lookups: 8 },
-    SyntheticShape { advice: 9, weights: 9, lookups: 3 },
-];
-
-/// Proofs timed per grid point at `k` (fewer at large k).
-pub fn repeats(k: u32) -> usize {
-    match k {
-        0..=13 => 3,
-        _ => 2,
-    }
-}
-
-/// Progress of [`measure`].
-#[derive(Debug, Clone)]
-pub enum MeasureEvent {
-    /// Loading (or generating and caching) the dev SRS for `k`.
-    Srs {
-        /// log2 rows.
-        k: u32,
-    },
-    /// A grid point was measured.
-    Sample {
-        /// The measurement.
-        sample: Sample,
-        /// Points done so far.
-        done: usize,
-        /// Points in total.
-        total: usize,
-    },
-}
-
-/// Measures the grid for every `k` in `ks` (dev SRS from `srs_dir`, cached) and fits a model.
-/// Every proof is verified before its time counts.
-pub fn measure(ks: RangeInclusive<u32>, srs_dir: &Path, mut progress: impl FnMut(&MeasureEvent)) -> Result<CostModel> {
-    let min_k = synthetic_min_k();
-    if *ks.start() < min_k || ks.is_empty() || *ks.end() > crate::circuit::MAX_K {
-        return Err(ProverError::BadSettings(format!("cost model k range must lie in {min_k}..={}, got {ks:?}", crate::circuit::MAX_K)));
-    }
-    let total = ks.clone().count() * GRID.len();
-    let mut samples = Vec::with_capacity(total);
-    for k in ks {
-        progress(&MeasureEvent::Srs { k });
-        let params = crate::srs::dev_srs_in(srs_dir, k)?;
-        // Keys for the whole grid first, then rounds over the grid: a burst of load from another
-        // process inflates one round, not every repeat of one point.
-        let provers = GRID.iter().map(|s| SyntheticProver::setup(&params, *s)).collect::<Result<Vec<_>>>()?;
-        let n = repeats(k);
-        let mut best = [f64::INFINITY; GRID.len()];
-        for round in 0..n {
-            for (i, (shape, prover)) in GRID.iter().zip(&provers).enumerate() {
-                let (proof, secs) = prover.prove(&params)?;
-                prover.verify(&params, &proof)?;
-                best[i] = best[i].min(secs);
-                if round + 1 == n {
-                    let cs = SyntheticCircuit::constraint_system(*shape);
-                    let sample = Sample { k, advice: cs.num_advice_columns(), fixed: cs.num_fixed_columns(), lookups: cs.lookups().len(), repeats: n, prove_s: best[i] };
-                    samples.push(sample.clone());
-                    progress(&MeasureEvent::Sample { sample, done: samples.len(), total });
-                }
-            }
-        }
-    }
-    let degree = SyntheticCircuit::constraint_system(GRID[0]).degree();
-    CostModel::fit(Machine::this(), degree, samples)
-}
-
-/// Smallest k the synthetic circuit fits in (its table has 2^8 rows).
-pub fn synthetic_min_k() -> u32 {
-    (1..=crate::circuit::MAX_K).find(|&k| SyntheticCircuit::new(k, SyntheticShape::default()).is_ok()).unwrap_or(crate::circuit::MAX_K)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,7 +297,7 @@ mod tests {
                 let cs = SyntheticCircuit::constraint_system(s);
                 let (na, nf, nl) = (cs.num_advice_columns(), cs.num_fixed_columns(), cs.lookups().len());
                 let t = b + a * na as f64 + f * nf as f64 + l * nl as f64;
-                v.push(Sample { k: *k, advice: na, fixed: nf, lookups: nl, repeats: 1, prove_s: t });
+                v.push(Sample { k: *k, advice: na, fixed: nf, lookups: nl, repeats: 1, prove_s: t, contended: false, others_cpu_share: 0.0 });
             }
         }
         v
@@ -413,7 +348,7 @@ mod tests {
 
     #[test]
     fn singular_grid_is_an_error() {
-        let s = Sample { k: 10, advice: 3, fixed: 2, lookups: 1, repeats: 1, prove_s: 1.0 };
+        let s = Sample { k: 10, advice: 3, fixed: 2, lookups: 1, repeats: 1, prove_s: 1.0, contended: false, others_cpu_share: 0.0 };
         assert!(CostModel::fit(machine(), 5, vec![s.clone(), s]).is_err());
     }
 
