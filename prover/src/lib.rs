@@ -14,6 +14,7 @@ pub mod error;
 pub mod input;
 pub mod ir;
 pub mod onnx;
+pub mod optimise;
 pub mod proving;
 pub mod quant;
 pub mod reference;
