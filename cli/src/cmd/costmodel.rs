@@ -28,13 +28,14 @@ pub fn run(a: Args) -> Result<()> {
     let model = costmodel::measure(a.kmin..=a.kmax, &zkinfer_prover::srs::cache_dir(), |e| match e {
         MeasureEvent::Srs { k } => eprintln!("[k = {k}] dev SRS (generated once, then cached) ..."),
         MeasureEvent::Sample { sample: s, done, total } => eprintln!(
-            "      [{done}/{total}] k = {}, {} advice, {} fixed, {} lookups: {:.3} s (fastest of {})  [{:.0} s elapsed]",
+            "      [{done}/{total}] k = {}, {} advice, {} fixed, {} lookups: {:.3} s (fastest of {}{})  [{:.0} s elapsed]",
             s.k,
             s.advice,
             s.fixed,
             s.lookups,
             s.prove_s,
             s.repeats,
+            if s.contended { format!("; CONTENDED: others used {:.0}% of the CPU", 100.0 * s.others_cpu_share) } else { String::new() },
             started.elapsed().as_secs_f64()
         ),
     })?;
