@@ -16,6 +16,9 @@ pub struct Args {
     /// Largest k measured.
     #[arg(long, default_value_t = 16)]
     pub kmax: u32,
+    /// Keep this model's samples for the k not measured now, and refit (re-measure a k range).
+    #[arg(long)]
+    pub merge: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -39,6 +42,15 @@ pub fn run(a: Args) -> Result<()> {
             started.elapsed().as_secs_f64()
         ),
     })?;
+    let model = match &a.merge {
+        Some(p) => {
+            let old = costmodel::CostModel::load(p)?;
+            let kept = old.samples.into_iter().filter(|s| !(a.kmin..=a.kmax).contains(&s.k));
+            let samples = kept.chain(model.samples).collect();
+            costmodel::CostModel::fit(model.machine, model.degree, samples)?
+        }
+        None => model,
+    };
     model.save(&a.out)?;
     println!("wrote {} ({} on {} threads)", a.out.display(), model.machine.cpu, model.machine.threads);
     println!("  {:>3} {:>9} {:>12} {:>12} {:>12} {:>8}", "k", "base s", "per advice", "per fixed", "per lookup", "rms err");

@@ -183,7 +183,8 @@ impl CostModel {
     }
 
     /// Fits a model to samples (see the module docs for the formula).
-    pub fn fit(machine: Machine, degree: usize, samples: Vec<Sample>) -> Result<Self> {
+    pub fn fit(machine: Machine, degree: usize, mut samples: Vec<Sample>) -> Result<Self> {
+        samples.sort_by_key(|s| s.k);
         let mut ks: Vec<u32> = samples.iter().map(|s| s.k).collect();
         ks.sort_unstable();
         ks.dedup();
