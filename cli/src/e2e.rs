@@ -26,6 +26,8 @@ pub struct Report {
     pub compile_s: f64,
     pub setup_s: f64,
     pub prove_s: f64,
+    pub predicted_prove_s: f64,
+    pub dot_width: usize,
     pub verify_s: f64,
     pub proof_bytes: usize,
     pub peak_rss_mb: Option<f64>,
@@ -59,10 +61,10 @@ pub struct Options<'a> {
 /// Runs the whole pipeline.
 pub async fn run(o: Options<'_>) -> Result<Report> {
     let mut p = Progress::new(9, o.quiet);
-    let (art, compile_s) = p.step("compiling the ONNX model to a circuit", || pipeline::compile(o.model, &o.compile, &o.dir))?;
+    let ((art, layout), compile_s) = p.step("compiling the ONNX model to a circuit", || pipeline::compile(o.model, &o.compile, &o.dir))?;
     p.note(&format!(
-        "k = {}, {} rows, {} advice columns, {} lookups, {} public instances",
-        art.plan.k, art.plan.rows, art.plan.advice_columns, art.plan.lookups, art.plan.num_instances
+        "k = {}, {} rows, {} advice columns (dot width {}), {} lookups, {} public instances; predicted prove {:.2} s",
+        art.plan.k, art.plan.rows, art.plan.advice_columns, art.plan.shape.dot_width, art.plan.lookups, art.plan.num_instances, layout.chosen.predicted_prove_s
     ));
     let ((params, pk), setup_s) = p.step("generating keys (setup)", || pipeline::setup(&o.dir, &art, SrsSource::DevUnsafe))?;
     let (proof, prove_s) = p.step("proving one inference", || pipeline::prove(&params, &pk, &art, &o.input))?;
@@ -124,6 +126,8 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         compile_s,
         setup_s,
         prove_s,
+        predicted_prove_s: layout.chosen.predicted_prove_s,
+        dot_width: art.plan.shape.dot_width,
         verify_s,
         proof_bytes: proof_bytes.len(),
         peak_rss_mb: peak_rss_mb(),

@@ -40,6 +40,8 @@ enum Command {
     Bench(cmd::bench::Args),
     /// List the supported ONNX ops.
     Ops(cmd::ops::Args),
+    /// Measure this machine's proving costs (the model `compile` chooses layouts with).
+    Costmodel(cmd::costmodel::Args),
 }
 
 #[tokio::main]
@@ -56,6 +58,7 @@ async fn main() {
         Command::Demo(a) => cmd::demo::run(a).await,
         Command::Bench(a) => cmd::bench::run(a).await,
         Command::Ops(a) => cmd::ops::run(a),
+        Command::Costmodel(a) => cmd::costmodel::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

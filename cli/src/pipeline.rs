@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use zkinfer_prover::artifact::{self, CircuitArtifact, ProofArtifact, SetupArtifact};
 use zkinfer_prover::circuit::ModelCircuit;
+use zkinfer_prover::optimise::LayoutChoice;
 use zkinfer_prover::reference::Accuracy;
 use zkinfer_prover::srs::{self, SrsSource};
 use zkinfer_prover::{proving, CompileOptions};
@@ -47,13 +48,13 @@ impl Dir {
     }
 }
 
-/// Compiles a model into `dir`.
-pub fn compile(model: &Path, opts: &CompileOptions, dir: &Dir) -> Result<CircuitArtifact> {
+/// Compiles a model into `dir`; returns the artifact and the layout choice behind it.
+pub fn compile(model: &Path, opts: &CompileOptions, dir: &Dir) -> Result<(CircuitArtifact, LayoutChoice)> {
     let compiled = zkinfer_prover::compile(model, opts)?;
     let art = CircuitArtifact::new(model, compiled.model, compiled.plan)?;
     dir.create()?;
     art.save(&dir.circuit())?;
-    Ok(art)
+    Ok((art, compiled.layout))
 }
 
 /// The SRS for a circuit, warning on stderr when it is the development one.

@@ -16,8 +16,9 @@ fn root() -> PathBuf {
 fn forge_fixtures_are_fresh() {
     let model = root().join("models/mlp_small.onnx");
     let input = zkinfer_prover::input::read_input(&root().join("models/mlp_small.input.json")).unwrap();
-    // Same options as script/gen-fixtures (`compile --calibrate models/mlp_small.input.json`).
-    let opts = CompileOptions { calibration: vec![input], ..CompileOptions::default() };
+    // Same options as script/gen-fixtures (`compile --calibrate models/mlp_small.input.json --dot-width 8`):
+    // the width is pinned so that re-measuring the cost model never makes the fixtures stale.
+    let opts = CompileOptions { calibration: vec![input], dot_width: Some(8), ..CompileOptions::default() };
     let c = compile(&model, &opts).unwrap();
     let art = CircuitArtifact::new(&model, c.model, c.plan).unwrap();
     let params = srs::dev_srs(art.plan.k).unwrap();

@@ -1,6 +1,6 @@
 //! `compile`: ONNX file → IR → quantised model → sized circuit.
 
-use crate::circuit::{plan, CircuitPlan, CircuitShape};
+use crate::circuit::CircuitPlan;
 use crate::error::{ProverError, Result};
 use crate::ir::Graph;
 use crate::ir::{Activation, LayerGraph};
@@ -12,8 +12,8 @@ use std::path::Path;
 pub struct CompileOptions {
     /// Fixed-point fractional bits.
     pub scale_bits: u32,
-    /// Inputs per dot-product row.
-    pub dot_width: usize,
+    /// Inputs per dot-product row; `None` chooses by the cost model ([`crate::optimise`]).
+    pub dot_width: Option<usize>,
     /// Range limbs; `None` chooses from the calibration inputs (with 2× headroom).
     pub range_limbs: Option<u32>,
     /// Sample inputs used to choose the range.
@@ -22,7 +22,7 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        Self { scale_bits: 8, dot_width: 8, range_limbs: None, calibration: Vec::new() }
+        Self { scale_bits: 8, dot_width: None, range_limbs: None, calibration: Vec::new() }
     }
 }
 
@@ -33,8 +33,10 @@ pub struct Compiled {
     pub graph: Graph,
     /// The quantised model.
     pub model: QuantModel,
-    /// Circuit size and shape.
+    /// Circuit size and shape (= `layout.chosen.plan`).
     pub plan: CircuitPlan,
+    /// The layout chosen and the alternatives it beat.
+    pub layout: crate::optimise::LayoutChoice,
 }
 
 /// Default number of range limbs without calibration data.
@@ -52,12 +54,12 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
         let q = model.quantise_input(sample).map_err(|e| ProverError::BadInput(format!("calibration sample {i}: {e}")))?;
         model.forward(&q)?;
     }
-    if opts.dot_width == 0 {
+    if opts.dot_width == Some(0) {
         return Err(ProverError::BadSettings("dot_width must be at least 1".into()));
     }
-    let shape = CircuitShape::for_model(&model, opts.dot_width);
-    let plan = plan(&model, shape)?;
-    Ok(Compiled { graph, model, plan })
+    let layout = crate::optimise::choose_layout(&model, opts.dot_width, &crate::costmodel::CostModel::from_env()?)?;
+    let plan = layout.chosen.plan.clone();
+    Ok(Compiled { graph, model, plan, layout })
 }
 
 /// Chooses the range limbs (smallest whose range holds twice the largest rescaled value seen on

@@ -9,10 +9,12 @@
 pub mod artifact;
 pub mod circuit;
 pub mod compile;
+pub mod costmodel;
 pub mod error;
 pub mod input;
 pub mod ir;
 pub mod onnx;
+pub mod optimise;
 pub mod proving;
 pub mod quant;
 pub mod reference;

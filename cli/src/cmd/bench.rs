@@ -25,9 +25,9 @@ pub struct BenchCompile {
     /// Fixed-point fractional bits.
     #[arg(long, default_value_t = 8)]
     pub scale_bits: u32,
-    /// Inputs per dot-product row.
-    #[arg(long, default_value_t = 8)]
-    pub dot_width: usize,
+    /// Inputs per dot-product row (advice columns); default: chosen by the cost model.
+    #[arg(long)]
+    pub dot_width: Option<usize>,
 }
 
 pub async fn run(a: Args) -> Result<()> {

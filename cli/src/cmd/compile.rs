@@ -3,6 +3,7 @@
 use super::DirArg;
 use anyhow::Result;
 use std::path::PathBuf;
+use zkinfer_prover::optimise::LayoutChoice;
 use zkinfer_prover::CompileOptions;
 
 #[derive(Debug, clap::Args)]
@@ -15,9 +16,10 @@ pub struct Args {
     /// Fixed-point fractional bits (also the lookup table width).
     #[arg(long, default_value_t = 8)]
     pub scale_bits: u32,
-    /// Inputs per dot-product row (advice columns).
-    #[arg(long, default_value_t = 8)]
-    pub dot_width: usize,
+    /// Inputs per dot-product row (advice columns); default: chosen by the cost model
+    /// (docs/cost-model.json, or the file named by $ZKINFER_COST_MODEL).
+    #[arg(long)]
+    pub dot_width: Option<usize>,
     /// Range limbs (overrides calibration).
     #[arg(long)]
     pub range_limbs: Option<u32>,
@@ -38,12 +40,13 @@ impl Args {
 
 pub fn run(a: Args) -> Result<()> {
     let opts = a.options()?;
-    let art = crate::pipeline::compile(&a.model, &opts, &a.dir.dir())?;
+    let (art, layout) = crate::pipeline::compile(&a.model, &opts, &a.dir.dir())?;
     let p = &art.plan;
     println!("compiled {} -> {}", a.model.display(), a.dir.dir().circuit().display());
     println!("  layers: {}", art.model.layers.iter().map(|l| format!("{}x{}{}", l.outputs, l.inputs, match l.activation { zkinfer_prover::ir::Activation::None => String::new(), act => format!("+{act:?}").to_lowercase() })).collect::<Vec<_>>().join(", "));
     println!("  fixed point: scale 2^{}, range ±2^{} (values ±{})", art.model.params.scale_bits, art.model.params.range_bits() - 1, art.model.params.dequantise(art.model.params.max() as i64));
     println!("  circuit: k = {}, {} rows (+{} table rows), {} advice / {} fixed columns, {} lookups, degree {}", p.k, p.rows, p.table_rows, p.advice_columns, p.fixed_columns, p.lookups, p.degree);
+    print_layout(&layout);
     println!("  public instances: {} (model commitment, {} inputs, {} outputs)", p.num_instances, art.model.input_len(), art.model.output_len());
     println!("  model commitment: {}", art.model_commitment);
     for (i, (path, input)) in a.calibrate.iter().zip(&opts.calibration).enumerate() {
@@ -52,4 +55,20 @@ pub fn run(a: Args) -> Result<()> {
         println!("  calibration sample {i} ({}): max abs error vs float {:.5}, argmax match {}", path.display(), acc.max_abs_err, acc.argmax_match);
     }
     Ok(())
+}
+
+/// The chosen layout, its predicted proving time, and the rejected alternatives.
+fn print_layout(layout: &LayoutChoice) {
+    let c = &layout.chosen;
+    let how = if layout.forced { "forced by --dot-width" } else { "least predicted prove time" };
+    println!("  layout: dot width {} ({how}), predicted prove {:.2} s on the cost model's machine", c.plan.shape.dot_width, c.predicted_prove_s);
+    if layout.alternatives.is_empty() {
+        return;
+    }
+    println!("  rejected layouts:");
+    println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>16}", "dot width", "k", "rows", "advice cols", "lookups", "predicted prove");
+    for alt in &layout.alternatives {
+        let p = &alt.plan;
+        println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>14.2} s", p.shape.dot_width, p.k, p.rows, p.advice_columns, p.lookups, alt.predicted_prove_s);
+    }
 }

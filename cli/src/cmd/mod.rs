@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod calldata;
 pub mod compile;
+pub mod costmodel;
 pub mod demo;
 pub mod deploy;
 pub mod ops;

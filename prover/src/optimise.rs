@@ -1,0 +1,87 @@
+//! Layout choice: size every candidate layout with the real layout code's dry run
+//! ([`crate::circuit::plan`]), predict its proving time with the measured [`CostModel`], keep the
+//! fastest.
+//!
+//! The knob varied is `dot_width` (the number of `x` advice columns), from the rescale row's
+//! minimum ([`CircuitShape::min_dot_width`]) to [`MAX_DOT_WIDTH`]: wider rows need fewer rows
+//! (smaller `k`) but commit more columns. The other fields of [`CircuitShape`] are not free:
+//! `scale_bits` changes the arithmetic (the range table is `2^scale_bits` rows, already
+//! decomposed into limbs of that width), `range_limbs` and `lookup_bits` come from calibration
+//! and can only grow (costing more), and `functions` is the model's.
+//!
+//! Ties in predicted time go to fewer advice columns (smaller proofs, cheaper verification gas).
+
+use crate::circuit::{plan, CircuitPlan, CircuitShape};
+use crate::costmodel::CostModel;
+use crate::error::{ProverError, Result};
+use crate::quant::QuantModel;
+use serde::{Deserialize, Serialize};
+
+/// Widest `dot_width` considered (unless the minimum is wider).
+pub const MAX_DOT_WIDTH: usize = 16;
+
+/// One sized layout and its predicted proving time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// The dry run's result.
+    pub plan: CircuitPlan,
+    /// Predicted proving seconds on the cost model's machine.
+    pub predicted_prove_s: f64,
+}
+
+/// The chosen layout and the alternatives it beat (ascending predicted time).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayoutChoice {
+    /// The layout used.
+    pub chosen: Candidate,
+    /// Every other candidate.
+    pub alternatives: Vec<Candidate>,
+    /// `dot_width` was forced by the caller rather than chosen by prediction.
+    pub forced: bool,
+}
+
+/// The `dot_width` values tried for a model with `range_limbs` limbs.
+pub fn candidate_widths(range_limbs: u32) -> std::ops::RangeInclusive<usize> {
+    let min = CircuitShape::min_dot_width(range_limbs);
+    min..=MAX_DOT_WIDTH.max(min)
+}
+
+/// Sizes and predicts one `dot_width`.
+pub fn candidate(model: &QuantModel, dot_width: usize, cost: &CostModel) -> Result<Candidate> {
+    let plan = plan(model, CircuitShape::for_model(model, dot_width))?;
+    let predicted_prove_s = cost.predict(&plan);
+    Ok(Candidate { plan, predicted_prove_s })
+}
+
+/// Chooses the layout with the smallest predicted proving time (ties: fewer advice columns), or
+/// uses `forced` as the `dot_width` and reports the others as alternatives. Candidates too large
+/// for the largest `k` are skipped; if none fits, the error is the smallest one's.
+pub fn choose_layout(model: &QuantModel, forced: Option<usize>, cost: &CostModel) -> Result<LayoutChoice> {
+    let widths = candidate_widths(model.params.range_limbs);
+    let min = *widths.start();
+    // A forced width below the rescale row's minimum is raised to it, as `plan` does.
+    let forced = forced.map(|w| w.max(min));
+    let mut cands = Vec::new();
+    let mut first_err = None;
+    for w in widths.chain(forced.filter(|w| *w > MAX_DOT_WIDTH.max(min))) {
+        match candidate(model, w, cost) {
+            Ok(c) => cands.push(c),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    if cands.is_empty() {
+        return Err(first_err.unwrap_or_else(|| ProverError::BadSettings("no candidate layout".into())));
+    }
+    cands.sort_by(|a, b| a.predicted_prove_s.total_cmp(&b.predicted_prove_s).then(a.plan.advice_columns.cmp(&b.plan.advice_columns)));
+    let pick = match forced {
+        Some(w) => cands
+            .iter()
+            .position(|c| c.plan.shape.dot_width == w)
+            .ok_or_else(|| first_err.unwrap_or_else(|| ProverError::BadSettings(format!("dot_width {w}: no layout"))))?,
+        None => 0,
+    };
+    let chosen = cands.remove(pick);
+    Ok(LayoutChoice { chosen, alternatives: cands, forced: forced.is_some() })
+}

@@ -1,0 +1,151 @@
+//! Layout choice by the measured cost model: every candidate is sized by the layout dry run
+//! (`plan`), the least predicted proving time wins, a forced width is honoured and still
+//! reported, and the builtin (measured) model predicts real proofs of small models within 2×.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use zkinfer_prover::circuit::ModelCircuit;
+use zkinfer_prover::costmodel::{CostModel, KCost, Machine, COST_MODEL_VERSION};
+use zkinfer_prover::optimise::{candidate_widths, choose_layout, LayoutChoice};
+use zkinfer_prover::{compile, plan, proving, srs, CircuitShape, CompileOptions, Compiled, QuantModel};
+
+/// Tests of this file run one at a time, so that the timed proofs compete with none of them.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn compiled(name: &str, opts: CompileOptions) -> Compiled {
+    let input = zkinfer_prover::input::read_input(&common::model_path(&format!("{name}.input.json"))).unwrap();
+    compile(&common::model_path(&format!("{name}.onnx")), &CompileOptions { calibration: vec![input], ..opts }).unwrap()
+}
+
+/// A cost model with one measured k and the given unit costs.
+fn toy_model(base_s: f64, advice_s: f64) -> CostModel {
+    CostModel {
+        version: COST_MODEL_VERSION,
+        machine: Machine { cpu: "toy".into(), threads: 1, os: "test".into(), measured_unix_s: 0 },
+        method: "toy".into(),
+        degree: 5,
+        per_k: vec![KCost { k: 12, base_s, advice_s, fixed_s: 0.001, lookup_s: 0.01, rms_rel_err: 0.0 }],
+        samples: vec![],
+    }
+}
+
+/// Every candidate width appears once, each plan is exactly `plan()`'s, each prediction is the
+/// model's, and the chosen one has the least prediction (ties: fewer advice columns).
+fn check_choice(model: &QuantModel, choice: &LayoutChoice, cost: &CostModel) {
+    let all: Vec<_> = std::iter::once(&choice.chosen).chain(&choice.alternatives).collect();
+    let mut widths: Vec<usize> = all.iter().map(|c| c.plan.shape.dot_width).collect();
+    widths.sort_unstable();
+    assert_eq!(widths, candidate_widths(model.params.range_limbs).collect::<Vec<_>>());
+    for c in &all {
+        let w = c.plan.shape.dot_width;
+        assert_eq!(c.plan, plan(model, CircuitShape::for_model(model, w)).unwrap(), "width {w}: plan not from the dry run");
+        assert_eq!(c.predicted_prove_s, cost.predict(&c.plan));
+    }
+    if !choice.forced {
+        for alt in &choice.alternatives {
+            let (a, b) = (choice.chosen.predicted_prove_s, alt.predicted_prove_s);
+            assert!(a < b || (a == b && choice.chosen.plan.advice_columns <= alt.plan.advice_columns), "chose {a} s over {b} s");
+        }
+    }
+}
+
+#[test]
+fn choice_is_the_least_predicted_plan() {
+    let _serial = serial();
+    let builtin = CostModel::builtin().unwrap();
+    for name in ["mlp_small", "cnn_small", "mnist_mlp"] {
+        let c = compiled(name, CompileOptions::default());
+        assert_eq!(c.plan, c.layout.chosen.plan, "{name}: compile uses the chosen plan");
+        assert!(!c.layout.forced);
+        check_choice(&c.model, &c.layout, &builtin);
+    }
+}
+
+#[test]
+fn the_cost_model_decides_the_width() {
+    let _serial = serial();
+    // mlp_small fits k = 9 (its range table's size) at every width: columns decide, the narrowest wins.
+    let small = compiled("mlp_small", CompileOptions::default());
+    let narrow = toy_model(0.0, 10.0);
+    let choice = choose_layout(&small.model, None, &narrow).unwrap();
+    check_choice(&small.model, &choice, &narrow);
+    assert!(choice.alternatives.iter().all(|a| a.plan.k == choice.chosen.plan.k));
+    assert_eq!(choice.chosen.plan.shape.dot_width, *candidate_widths(small.model.params.range_limbs).start());
+    let c = compiled("mnist_mlp", CompileOptions::default());
+    let min = *candidate_widths(c.model.params.range_limbs).start();
+    // Columns nearly free, each k doubles the base: the layout with the smallest k, and among
+    // those (the same prediction up to the cheap columns) the fewest columns.
+    let wide = toy_model(10.0, 1e-6);
+    let choice = choose_layout(&c.model, None, &wide).unwrap();
+    check_choice(&c.model, &choice, &wide);
+    let kmin = choice.alternatives.iter().map(|a| a.plan.k).min().unwrap().min(choice.chosen.plan.k);
+    assert_eq!(choice.chosen.plan.k, kmin);
+    assert!(choice.alternatives.iter().filter(|a| a.plan.k == kmin).all(|a| a.plan.advice_columns > choice.chosen.plan.advice_columns));
+    assert!(choice.chosen.plan.shape.dot_width > min, "mnist_mlp should need a wide layout for its smallest k");
+}
+
+#[test]
+fn forced_width_is_used_and_alternatives_reported() {
+    let _serial = serial();
+    let c = compiled("mlp_small", CompileOptions { dot_width: Some(8), ..CompileOptions::default() });
+    assert!(c.layout.forced);
+    assert_eq!(c.plan.shape.dot_width, 8);
+    assert_eq!(c.layout.chosen.plan, c.plan);
+    check_choice(&c.model, &c.layout, &CostModel::builtin().unwrap());
+    // Below the rescale row's minimum: raised to it, as plan() does.
+    let c = compiled("mlp_small", CompileOptions { dot_width: Some(1), ..CompileOptions::default() });
+    assert_eq!(c.plan.shape.dot_width, CircuitShape::min_dot_width(c.model.params.range_limbs));
+    assert!(compile(&common::model_path("mlp_small.onnx"), &CompileOptions { dot_width: Some(0), ..CompileOptions::default() }).is_err());
+}
+
+#[test]
+fn cost_model_file_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = toy_model(1.0, 2.0);
+    let p = dir.path().join("cm.json");
+    m.save(&p).unwrap();
+    assert_eq!(CostModel::load(&p).unwrap(), m);
+    std::fs::write(&p, "{}").unwrap();
+    assert!(CostModel::load(&p).is_err());
+}
+
+/// Proves a compiled model a few times at its chosen layout, each after waiting (briefly) for
+/// other processes to go quiet; the fastest proof is compared with the builtin model's prediction.
+fn measured_vs_predicted(name: &str) -> (f64, f64) {
+    let input = zkinfer_prover::input::read_input(&common::model_path(&format!("{name}.input.json"))).unwrap();
+    let c = compiled(name, CompileOptions::default());
+    assert!(c.plan.k <= 12, "{name}: keep test proofs small (k = {})", c.plan.k);
+    let params = srs::dev_srs(c.plan.k).unwrap();
+    let model = Arc::new(c.model.clone());
+    let trace = model.forward(&model.quantise_input(&input).unwrap()).unwrap();
+    let instances = ModelCircuit::instances(&model, &trace);
+    let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
+    let pk = proving::keygen(&params, &circuit).unwrap();
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        zkinfer_prover::costmodel::wait_for_quiet(10.0);
+        let t = std::time::Instant::now();
+        let proof = proving::prove(&params, &pk, &circuit, &instances).unwrap();
+        best = best.min(t.elapsed().as_secs_f64());
+        proving::verify(&params, pk.get_vk(), &proof, &instances).unwrap();
+    }
+    (best, c.layout.chosen.predicted_prove_s)
+}
+
+#[test]
+fn builtin_model_predicts_real_proofs_within_2x() {
+    let _serial = serial();
+    for name in ["mlp_small", "cnn_small"] {
+        let (measured, predicted) = measured_vs_predicted(name);
+        let ratio = predicted / measured;
+        eprintln!("{name}: measured {measured:.3} s, predicted {predicted:.3} s (ratio {ratio:.2})");
+        assert!((0.5..=2.0).contains(&ratio), "{name}: predicted {predicted:.3} s, measured {measured:.3} s");
+    }
+}
