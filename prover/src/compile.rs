@@ -14,6 +14,8 @@ pub struct CompileOptions {
     pub scale_bits: u32,
     /// Inputs per dot-product row; `None` chooses by the cost model ([`crate::optimise`]).
     pub dot_width: Option<usize>,
+    /// What the layout choice optimises besides proving time (a proof-size budget).
+    pub goal: crate::optimise::LayoutGoal,
     /// Range limbs; `None` chooses from the calibration inputs (with 2× headroom).
     pub range_limbs: Option<u32>,
     /// Sample inputs used to choose the range.
@@ -22,7 +24,7 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        Self { scale_bits: 8, dot_width: None, range_limbs: None, calibration: Vec::new() }
+        Self { scale_bits: 8, dot_width: None, range_limbs: None, calibration: Vec::new(), goal: crate::optimise::LayoutGoal::default() }
     }
 }
 
@@ -57,7 +59,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     if opts.dot_width == Some(0) {
         return Err(ProverError::BadSettings("dot_width must be at least 1".into()));
     }
-    let layout = crate::optimise::choose_layout(&model, opts.dot_width, &crate::costmodel::CostModel::from_env()?)?;
+    let layout = crate::optimise::choose_layout(&model, opts.dot_width, &crate::costmodel::CostModel::from_env()?, &opts.goal)?;
     let plan = layout.chosen.plan.clone();
     Ok(Compiled { graph, model, plan, layout })
 }

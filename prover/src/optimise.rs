@@ -6,10 +6,13 @@
 //! minimum ([`CircuitShape::min_dot_width`]) to [`MAX_DOT_WIDTH`]: wider rows need fewer rows
 //! (smaller `k`) but commit more columns. The other fields of [`CircuitShape`] are not free:
 //! `scale_bits` changes the arithmetic (the range table is `2^scale_bits` rows, already
-//! decomposed into limbs of that width), `range_limbs` and `lookup_bits` come from calibration
-//! and can only grow (costing more), and `functions` is the model's.
+//! decomposed into limbs of that width), `range_limbs` and the table domains come from calibration
+//! and can only grow (costing more), and `products` is the model's.
 //!
 //! Ties in predicted time go to fewer advice columns (smaller proofs, cheaper verification gas).
+//! A proof-size budget ([`LayoutGoal`]; 3 KB by default) comes first: the fastest layout whose
+//! exact proof size ([`CircuitPlan::proof_bytes`]) fits the budget wins, and only when none fits
+//! does the fastest overall.
 
 use crate::circuit::{plan, CircuitPlan, CircuitShape};
 use crate::costmodel::CostModel;
@@ -40,6 +43,32 @@ pub struct LayoutChoice {
     pub forced: bool,
 }
 
+/// The default proof-size budget (3 KB).
+pub const DEFAULT_MAX_PROOF_BYTES: usize = 3 * 1024;
+
+/// What the layout choice optimises for besides proving time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayoutGoal {
+    /// Layouts whose proofs are larger are chosen only if no layout fits.
+    pub max_proof_bytes: Option<usize>,
+}
+
+impl Default for LayoutGoal {
+    fn default() -> Self {
+        Self { max_proof_bytes: Some(DEFAULT_MAX_PROOF_BYTES) }
+    }
+}
+
+impl LayoutGoal {
+    /// Proving time only.
+    pub fn fastest() -> Self {
+        Self { max_proof_bytes: None }
+    }
+    fn over_budget(&self, c: &Candidate) -> bool {
+        self.max_proof_bytes.is_some_and(|m| c.plan.proof_bytes > m)
+    }
+}
+
 /// The `dot_width` values tried for a model with `range_limbs` limbs.
 pub fn candidate_widths(range_limbs: u32) -> std::ops::RangeInclusive<usize> {
     let min = CircuitShape::min_dot_width(range_limbs);
@@ -53,10 +82,11 @@ pub fn candidate(model: &QuantModel, dot_width: usize, cost: &CostModel) -> Resu
     Ok(Candidate { plan, predicted_prove_s })
 }
 
-/// Chooses the layout with the smallest predicted proving time (ties: fewer advice columns), or
-/// uses `forced` as the `dot_width` and reports the others as alternatives. Candidates too large
-/// for the largest `k` are skipped; if none fits, the error is the smallest one's.
-pub fn choose_layout(model: &QuantModel, forced: Option<usize>, cost: &CostModel) -> Result<LayoutChoice> {
+/// Chooses the layout with the smallest predicted proving time among those within the goal's
+/// proof budget (ties: fewer advice columns), or uses `forced` as the `dot_width` and reports the
+/// others as alternatives. Candidates too large for the largest `k` are skipped; if none fits,
+/// the error is the smallest one's.
+pub fn choose_layout(model: &QuantModel, forced: Option<usize>, cost: &CostModel, goal: &LayoutGoal) -> Result<LayoutChoice> {
     let widths = candidate_widths(model.params.range_limbs);
     let min = *widths.start();
     // A forced width below the rescale row's minimum is raised to it, as `plan` does.
@@ -74,7 +104,12 @@ pub fn choose_layout(model: &QuantModel, forced: Option<usize>, cost: &CostModel
     if cands.is_empty() {
         return Err(first_err.unwrap_or_else(|| ProverError::BadSettings("no candidate layout".into())));
     }
-    cands.sort_by(|a, b| a.predicted_prove_s.total_cmp(&b.predicted_prove_s).then(a.plan.advice_columns.cmp(&b.plan.advice_columns)));
+    cands.sort_by(|a, b| {
+        goal.over_budget(a)
+            .cmp(&goal.over_budget(b))
+            .then(a.predicted_prove_s.total_cmp(&b.predicted_prove_s))
+            .then(a.plan.advice_columns.cmp(&b.plan.advice_columns))
+    });
     let pick = match forced {
         Some(w) => cands
             .iter()

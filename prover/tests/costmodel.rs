@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 use zkinfer_prover::circuit::ModelCircuit;
 use zkinfer_prover::costmodel::{CostModel, KCost, Machine, COST_MODEL_VERSION};
-use zkinfer_prover::optimise::{candidate_widths, choose_layout, LayoutChoice};
+use zkinfer_prover::optimise::{candidate_widths, choose_layout, LayoutChoice, LayoutGoal};
 use zkinfer_prover::{compile, plan, proving, srs, CircuitShape, CompileOptions, Compiled, QuantModel};
 
 /// Tests of this file run one at a time, so that the timed proofs compete with none of them.
@@ -37,8 +37,9 @@ fn toy_model(base_s: f64, advice_s: f64) -> CostModel {
 }
 
 /// Every candidate width appears once, each plan is exactly `plan()`'s, each prediction is the
-/// model's, and the chosen one has the least prediction (ties: fewer advice columns).
-fn check_choice(model: &QuantModel, choice: &LayoutChoice, cost: &CostModel) {
+/// model's, and the chosen one has the least prediction among those within the goal's proof
+/// budget (ties: fewer advice columns); it is over budget only if every candidate is.
+fn check_choice(model: &QuantModel, choice: &LayoutChoice, cost: &CostModel, goal: &LayoutGoal) {
     let all: Vec<_> = std::iter::once(&choice.chosen).chain(&choice.alternatives).collect();
     let mut widths: Vec<usize> = all.iter().map(|c| c.plan.shape.dot_width).collect();
     widths.sort_unstable();
@@ -49,7 +50,11 @@ fn check_choice(model: &QuantModel, choice: &LayoutChoice, cost: &CostModel) {
         assert_eq!(c.predicted_prove_s, cost.predict(&c.plan));
     }
     if !choice.forced {
-        for alt in &choice.alternatives {
+        let over = |c: &zkinfer_prover::optimise::Candidate| goal.max_proof_bytes.is_some_and(|m| c.plan.proof_bytes > m);
+        if over(&choice.chosen) {
+            assert!(choice.alternatives.iter().all(over), "an in-budget layout was passed over");
+        }
+        for alt in choice.alternatives.iter().filter(|a| over(a) == over(&choice.chosen)) {
             let (a, b) = (choice.chosen.predicted_prove_s, alt.predicted_prove_s);
             assert!(a < b || (a == b && choice.chosen.plan.advice_columns <= alt.plan.advice_columns), "chose {a} s over {b} s");
         }
@@ -64,7 +69,7 @@ fn choice_is_the_least_predicted_plan() {
         let c = compiled(name, CompileOptions::default());
         assert_eq!(c.plan, c.layout.chosen.plan, "{name}: compile uses the chosen plan");
         assert!(!c.layout.forced);
-        check_choice(&c.model, &c.layout, &builtin);
+        check_choice(&c.model, &c.layout, &builtin, &LayoutGoal::default());
     }
 }
 
@@ -74,8 +79,8 @@ fn the_cost_model_decides_the_width() {
     // mlp_small fits k = 9 (its range table's size) at every width: columns decide, the narrowest wins.
     let small = compiled("mlp_small", CompileOptions::default());
     let narrow = toy_model(0.0, 10.0);
-    let choice = choose_layout(&small.model, None, &narrow).unwrap();
-    check_choice(&small.model, &choice, &narrow);
+    let choice = choose_layout(&small.model, None, &narrow, &LayoutGoal::fastest()).unwrap();
+    check_choice(&small.model, &choice, &narrow, &LayoutGoal::fastest());
     assert!(choice.alternatives.iter().all(|a| a.plan.k == choice.chosen.plan.k));
     assert_eq!(choice.chosen.plan.shape.dot_width, *candidate_widths(small.model.params.range_limbs).start());
     let c = compiled("mnist_mlp", CompileOptions::default());
@@ -83,8 +88,8 @@ fn the_cost_model_decides_the_width() {
     // Columns nearly free, each k doubles the base: the layout with the smallest k, and among
     // those (the same prediction up to the cheap columns) the fewest columns.
     let wide = toy_model(10.0, 1e-6);
-    let choice = choose_layout(&c.model, None, &wide).unwrap();
-    check_choice(&c.model, &choice, &wide);
+    let choice = choose_layout(&c.model, None, &wide, &LayoutGoal::fastest()).unwrap();
+    check_choice(&c.model, &choice, &wide, &LayoutGoal::fastest());
     let kmin = choice.alternatives.iter().map(|a| a.plan.k).min().unwrap().min(choice.chosen.plan.k);
     assert_eq!(choice.chosen.plan.k, kmin);
     assert!(choice.alternatives.iter().filter(|a| a.plan.k == kmin).all(|a| a.plan.advice_columns > choice.chosen.plan.advice_columns));
@@ -98,7 +103,7 @@ fn forced_width_is_used_and_alternatives_reported() {
     assert!(c.layout.forced);
     assert_eq!(c.plan.shape.dot_width, 8);
     assert_eq!(c.layout.chosen.plan, c.plan);
-    check_choice(&c.model, &c.layout, &CostModel::builtin().unwrap());
+    check_choice(&c.model, &c.layout, &CostModel::builtin().unwrap(), &LayoutGoal::default());
     // Below the rescale row's minimum: raised to it, as plan() does.
     let c = compiled("mlp_small", CompileOptions { dot_width: Some(1), ..CompileOptions::default() });
     assert_eq!(c.plan.shape.dot_width, CircuitShape::min_dot_width(c.model.params.range_limbs));
@@ -147,5 +152,21 @@ fn builtin_model_predicts_real_proofs_within_2x() {
         let ratio = predicted / measured;
         eprintln!("{name}: measured {measured:.3} s, predicted {predicted:.3} s (ratio {ratio:.2})");
         assert!((0.5..=2.0).contains(&ratio), "{name}: predicted {predicted:.3} s, measured {measured:.3} s");
+    }
+}
+
+#[test]
+fn proof_budget_steers_the_layout_regression_3936_byte_proofs() {
+    let _serial = serial();
+    // With a budget, the chosen layout's proof fits it whenever any candidate's does; without
+    // one, the fastest wins even if its proof is larger.
+    let builtin = CostModel::builtin().unwrap();
+    for name in ["mlp_small", "mnist_mlp", "transformer_block"] {
+        let c = compiled(name, CompileOptions::default());
+        let fits = std::iter::once(&c.layout.chosen).chain(&c.layout.alternatives).any(|a| a.plan.proof_bytes <= 3072);
+        assert!(fits, "{name}: some layout must give a proof of at most 3 KB");
+        assert!(c.plan.proof_bytes <= 3072, "{name}: chose a {} B proof", c.plan.proof_bytes);
+        let fastest = choose_layout(&c.model, None, &builtin, &LayoutGoal::fastest()).unwrap();
+        assert!(fastest.chosen.predicted_prove_s <= c.layout.chosen.predicted_prove_s);
     }
 }

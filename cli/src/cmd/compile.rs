@@ -3,8 +3,32 @@
 use super::DirArg;
 use anyhow::Result;
 use std::path::PathBuf;
-use zkinfer_prover::optimise::LayoutChoice;
+use zkinfer_prover::optimise::{LayoutChoice, LayoutGoal, DEFAULT_MAX_PROOF_BYTES};
 use zkinfer_prover::CompileOptions;
+
+/// Fixed point and layout options shared by `compile` and `bench`.
+#[derive(Debug, clap::Args)]
+pub struct LayoutArgs {
+    /// Fixed-point fractional bits (also the limb width of range checks).
+    #[arg(long, default_value_t = 8)]
+    pub scale_bits: u32,
+    /// Inputs per dot-product row (advice columns); default: chosen by the cost model
+    /// (docs/cost-model.json, or the file named by $ZKINFER_COST_MODEL).
+    #[arg(long)]
+    pub dot_width: Option<usize>,
+    /// Proof-size budget of the layout choice, in bytes: the fastest layout whose proof fits
+    /// wins (0: no budget, fastest layout).
+    #[arg(long, default_value_t = DEFAULT_MAX_PROOF_BYTES)]
+    pub max_proof_bytes: usize,
+}
+
+impl LayoutArgs {
+    /// Compile options for these settings and calibration samples.
+    pub fn options(&self, range_limbs: Option<u32>, calibration: Vec<Vec<f32>>) -> CompileOptions {
+        let goal = LayoutGoal { max_proof_bytes: (self.max_proof_bytes > 0).then_some(self.max_proof_bytes) };
+        CompileOptions { scale_bits: self.scale_bits, dot_width: self.dot_width, range_limbs, calibration, goal }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -13,13 +37,8 @@ pub struct Args {
     /// Sample inputs (JSON) used to choose the value range; repeatable.
     #[arg(long = "calibrate", alias = "input")]
     pub calibrate: Vec<PathBuf>,
-    /// Fixed-point fractional bits (also the lookup table width).
-    #[arg(long, default_value_t = 8)]
-    pub scale_bits: u32,
-    /// Inputs per dot-product row (advice columns); default: chosen by the cost model
-    /// (docs/cost-model.json, or the file named by $ZKINFER_COST_MODEL).
-    #[arg(long)]
-    pub dot_width: Option<usize>,
+    #[command(flatten)]
+    pub layout: LayoutArgs,
     /// Range limbs (overrides calibration).
     #[arg(long)]
     pub range_limbs: Option<u32>,
@@ -34,7 +53,7 @@ impl Args {
             .iter()
             .map(|p| zkinfer_prover::input::read_input(p))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(CompileOptions { scale_bits: self.scale_bits, dot_width: self.dot_width, range_limbs: self.range_limbs, calibration })
+        Ok(self.layout.options(self.range_limbs, calibration))
     }
 }
 
@@ -60,15 +79,18 @@ pub fn run(a: Args) -> Result<()> {
 /// The chosen layout, its predicted proving time, and the rejected alternatives.
 fn print_layout(layout: &LayoutChoice) {
     let c = &layout.chosen;
-    let how = if layout.forced { "forced by --dot-width" } else { "least predicted prove time" };
-    println!("  layout: dot width {} ({how}), predicted prove {:.2} s on the cost model's machine", c.plan.shape.dot_width, c.predicted_prove_s);
+    let how = if layout.forced { "forced by --dot-width" } else { "least predicted prove time within the proof budget" };
+    println!(
+        "  layout: dot width {} ({how}), predicted prove {:.2} s on the cost model's machine, proof {} bytes",
+        c.plan.shape.dot_width, c.predicted_prove_s, c.plan.proof_bytes
+    );
     if layout.alternatives.is_empty() {
         return;
     }
     println!("  rejected layouts:");
-    println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>16}", "dot width", "k", "rows", "advice cols", "lookups", "predicted prove");
+    println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>16}", "dot width", "k", "rows", "advice cols", "lookups", "proof B", "predicted prove");
     for alt in &layout.alternatives {
         let p = &alt.plan;
-        println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>14.2} s", p.shape.dot_width, p.k, p.rows, p.advice_columns, p.lookups, alt.predicted_prove_s);
+        println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>14.2} s", p.shape.dot_width, p.k, p.rows, p.advice_columns, p.lookups, p.proof_bytes, alt.predicted_prove_s);
     }
 }
