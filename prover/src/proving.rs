@@ -3,7 +3,7 @@
 use crate::circuit::ModelCircuit;
 use crate::error::{ProverError, Result};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2_proofs::plonk::{create_proof, Circuit, keygen_pk, keygen_vk, verify_proof, ProvingKey, VerifyingKey};
+use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk_custom, verify_proof, Circuit, ProvingKey, VerifyingKey};
 use halo2_proofs::poly::commitment::ParamsProver;
 use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
@@ -11,10 +11,12 @@ use halo2_proofs::poly::kzg::strategy::SingleStrategy;
 use halo2_proofs::transcript::{Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer};
 use zkinfer_verifier_gen::{KeccakTranscriptRead, KeccakTranscriptWrite};
 
-/// Generates the verifying and proving keys.
+/// Generates the verifying and proving keys, with selectors compressed into as few fixed columns
+/// as the degree allows (fewer evaluations in every proof; [`crate::circuit::proof_bytes`]
+/// predicts the result).
 pub fn keygen(params: &ParamsKZG<Bn256>, circuit: &ModelCircuit) -> Result<ProvingKey<G1Affine>> {
     let empty = circuit.without_witnesses();
-    let vk = keygen_vk(params, &empty).map_err(|e| ProverError::Halo2 { stage: "verifying key generation", message: format!("{e:?}") })?;
+    let vk = keygen_vk_custom(params, &empty, true).map_err(|e| ProverError::Halo2 { stage: "verifying key generation", message: format!("{e:?}") })?;
     keygen_pk(params, vk, &empty).map_err(|e| ProverError::Halo2 { stage: "proving key generation", message: format!("{e:?}") })
 }
 

@@ -89,14 +89,14 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "AveragePool", attributes: &["auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"], notes: "2-D, auto_pad NOTSET, ceil_mode 0, any pads, strides and count_include_pad", build: super::conv::average_pool },
     OpEntry { name: "MaxPool", attributes: &["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"], notes: "2-D, auto_pad NOTSET, ceil_mode 0, dilations 1, storage_order 0, no Indices output; proven as a ReLU tournament (exact)", build: super::conv::max_pool },
     OpEntry { name: "GlobalAveragePool", attributes: &[], notes: "mean over spatial dimensions", build: super::conv::global_average_pool },
-    OpEntry { name: "Relu", attributes: &[], notes: "fused into the preceding layer's rescale", build: relu },
-    OpEntry { name: "Sigmoid", attributes: &[], notes: "table lookup on the rescaled value; table range from calibration", build: sigmoid },
-    OpEntry { name: "Tanh", attributes: &[], notes: "table lookup on the rescaled value; table range from calibration", build: tanh },
-    OpEntry { name: "Exp", attributes: &[], notes: "table lookup; domain from calibration", build: exp },
-    OpEntry { name: "Erf", attributes: &[], notes: "table lookup (GELU as exported by torch: x · (1 + erf(x/√2)) / 2 uses a product)", build: erf },
+    OpEntry { name: "Relu", attributes: &[], notes: "fused into the preceding layer's rescale", build: |_| activation(Activation::Relu) },
+    OpEntry { name: "Sigmoid", attributes: &[], notes: "table lookup on the rescaled value; table range from calibration", build: |_| activation(Activation::Sigmoid) },
+    OpEntry { name: "Tanh", attributes: &[], notes: "table lookup on the rescaled value; table range from calibration", build: |_| activation(Activation::Tanh) },
+    OpEntry { name: "Exp", attributes: &[], notes: "table lookup; domain from calibration", build: |_| activation(Activation::Exp) },
+    OpEntry { name: "Erf", attributes: &[], notes: "table lookup (GELU as exported by torch: x · (1 + erf(x/√2)) / 2 uses a product)", build: |_| activation(Activation::Erf) },
     OpEntry { name: "Gelu", attributes: &["approximate"], notes: "opset 20, approximate = \"none\"; one table lookup", build: gelu },
-    OpEntry { name: "Sqrt", attributes: &[], notes: "table lookup; domain from calibration", build: sqrt },
-    OpEntry { name: "Reciprocal", attributes: &[], notes: "table lookup; domain from calibration", build: reciprocal },
+    OpEntry { name: "Sqrt", attributes: &[], notes: "table lookup; domain from calibration", build: |_| activation(Activation::Sqrt) },
+    OpEntry { name: "Reciprocal", attributes: &[], notes: "table lookup; domain from calibration", build: |_| activation(Activation::Recip) },
     OpEntry { name: "Clip", attributes: &["min", "max"], notes: "constant bounds (inputs, or attributes before opset 11); exact: hi − relu((hi − lo) − relu(x − lo))", build: clip },
     OpEntry { name: "Flatten", attributes: &["axis"], notes: "shape only", build: flatten },
     OpEntry { name: "Reshape", attributes: &["allowzero"], notes: "constant shape input; shape only", build: reshape },
@@ -343,32 +343,9 @@ fn batchnorm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     Ok(Lowered::Op(Op::Affine(AffineMap::elementwise(scale, shift), ctx.shape.to_vec())))
 }
 
-fn relu(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    Ok(Lowered::Op(Op::Act(Activation::Relu)))
-}
-
-fn sigmoid(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    Ok(Lowered::Op(Op::Act(Activation::Sigmoid)))
-}
-
-fn tanh(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    Ok(Lowered::Op(Op::Act(Activation::Tanh)))
-}
-
-fn exp(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    Ok(Lowered::Op(Op::Act(Activation::Exp)))
-}
-
-fn erf(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    Ok(Lowered::Op(Op::Act(Activation::Erf)))
-}
-
-fn sqrt(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    Ok(Lowered::Op(Op::Act(Activation::Sqrt)))
-}
-
-fn reciprocal(_ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    Ok(Lowered::Op(Op::Act(Activation::Recip)))
+/// An element-wise activation on the first activation input.
+fn activation(a: Activation) -> Result<Lowered> {
+    Ok(Lowered::Op(Op::Act(a)))
 }
 
 fn gelu(ctx: &NodeCtx<'_>) -> Result<Lowered> {
