@@ -9,11 +9,13 @@
 //!
 //! See `verifier-gen/README.md` for the byte formats and the supported circuit features.
 
+pub mod gas;
 pub mod transcript;
 
 mod codegen;
 
 pub use codegen::{generate, GeneratedVerifier, VerifierOptions};
+pub use gas::GasBreakdown;
 pub use transcript::{KeccakTranscriptRead, KeccakTranscriptWrite};
 
 use halo2_proofs::halo2curves::bn256::Fr;

@@ -9,6 +9,7 @@ use super::layout::{Calldata, Memory};
 use super::shplonk::Shplonk;
 use super::yul::{field_hex, h, mload, Code};
 use super::Shape;
+use crate::gas::UNROLL_INSTANCES;
 
 /// Emits steps 4 and 5.
 pub(super) fn emit(c: &mut Code, s: &Shape<'_>, cd: &Calldata, plan: &Shplonk, mem: &Memory) {
@@ -17,7 +18,9 @@ pub(super) fn emit(c: &mut Code, s: &Shape<'_>, cd: &Calldata, plan: &Shplonk, m
     c.open("");
     c.line(format!("let x := {}", mload(mem.x)));
     c.line("let xn := x");
-    c.line(format!("for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{ xn := mulmod(xn, xn, R) }}", s.k));
+    for _ in 0..s.k {
+        c.line("xn := mulmod(xn, xn, R)");
+    }
     c.line(format!("mstore({}, xn)", h(mem.xn)));
     c.line(format!("mstore({}, mulmod(x, {}, R))", h(mem.beta_x), mload(mem.beta)));
     c.line(format!("let xn1 := addmod(xn, {}, R)", field_hex(&-Fr::ONE)));
@@ -37,13 +40,27 @@ pub(super) fn emit(c: &mut Code, s: &Shape<'_>, cd: &Calldata, plan: &Shplonk, m
         c.comment("instance evaluation: sum_i inst_i * w^i / (x - w^i), as one fraction num/den");
         c.line("let num := 0");
         c.line("let den := 1");
-        c.line("let w := 1");
-        c.open(format!("for {{ let p := {} }} lt(p, {}) {{ p := add(p, 0x20) }}", h(cd.inst), h(cd.size)));
-        c.line("let d := addmod(x, sub(R, w), R)");
-        c.line("num := addmod(mulmod(num, d, R), mulmod(mulmod(calldataload(p), w, R), den, R), R)");
-        c.line("den := mulmod(den, d, R)");
-        c.line(format!("w := mulmod(w, {}, R)", field_hex(&s.omega)));
-        c.close();
+        if s.num_instances <= UNROLL_INSTANCES {
+            // Unrolled: w^i and -w^i are constants.
+            let mut w = Fr::ONE;
+            for i in 0..s.num_instances {
+                let p = h(cd.inst + 32 * i);
+                c.line(format!(
+                    "{{ let d := addmod(x, {}, R) num := addmod(mulmod(num, d, R), mulmod(mulmod(calldataload({p}), {}, R), den, R), R) den := mulmod(den, d, R) }}",
+                    field_hex(&-w),
+                    field_hex(&w)
+                ));
+                w *= s.omega;
+            }
+        } else {
+            c.line("let w := 1");
+            c.open(format!("for {{ let p := {} }} lt(p, {}) {{ p := add(p, 0x20) }}", h(cd.inst), h(cd.size)));
+            c.line("let d := addmod(x, sub(R, w), R)");
+            c.line("num := addmod(mulmod(num, d, R), mulmod(mulmod(calldataload(p), w, R), den, R), R)");
+            c.line("den := mulmod(den, d, R)");
+            c.line(format!("w := mulmod(w, {}, R)", field_hex(&s.omega)));
+            c.close();
+        }
         c.line(format!("mstore({}, num)", h(mem.inst_num)));
         c.line(format!("mstore({}, den)", h(mem.inv_den)));
     }
@@ -79,16 +96,15 @@ pub(super) fn emit(c: &mut Code, s: &Shape<'_>, cd: &Calldata, plan: &Shplonk, m
 }
 
 /// Inverts the `inv_len` words at `mem.inv` in place: prefix products, one modexp
-/// (`acc^(r-2)`, reverting on zero), then the backward pass.
+/// (`acc^(r-2)`, reverting on zero), then the backward pass (both unrolled).
 fn emit_batch_inversion(c: &mut Code, mem: &Memory) {
     let inv_len = mem.inv_len;
     c.comment("batch inversion (one modexp)");
     c.open("");
     c.line("let acc := 1");
-    c.open(format!("for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 0x20) }}", h(32 * inv_len)));
-    c.line(format!("mstore(add({}, i), acc)", h(mem.pref)));
-    c.line(format!("acc := mulmod(acc, mload(add({}, i)), R)", h(mem.inv)));
-    c.close();
+    for i in 0..inv_len {
+        c.line(format!("mstore({}, acc) acc := mulmod(acc, mload({}), R)", h(mem.pref + 32 * i), h(mem.inv + 32 * i)));
+    }
     c.line("if iszero(acc) { fail(5) }");
     c.line(format!("mstore({}, 0x20)", h(mem.pair)));
     c.line(format!("mstore({}, 0x20)", h(mem.pair + 0x20)));
@@ -98,12 +114,13 @@ fn emit_batch_inversion(c: &mut Code, mem: &Memory) {
     c.line(format!("mstore({}, R)", h(mem.pair + 0xa0)));
     c.line(format!("if iszero(staticcall(gas(), 0x05, {}, 0xc0, {}, 0x20)) {{ fail(6) }}", h(mem.pair), h(mem.pair)));
     c.line(format!("acc := mload({})", h(mem.pair)));
-    c.open(format!("for {{ let i := {} }} 1 {{ }}", h(32 * inv_len)));
-    c.line("i := sub(i, 0x20)");
-    c.line(format!("let a := mload(add({}, i))", h(mem.inv)));
-    c.line(format!("mstore(add({}, i), mulmod(acc, mload(add({}, i)), R))", h(mem.inv), h(mem.pref)));
-    c.line("acc := mulmod(acc, a, R)");
-    c.line("if iszero(i) { break }");
-    c.close();
+    for i in (0..inv_len).rev() {
+        let (inv, pref) = (h(mem.inv + 32 * i), h(mem.pref + 32 * i));
+        if i > 0 {
+            c.line(format!("{{ let a := mload({inv}) mstore({inv}, mulmod(acc, mload({pref}), R)) acc := mulmod(acc, a, R) }}"));
+        } else {
+            c.line(format!("mstore({inv}, mulmod(acc, mload({pref}), R))"));
+        }
+    }
     c.close();
 }

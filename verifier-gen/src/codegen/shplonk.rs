@@ -283,14 +283,15 @@ impl Shplonk {
         // base 0 is the first commitment of rotation set 0: its scalar is v^0 * y^0 = 1, no ecMul
         c.line(format!("mstore({}, mload({}))", h(mem.acc), h(mem.msm)));
         c.line(format!("mstore({}, mload({}))", h(mem.acc + 32), h(mem.msm + 32)));
-        c.open(format!(
-            "for {{ let p := {} }} lt(p, {}) {{ p := add(p, 0x60) }}",
-            h(mem.msm + 96),
-            h(mem.msm + 96 * self.bases.len())
-        ));
-        c.line(format!("ok := and(ok, staticcall(gas(), 0x07, p, 0x60, {}, 0x40))", h(mem.acc + 64)));
-        c.line(format!("ok := and(ok, staticcall(gas(), 0x06, {}, 0x80, {}, 0x40))", h(mem.acc), h(mem.acc)));
-        c.close();
+        for i in 1..self.bases.len() {
+            c.line(format!(
+                "ok := and(ok, staticcall(gas(), 0x07, {}, 0x60, {}, 0x40)) ok := and(ok, staticcall(gas(), 0x06, {}, 0x80, {}, 0x40))",
+                h(mem.base(i)),
+                h(mem.acc + 64),
+                h(mem.acc),
+                h(mem.acc)
+            ));
+        }
         c.line("if iszero(ok) { fail(7) }");
         c.close();
     }
