@@ -35,6 +35,10 @@ pub struct Report {
     pub verifier_initcode_bytes: usize,
     pub verifier_deploy_gas: u64,
     pub verify_gas: u64,
+    /// The layout choice's prediction of `verify_gas`.
+    pub predicted_verify_gas: u64,
+    /// Where `verify_gas` goes.
+    pub verify_gas_breakdown: zkinfer_verifier_gen::GasBreakdown,
     pub verified_onchain: bool,
     pub max_abs_err: f64,
     pub argmax_match: bool,
@@ -79,7 +83,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         let c = pipeline::compile_verifier(&g)?;
         Ok((g, c))
     })?;
-    let (_, compiled) = generated;
+    let (verifier, compiled) = generated;
 
     let (local, _) = p.step("starting a local anvil", || zkinfer_relayer::LocalChain::start().context("starting anvil (run ./script/install-tools)"))?;
     p.note(&format!("anvil at {}", local.endpoint()));
@@ -92,6 +96,11 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     if !verified_onchain {
         bail!("the on-chain verifier rejected a proof the native verifier accepted");
     }
+    let gas = zkinfer_verifier_gen::GasBreakdown::of(&verifier, &zkinfer_verifier_gen::encode_calldata(&proof_bytes, &instances), verify_gas);
+    p.note(&format!(
+        "verify gas {verify_gas}: calldata {}, {} ecMul {}, pairing {}, execution {}",
+        gas.calldata, gas.ec_mul_count, gas.ec_mul + gas.ec_add, gas.pairing, gas.execution
+    ));
 
     let reward = U256::from(10u128.pow(18));
     let commitment = instances[0];
@@ -135,6 +144,8 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         verifier_initcode_bytes: compiled.bytecode.len(),
         verifier_deploy_gas: deployed.verifier_deploy_gas,
         verify_gas,
+        predicted_verify_gas: art.plan.predicted_verify_gas,
+        verify_gas_breakdown: gas,
         verified_onchain,
         max_abs_err: acc.max_abs_err,
         argmax_match: acc.argmax_match,

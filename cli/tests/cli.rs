@@ -25,7 +25,15 @@ fn demo_json_pays_the_bounty_and_rejects_the_tampered_proof() {
     assert_eq!(v["tampered_rejected"], true);
     assert_eq!(v["second_claim_rejected"], true);
     assert_eq!(v["reward_paid_wei"], "1000000000000000000");
-    assert!(v["verify_gas"].as_u64().unwrap() > 100_000);
+    let gas = v["verify_gas"].as_u64().unwrap();
+    assert!(gas > 100_000);
+    // Issue 4's budget for the bundled model, and the layout choice's prediction of it.
+    assert!(gas <= 350_000, "verify gas {gas} over the 350k budget");
+    let predicted = v["predicted_verify_gas"].as_u64().unwrap();
+    assert!(predicted.abs_diff(gas) * 20 <= gas, "predicted verify gas {predicted} vs measured {gas}: more than 5% apart");
+    let parts = &v["verify_gas_breakdown"];
+    let sum: u64 = ["tx_base", "calldata", "ec_mul", "ec_add", "pairing", "execution"].iter().map(|k| parts[k].as_u64().unwrap()).sum();
+    assert_eq!(sum, gas, "the breakdown adds up: {parts}");
     assert!(v["proof_bytes"].as_u64().unwrap() > 0);
     assert_eq!(v["argmax_match"], true);
     assert!(v["max_abs_err"].as_f64().unwrap() < 0.05);

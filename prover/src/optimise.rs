@@ -10,9 +10,11 @@
 //! and can only grow (costing more), and `products` is the model's.
 //!
 //! Ties in predicted time go to fewer advice columns (smaller proofs, cheaper verification gas).
-//! A proof-size budget ([`LayoutGoal`]; 3 KB by default) comes first: the fastest layout whose
-//! exact proof size ([`CircuitPlan::proof_bytes`]) fits the budget wins, and only when none fits
-//! does the fastest overall.
+//! Budgets ([`LayoutGoal`]) come first: a proof size (3 KB by default, exact:
+//! [`CircuitPlan::proof_bytes`]) and an on-chain verification gas (350k by default, predicted from
+//! the constraint system: [`CircuitPlan::predicted_verify_gas`]). The fastest layout within both
+//! wins; when none is, the fastest within the proof budget (a model whose public inputs alone
+//! exceed the gas budget gains nothing from a slower layout), then the fastest overall.
 
 use crate::circuit::{plan, CircuitPlan, CircuitShape};
 use crate::costmodel::CostModel;
@@ -46,26 +48,34 @@ pub struct LayoutChoice {
 /// The default proof-size budget (3 KB).
 pub const DEFAULT_MAX_PROOF_BYTES: usize = 3 * 1024;
 
+/// The default on-chain verification budget (gas of a `verifyProof` transaction).
+pub const DEFAULT_MAX_VERIFY_GAS: u64 = 350_000;
+
 /// What the layout choice optimises for besides proving time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayoutGoal {
     /// Layouts whose proofs are larger are chosen only if no layout fits.
     pub max_proof_bytes: Option<usize>,
+    /// Layouts whose predicted verification gas is higher are chosen only if no layout fits.
+    #[serde(default)]
+    pub max_verify_gas: Option<u64>,
 }
 
 impl Default for LayoutGoal {
     fn default() -> Self {
-        Self { max_proof_bytes: Some(DEFAULT_MAX_PROOF_BYTES) }
+        Self { max_proof_bytes: Some(DEFAULT_MAX_PROOF_BYTES), max_verify_gas: Some(DEFAULT_MAX_VERIFY_GAS) }
     }
 }
 
 impl LayoutGoal {
     /// Proving time only.
     pub fn fastest() -> Self {
-        Self { max_proof_bytes: None }
+        Self { max_proof_bytes: None, max_verify_gas: None }
     }
-    fn over_budget(&self, c: &Candidate) -> bool {
+    /// Whether `c` is outside a budget.
+    pub fn over_budget(&self, c: &Candidate) -> bool {
         self.max_proof_bytes.is_some_and(|m| c.plan.proof_bytes > m)
+            || self.max_verify_gas.is_some_and(|g| c.plan.predicted_verify_gas > g)
     }
 }
 
@@ -104,9 +114,16 @@ pub fn choose_layout(model: &QuantModel, forced: Option<usize>, cost: &CostModel
     if cands.is_empty() {
         return Err(first_err.unwrap_or_else(|| ProverError::BadSettings("no candidate layout".into())));
     }
+    // Within both budgets first; then layouts within the proof budget only (a model whose
+    // public inputs alone exceed the gas budget gains nothing from a slower layout); then the rest.
+    let rank = |c: &Candidate| match (goal.over_budget(c), goal.max_proof_bytes.is_some_and(|m| c.plan.proof_bytes > m)) {
+        (false, _) => 0,
+        (true, false) => 1,
+        (true, true) => 2,
+    };
     cands.sort_by(|a, b| {
-        goal.over_budget(a)
-            .cmp(&goal.over_budget(b))
+        rank(a)
+            .cmp(&rank(b))
             .then(a.predicted_prove_s.total_cmp(&b.predicted_prove_s))
             .then(a.plan.advice_columns.cmp(&b.plan.advice_columns))
     });

@@ -149,14 +149,57 @@ fn out_of_range_limb_fails() {
 fn sizing_counts_public_instances_regression_many_inputs_few_rows() {
     use zkinfer_prover::ir::Activation;
     use zkinfer_prover::quant::{QuantLayer, QuantParams};
-    // 600 inputs, one output: few layout rows, but 602 public instances must fit the rows.
+    // 600 inputs, one output: few layer rows, but 602 public instances (one public row each)
+    // must fit the rows.
     let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
     let layer = QuantLayer { inputs: 600, outputs: 1, rows: vec![(0..600).map(|i| (i, 1)).collect()], prods: Vec::new(), bias: vec![0], activation: Activation::None };
     let model = Arc::new(QuantModel { params, inputs: 600, layers: vec![layer], outputs: vec![600] });
     let shape = zkinfer_prover::CircuitShape::for_model(&model, 8);
     let plan = zkinfer_prover::plan(&model, shape).unwrap();
-    assert!(plan.rows < 256 && plan.num_instances == 602);
+    assert!(plan.rows > 602 && plan.num_instances == 602);
+    assert!(1usize << plan.k > plan.rows);
     let trace = model.forward(&vec![1; 600]).unwrap();
     let inst = ModelCircuit::instances(&model, &trace);
     run(&model, &plan, trace, inst).expect("a model with more inputs than rows proves");
+}
+
+#[test]
+fn input_that_is_also_an_output_proves_regression_synthesis_error() {
+    use zkinfer_prover::ir::Activation;
+    use zkinfer_prover::quant::{QuantLayer, QuantParams};
+    // Outputs [wire 0 (the input itself), wire 2 (a layer output)]: both public rows hold copies.
+    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
+    let layer = QuantLayer { inputs: 2, outputs: 1, rows: vec![vec![(0, 256), (1, 512)]], prods: Vec::new(), bias: vec![3], activation: Activation::Relu };
+    let model = Arc::new(QuantModel { params, inputs: 2, layers: vec![layer], outputs: vec![0, 2] });
+    let shape = zkinfer_prover::CircuitShape::for_model(&model, 2);
+    let plan = zkinfer_prover::plan(&model, shape).unwrap();
+    let trace = model.forward(&[5, -7]).unwrap();
+    let inst = ModelCircuit::instances(&model, &trace);
+    run(&model, &plan, trace.clone(), inst.clone()).expect("an input exposed as an output proves");
+    // The output copy of the input must equal the input.
+    let mut bad = inst;
+    bad[3] += Fr::one();
+    assert!(run(&model, &plan, trace, bad).is_err());
+}
+
+#[test]
+fn relu_hiding_a_positive_value_fails_on_the_shifted_top_limb() {
+    let (model, plan, mut trace) = setup();
+    // A positive pre-activation claimed negative (sign 0, out 0): q's decomposition still holds
+    // with top limb t = l_{n−1} ∈ [2^(s−1), 2^s), a valid limb; only t + 2^(s−1) leaves the table.
+    let (li, oi) = trace.layers[..trace.layers.len() - 1]
+        .iter()
+        .enumerate()
+        .find_map(|(li, l)| l.iter().position(|n| n.q > 0).map(|oi| (li, oi)))
+        .expect("some hidden neuron is positive");
+    let n = &mut trace.layers[li][oi];
+    n.sign = false;
+    n.out = 0;
+    let inst = ModelCircuit::instances(&model, &trace);
+    let circuit = ModelCircuit { model: model.clone(), shape: plan.shape, trace: Some(trace) };
+    let failures = MockProver::run(plan.k, &circuit, vec![inst]).unwrap().verify().expect_err("a hidden positive value must fail");
+    // Later layers, which read the wrong output, break their dot-product gates; the lookup
+    // failure can only be the shifted top limb (every other limb is unchanged and in range).
+    let lookups: Vec<String> = failures.iter().map(|f| format!("{f:?}")).filter(|f| f.contains("Lookup")).collect();
+    assert_eq!(lookups.len(), 1, "exactly the shifted top limb leaves the table: {failures:?}");
 }

@@ -3,7 +3,7 @@
 use super::DirArg;
 use anyhow::Result;
 use std::path::PathBuf;
-use zkinfer_prover::optimise::{LayoutChoice, LayoutGoal, DEFAULT_MAX_PROOF_BYTES};
+use zkinfer_prover::optimise::{LayoutChoice, LayoutGoal, DEFAULT_MAX_PROOF_BYTES, DEFAULT_MAX_VERIFY_GAS};
 use zkinfer_prover::CompileOptions;
 
 /// Fixed point and layout options shared by `compile` and `bench`.
@@ -20,12 +20,19 @@ pub struct LayoutArgs {
     /// wins (0: no budget, fastest layout).
     #[arg(long, default_value_t = DEFAULT_MAX_PROOF_BYTES)]
     pub max_proof_bytes: usize,
+    /// On-chain verification budget of the layout choice, in gas of a `verifyProof` transaction
+    /// (predicted from the constraint system): the fastest layout within it wins (0: no budget).
+    #[arg(long, default_value_t = DEFAULT_MAX_VERIFY_GAS)]
+    pub max_verify_gas: u64,
 }
 
 impl LayoutArgs {
     /// Compile options for these settings and calibration samples.
     pub fn options(&self, range_limbs: Option<u32>, calibration: Vec<Vec<f32>>) -> CompileOptions {
-        let goal = LayoutGoal { max_proof_bytes: (self.max_proof_bytes > 0).then_some(self.max_proof_bytes) };
+        let goal = LayoutGoal {
+            max_proof_bytes: (self.max_proof_bytes > 0).then_some(self.max_proof_bytes),
+            max_verify_gas: (self.max_verify_gas > 0).then_some(self.max_verify_gas),
+        };
         CompileOptions { scale_bits: self.scale_bits, dot_width: self.dot_width, range_limbs, calibration, goal }
     }
 }
@@ -79,18 +86,21 @@ pub fn run(a: Args) -> Result<()> {
 /// The chosen layout, its predicted proving time, and the rejected alternatives.
 fn print_layout(layout: &LayoutChoice) {
     let c = &layout.chosen;
-    let how = if layout.forced { "forced by --dot-width" } else { "least predicted prove time within the proof budget" };
+    let how = if layout.forced { "forced by --dot-width" } else { "least predicted prove time within the proof and gas budgets" };
     println!(
-        "  layout: dot width {} ({how}), predicted prove {:.2} s on the cost model's machine, proof {} bytes",
-        c.plan.shape.dot_width, c.predicted_prove_s, c.plan.proof_bytes
+        "  layout: dot width {} ({how}), predicted prove {:.2} s on the cost model's machine, proof {} bytes, predicted verify gas {} ({} ecMul)",
+        c.plan.shape.dot_width, c.predicted_prove_s, c.plan.proof_bytes, c.plan.predicted_verify_gas, c.plan.verifier_ec_muls
     );
     if layout.alternatives.is_empty() {
         return;
     }
     println!("  rejected layouts:");
-    println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>16}", "dot width", "k", "rows", "advice cols", "lookups", "proof B", "predicted prove");
+    println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>10} {:>16}", "dot width", "k", "rows", "advice cols", "lookups", "proof B", "verify gas", "predicted prove");
     for alt in &layout.alternatives {
         let p = &alt.plan;
-        println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>14.2} s", p.shape.dot_width, p.k, p.rows, p.advice_columns, p.lookups, p.proof_bytes, alt.predicted_prove_s);
+        println!(
+            "    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>10} {:>14.2} s",
+            p.shape.dot_width, p.k, p.rows, p.advice_columns, p.lookups, p.proof_bytes, p.predicted_verify_gas, alt.predicted_prove_s
+        );
     }
 }

@@ -14,8 +14,6 @@ pub trait Sink {
     type Cell: Clone;
     /// Assigns an advice cell.
     fn advice(&mut self, col: Column<Advice>, row: usize, v: Value<Fr>) -> Self::Cell;
-    /// Assigns an advice cell pinned to a constant.
-    fn advice_constant(&mut self, col: Column<Advice>, row: usize, v: Fr) -> Result<Self::Cell, Error>;
     /// Assigns a fixed cell.
     fn fixed(&mut self, col: Column<Fixed>, row: usize, v: Fr);
     /// Enables a selector.
@@ -24,13 +22,11 @@ pub trait Sink {
     fn copy(&mut self, a: &Self::Cell, b: &Self::Cell);
 }
 
-/// What the layout leaves for the caller: rows used and cells bound to instance rows.
+/// What the layout leaves for the caller.
 #[derive(Debug)]
-pub struct Bindings<C> {
+pub struct Bindings {
     /// Rows used by the region.
     pub rows: usize,
-    /// `(cell, instance row)` pairs.
-    pub instance: Vec<(C, usize)>,
 }
 
 /// Synthesis into a halo2 region.
@@ -44,9 +40,6 @@ impl Sink for RegionSink<'_, '_> {
     type Cell = Cell;
     fn advice(&mut self, col: Column<Advice>, row: usize, v: Value<Fr>) -> Cell {
         self.region.assign_advice(col, row, v).cell()
-    }
-    fn advice_constant(&mut self, col: Column<Advice>, row: usize, v: Fr) -> Result<Cell, Error> {
-        Ok(self.region.assign_advice_from_constant(|| "constant", col, row, v)?.cell())
     }
     fn fixed(&mut self, col: Column<Fixed>, row: usize, v: Fr) {
         self.region.assign_fixed(col, row, v);
@@ -84,11 +77,6 @@ impl Sink for CountingSink {
         self.touch(row);
         self.advice_cells += 1;
     }
-    fn advice_constant(&mut self, _: Column<Advice>, row: usize, _: Fr) -> Result<(), Error> {
-        self.touch(row);
-        self.advice_cells += 1;
-        Ok(())
-    }
     fn fixed(&mut self, _: Column<Fixed>, row: usize, _: Fr) {
         self.touch(row);
     }
@@ -102,22 +90,17 @@ impl Sink for CountingSink {
     }
 }
 
-/// Where a layer's input value comes from.
-#[derive(Clone)]
-enum Source<C> {
-    /// Instance row.
-    Instance(usize),
-    /// An advice cell.
-    Cell(C),
-}
-
 /// Places the whole model. `trace` is `None` at key generation.
+///
+/// Rows `0..m` are the public rows, one per instance (`x[0] = instance`, gate `public`; row 0
+/// instead pins the instance to the model commitment in `w[0]`); the model's
+/// outputs follow, each reading its bias from `w[0]` on the row above its first row.
 pub fn assign<S: Sink>(
     cfg: &ModelConfig,
     model: &QuantModel,
     trace: Option<&Trace>,
     sink: &mut S,
-) -> Result<Bindings<S::Cell>, Error> {
+) -> Result<Bindings, Error> {
     let shape = cfg.shape;
     let width = shape.dot_width;
     let n = shape.range_limbs as usize;
@@ -125,38 +108,54 @@ pub fn assign<S: Sink>(
         Some(t) => Value::known(f(t)),
         None => Value::unknown(),
     };
-    let mut instance = Vec::new();
-    let mut row = 0usize;
-
-    // Row 0: the model commitment, pinned to a constant and exposed as instance 0.
-    let c = sink.advice_constant(cfg.x[0], row, super::commitment_fr(model))?;
-    instance.push((c, 0));
-    row += 1;
-
-    // Where every wire's value lives: instance rows for inputs, `out` cells for layer outputs.
-    let mut sources: Vec<Source<S::Cell>> = (0..model.input_len()).map(|i| Source::Instance(1 + i)).collect();
     let value = |w: usize| trace.map_or(0, |t| t.wire(w));
+
+    // Row 0: the model commitment (instance 0 = w[0], a constant of the verifying key; w[1] = 0).
+    sink.enable(cfg.q_pub, 0)?;
+    sink.fixed(cfg.w[0], 0, super::commitment_fr(model));
+    sink.advice(cfg.x[0], 0, Value::known(Fr::zero()));
+    // Rows 1..: inputs, then outputs; each x[0] equals its instance row (w[1] = 1).
+    let inputs = model.input_len();
+    let first_output_row = 1 + inputs;
+    let public_rows = first_output_row + model.outputs.len();
+    if public_rows < 2 {
+        // The first output's bias needs a row above it other than the commitment row.
+        return Err(Error::Synthesis);
+    }
+    let mut public = Vec::with_capacity(public_rows - 1);
+    for r in 1..public_rows {
+        sink.enable(cfg.q_pub, r)?;
+        sink.fixed(cfg.w[1], r, Fr::one());
+        let v = if r < first_output_row { value(r - 1) } else { value(model.outputs[r - first_output_row]) };
+        public.push(sink.advice(cfg.x[0], r, known(&|_| fr_from_i128(i128::from(v)))));
+        sink.advice(cfg.acc, r, Value::known(Fr::zero()));
+    }
+    for r in 0..public_rows {
+        sink.advice(cfg.z, r, Value::known(Fr::zero()));
+    }
+    // Where every wire's value lives: input wires in their public rows, layer outputs in `out` cells.
+    let mut sources: Vec<S::Cell> = public[..inputs].to_vec();
+    let mut row = public_rows;
     let pairs = width / 2;
+    // The row above each output's first row holds its bias in w[0] (gates `public`, `rescale`).
+    let mut bias_row = public_rows - 1;
     for (li, layer) in model.layers.iter().enumerate() {
         for o in 0..layer.outputs {
             let terms = &layer.rows[o];
             let prods = layer.prods_of(o);
-            // At least one accumulating row, so that the init and rescale rows are distinct.
             let dot_rows = terms.len().div_ceil(width);
             let mul_rows = prods.len().div_ceil(pairs.max(1));
-            // The limbs sit in `z` on the `n` rows above the rescale row: pad with zero-weight rows.
-            let dot_rows = dot_rows.max(n.saturating_sub(mul_rows)).max(1);
+            // `z` holds the shifted top limb, the remainder and the limbs on the n + 2 rows above
+            // the rescale row: pad with zero-weight rows.
+            let dot_rows = dot_rows.max((n + 2).saturating_sub(mul_rows)).max(1);
             let first_row = row;
             let mut acc: i128 = i128::from(layer.bias[o]);
-            sink.enable(cfg.q_init, row)?;
-            sink.fixed(cfg.init, row, fr_from_i128(i128::from(layer.bias[o])));
+            sink.fixed(cfg.w[0], bias_row, fr_from_i128(i128::from(layer.bias[o])));
             // Places the cell reading wire `i` in column `k` and ties it to the wire's source.
-            let read = |sink: &mut S, instance: &mut Vec<(S::Cell, usize)>, k: usize, row: usize, i: usize| {
+            let read = |sink: &mut S, k: usize, row: usize, i: usize| -> Result<(), Error> {
                 let cell = sink.advice(cfg.x[k], row, known(&|_| fr_from_i128(i128::from(value(i)))));
-                match &sources[i] {
-                    Source::Instance(r) => instance.push((cell, *r)),
-                    Source::Cell(src) => sink.copy(src, &cell),
-                }
+                sink.copy(sources.get(i).ok_or(Error::Synthesis)?, &cell);
+                Ok(())
             };
             // Dot-product rows.
             for c in 0..dot_rows {
@@ -164,7 +163,7 @@ pub fn assign<S: Sink>(
                 sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
                 for k in 0..width {
                     if let Some(&(i, w)) = terms.get(c * width + k) {
-                        read(sink, &mut instance, k, row, i);
+                        read(sink, k, row, i)?;
                         sink.fixed(cfg.w[k], row, fr_from_i128(i128::from(w)));
                         acc += i128::from(w) * i128::from(value(i));
                     } else {
@@ -181,8 +180,8 @@ pub fn assign<S: Sink>(
                 sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
                 for k in 0..pairs {
                     if let Some(&(a, b)) = prods.get(c * pairs + k) {
-                        read(sink, &mut instance, 2 * k, row, a);
-                        read(sink, &mut instance, 2 * k + 1, row, b);
+                        read(sink, 2 * k, row, a)?;
+                        read(sink, 2 * k + 1, row, b)?;
                         acc += i128::from(value(a)) * i128::from(value(b));
                     } else {
                         // Padding: 0 · 0.
@@ -200,38 +199,48 @@ pub fn assign<S: Sink>(
             sink.advice(cfg.acc, row, known(&|_| fr_from_i128(nt.map_or(acc, |t| t.acc))));
             sink.enable(cfg.q_rescale, row)?;
             match layer.activation {
-                crate::ir::Activation::Relu => sink.enable(cfg.q_relu, row)?,
-                crate::ir::Activation::None => sink.enable(cfg.q_lin, row)?,
-                tabulated => sink.enable(cfg.function_selector(tabulated).ok_or(Error::Synthesis)?, row)?,
+                crate::ir::Activation::Relu => {
+                    sink.enable(cfg.q_act, row)?;
+                    sink.fixed(cfg.w[1], row, Fr::one());
+                }
+                crate::ir::Activation::None => sink.enable(cfg.q_act, row)?,
+                tabulated => {
+                    // The lookup reads (q + off_f, out + C) on this row.
+                    sink.fixed(cfg.fon.ok_or(Error::Synthesis)?, row, Fr::one());
+                    sink.fixed(cfg.w[1], row, shape.function_offset(tabulated));
+                }
             }
-            debug_assert!(row - first_row >= n);
-            // z: r on this row, l_i on row − 1 − i, and t = l_{n−1} − sign·2^(s−1) (kind 1) on row − n.
-            sink.advice(cfg.z, row, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.r)))));
-            sink.fixed(cfg.ztag, row, Fr::zero());
+            debug_assert!(row - first_row >= n + 2);
+            // z: l_i on row − 1 − i, t = l_{n−1} − sign·2^(s−1) on row − n, r on row − n − 1,
+            // t + 2^(s−1) on row − n − 2; 0 elsewhere.
             let limb = |i: usize| i128::from(nt.and_then(|t| t.limbs.get(i).copied()).unwrap_or(0));
             let sign = nt.is_some_and(|t| t.sign);
             for i in 0..n - 1 {
                 sink.advice(cfg.z, row - 1 - i, known(&|_| fr_from_i128(limb(i))));
             }
-            let top = limb(n - 1) - if sign { 1i128 << (shape.scale_bits - 1) } else { 0 };
+            let half = 1i128 << (shape.scale_bits - 1);
+            let top = limb(n - 1) - if sign { half } else { 0 };
             sink.advice(cfg.z, row - n, known(&|_| fr_from_i128(top)));
-            sink.fixed(cfg.ztag, row - n, Fr::one());
-            for r in first_row..row - n {
+            sink.advice(cfg.z, row - n - 1, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.r)))));
+            sink.advice(cfg.z, row - n - 2, known(&|_| fr_from_i128(top + half)));
+            for r in (first_row..row - n - 2).chain([row]) {
                 sink.advice(cfg.z, r, Value::known(Fr::zero()));
             }
             sink.advice(cfg.x[0], row, known(&|_| Fr::from(u64::from(sign))));
             let out = sink.advice(cfg.x[1], row, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.out)))));
-            sources.push(Source::Cell(out));
+            sources.push(out);
+            bias_row = row;
             row += 1;
         }
     }
-    let first_output_row = 1 + model.input_len();
+    // The accumulator after the last output is 0 (its rescale row's w[0] = 0).
+    sink.advice(cfg.acc, row, Value::known(Fr::zero()));
+    sink.advice(cfg.z, row, Value::known(Fr::zero()));
+    row += 1;
+    // Outputs: their public rows hold copies of the wires' cells (an input may be an output).
     for (j, w) in model.outputs.iter().enumerate() {
-        match sources.get(*w) {
-            Some(Source::Cell(c)) => instance.push((c.clone(), first_output_row + j)),
-            // An input that is also an output: both instance rows must hold the same value.
-            Some(Source::Instance(_)) | None => return Err(Error::Synthesis),
-        }
+        let src = sources.get(*w).ok_or(Error::Synthesis)?;
+        sink.copy(src, &public[inputs + j]);
     }
-    Ok(Bindings { rows: row, instance })
+    Ok(Bindings { rows: row })
 }

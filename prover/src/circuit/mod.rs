@@ -1,34 +1,48 @@
 //! The halo2 circuit proving a [`QuantModel`]. Knows nothing of ONNX.
 //!
 //! # Columns
-//! `x[0..W)` advice (equality), `acc` advice, `z` advice (limbs), `w[0..W)` fixed weights, `init`
-//! fixed (bias), `ztag` fixed (limb kind), `constants` fixed, one instance column, and the limb
-//! table `{(v, 0) : v ∈ [0, 2^s)} ∪ {(v, 1) : v ∈ [0, 2^(s−1))}`.
+//! `x[0..W)` advice (the only columns in the permutation), `acc` advice, `z` advice (limbs),
+//! `w[0..W)` fixed (weights; on public and rescale rows they carry the row's constants), `fon`
+//! fixed (only with tabulated functions), one instance column (read by a gate, not copied), and
+//! one lookup table: `[0, 2^s)` (limbs), plus `(x + off_f, f(x) + C)` per tabulated function.
+//! Every column costs the Solidity verifier one `ecMul` (~6.3k gas), so the layout keeps them few.
+//!
+//! # Public rows (`q_pub`), rows `0..m`, one per instance
+//! ```text
+//! row 0  | w[0] = model commitment, w[1] = 0 |  instance = w[0]
+//! row i  | x[0] = value,           w[1] = 1  |  instance = x[0]   (inputs, then outputs)
+//! acc[next] = w[0]·w[1]     (0, or on the last public row the first output's bias)
+//! ```
+//! Inputs are read by copying their `x[0]` cell; outputs' cells are copied into theirs.
 //!
 //! # Chips (one row shape each)
-//! **Dot product** (`q_dot`, `q_init`), one row per chunk of `W` inputs:
+//! **Dot product** (`q_dot`), one row per chunk of `W` inputs:
 //! ```text
-//! | x[0] .. x[W-1] | acc        | w[0] .. w[W-1] | init |
-//! | inputs chunk   | running    | weights chunk  | bias |   q_init on the first row: acc = init
-//! acc[next] = acc[cur] + Σ_k x_k[cur] · w_k[cur]           (q_dot)
+//! | x[0] .. x[W-1] | acc     | w[0] .. w[W-1] |
+//! | inputs chunk   | running | weights chunk  |
+//! acc[next] = acc[cur] + Σ_k x_k[cur] · w_k[cur]
 //! ```
-//! **Rescale + activation** (`q_rescale`, then `q_relu` or `q_lin`), on the row `R` after the
-//! last accumulating row, reading the final `acc`; its limbs sit in column `z` on rows `R − n..R`
-//! (an output has at least `n` accumulating rows; short ones are padded):
+//! An output's accumulator starts at its bias, held in `w[0]` of the row above its first row
+//! (the previous output's rescale row, or the last public row).
+//!
+//! **Rescale + activation** (`q_rescale`; `q_act` for ReLU / none), on the row `R` after the
+//! last accumulating row, reading the final `acc`; `z` holds, on the rows above:
 //! ```text
-//! row     | x[0] | x[1] | acc | z        | ztag
-//! R − n   |      |      |     | t        | 1        t = l_{n−1} − sign · 2^(s−1) ∈ [0, 2^(s−1))
-//! R − 1−i |      |      |     | l_i      | 0        i < n − 1, each ∈ [0, 2^s)
-//! R       | sign | out  |  v  | r        | 0        r ∈ [0, 2^s)
+//! row       | x[0] | x[1] | acc | z                | w[0]       | w[1]
+//! R − n − 2 |      |      |     | t + 2^(s−1)      |            |
+//! R − n − 1 |      |      |     | r                |            |
+//! R − n     |      |      |     | t                |            |   t = l_{n−1} − sign·2^(s−1)
+//! R − 1 − i |      |      |     | l_i  (i < n − 1) |            |
+//! R         | sign | out  |  v  | 0                | next bias  | 1 ReLU, 0 none, off_f
 //! q = Σ_(i<n−1) l_i · 2^(s·i) + t · 2^(s·(n−1)) + (sign − 1) · 2^(s·n − 1)
-//! v + 2^(s−1) − r − 2^s · q = 0,  sign · (1 − sign) = 0              (q_rescale)
-//! (z, ztag) ∈ limb table on every row                                (one lookup, no selector)
-//! out = sign · q  (q_relu)      out = q  (q_lin)
+//! v + 2^(s−1) − r − 2^s · q = 0,  sign · (1 − sign) = 0,  z[R−n−2] = t + 2^(s−1),
+//! acc[R+1] = w[0][R]                                                     (q_rescale)
+//! out = q · (w[1] · sign + 1 − w[1])                                     (q_act)
+//! z ∈ [0, 2^s) on every row                                              (the lookup)
 //! ```
-//! The limbs bound `q` to `[−2^(s·n−1), 2^(s·n−1))`, which makes `q` and `r` unique; `sign` is
-//! the top bit of `q + 2^(s·n−1)`, i.e. `sign = 1 ⇔ q ≥ 0`. All range checks share one lookup
-//! argument over one column, which keeps the proof small (each lookup argument costs three
-//! commitments and five evaluations).
+//! `t` and `t + 2^(s−1)` both in `[0, 2^s)` put `t` in `[0, 2^(s−1))`; the limbs bound `q` to
+//! `[−2^(s·n−1), 2^(s·n−1))`, which makes `q` and `r` unique; `sign` is the top bit of
+//! `q + 2^(s·n−1)`, i.e. `sign = 1 ⇔ q ≥ 0`.
 //!
 //! **Products** (`q_mul`; only configured when the model multiplies activations), one row per chunk of `⌊W/2⌋` pairs, continuing the same accumulator:
 //! ```text
@@ -38,23 +52,22 @@
 //! ```
 //!
 //! **Tabulated activation** (sigmoid, tanh, exp, 1/x, 1/√x, √x, erf, gelu; only configured when the
-//! model uses one): instead of
-//! `q_relu`/`q_lin`, the rescale row enables the function's selector `q_f`, and
+//! model uses one): its rescale row sets `fon = 1` and `w[1] = off_f = tag_f · 2^(s·n)` instead of
+//! `q_act`, and the one lookup reads
 //! ```text
-//! (Σ q_f · tag_f, (Σ q_f) · q, (Σ q_f) · out) ∈ (tag, x, f(x))
+//! ((1 − fon)·z + fon·(q + w[1]),  fon·(out + C)) ∈ {(v, 0) : v < 2^s} ∪ {(x + off_f, f(x) + C)}
 //! ```
-//! where the table holds `round(f(x / 2^s) · 2^s)` (clamped to the value range) for `x` in each
-//! function's calibrated domain, and one all-zero row for rows where no `q_f` is on.
+//! with `C = 2^(s·n)`; the table holds `round(f(x / 2^s) · 2^s)` (clamped to the value range) for
+//! `x` in each function's calibrated domain. Since `|x|, |q|, |f(x)| < 2^(s·n−1)`, the offsets
+//! keep functions apart and no function entry matches a limb row (whose second component is 0).
 //!
 //! Linear maps are sparse: a row of the dot-product chip takes any `W` terms of its output's
 //! term list (dense layers list every input, convolutions their window), so the same chips
 //! prove Gemm, MatMul, Conv, pooling, residual sums, attention and normalisation. Every `x` cell
-//! is copy-constrained to the cell (or instance row) of the wire it reads.
+//! is copy-constrained to the cell of the wire it reads.
 //!
 //! # Public instances
-//! `[model commitment, inputs…, outputs…]`. The commitment cell is an advice cell pinned to a
-//! constant (so it is part of the verifying key); inputs are copied from the instance column
-//! into every chunk row that reads them; outputs are copied out of their wires' `out` cells.
+//! `[model commitment, inputs…, outputs…]`, each on its own public row.
 
 pub mod layout;
 
@@ -64,11 +77,12 @@ use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::{
-    Advice, Circuit, Column, ConstraintSystem, Error, Expression, Fixed, Instance, Selector, TableColumn,
+    Advice, Circuit, Column, ConstraintSystem, Error, Expression, Fixed, Selector, TableColumn,
 };
 use halo2_proofs::poly::Rotation;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use zkinfer_verifier_gen::gas::VerifierCost;
 
 /// The circuit's shape: everything `configure` depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,13 +139,23 @@ impl CircuitShape {
     pub fn advice_columns(&self) -> usize {
         self.dot_width + 2
     }
-    /// Number of rows the lookup tables occupy.
+    /// Rows of the lookup table's limb entries (`[0, 2^s)`).
     pub fn limb_table_rows(&self) -> usize {
-        (1usize << self.scale_bits) + (1usize << (self.scale_bits - 1))
+        1usize << self.scale_bits
     }
-    /// Number of rows the lookup tables occupy.
+    /// The value offset of function `a`'s table entries, `tag·2^(s·n)`: it keeps every function's
+    /// entries apart from each other and from the limbs (values are below `2^(s·n−1)`).
+    pub fn function_offset(&self, a: Activation) -> Fr {
+        Fr::from(u64::from(a.tag())) * pow2(self.scale_bits * self.range_limbs)
+    }
+    /// The offset `C = 2^(s·n)` added to every tabulated `f(x)`, so that no function entry has a
+    /// zero second component (the limb entries' one).
+    pub fn function_output_offset(&self) -> Fr {
+        pow2(self.scale_bits * self.range_limbs)
+    }
+    /// Number of rows the lookup table occupies (limb entries, then every function's domain).
     pub fn table_rows(&self) -> usize {
-        self.limb_table_rows().max(self.function_table_rows())
+        self.limb_table_rows() + self.function_table_rows().saturating_sub(1)
     }
 }
 
@@ -143,21 +167,17 @@ pub struct ModelConfig {
     x: Vec<Column<Advice>>,
     acc: Column<Advice>,
     w: Vec<Column<Fixed>>,
-    init: Column<Fixed>,
-    instance: Column<Instance>,
+    q_pub: Selector,
     q_dot: Selector,
-    q_init: Selector,
     q_mul: Option<Selector>,
     q_rescale: Selector,
-    q_relu: Selector,
-    q_lin: Selector,
+    q_act: Selector,
     z: Column<Advice>,
-    ztag: Column<Fixed>,
-    limb_value: TableColumn,
-    limb_kind: TableColumn,
-    /// Per tabulated function configured, its selector; and the table (tag, x, f(x)).
-    functions: Vec<(Activation, Selector)>,
-    fn_table: Option<[TableColumn; 3]>,
+    /// `1` on the rescale rows of tabulated activations (only when the model uses one).
+    fon: Option<Column<Fixed>>,
+    /// The one lookup table: limb values and, with tabulated functions, `f(x)` (offset).
+    t_value: TableColumn,
+    t_fx: Option<TableColumn>,
 }
 
 impl ModelConfig {
@@ -168,28 +188,40 @@ impl ModelConfig {
         let width = shape.dot_width.max(CircuitShape::min_dot_width(shape.range_limbs));
         let shape = CircuitShape { dot_width: width, ..shape };
         // Degree 5 costs the same quotient pieces as 4 (both round up to 4) but lets each
-        // permutation product cover 3 columns instead of 2: fewer commitments, smaller proofs.
+        // permutation product cover 3 columns instead of 2, and fits the lookup's degree.
         meta.set_minimum_degree(5);
         let x: Vec<Column<Advice>> = (0..width).map(|_| meta.advice_column()).collect();
         x.iter().for_each(|c| meta.enable_equality(*c));
         let acc = meta.advice_column();
+        let z = meta.advice_column();
         let w: Vec<Column<Fixed>> = (0..width).map(|_| meta.fixed_column()).collect();
-        let init = meta.fixed_column();
-        let constants = meta.fixed_column();
-        meta.enable_constant(constants);
+        let functions = !shape.tabulated().is_empty();
+        let fon = functions.then(|| meta.fixed_column());
+        // Not in the permutation: public rows read it through the `public` gate.
         let instance = meta.instance_column();
-        meta.enable_equality(instance);
+        let q_pub = meta.selector();
         let q_dot = meta.selector();
-        let q_init = meta.selector();
         let q_mul = shape.products.then(|| meta.selector());
         let q_rescale = meta.selector();
-        let q_relu = meta.selector();
-        let q_lin = meta.selector();
-        let z = meta.advice_column();
-        let ztag = meta.fixed_column();
-        let limb_value = meta.lookup_table_column();
-        let limb_kind = meta.lookup_table_column();
+        let q_act = meta.selector();
+        let t_value = meta.lookup_table_column();
+        let t_fx = functions.then(|| meta.lookup_table_column());
+        let one = || Expression::Constant(Fr::one());
 
+        // Public rows: instance = x[0] (w[1] = 1), or instance = w[0] (w[1] = 0: the commitment
+        // row); and the accumulator below starts at w[0]·w[1] (the first output's bias, else 0).
+        meta.create_gate("public", |m| {
+            let q = m.query_selector(q_pub);
+            let inst = m.query_instance(instance, Rotation::cur());
+            let is_cell = m.query_fixed(w[1], Rotation::cur());
+            let cell = m.query_advice(x[0], Rotation::cur());
+            let constant = m.query_fixed(w[0], Rotation::cur());
+            let acc_next = m.query_advice(acc, Rotation::next());
+            vec![
+                q.clone() * (inst - is_cell.clone() * cell - (one() - is_cell.clone()) * constant.clone()),
+                q * (acc_next - is_cell * constant),
+            ]
+        });
         meta.create_gate("dot", |m| {
             let q = m.query_selector(q_dot);
             let acc_cur = m.query_advice(acc, Rotation::cur());
@@ -210,12 +242,8 @@ impl ModelConfig {
                 vec![q * (acc_next - acc_cur - sum)]
             });
         }
-        meta.create_gate("init", |m| {
-            let q = m.query_selector(q_init);
-            vec![q * (m.query_advice(acc, Rotation::cur()) - m.query_fixed(init, Rotation::cur()))]
-        });
 
-        // Rescale-row cells; the limbs are in `z` above the row.
+        // Rescale-row cells; limbs, remainder and the shifted top limb are in `z` above the row.
         let sign_col = x[0];
         let out_col = x[1];
         let q_expr = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| {
@@ -229,89 +257,81 @@ impl ModelConfig {
         meta.create_gate("rescale", |m| {
             let q = m.query_selector(q_rescale);
             let v = m.query_advice(acc, Rotation::cur());
-            let r = m.query_advice(z, Rotation::cur());
+            let top = m.query_advice(z, Rotation(-(n as i32)));
+            let r = m.query_advice(z, Rotation(-(n as i32) - 1));
+            let top_shifted = m.query_advice(z, Rotation(-(n as i32) - 2));
             let sign = m.query_advice(sign_col, Rotation::cur());
+            let acc_next = m.query_advice(acc, Rotation::next());
+            let next_bias = m.query_fixed(w[0], Rotation::cur());
             let quotient = q_expr(m);
             vec![
                 q.clone() * (v + Expression::Constant(pow2(s - 1)) - r - quotient * Expression::Constant(pow2(s))),
-                q * sign.clone() * (Expression::Constant(Fr::one()) - sign),
+                q.clone() * sign.clone() * (one() - sign),
+                // top, top + 2^(s−1) both limbs ⇒ top ∈ [0, 2^(s−1))
+                q.clone() * (top_shifted - top - Expression::Constant(pow2(s - 1))),
+                // the next output's accumulator starts at its bias (0 after the last output)
+                q * (acc_next - next_bias),
             ]
         });
-        meta.create_gate("relu", |m| {
-            let q = m.query_selector(q_relu);
+        // out = q·sign (ReLU: w[1] = 1) or out = q (w[1] = 0); w[] are free on rescale rows.
+        meta.create_gate("relu or linear", |m| {
+            let q = m.query_selector(q_act);
+            let relu = m.query_fixed(w[1], Rotation::cur());
             let sign = m.query_advice(sign_col, Rotation::cur());
             let out = m.query_advice(out_col, Rotation::cur());
             let quotient = q_expr(m);
-            vec![q * (out - sign * quotient)]
+            let factor = relu.clone() * sign + one() - relu;
+            vec![q * (out - quotient * factor)]
         });
-        meta.create_gate("linear", |m| {
-            let q = m.query_selector(q_lin);
-            let out = m.query_advice(out_col, Rotation::cur());
-            let quotient = q_expr(m);
-            vec![q * (out - quotient)]
-        });
-        meta.lookup("limbs", |m| vec![(m.query_advice(z, Rotation::cur()), limb_value), (m.query_fixed(ztag, Rotation::cur()), limb_kind)]);
-
-        // Tabulated functions: (Σ q_f·tag_f, (Σ q_f)·q, (Σ q_f)·out) ∈ (tag, x, f(x)).
-        let functions: Vec<(Activation, Selector)> = shape.tabulated().into_iter().map(|a| (a, meta.complex_selector())).collect();
-        let fn_table = (!functions.is_empty()).then(|| [meta.lookup_table_column(), meta.lookup_table_column(), meta.lookup_table_column()]);
-        if let Some([t_tag, t_x, t_y]) = fn_table {
-            let sels = functions.clone();
-            meta.lookup("function table", |m| {
-                let mut tag = Expression::Constant(Fr::zero());
-                let mut on = Expression::Constant(Fr::zero());
-                for (a, sel) in &sels {
-                    let q = m.query_selector(*sel);
-                    tag = tag + q.clone() * Expression::Constant(Fr::from(u64::from(a.tag())));
-                    on = on + q;
+        // One lookup on every row. Without functions: z ∈ [0, 2^s). With functions:
+        // ((1 − fon)·z + fon·(q + w[1]), fon·(out + C)) ∈ {(v, 0)} ∪ {(x + off_f, f(x) + C)}:
+        // on a function's rescale row fon = 1 and w[1] = off_f = tag_f·2^(s·n) (see `load_tables`).
+        meta.lookup("limbs and functions", |m| {
+            let zc = m.query_advice(z, Rotation::cur());
+            match (fon, t_fx) {
+                (Some(fon), Some(t_fx)) => {
+                    let on = m.query_fixed(fon, Rotation::cur());
+                    let off = m.query_fixed(w[1], Rotation::cur());
+                    let quotient = q_expr(m);
+                    let out = m.query_advice(out_col, Rotation::cur());
+                    let value = (one() - on.clone()) * zc + on.clone() * (quotient + off);
+                    let fx = on * (out + Expression::Constant(shape.function_output_offset()));
+                    vec![(value, t_value), (fx, t_fx)]
                 }
-                let quotient = q_expr(m);
-                let out = m.query_advice(out_col, Rotation::cur());
-                vec![(tag, t_tag), (on.clone() * quotient, t_x), (on * out, t_y)]
-            });
-        }
+                _ => vec![(zc, t_value)],
+            }
+        });
 
-        Self { shape, x, acc, w, init, instance, q_dot, q_init, q_mul, q_rescale, q_relu, q_lin, z, ztag, limb_value, limb_kind, functions, fn_table }
-    }
-
-    /// The selector proving activation `a`, if tabulated and configured.
-    pub fn function_selector(&self, a: Activation) -> Option<Selector> {
-        self.functions.iter().find(|(f, _)| *f == a).map(|(_, s)| *s)
+        Self { shape, x, acc, w, q_pub, q_dot, q_mul, q_rescale, q_act, z, fon, t_value, t_fx }
     }
 
     fn load_tables(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
-        if let Some([t_tag, t_x, t_y]) = self.fn_table {
-            let p = self.shape.params();
-            layouter.assign_table(
-                || "functions",
-                |mut t| {
-                    let mut row = 0;
-                    let mut put = |t: &mut halo2_proofs::circuit::Table<'_, Fr>, tag: u64, x: i64, y: i64| -> Result<(), Error> {
-                        t.assign_cell(|| "tag", t_tag, row, || Value::known(Fr::from(tag)))?;
-                        t.assign_cell(|| "x", t_x, row, || Value::known(fr_from_i128(i128::from(x))))?;
-                        t.assign_cell(|| "f(x)", t_y, row, || Value::known(fr_from_i128(i128::from(y))))?;
-                        row += 1;
-                        Ok(())
-                    };
-                    put(&mut t, 0, 0, 0)?;
-                    for (a, _) in &self.functions {
-                        let d = p.domain(*a).ok_or(Error::Synthesis)?;
-                        for x in d.lo..=d.hi {
-                            put(&mut t, u64::from(a.tag()), x, p.tabulate(*a, x))?;
-                        }
-                    }
-                    Ok(())
-                },
-            )?;
-        }
+        let p = self.shape.params();
         let s = self.shape.scale_bits;
+        let bound = 1i128 << (s * self.shape.range_limbs - 1);
+        let c = self.shape.function_output_offset();
+        let mut functions: Vec<(Fr, Fr)> = Vec::new();
+        for a in self.shape.tabulated() {
+            let d = p.domain(a).ok_or(Error::Synthesis)?;
+            let off = self.shape.function_offset(a);
+            for x in d.lo..=d.hi {
+                let fx = p.tabulate(a, x);
+                // Soundness of the offsets needs |x|, |f(x)| below the value range.
+                if i128::from(x).abs() >= bound || i128::from(fx).abs() >= bound {
+                    return Err(Error::Synthesis);
+                }
+                functions.push((fr_from_i128(i128::from(x)) + off, fr_from_i128(i128::from(fx)) + c));
+            }
+        }
         layouter.assign_table(
-            || "limbs",
+            || "limbs and functions",
             |mut t| {
-                let entries = (0..1u64 << s).map(|v| (v, 0u64)).chain((0..1u64 << (s - 1)).map(|v| (v, 1)));
-                for (row, (v, kind)) in entries.enumerate() {
-                    t.assign_cell(|| "limb", self.limb_value, row, || Value::known(Fr::from(v)))?;
-                    t.assign_cell(|| "kind", self.limb_kind, row, || Value::known(Fr::from(kind)))?;
+                let limbs = (0..1u64 << s).map(|v| (Fr::from(v), Fr::zero()));
+                for (row, (v, fx)) in limbs.chain(functions.iter().copied()).enumerate() {
+                    t.assign_cell(|| "value", self.t_value, row, || Value::known(v))?;
+                    if let Some(t_fx) = self.t_fx {
+                        t.assign_cell(|| "f(x)", t_fx, row, || Value::known(fx))?;
+                    }
                 }
                 Ok(())
             },
@@ -387,16 +407,13 @@ impl Circuit<Fr> for ModelCircuit {
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         config.load_tables(&mut layouter)?;
-        let bindings = layouter.assign_region(
+        layouter.assign_region(
             || "model",
             |mut region| {
                 let mut sink = layout::RegionSink { region: &mut region };
                 layout::assign(&config, &self.model, self.trace.as_ref(), &mut sink)
             },
         )?;
-        for (cell, row) in bindings.instance {
-            layouter.constrain_instance(cell, config.instance, row);
-        }
         Ok(())
     }
 }
@@ -426,6 +443,12 @@ pub struct CircuitPlan {
     pub copies: usize,
     /// Size of a proof (SHPLONK, after selector compression), from the constraint system.
     pub proof_bytes: usize,
+    /// Scalar multiplications of the Solidity verifier (its main gas cost, ~6.3k each).
+    #[serde(default)]
+    pub verifier_ec_muls: usize,
+    /// Predicted gas of a `verifyProof` transaction ([`VerifierCost::predicted_gas`]).
+    #[serde(default)]
+    pub predicted_verify_gas: u64,
 }
 
 /// Largest supported k.
@@ -446,6 +469,7 @@ pub fn plan(model: &QuantModel, shape: CircuitShape) -> Result<CircuitPlan, crat
     let k = (4..=MAX_K)
         .find(|k| (1usize << k) >= needed + reserved && (1usize << k) >= cs.minimum_rows())
         .ok_or(crate::error::ProverError::TooLarge { rows: needed + reserved, max_k: MAX_K })?;
+    let cost = verifier_cost(cs.clone(), &sink.enabled, k, num_instances);
     Ok(CircuitPlan {
         shape,
         k,
@@ -457,17 +481,20 @@ pub fn plan(model: &QuantModel, shape: CircuitShape) -> Result<CircuitPlan, crat
         degree: cs.degree(),
         num_instances,
         copies: sink.copies,
-        proof_bytes: proof_bytes(cs, &sink.enabled, k),
+        proof_bytes: cost.proof_bytes,
+        verifier_ec_muls: cost.msm_bases - 1,
+        predicted_verify_gas: cost.predicted_gas(),
     })
 }
 
 /// The size of a SHPLONK proof for `cs` (selectors compressed as key generation does, from the
-/// dry run's enabled selectors): 64 bytes per commitment (advice columns, three per lookup,
-/// permutation products, the vanishing argument's random polynomial and the quotient's pieces —
-/// `degree − 1` rounded up to a power of two —, two multi-open commitments) and 32 per
-/// evaluation (every advice and fixed query, the random polynomial, each permuted column's σ,
-/// three per product (two for the last), five per lookup).
-pub fn proof_bytes(cs: ConstraintSystem<Fr>, enabled: &[(usize, usize)], k: u32) -> usize {
+/// dry run's enabled selectors) and what its Solidity verifier's gas depends on: 64 bytes per
+/// proof commitment (advice columns, three per lookup, permutation products, the vanishing
+/// argument's random polynomial and the quotient's pieces — `degree − 1` rounded up to a power of
+/// two —, two multi-open commitments) and 32 per evaluation (every advice and fixed query, the
+/// random polynomial, each permuted column's σ, three per product (two for the last), five per
+/// lookup); the MSM also takes every fixed column's and σ's commitment and `G1`.
+pub fn verifier_cost(cs: ConstraintSystem<Fr>, enabled: &[(usize, usize)], k: u32, instances: usize) -> VerifierCost {
     let n = 1usize << k;
     let mut selectors = vec![vec![false; n]; cs.num_selectors()];
     for (s, row) in enabled {
@@ -482,5 +509,10 @@ pub fn proof_bytes(cs: ConstraintSystem<Fr>, enabled: &[(usize, usize)], k: u32)
     let lookups = cs.lookups().len();
     let commitments = cs.num_advice_columns() + 3 * lookups + chunks + 1 + (degree - 1).next_power_of_two() + 2;
     let evaluations = cs.advice_queries().len() + cs.fixed_queries().len() + 1 + perm_columns + (3 * chunks).saturating_sub(1) + 5 * lookups;
-    64 * commitments + 32 * evaluations
+    VerifierCost {
+        msm_bases: commitments + cs.num_fixed_columns() + perm_columns + 1,
+        proof_bytes: 64 * commitments + 32 * evaluations,
+        evaluations,
+        instances,
+    }
 }
