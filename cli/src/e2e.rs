@@ -4,6 +4,7 @@
 //! the valid claim (paid), and a second claim (must be rejected).
 
 use crate::onchain;
+use crate::tamper;
 use crate::pipeline::{self, Dir};
 use crate::progress::{peak_rss_mb, Progress};
 use alloy::primitives::U256;
@@ -46,6 +47,8 @@ pub struct Report {
     pub float_outputs: Vec<f32>,
     pub model_commitment: String,
     pub tampered_rejected: bool,
+    /// The tamper suite (every case rejected on-chain and natively, or the run fails).
+    pub tamper: tamper::TamperReport,
     pub claim_gas: u64,
     pub reward_paid_wei: String,
     pub second_claim_rejected: bool,
@@ -64,7 +67,7 @@ pub struct Options<'a> {
 
 /// Runs the whole pipeline.
 pub async fn run(o: Options<'_>) -> Result<Report> {
-    let mut p = Progress::new(9, o.quiet);
+    let mut p = Progress::new(11, o.quiet);
     let ((art, layout), compile_s) = p.step("compiling the ONNX model to a circuit", || pipeline::compile(o.model, &o.compile, &o.dir))?;
     p.note(&format!(
         "k = {}, {} rows, {} advice columns (dot width {}), {} lookups, {} public instances; predicted prove {:.2} s",
@@ -101,6 +104,19 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         "verify gas {verify_gas}: calldata {}, {} ecMul {}, pairing {}, execution {}",
         gas.calldata, gas.ec_mul_count, gas.ec_mul + gas.ec_add, gas.pairing, gas.execution
     ));
+
+    let (other, _) = p.step("proving another circuit of the same shape (one weight changed)", || other_claim(&params, &art, &o.input))?;
+    let target = tamper::Target { chain: &hunter, address: deployed.verifier, params: &params, vk: pk.get_vk() };
+    let valid = tamper::Claim { proof: &proof_bytes, instances: &instances };
+    let other = tamper::Claim { proof: &other.0, instances: &other.1 };
+    let (tampered, _) = p.step_async("tamper suite: byte flips, instances, calldata length, another circuit's proof", tamper::run(target, valid, other)).await?;
+    p.note(&format!(
+        "{} tampered cases: {} rejected on-chain, {} of {} rejected natively",
+        tampered.cases, tampered.rejected_onchain, tampered.rejected_natively, tampered.native_cases
+    ));
+    if !tampered.failures.is_empty() {
+        bail!("the tamper suite found accepted or disputed cases: {}", tampered.failures.join("; "));
+    }
 
     let reward = U256::from(10u128.pow(18));
     let commitment = instances[0];
@@ -153,9 +169,26 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         float_outputs: acc.float_outputs,
         model_commitment: proof.model_commitment.clone(),
         tampered_rejected: !bad.paid,
+        tamper: tampered,
         claim_gas: good.gas_used,
         reward_paid_wei: if good.paid { good.reward_paid_wei.to_string() } else { "0".into() },
         second_claim_rejected: !again.paid,
         srs: "dev-unsafe",
     })
+}
+
+/// A valid proof of another circuit of the same shape (same proof length and instance count):
+/// the model with its first weight changed by one unit, so its verifying key differs.
+fn other_claim(
+    params: &halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2_proofs::halo2curves::bn256::Bn256>,
+    art: &zkinfer_prover::artifact::CircuitArtifact,
+    input: &[f32],
+) -> Result<(Vec<u8>, Vec<halo2_proofs::halo2curves::bn256::Fr>)> {
+    let mut other = art.clone();
+    let w = other.model.layers.iter_mut().flat_map(|l| l.rows.iter_mut()).flat_map(|r| r.iter_mut()).next().context("the model has no weights")?;
+    w.1 += 1;
+    let pk = proving::keygen(params, &other.circuit())?;
+    let (circuit, instances, _) = pipeline::witness(&other, input)?;
+    let proof = proving::prove(params, &pk, &circuit, &instances)?;
+    Ok((proof, instances))
 }

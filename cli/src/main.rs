@@ -7,6 +7,7 @@ mod e2e;
 mod onchain;
 mod pipeline;
 mod progress;
+mod tamper;
 
 use clap::{Parser, Subcommand};
 

@@ -3,16 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
+mod common;
+
+use common::{root, zkinfer};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn zkinfer(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).current_dir(root()).output().expect("run zkinfer")
-}
 
 #[test]
 fn demo_json_pays_the_bounty_and_rejects_the_tampered_proof() {
