@@ -25,6 +25,8 @@ fn demo_json_pays_the_bounty_and_rejects_the_tampered_proof() {
     assert!(gas <= 350_000, "verify gas {gas} over the 350k budget");
     let predicted = v["predicted_verify_gas"].as_u64().unwrap();
     assert!(predicted.abs_diff(gas) * 20 <= gas, "predicted verify gas {predicted} vs measured {gas}: more than 5% apart");
+    // A negative output (fixed point -> field element r - |v|) is an instance both sides agree on.
+    assert!(v["outputs"].as_array().unwrap().iter().any(|o| o.as_f64().unwrap() < 0.0), "the bundled input gives a negative output: {}", v["outputs"]);
     let parts = &v["verify_gas_breakdown"];
     let sum: u64 = ["tx_base", "calldata", "ec_mul", "ec_add", "pairing", "execution"].iter().map(|k| parts[k].as_u64().unwrap()).sum();
     assert_eq!(sum, gas, "the breakdown adds up: {parts}");
