@@ -12,7 +12,7 @@ import {IHalo2Verifier} from "./IHalo2Verifier.sol";
 ///      proof seen in the mempool can be front-run; binding (e.g. a claimant instance) is future work.
 contract ModelBounty {
     /// @notice Gas forwarded to the verifier: a broken or malicious verifier cannot eat all gas.
-    ///         A halo2 KZG verification costs ~300k gas.
+    ///         A generated halo2 KZG verifier costs 0.3M-0.8M gas (see docs/bench.md).
     uint256 public constant VERIFIER_GAS_CAP = 3_000_000;
 
     /// @notice Lifecycle of a bounty.
