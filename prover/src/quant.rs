@@ -74,14 +74,9 @@ impl QuantParams {
     pub fn tabulated(&self) -> Vec<Activation> {
         Activation::TABULATED.iter().zip(&self.tables).filter(|(_, d)| d.is_some()).map(|(a, _)| *a).collect()
     }
-    /// Rows of the function table: one all-zero row, then every function's domain.
+    /// Rows the tabulated functions add to the lookup table: every function's domain.
     pub fn function_table_rows(&self) -> usize {
-        let n: usize = self.tables.iter().flatten().map(Domain::len).sum();
-        if n == 0 {
-            0
-        } else {
-            n + 1
-        }
+        self.tables.iter().flatten().map(Domain::len).sum()
     }
     /// The fixed-point function `round(f(q / 2^s) · 2^s)` a table holds, clamped to the range of
     /// rescaled values (an infinite value, such as `1/0`, becomes the range's end; NaN becomes 0).

@@ -127,7 +127,7 @@ impl CircuitShape {
     pub fn tabulated(&self) -> Vec<Activation> {
         self.params().tabulated()
     }
-    /// Rows of the function table: one all-zero row, then every function's domain.
+    /// Rows the tabulated functions add to the lookup table: every function's domain.
     pub fn function_table_rows(&self) -> usize {
         self.params().function_table_rows()
     }
@@ -155,7 +155,7 @@ impl CircuitShape {
     }
     /// Number of rows the lookup table occupies (limb entries, then every function's domain).
     pub fn table_rows(&self) -> usize {
-        self.limb_table_rows() + self.function_table_rows().saturating_sub(1)
+        self.limb_table_rows() + self.function_table_rows()
     }
 }
 
