@@ -5,7 +5,8 @@
 //!   `ProvingKey::write` / `VerifyingKey::write` in `SerdeFormat::RawBytes`.
 //! * `proof.json` — [`ProofArtifact`]: proof bytes, public instances and decoded outputs.
 
-use crate::circuit::{CircuitPlan, ModelCircuit};
+use crate::circuit::{CircuitPlan, CircuitShape, ModelCircuit};
+use crate::visibility::{Visibilities, Visibility};
 use crate::error::{ProverError, Result};
 use crate::quant::QuantModel;
 use crate::srs::SrsSource;
@@ -17,7 +18,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 /// Version of every JSON artifact written by this build.
-pub const ARTIFACT_VERSION: u32 = 2;
+pub const ARTIFACT_VERSION: u32 = 3;
 /// Proof system identifier recorded in artifacts.
 pub const PROTOCOL: &str = "halo2-axiom-0.5/kzg-bn254/shplonk";
 /// Transcript identifier recorded in artifacts.
@@ -51,10 +52,24 @@ pub struct CircuitArtifact {
 pub struct InstanceLayout {
     /// Index of the model commitment (0).
     pub model_commitment: usize,
-    /// Range `[start, end)` of the inputs.
+    /// Index of the claimant binding (1; [`crate::binding::Binding`]).
+    pub binding: usize,
+    /// What the proof reveals of each tensor group.
+    pub visibility: Visibilities,
+    /// Range `[start, end)` of the input: its values (public), its commitment (hashed, one
+    /// instance) or empty (private).
     pub inputs: [usize; 2],
     /// Range `[start, end)` of the outputs.
     pub outputs: [usize; 2],
+}
+
+impl InstanceLayout {
+    /// The layout of a circuit shape for a model.
+    pub fn of(shape: &CircuitShape, model: &QuantModel) -> Self {
+        let ni = shape.input_instances(model);
+        let no = model.output_len();
+        Self { model_commitment: 0, binding: 1, visibility: shape.visibility, inputs: [2, 2 + ni], outputs: [2 + ni, 2 + ni + no] }
+    }
 }
 
 impl CircuitArtifact {
@@ -62,15 +77,14 @@ impl CircuitArtifact {
     pub fn new(model_file: &Path, model: QuantModel, plan: CircuitPlan) -> Result<Self> {
         use sha3::{Digest, Keccak256};
         let bytes = std::fs::read(model_file).map_err(|e| ProverError::io(model_file, e))?;
-        let (ni, no) = (model.input_len(), model.output_len());
         Ok(Self {
             format: "zkinfer-circuit".into(),
             version: ARTIFACT_VERSION,
             model_file: model_file.display().to_string(),
             model_file_keccak256: hex::encode(Keccak256::digest(&bytes)),
             model_commitment: format!("0x{}", hex::encode(model.commitment())),
+            instances: InstanceLayout::of(&plan.shape, &model),
             plan,
-            instances: InstanceLayout { model_commitment: 0, inputs: [1, 1 + ni], outputs: [1 + ni, 1 + ni + no] },
             model,
         })
     }
@@ -107,6 +121,10 @@ pub struct ProofArtifact {
     pub instances: Vec<String>,
     /// Model commitment (= instances[0]).
     pub model_commitment: String,
+    /// Claimant binding (= instances[1]; zero: unbound).
+    pub binding: String,
+    /// The hashed input's commitment (its instance), if the input is hashed.
+    pub input_commitment: Option<String>,
     /// Fixed-point outputs (signed integers at scale 2^scale_bits).
     pub outputs_fixed: Vec<i64>,
     /// Outputs as floats.
@@ -117,15 +135,18 @@ pub struct ProofArtifact {
 
 impl ProofArtifact {
     /// Builds the artifact.
-    pub fn new(proof: &[u8], instances: &[Fr], model: &QuantModel, outputs_fixed: Vec<i64>) -> Self {
+    pub fn new(proof: &[u8], instances: &[Fr], model: &QuantModel, layout: &InstanceLayout, outputs_fixed: Vec<i64>) -> Self {
         let instances: Vec<String> = instances.iter().map(fr_to_hex).collect();
+        let at = |i: usize| instances.get(i).cloned().unwrap_or_default();
         Self {
             format: "zkinfer-proof".into(),
             version: ARTIFACT_VERSION,
             protocol: PROTOCOL.into(),
             transcript: TRANSCRIPT.into(),
             proof: format!("0x{}", hex::encode(proof)),
-            model_commitment: instances.first().cloned().unwrap_or_default(),
+            model_commitment: at(layout.model_commitment),
+            binding: at(layout.binding),
+            input_commitment: (layout.visibility.input == Visibility::Hashed).then(|| at(layout.inputs[0])),
             instances,
             outputs: outputs_fixed.iter().map(|v| model.params.dequantise(*v)).collect(),
             outputs_fixed,
@@ -153,6 +174,49 @@ impl ProofArtifact {
             .enumerate()
             .map(|(i, h)| fr_from_hex(h).ok_or_else(|| ProverError::BadInput(format!("field 'instances[{i}]': not a canonical 32-byte field element"))))
             .collect()
+    }
+}
+
+/// `*.opening.json`: what opens a hashed input's commitment. Stays with the prover's user;
+/// never part of a proof.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OpeningArtifact {
+    /// Always `"zkinfer-opening"`.
+    pub format: String,
+    /// [`ARTIFACT_VERSION`].
+    pub version: u32,
+    /// The commitment ([`crate::hash::commit`]), `0x`-hex.
+    pub commitment: String,
+    /// The salt, `0x`-hex (zero: unsalted).
+    pub salt: String,
+    /// Bits per packed value.
+    pub packing_bits: u32,
+    /// The committed fixed-point values.
+    pub values_fixed: Vec<i64>,
+}
+
+impl OpeningArtifact {
+    /// Builds the artifact (computing the commitment).
+    pub fn new(values_fixed: Vec<i64>, packing_bits: u32, salt: Fr) -> Result<Self> {
+        let commitment = crate::hash::commit(&values_fixed, packing_bits, salt)?;
+        Ok(Self {
+            format: "zkinfer-opening".into(),
+            version: ARTIFACT_VERSION,
+            commitment: fr_to_hex(&commitment),
+            salt: fr_to_hex(&salt),
+            packing_bits,
+            values_fixed,
+        })
+    }
+    /// Writes JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_json(path, self)
+    }
+    /// Reads and checks format and version.
+    pub fn load(path: &Path) -> Result<Self> {
+        let a: Self = read_json(path)?;
+        check_header(path, &a.format, "zkinfer-opening", a.version)?;
+        Ok(a)
     }
 }
 

@@ -20,11 +20,21 @@ pub struct CompileOptions {
     pub range_limbs: Option<u32>,
     /// Sample inputs used to choose the range.
     pub calibration: Vec<Vec<f32>>,
+    /// What proofs reveal of each tensor group (default: weights fixed, input hashed, output
+    /// public).
+    pub visibility: crate::visibility::Visibilities,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        Self { scale_bits: 8, dot_width: None, range_limbs: None, calibration: Vec::new(), goal: crate::optimise::LayoutGoal::default() }
+        Self {
+            scale_bits: 8,
+            dot_width: None,
+            range_limbs: None,
+            calibration: Vec::new(),
+            goal: crate::optimise::LayoutGoal::default(),
+            visibility: crate::visibility::Visibilities::default(),
+        }
     }
 }
 
@@ -59,7 +69,8 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     if opts.dot_width == Some(0) {
         return Err(ProverError::BadSettings("dot_width must be at least 1".into()));
     }
-    let layout = crate::optimise::choose_layout(&model, opts.dot_width, &crate::costmodel::CostModel::from_env()?, &opts.goal)?;
+    opts.visibility.validate()?;
+    let layout = crate::optimise::choose_layout(&model, opts.dot_width, opts.visibility, &crate::costmodel::CostModel::from_env()?, &opts.goal)?;
     let plan = layout.chosen.plan.clone();
     Ok(Compiled { graph, model, plan, layout })
 }

@@ -7,10 +7,12 @@
 #![warn(clippy::unwrap_used)]
 
 pub mod artifact;
+pub mod binding;
 pub mod circuit;
 pub mod compile;
 pub mod costmodel;
 pub mod error;
+pub mod hash;
 pub mod input;
 pub mod ir;
 pub mod onnx;
@@ -19,8 +21,11 @@ pub mod proving;
 pub mod quant;
 pub mod reference;
 pub mod srs;
+pub mod visibility;
 
 pub use circuit::{plan, CircuitPlan, CircuitShape, ModelCircuit};
 pub use error::{ProverError, Result};
 pub use quant::{QuantModel, QuantParams, Trace};
+pub use binding::Binding;
+pub use visibility::{Visibilities, Visibility};
 pub use compile::{compile, CompileOptions, Compiled};

@@ -20,6 +20,7 @@ use crate::circuit::{plan, CircuitPlan, CircuitShape};
 use crate::costmodel::CostModel;
 use crate::error::{ProverError, Result};
 use crate::quant::QuantModel;
+use crate::visibility::Visibilities;
 use serde::{Deserialize, Serialize};
 
 /// Widest `dot_width` considered (unless the minimum is wider).
@@ -86,8 +87,8 @@ pub fn candidate_widths(range_limbs: u32) -> std::ops::RangeInclusive<usize> {
 }
 
 /// Sizes and predicts one `dot_width`.
-pub fn candidate(model: &QuantModel, dot_width: usize, cost: &CostModel) -> Result<Candidate> {
-    let plan = plan(model, CircuitShape::for_model(model, dot_width))?;
+pub fn candidate(model: &QuantModel, dot_width: usize, visibility: Visibilities, cost: &CostModel) -> Result<Candidate> {
+    let plan = plan(model, CircuitShape::for_model(model, dot_width).with_visibility(visibility))?;
     let predicted_prove_s = cost.predict(&plan);
     Ok(Candidate { plan, predicted_prove_s })
 }
@@ -96,7 +97,13 @@ pub fn candidate(model: &QuantModel, dot_width: usize, cost: &CostModel) -> Resu
 /// proof budget (ties: fewer advice columns), or uses `forced` as the `dot_width` and reports the
 /// others as alternatives. Candidates too large for the largest `k` are skipped; if none fits,
 /// the error is the smallest one's.
-pub fn choose_layout(model: &QuantModel, forced: Option<usize>, cost: &CostModel, goal: &LayoutGoal) -> Result<LayoutChoice> {
+pub fn choose_layout(
+    model: &QuantModel,
+    forced: Option<usize>,
+    visibility: Visibilities,
+    cost: &CostModel,
+    goal: &LayoutGoal,
+) -> Result<LayoutChoice> {
     let widths = candidate_widths(model.params.range_limbs);
     let min = *widths.start();
     // A forced width below the rescale row's minimum is raised to it, as `plan` does.
@@ -104,7 +111,7 @@ pub fn choose_layout(model: &QuantModel, forced: Option<usize>, cost: &CostModel
     let mut cands = Vec::new();
     let mut first_err = None;
     for w in widths.chain(forced.filter(|w| *w > MAX_DOT_WIDTH.max(min))) {
-        match candidate(model, w, cost) {
+        match candidate(model, w, visibility, cost) {
             Ok(c) => cands.push(c),
             Err(e) => {
                 first_err.get_or_insert(e);

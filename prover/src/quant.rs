@@ -10,6 +10,7 @@
 use crate::error::{ProverError, Result};
 use crate::ir::{Activation, LayerGraph};
 use serde::{Deserialize, Serialize};
+use halo2_proofs::halo2curves::bn256::Fr;
 
 /// Largest number of entries of one function's table.
 pub const MAX_TABLE_ENTRIES: i64 = 1 << 16;
@@ -188,9 +189,22 @@ pub struct Trace {
     pub layers: Vec<Vec<NeuronTrace>>,
     /// The output wires.
     pub outputs: Vec<usize>,
+    /// The claimant binding exposed as public instance 1 ([`crate::binding::Binding`]; zero:
+    /// unbound).
+    pub binding: Fr,
+    /// The salt of the input commitment (hashed input; zero: unsalted).
+    pub salt: Fr,
 }
 
 impl Trace {
+    /// The same trace bound to a claimant.
+    pub fn bound_to(self, binding: Fr) -> Self {
+        Self { binding, ..self }
+    }
+    /// The same trace with a salted input commitment.
+    pub fn salted(self, salt: Fr) -> Self {
+        Self { salt, ..self }
+    }
     /// The value on wire `w`: an input, or a layer output's `out`.
     pub fn wire(&self, w: usize) -> i64 {
         if w < self.input.len() {
@@ -344,7 +358,7 @@ impl QuantModel {
             x.extend(outs.iter().map(|n| n.out));
             layers.push(outs);
         }
-        Ok(Trace { input: input.to_vec(), layers, outputs: self.outputs.clone() })
+        Ok(Trace { input: input.to_vec(), layers, outputs: self.outputs.clone(), binding: Fr::zero(), salt: Fr::zero() })
     }
 
     /// Per tabulated function, the smallest and largest table input of a trace.

@@ -9,6 +9,7 @@ mod common;
 use std::sync::Arc;
 use zkinfer_prover::circuit::ModelCircuit;
 use zkinfer_prover::costmodel::{CostModel, KCost, Machine, COST_MODEL_VERSION};
+use zkinfer_prover::Visibilities;
 use zkinfer_prover::optimise::{candidate_widths, choose_layout, LayoutChoice, LayoutGoal};
 use zkinfer_prover::{compile, plan, proving, srs, CircuitShape, CompileOptions, Compiled, QuantModel};
 
@@ -37,8 +38,8 @@ fn toy_model(base_s: f64, advice_s: f64) -> CostModel {
 }
 
 /// Every candidate width appears once, each plan is exactly `plan()`'s, each prediction is the
-/// model's, and the chosen one has the least prediction among those within the goal's proof
-/// budget (ties: fewer advice columns); it is over budget only if every candidate is.
+/// model's, and the chosen one ranks first: within both budgets, else within the proof budget,
+/// else the rest; then the least prediction (ties: fewer advice columns).
 fn check_choice(model: &QuantModel, choice: &LayoutChoice, cost: &CostModel, goal: &LayoutGoal) {
     let all: Vec<_> = std::iter::once(&choice.chosen).chain(&choice.alternatives).collect();
     let mut widths: Vec<usize> = all.iter().map(|c| c.plan.shape.dot_width).collect();
@@ -46,15 +47,20 @@ fn check_choice(model: &QuantModel, choice: &LayoutChoice, cost: &CostModel, goa
     assert_eq!(widths, candidate_widths(model.params.range_limbs).collect::<Vec<_>>());
     for c in &all {
         let w = c.plan.shape.dot_width;
-        assert_eq!(c.plan, plan(model, CircuitShape::for_model(model, w)).unwrap(), "width {w}: plan not from the dry run");
+        assert_eq!(c.plan, plan(model, CircuitShape::for_model(model, w).with_visibility(c.plan.shape.visibility)).unwrap(), "width {w}: plan not from the dry run");
         assert_eq!(c.predicted_prove_s, cost.predict(&c.plan));
     }
     if !choice.forced {
-        let over = |c: &zkinfer_prover::optimise::Candidate| goal.max_proof_bytes.is_some_and(|m| c.plan.proof_bytes > m);
-        if over(&choice.chosen) {
-            assert!(choice.alternatives.iter().all(over), "an in-budget layout was passed over");
-        }
-        for alt in choice.alternatives.iter().filter(|a| over(a) == over(&choice.chosen)) {
+        // The ranking `choose_layout` documents: within both budgets, within the proof budget
+        // only, the rest; then predicted time.
+        let over_proof = |c: &zkinfer_prover::optimise::Candidate| goal.max_proof_bytes.is_some_and(|m| c.plan.proof_bytes > m);
+        let rank = |c: &zkinfer_prover::optimise::Candidate| match (goal.over_budget(c), over_proof(c)) {
+            (false, _) => 0,
+            (true, false) => 1,
+            (true, true) => 2,
+        };
+        assert!(choice.alternatives.iter().all(|a| rank(a) >= rank(&choice.chosen)), "a better-ranked layout was passed over");
+        for alt in choice.alternatives.iter().filter(|a| rank(a) == rank(&choice.chosen)) {
             let (a, b) = (choice.chosen.predicted_prove_s, alt.predicted_prove_s);
             assert!(a < b || (a == b && choice.chosen.plan.advice_columns <= alt.plan.advice_columns), "chose {a} s over {b} s");
         }
@@ -79,7 +85,7 @@ fn the_cost_model_decides_the_width() {
     // mlp_small fits k = 9 (its range table's size) at every width: columns decide, the narrowest wins.
     let small = compiled("mlp_small", CompileOptions::default());
     let narrow = toy_model(0.0, 10.0);
-    let choice = choose_layout(&small.model, None, &narrow, &LayoutGoal::fastest()).unwrap();
+    let choice = choose_layout(&small.model, None, Visibilities::PUBLIC, &narrow, &LayoutGoal::fastest()).unwrap();
     check_choice(&small.model, &choice, &narrow, &LayoutGoal::fastest());
     assert!(choice.alternatives.iter().all(|a| a.plan.k == choice.chosen.plan.k));
     assert_eq!(choice.chosen.plan.shape.dot_width, *candidate_widths(small.model.params.range_limbs).start());
@@ -88,7 +94,7 @@ fn the_cost_model_decides_the_width() {
     // Columns nearly free, each k doubles the base: the layout with the smallest k, and among
     // those (the same prediction up to the cheap columns) the fewest columns.
     let wide = toy_model(10.0, 1e-6);
-    let choice = choose_layout(&c.model, None, &wide, &LayoutGoal::fastest()).unwrap();
+    let choice = choose_layout(&c.model, None, Visibilities::PUBLIC, &wide, &LayoutGoal::fastest()).unwrap();
     check_choice(&c.model, &choice, &wide, &LayoutGoal::fastest());
     let kmin = choice.alternatives.iter().map(|a| a.plan.k).min().unwrap().min(choice.chosen.plan.k);
     assert_eq!(choice.chosen.plan.k, kmin);
@@ -130,7 +136,7 @@ fn measured_vs_predicted(name: &str) -> (f64, f64) {
     let params = srs::dev_srs(c.plan.k).unwrap();
     let model = Arc::new(c.model.clone());
     let trace = model.forward(&model.quantise_input(&input).unwrap()).unwrap();
-    let instances = ModelCircuit::instances(&model, &trace);
+    let instances = ModelCircuit::instances(&model, &c.plan.shape, &trace).unwrap();
     let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
     let pk = proving::keygen(&params, &circuit).unwrap();
     let mut best = f64::INFINITY;
@@ -166,7 +172,7 @@ fn proof_budget_steers_the_layout_regression_3936_byte_proofs() {
         let fits = std::iter::once(&c.layout.chosen).chain(&c.layout.alternatives).any(|a| a.plan.proof_bytes <= 3072);
         assert!(fits, "{name}: some layout must give a proof of at most 3 KB");
         assert!(c.plan.proof_bytes <= 3072, "{name}: chose a {} B proof", c.plan.proof_bytes);
-        let fastest = choose_layout(&c.model, None, &builtin, &LayoutGoal::fastest()).unwrap();
+        let fastest = choose_layout(&c.model, None, c.plan.shape.visibility, &builtin, &LayoutGoal::fastest()).unwrap();
         assert!(fastest.chosen.predicted_prove_s <= c.layout.chosen.predicted_prove_s);
     }
 }

@@ -25,7 +25,7 @@ fn op_variants_match_tract_and_prove() {
     let float = reference::run_float(&c.graph, &input).unwrap();
     let acc = reference::Accuracy::compare(float, out);
     assert!(acc.max_abs_err < 0.03, "lowering disagrees with tract: {acc:?}");
-    let inst = ModelCircuit::instances(&model, &trace);
+    let inst = ModelCircuit::instances(&model, &c.plan.shape, &trace).unwrap();
     let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
     halo2_proofs::dev::MockProver::run(c.plan.k, &circuit, vec![inst]).unwrap().assert_satisfied();
 }
@@ -51,7 +51,7 @@ fn check_against_tract(name: &str, max_err: f64) {
         assert!(acc.max_abs_err < max_err && acc.argmax_match, "{name}: {acc:?}");
     }
     let trace = model.forward(&model.quantise_input(&samples[0]).unwrap()).unwrap();
-    let inst = ModelCircuit::instances(&model, &trace);
+    let inst = ModelCircuit::instances(&model, &c.plan.shape, &trace).unwrap();
     let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
     halo2_proofs::dev::MockProver::run(c.plan.k, &circuit, vec![inst]).unwrap().assert_satisfied();
 }
@@ -77,7 +77,7 @@ fn maxpool_with_a_lying_maximum_fails() {
     // is positive (i.e. pretend the smaller value won), keeping the rest consistent.
     let (li, oi) = (1, (0..trace.layers[1].len()).step_by(3).find(|o| trace.layers[1][*o].out > 0).expect("some positive difference"));
     trace.layers[li][oi].out = 0;
-    let inst = ModelCircuit::instances(&model, &trace);
+    let inst = ModelCircuit::instances(&model, &c.plan.shape, &trace).unwrap();
     let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
     assert!(halo2_proofs::dev::MockProver::run(c.plan.k, &circuit, vec![inst]).unwrap().verify().is_err());
 }
@@ -97,7 +97,7 @@ fn tampered_function_table_output_fails() {
     for (layer, what) in [(0usize, "tanh"), (2, "sigmoid")] {
         let mut trace = model.forward(&model.quantise_input(&input).unwrap()).unwrap();
         trace.layers[layer][0].out += 1;
-        let inst = ModelCircuit::instances(&model, &trace);
+        let inst = ModelCircuit::instances(&model, &c.plan.shape, &trace).unwrap();
         let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
         let res = halo2_proofs::dev::MockProver::run(c.plan.k, &circuit, vec![inst]).unwrap().verify();
         assert!(res.is_err(), "a wrong {what} output was accepted");

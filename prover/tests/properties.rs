@@ -22,7 +22,7 @@ fn setup(name: &str) -> (zkinfer_prover::Compiled, Arc<QuantModel>) {
 }
 
 fn accepts(c: &zkinfer_prover::Compiled, model: &Arc<QuantModel>, trace: Trace) -> bool {
-    let inst = ModelCircuit::instances(model, &trace);
+    let inst = ModelCircuit::instances(model, &c.plan.shape, &trace).unwrap();
     let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
     MockProver::run(c.plan.k, &circuit, vec![inst]).unwrap().verify().is_ok()
 }

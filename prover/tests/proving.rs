@@ -37,7 +37,7 @@ fn prove_verify_and_reject_tampering() {
 
     let model = Arc::new(art.model.clone());
     let trace = model.forward(&model.quantise_input(&samples[0]).unwrap()).unwrap();
-    let instances = ModelCircuit::instances(&model, &trace);
+    let instances = ModelCircuit::instances(&model, &art.plan.shape, &trace).unwrap();
     let circuit = ModelCircuit { model: model.clone(), shape: art.plan.shape, trace: Some(trace.clone()) };
     let proof = proving::prove(&params, &pk, &circuit, &instances).unwrap();
     proving::verify(&params, &vk, &proof, &instances).expect("valid proof verifies");
@@ -45,7 +45,7 @@ fn prove_verify_and_reject_tampering() {
     assert_eq!(art.plan.proof_bytes, proof.len(), "{:?}", art.plan);
 
     // Artifact round trip.
-    let pa = ProofArtifact::new(&proof, &instances, &model, trace.output());
+    let pa = ProofArtifact::new(&proof, &instances, &model, &art.instances, trace.output());
     pa.save(&dir.path().join("proof.json")).unwrap();
     let pa = ProofArtifact::load(&dir.path().join("proof.json")).unwrap();
     assert_eq!(pa.proof_bytes().unwrap(), proof);

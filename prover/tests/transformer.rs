@@ -25,7 +25,7 @@ fn setup(name: &str) -> (Compiled, Arc<QuantModel>, Trace) {
 }
 
 fn accepts(c: &Compiled, model: &Arc<QuantModel>, trace: Trace) -> Result<(), String> {
-    let inst = ModelCircuit::instances(model, &trace);
+    let inst = ModelCircuit::instances(model, &c.plan.shape, &trace).unwrap();
     let circuit = ModelCircuit { model: model.clone(), shape: c.plan.shape, trace: Some(trace) };
     let prover = MockProver::run(c.plan.k, &circuit, vec![inst]).map_err(|e| format!("{e:?}"))?;
     prover.verify().map_err(|e| format!("{} failures, first: {:?}", e.len(), e.first()))

@@ -25,7 +25,8 @@
 //! An output's accumulator starts at its bias, held in `w[0]` of the row above its first row
 //! (the previous output's rescale row, or the last public row).
 //!
-//! **Rescale + activation** (`q_rescale`; `q_act` for ReLU / none), on the row `R` after the
+//! **Rescale + activation** (`q_rescale`; `q_act` for ReLU / none, which is `q_rescale` itself
+//! when the model has no tabulated function), on the row `R` after the
 //! last accumulating row, reading the final `acc`; `z` holds, on the rows above:
 //! ```text
 //! row       | x[0] | x[1] | acc | z                | w[0]       | w[1]
@@ -67,11 +68,15 @@
 //! is copy-constrained to the cell of the wire it reads.
 //!
 //! # Public instances
-//! `[model commitment, inputs…, outputs…]`, each on its own public row.
+//! `[model commitment, binding, input…, outputs…]`, each on its own public row: the binding
+//! ([`crate::binding::Binding`]) ties the proof to its claimant; the input is its values
+//! (public), one commitment (hashed, see [`commit`]) or nothing (private).
 
+pub mod commit;
 pub mod layout;
 
 use crate::ir::Activation;
+use crate::visibility::{Visibilities, Visibility};
 use crate::quant::{QuantModel, QuantParams, Tables, Trace};
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
@@ -98,16 +103,26 @@ pub struct CircuitShape {
     /// Whether the product chip is configured (the model multiplies two activations).
     #[serde(default)]
     pub products: bool,
+    /// What the proof reveals of the input and output (the weights are always fixed).
+    pub visibility: Visibilities,
 }
 
 impl Default for CircuitShape {
     fn default() -> Self {
-        Self { dot_width: 8, scale_bits: 8, range_limbs: 2, tables: [None; Activation::TABULATED.len()], products: false }
+        Self {
+            dot_width: 8,
+            scale_bits: 8,
+            range_limbs: 2,
+            tables: [None; Activation::TABULATED.len()],
+            products: false,
+            visibility: Visibilities::PUBLIC,
+        }
     }
 }
 
 impl CircuitShape {
-    /// The shape for a model.
+    /// The shape for a model, with public input and output ([`Visibilities::PUBLIC`]; see
+    /// [`CircuitShape::with_visibility`]).
     pub fn for_model(model: &QuantModel, dot_width: usize) -> Self {
         let used = model.tabulated();
         let mut tables = model.params.tables;
@@ -117,7 +132,35 @@ impl CircuitShape {
             }
         }
         let products = model.layers.iter().any(|l| l.prods.iter().any(|p| !p.is_empty()));
-        Self { dot_width, scale_bits: model.params.scale_bits, range_limbs: model.params.range_limbs, tables, products }
+        Self {
+            dot_width,
+            scale_bits: model.params.scale_bits,
+            range_limbs: model.params.range_limbs,
+            tables,
+            products,
+            visibility: Visibilities::PUBLIC,
+        }
+    }
+    /// The same shape with other visibilities.
+    pub fn with_visibility(self, visibility: Visibilities) -> Self {
+        Self { visibility, ..self }
+    }
+    /// Bits of one packed input value in the input commitment: the full value range, `s·n`.
+    pub fn input_bits(&self) -> u32 {
+        self.scale_bits * self.range_limbs
+    }
+    /// Number of public instances: the model commitment, the binding, the input (its values,
+    /// its commitment, or nothing) and the outputs.
+    pub fn num_instances(&self, model: &QuantModel) -> usize {
+        2 + self.input_instances(model) + model.output_len()
+    }
+    /// Public instances taken by the input.
+    pub fn input_instances(&self, model: &QuantModel) -> usize {
+        match self.visibility.input {
+            Visibility::Public => model.input_len(),
+            Visibility::Hashed => 1,
+            Visibility::Private | Visibility::Fixed => 0,
+        }
     }
     /// The quantisation parameters the tables are computed with.
     pub fn params(&self) -> QuantParams {
@@ -171,10 +214,13 @@ pub struct ModelConfig {
     q_dot: Selector,
     q_mul: Option<Selector>,
     q_rescale: Selector,
-    q_act: Selector,
+    /// ReLU / linear rows, when they differ from the rescale rows (with tabulated functions).
+    q_act: Option<Selector>,
     z: Column<Advice>,
     /// `1` on the rescale rows of tabulated activations (only when the model uses one).
     fon: Option<Column<Fixed>>,
+    /// The input-commitment chips (only with a hashed input).
+    commit: Option<commit::CommitConfig>,
     /// The one lookup table: limb values and, with tabulated functions, `f(x)` (offset).
     t_value: TableColumn,
     t_fx: Option<TableColumn>,
@@ -199,11 +245,19 @@ impl ModelConfig {
         let fon = functions.then(|| meta.fixed_column());
         // Not in the permutation: public rows read it through the `public` gate.
         let instance = meta.instance_column();
+        // Selectors compress greedily in creation order into as few fixed columns as the degree
+        // allows (a group of gates of degree d + 1 takes at most 5 − d selectors): the degree-4
+        // gates first, so that each pairs with one other.
+        let q_rescale = meta.selector();
+        let commit = (shape.visibility.input == Visibility::Hashed).then(|| {
+            let columns = commit::Columns { x0: x[0], x1: x[1], acc, z, w0: w[0], w1: w[1] };
+            commit::CommitConfig::configure(meta, &columns, s, n)
+        });
         let q_pub = meta.selector();
         let q_dot = meta.selector();
         let q_mul = shape.products.then(|| meta.selector());
-        let q_rescale = meta.selector();
-        let q_act = meta.selector();
+        // Without tabulated functions every rescale row is ReLU or linear: `q_rescale` serves.
+        let q_act = functions.then(|| meta.selector());
         let t_value = meta.lookup_table_column();
         let t_fx = functions.then(|| meta.lookup_table_column());
         let one = || Expression::Constant(Fr::one());
@@ -275,7 +329,7 @@ impl ModelConfig {
         });
         // out = q·sign (ReLU: w[1] = 1) or out = q (w[1] = 0); w[] are free on rescale rows.
         meta.create_gate("relu or linear", |m| {
-            let q = m.query_selector(q_act);
+            let q = m.query_selector(q_act.unwrap_or(q_rescale));
             let relu = m.query_fixed(w[1], Rotation::cur());
             let sign = m.query_advice(sign_col, Rotation::cur());
             let out = m.query_advice(out_col, Rotation::cur());
@@ -302,7 +356,7 @@ impl ModelConfig {
             }
         });
 
-        Self { shape, x, acc, w, q_pub, q_dot, q_mul, q_rescale, q_act, z, fon, t_value, t_fx }
+        Self { shape, x, acc, w, q_pub, q_dot, q_mul, q_rescale, q_act, z, fon, commit, t_value, t_fx }
     }
 
     fn load_tables(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
@@ -366,13 +420,29 @@ pub struct ModelCircuit {
 }
 
 impl ModelCircuit {
-    /// Public instances for a trace: `[commitment, inputs…, outputs…]`.
-    pub fn instances(model: &QuantModel, trace: &Trace) -> Vec<Fr> {
-        let mut v = vec![commitment_fr(model)];
-        v.extend(trace.input.iter().map(|x| fr_from_i128(i128::from(*x))));
+    /// Public instances for a trace: `[model commitment, binding, input…, outputs…]`, where
+    /// the input is its values (public), its commitment ([`crate::hash::commit`] with the trace's
+    /// salt; hashed) or absent (private). Fails, naming the value, when a hashed input value is
+    /// outside the packing range.
+    pub fn instances(model: &QuantModel, shape: &CircuitShape, trace: &Trace) -> crate::Result<Vec<Fr>> {
+        let mut v = vec![commitment_fr(model), trace.binding];
+        match shape.visibility.input {
+            Visibility::Public => v.extend(trace.input.iter().map(|x| fr_from_i128(i128::from(*x)))),
+            Visibility::Hashed => v.push(
+                crate::hash::commit(&trace.input, shape.input_bits(), trace.salt)
+                    .map_err(|e| crate::ProverError::BadInput(format!("hashed input: {e}")))?,
+            ),
+            Visibility::Private | Visibility::Fixed => {}
+        }
         v.extend(trace.output().iter().map(|x| fr_from_i128(i128::from(*x))));
-        v
+        Ok(v)
     }
+}
+
+/// The input commitment the witness computes, whether or not every value is in range
+/// ([`ModelCircuit::instances`] refuses out-of-range values; the circuit's lookup fails them).
+fn witness_commitment(shape: &CircuitShape, trace: &Trace) -> Fr {
+    crate::hash::commit_unchecked(&trace.input, shape.input_bits(), trace.salt)
 }
 
 /// The model commitment as a field element.
@@ -463,7 +533,7 @@ pub fn plan(model: &QuantModel, shape: CircuitShape) -> Result<CircuitPlan, crat
         .map_err(|e| crate::error::ProverError::Halo2 { stage: "layout dry run", message: format!("{e:?}") })?;
     let shape = config.shape;
     // Layout rows, table rows and public instances all have to fit in the usable rows.
-    let num_instances = 1 + model.input_len() + model.output_len();
+    let num_instances = shape.num_instances(model);
     let needed = sink.rows.max(shape.table_rows()).max(num_instances);
     let reserved = cs.blinding_factors() + 1;
     let k = (4..=MAX_K)
