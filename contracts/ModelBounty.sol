@@ -6,10 +6,11 @@ import {IHalo2Verifier} from "./IHalo2Verifier.sol";
 /// @title ModelBounty: pays ETH for a valid halo2 proof of inference with a committed model.
 /// @notice A poster escrows ETH naming the verifier contract, the model commitment and a deadline.
 ///         Anyone who presents a proof the verifier accepts, whose instances[0] equals the model
-///         commitment, before the deadline, receives the escrow. After the deadline an unclaimed
-///         bounty can be refunded to its poster.
-/// @dev First cut: ETH only, one payout per bounty. The proof is not bound to the claimant, so a
-///      proof seen in the mempool can be front-run; binding (e.g. a claimant instance) is future work.
+///         commitment and whose instances[1] binds it to the sender and this bounty, before the
+///         deadline, receives the escrow. After the deadline an unclaimed bounty can be refunded
+///         to its poster.
+/// @dev ETH only, one payout per bounty. A proof copied from the mempool names its maker in
+///      instances[1] (`bindingOf`), so it pays nobody else.
 contract ModelBounty {
     /// @notice Gas forwarded to the verifier: a broken or malicious verifier cannot eat all gas.
     ///         A generated halo2 KZG verifier costs 0.3M-0.8M gas (see docs/bench.md).
@@ -62,6 +63,8 @@ contract ModelBounty {
     error BountyNotExpired(uint256 id, uint64 deadline);
     error NoInstances();
     error WrongModelCommitment(uint256 expected, uint256 actual);
+    error WrongClaimant(uint256 expected, uint256 actual);
+    error BountyIdTooLarge(uint256 id);
     error ProofRejected(uint256 id);
     error NotPoster(address caller);
     error TransferFailed(address to, uint256 amount);
@@ -97,14 +100,17 @@ contract ModelBounty {
     /// @notice Claim bounty `id` with a proof; pays msg.sender on success.
     /// @param id The bounty.
     /// @param proof The serialized halo2 proof.
-    /// @param instances Public inputs; instances[0] must equal the bounty's model commitment.
+    /// @param instances Public inputs; instances[0] must equal the bounty's model commitment and
+    ///        instances[1] must be `bindingOf(msg.sender, id)`.
     function claim(uint256 id, bytes calldata proof, uint256[] calldata instances) external {
         Bounty storage b = _openBounty(id);
         // Deadlines are coarse (hours/days); validator timestamp drift is irrelevant.
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp > b.deadline) revert BountyExpired(id, b.deadline);
-        if (instances.length == 0) revert NoInstances();
+        if (instances.length < 2) revert NoInstances();
         if (instances[0] != b.modelCommitment) revert WrongModelCommitment(b.modelCommitment, instances[0]);
+        uint256 binding = bindingOf(msg.sender, id);
+        if (instances[1] != binding) revert WrongClaimant(binding, instances[1]);
         if (!_verify(b.verifier, proof, instances)) revert ProofRejected(id);
 
         // Effects before interactions.
@@ -127,6 +133,13 @@ contract ModelBounty {
         uint256 amount = b.amount;
         emit BountyRefunded(id, b.poster, amount);
         _pay(b.poster, amount);
+    }
+
+    /// @notice The claimant binding a proof must carry in instances[1] to claim bounty `id` for
+    ///         `claimant`: the address in the low 160 bits, the id above (zkinfer `--bind-to`).
+    function bindingOf(address claimant, uint256 id) public pure returns (uint256) {
+        if (id >= 1 << 64) revert BountyIdTooLarge(id);
+        return uint256(uint160(claimant)) | (id << 160);
     }
 
     /// @notice The stored bounty `id` (status None if it does not exist).

@@ -6,7 +6,10 @@
 For every model (default: each models/<name>.onnx with a models/<name>.input.json) it runs, one
 after the other on this machine:
 
-  ezkl     gen_settings (input public, output public, params fixed) -> calibrate_settings
+Both systems get the same visibility: input public (ezkl's default; set ZKINFER_COMPARE_INPUT=hashed
+to compare Poseidon-hashed inputs on both sides), output public, weights fixed.
+
+  ezkl     gen_settings (input as above, output public, params fixed) -> calibrate_settings
            (target "resources", the sample input) -> compile_circuit -> gen_srs (insecure, cached
            per k) -> setup -> gen_witness -> prove -> verify -> create_evm_verifier ->
            deploy_evm on a local anvil -> a real verifyProof transaction with encode_evm_calldata's
@@ -84,7 +87,7 @@ def _child_step(name, args):
 
     def run_args():
         ra = ezkl.PyRunArgs()
-        ra.input_visibility, ra.output_visibility, ra.param_visibility = "public", "public", "fixed"
+        ra.input_visibility, ra.output_visibility, ra.param_visibility = INPUT_VISIBILITY, "public", "fixed"
         ra.variables = [(sym, 1) for sym in onnx_symbols(args["model"])] or ra.variables
         return ra
 
@@ -332,6 +335,10 @@ def run_ezkl(name, model, inp, anvil):
 # ---------------------------------------------------------------------------------------------
 # zkinfer.
 
+# The input's visibility on both sides (public: ezkl's default; hashed: Poseidon on both).
+INPUT_VISIBILITY = os.environ.get("ZKINFER_COMPARE_INPUT", "public")
+
+
 def zkinfer_step(step, *args, log_dir):
     return run_measured(step, [os.environ["ZKINFER"], step, *args], os.path.join(log_dir, step))
 
@@ -344,14 +351,16 @@ def run_zkinfer(name, model, inp):
     r = {"status": "failed", "steps": {}}
     steps = r["steps"]
     try:
-        out, steps["bench"] = zkinfer_step("bench", model, "--input", inp, "--json", "--dir", bench_dir,
+        visibility = ("--visibility", f"input={INPUT_VISIBILITY}")
+        out, steps["bench"] = zkinfer_step("bench", model, "--input", inp, "--json", *visibility, "--dir", bench_dir,
                                            log_dir=base)
         bench = json.loads(out.strip().splitlines()[-1])
         r["bench"] = bench
         for key in ("k", "rows", "advice_columns", "proof_bytes", "verify_gas", "verifier_runtime_bytes"):
             r[key] = bench[key]
         r["bench_peak_rss_mb"] = bench["peak_rss_mb"]
-        _, steps["compile"] = zkinfer_step("compile", model, "--calibrate", inp, "--dir", step_dir, log_dir=base)
+        _, steps["compile"] = zkinfer_step("compile", model, "--calibrate", inp, *visibility, "--dir", step_dir,
+                                           log_dir=base)
         _, steps["setup"] = zkinfer_step("setup", "--dir", step_dir, log_dir=base)
         steps["prove"] = repeated(lambda: zkinfer_step("prove", "--input", inp, "--dir", step_dir, log_dir=base)[1],
                                   PROVE_REPEAT)
@@ -548,6 +557,7 @@ def main(args):
     os.makedirs(OUT_JSON, exist_ok=True)
     prepare_ezkl_home()
     env = {"machine": machine(), "versions": versions(), "rss_method": RSS_METHOD, "prove_repeat": PROVE_REPEAT,
+           "input_visibility": INPUT_VISIBILITY,
            "ezkl_import_rss_mb": ezkl_import_rss()}
     started = time.time()
     anvil = Anvil()

@@ -101,9 +101,10 @@ contract Reenterer {
         else bounty.claim(id, hex"00", _instances());
     }
 
-    function _instances() private pure returns (uint256[] memory inst) {
-        inst = new uint256[](1);
+    function _instances() private view returns (uint256[] memory inst) {
+        inst = new uint256[](2);
         inst[0] = 42;
+        inst[1] = bounty.bindingOf(address(this), id);
     }
 }
 
@@ -129,20 +130,29 @@ contract ModelBountyTest {
 
     // ---- helpers ---------------------------------------------------------------------------
 
+    /// ModelBounty.bindingOf, computed here so that no external call sits between a prank or an
+    /// expectRevert and the call it is meant for.
+    function _binding(address who, uint256 id) internal pure returns (uint256) {
+        return uint256(uint160(who)) | (id << 160);
+    }
+
     function _post(address verifier) internal returns (uint256 id) {
         vm.prank(poster);
         id = bounty.post{value: AMOUNT}(verifier, COMMITMENT, deadline);
     }
 
-    function _inst(uint256 first) internal pure returns (uint256[] memory inst) {
-        inst = new uint256[](2);
+    /// Instances of a claim of bounty `id` by `claimant`: [first, binding, an output].
+    function _inst(uint256 id, uint256 first) internal view returns (uint256[] memory inst) {
+        inst = new uint256[](3);
         inst[0] = first;
-        inst[1] = 7;
+        inst[1] = id < 1 << 64 ? _binding(claimant, id) : 0;
+        inst[2] = 7;
     }
 
     function _claim(uint256 id, uint256 first) internal {
+        uint256[] memory inst = _inst(id, first);
         vm.prank(claimant);
-        bounty.claim(id, hex"c0ffee", _inst(first));
+        bounty.claim(id, hex"c0ffee", inst);
     }
 
     function _eq(uint256 a, uint256 b, string memory what) internal pure {
@@ -224,7 +234,8 @@ contract ModelBountyTest {
 
     function test_GasBurningVerifierIsCapped() public {
         uint256 id = _post(address(new BookkeepingOnlyGasBurner()));
-        bytes memory call = abi.encodeCall(ModelBounty.claim, (id, hex"c0ffee", _inst(COMMITMENT)));
+        bytes memory call = abi.encodeCall(ModelBounty.claim, (id, hex"c0ffee", _inst(id, COMMITMENT)));
+        vm.prank(claimant);
         uint256 before = gasleft();
         (bool ok, bytes memory err) = address(bounty).call{gas: 20_000_000}(call);
         uint256 used = before - gasleft();
@@ -252,6 +263,39 @@ contract ModelBountyTest {
         vm.prank(claimant);
         vm.expectRevert(ModelBounty.NoInstances.selector);
         bounty.claim(id, hex"c0ffee", new uint256[](0));
+        vm.prank(claimant);
+        vm.expectRevert(ModelBounty.NoInstances.selector);
+        bounty.claim(id, hex"c0ffee", new uint256[](1));
+    }
+
+    function test_ProofBoundToAnotherSenderIsNotPaid() public {
+        uint256 id = _post(address(yes));
+        uint256[] memory inst = _inst(id, COMMITMENT);
+        address thief = address(0x7111EF);
+        vm.prank(thief);
+        vm.expectRevert(abi.encodeWithSelector(ModelBounty.WrongClaimant.selector, _binding(thief, id), inst[1]));
+        bounty.claim(id, hex"c0ffee", inst);
+        _claim(id, COMMITMENT);
+        _eq(claimant.balance, AMOUNT, "the bound claimant is paid");
+    }
+
+    function test_ProofBoundToAnotherBountyIsNotPaid() public {
+        uint256 first = _post(address(yes));
+        uint256 second = _post(address(yes));
+        uint256[] memory inst = _inst(first, COMMITMENT);
+        vm.prank(claimant);
+        vm.expectRevert(abi.encodeWithSelector(ModelBounty.WrongClaimant.selector, _binding(claimant, second), inst[1]));
+        bounty.claim(second, hex"c0ffee", inst);
+    }
+
+    function testFuzz_BindingPacksAddressAndId(address who, uint64 id) public view {
+        uint256 b = bounty.bindingOf(who, id);
+        require(address(uint160(b)) == who && b >> 160 == id, "binding layout");
+    }
+
+    function test_BindingRejectsHugeIds() public {
+        vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyIdTooLarge.selector, uint256(1) << 64));
+        bounty.bindingOf(claimant, uint256(1) << 64);
     }
 
     function test_UnknownBounty() public {

@@ -1,6 +1,7 @@
 //! The end-to-end pipeline behind `zkinfer demo` and `zkinfer bench`: compile, setup, prove,
 //! verify natively, generate and compile the Solidity verifier, start a local anvil, deploy,
-//! verify in a real transaction, and run a bounty: post, a tampered claim (must be rejected),
+//! verify in a real transaction, and run a bounty: post, the proof copied by another sender and
+//! a tampered claim (both must be rejected),
 //! the valid claim (paid), and a second claim (must be rejected).
 
 use crate::onchain;
@@ -20,6 +21,10 @@ pub struct Report {
     pub model: String,
     pub k: u32,
     pub rows: usize,
+    /// Rows of the hashed input's commitment (its share of `rows`).
+    pub commitment_rows: usize,
+    /// What the proof reveals (`weights=…,input=…,output=…`).
+    pub visibility: String,
     pub advice_columns: usize,
     pub fixed_columns: usize,
     pub lookups: usize,
@@ -47,6 +52,8 @@ pub struct Report {
     pub float_outputs: Vec<f32>,
     pub model_commitment: String,
     pub tampered_rejected: bool,
+    /// The valid proof, claimed by another sender than the one it is bound to, paid nothing.
+    pub copied_claim_rejected: bool,
     /// The tamper suite (every case rejected on-chain and natively, or the run fails).
     pub tamper: tamper::TamperReport,
     pub claim_gas: u64,
@@ -74,7 +81,18 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         art.plan.k, art.plan.rows, art.plan.advice_columns, art.plan.shape.dot_width, art.plan.lookups, art.plan.num_instances, layout.chosen.predicted_prove_s
     ));
     let ((params, pk), setup_s) = p.step("generating keys (setup)", || pipeline::setup(&o.dir, &art, SrsSource::DevUnsafe))?;
-    let (proof, prove_s) = p.step("proving one inference", || pipeline::prove(&params, &pk, &art, &o.input))?;
+    let (local, _) = p.step("starting a local anvil", || zkinfer_relayer::LocalChain::start().context("starting anvil (run ./script/install-tools)"))?;
+    p.note(&format!("anvil at {}", local.endpoint()));
+    let poster = local.chain();
+    let hunter = local.chain_for_key(1)?;
+    // The proof is bound to the hunter and the first bounty of the fresh contract (id 0).
+    let bounty_id = 0u64;
+    let hashed = art.plan.shape.visibility.input == zkinfer_prover::Visibility::Hashed;
+    let ctx = pipeline::ProofContext {
+        binding: zkinfer_prover::Binding { claimant: hunter.address().into_array(), id: bounty_id },
+        salt: if hashed { zkinfer_prover::hash::random_salt() } else { Default::default() },
+    };
+    let (proof, prove_s) = p.step("proving one inference", || pipeline::prove(&params, &pk, &art, &o.input, &ctx))?;
     proof.save(&o.dir.proof())?;
     let proof_bytes = proof.proof_bytes()?;
     let instances = proof.instance_values()?;
@@ -88,10 +106,6 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     })?;
     let (verifier, compiled) = generated;
 
-    let (local, _) = p.step("starting a local anvil", || zkinfer_relayer::LocalChain::start().context("starting anvil (run ./script/install-tools)"))?;
-    p.note(&format!("anvil at {}", local.endpoint()));
-    let poster = local.chain();
-    let hunter = local.chain_for_key(1)?;
     let (deployed, _) = p.step_async("deploying the verifier and the bounty contract", onchain::deploy(poster, compiled.bytecode.clone())).await?;
     let runtime_bytes = poster.code(deployed.verifier).await?.len();
     let ((verified_onchain, verify_gas), _) =
@@ -105,7 +119,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         gas.calldata, gas.ec_mul_count, gas.ec_mul + gas.ec_add, gas.pairing, gas.execution
     ));
 
-    let (other, _) = p.step("proving another circuit of the same shape (one weight changed)", || other_claim(&params, &art, &o.input))?;
+    let (other, _) = p.step("proving another circuit of the same shape (one weight changed)", || other_claim(&params, &art, &o.input, &ctx))?;
     let target = tamper::Target { chain: &hunter, address: deployed.verifier, params: &params, vk: pk.get_vk() };
     let valid = tamper::Claim { proof: &proof_bytes, instances: &instances };
     let other = tamper::Claim { proof: &other.0, instances: &other.1 };
@@ -123,17 +137,23 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     let bounty = async {
         let deadline = local.latest_timestamp().await? + 86_400;
         let id = onchain::post_bounty(poster, &deployed, commitment, deadline, reward).await?;
+        if id != U256::from(bounty_id) {
+            bail!("the bounty got id {id}, the proof is bound to {bounty_id}");
+        }
+        let copied = onchain::claim(poster, &deployed, id, &proof_bytes, &instances).await?;
         let mut tampered = proof_bytes.clone();
         let mid = tampered.len() / 2;
         tampered[mid] ^= 0x01;
         let bad = onchain::claim(&hunter, &deployed, id, &tampered, &instances).await?;
         let good = onchain::claim(&hunter, &deployed, id, &proof_bytes, &instances).await?;
         let again = onchain::claim(&hunter, &deployed, id, &proof_bytes, &instances).await?;
-        anyhow::Ok((bad, good, again))
+        anyhow::Ok((copied, bad, good, again))
     };
-    let ((bad, good, again), _) = p.step_async("bounty: post, tampered claim, valid claim, second claim", bounty).await?;
+    let ((copied, bad, good, again), _) =
+        p.step_async("bounty: post, the proof copied by another sender, tampered claim, valid claim, second claim", bounty).await?;
     p.note(&format!(
-        "tampered claim: {}; valid claim: {}; second claim: {}",
+        "copied proof: {}; tampered claim: {}; valid claim: {}; second claim: {}",
+        if copied.paid { "PAID (bug!)".into() } else { format!("rejected ({})", copied.revert_reason.clone().unwrap_or_default()) },
         if bad.paid { "PAID (bug!)".into() } else { format!("rejected ({})", bad.revert_reason.clone().unwrap_or_default()) },
         if good.paid { "paid".into() } else { format!("rejected ({})", good.revert_reason.clone().unwrap_or_default()) },
         if again.paid { "PAID (bug!)".into() } else { format!("rejected ({})", again.revert_reason.clone().unwrap_or_default()) },
@@ -144,6 +164,8 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         model: o.model.display().to_string(),
         k: art.plan.k,
         rows: art.plan.rows,
+        commitment_rows: art.plan.commitment_rows,
+        visibility: art.plan.shape.visibility.to_string(),
         advice_columns: art.plan.advice_columns,
         fixed_columns: art.plan.fixed_columns,
         lookups: art.plan.lookups,
@@ -169,6 +191,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         float_outputs: acc.float_outputs,
         model_commitment: proof.model_commitment.clone(),
         tampered_rejected: !bad.paid,
+        copied_claim_rejected: !copied.paid,
         tamper: tampered,
         claim_gas: good.gas_used,
         reward_paid_wei: if good.paid { good.reward_paid_wei.to_string() } else { "0".into() },
@@ -183,12 +206,13 @@ fn other_claim(
     params: &halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2_proofs::halo2curves::bn256::Bn256>,
     art: &zkinfer_prover::artifact::CircuitArtifact,
     input: &[f32],
+    ctx: &pipeline::ProofContext,
 ) -> Result<(Vec<u8>, Vec<halo2_proofs::halo2curves::bn256::Fr>)> {
     let mut other = art.clone();
     let w = other.model.layers.iter_mut().flat_map(|l| l.rows.iter_mut()).flat_map(|r| r.iter_mut()).next().context("the model has no weights")?;
     w.1 += 1;
     let pk = proving::keygen(params, &other.circuit())?;
-    let (circuit, instances, _) = pipeline::witness(&other, input)?;
+    let (circuit, instances, _) = pipeline::witness(&other, input, ctx)?;
     let proof = proving::prove(params, &pk, &circuit, &instances)?;
     Ok((proof, instances))
 }

@@ -27,6 +27,8 @@ enum Command {
     Setup(cmd::setup::Args),
     /// Prove one inference (writes a proof.json).
     Prove(cmd::prove::Args),
+    /// Compute the input commitment a proof will expose (hashed input), off-chain.
+    Commit(cmd::commit::Args),
     /// Verify a proof natively.
     Verify(cmd::verify::Args),
     /// Emit the Solidity verifier contract.
@@ -52,6 +54,7 @@ async fn main() {
         Command::Compile(a) => cmd::compile::run(a),
         Command::Setup(a) => cmd::setup::run(a),
         Command::Prove(a) => cmd::prove::run(a),
+        Command::Commit(a) => cmd::commit::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::Verifier(a) => cmd::verifier::run(a),
         Command::Calldata(a) => cmd::calldata::run(a),

@@ -2,7 +2,7 @@
 //! `circuit.json`, `setup.json`, `pk.bin`, `vk.bin`, `proof.json`, `Verifier.sol`.
 
 use anyhow::{Context, Result};
-use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::{ProvingKey, VerifyingKey};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use std::path::{Path, PathBuf};
@@ -84,12 +84,23 @@ pub fn load_verifier_side(dir: &Dir) -> Result<(CircuitArtifact, ParamsKZG<Bn256
     Ok((art, params, vk))
 }
 
-/// The witness, instances and accuracy for an input (fails before proving if out of range).
-pub fn witness(art: &CircuitArtifact, input: &[f32]) -> Result<(ModelCircuit, Vec<halo2_proofs::halo2curves::bn256::Fr>, Vec<i64>)> {
+/// What a proof is bound to besides the model and input: its claimant and the input
+/// commitment's salt.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProofContext {
+    /// Who may use the proof (public instance 1).
+    pub binding: zkinfer_prover::Binding,
+    /// The salt of a hashed input's commitment (never in the proof).
+    pub salt: Fr,
+}
+
+/// The witness, instances and fixed-point outputs for an input (fails before proving if out of
+/// range).
+pub fn witness(art: &CircuitArtifact, input: &[f32], ctx: &ProofContext) -> Result<(ModelCircuit, Vec<Fr>, Vec<i64>)> {
     let model = Arc::new(art.model.clone());
     let q = model.quantise_input(input)?;
-    let trace = model.forward(&q)?;
-    let instances = ModelCircuit::instances(&model, &trace);
+    let trace = model.forward(&q)?.bound_to(ctx.binding.to_fr()).salted(ctx.salt);
+    let instances = ModelCircuit::instances(&model, &art.plan.shape, &trace)?;
     let outputs = trace.output();
     Ok((ModelCircuit { model, shape: art.plan.shape, trace: Some(trace) }, instances, outputs))
 }
@@ -103,10 +114,10 @@ pub fn accuracy(art: &CircuitArtifact, input: &[f32], outputs_fixed: &[i64]) -> 
 }
 
 /// Proves one input; returns the artifact.
-pub fn prove(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, art: &CircuitArtifact, input: &[f32]) -> Result<ProofArtifact> {
-    let (circuit, instances, outputs) = witness(art, input)?;
+pub fn prove(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, art: &CircuitArtifact, input: &[f32], ctx: &ProofContext) -> Result<ProofArtifact> {
+    let (circuit, instances, outputs) = witness(art, input, ctx)?;
     let proof = proving::prove(params, pk, &circuit, &instances)?;
-    Ok(ProofArtifact::new(&proof, &instances, &art.model, outputs))
+    Ok(ProofArtifact::new(&proof, &instances, &art.model, &art.instances, outputs))
 }
 
 /// Generates the Solidity verifier for `dir`'s keys.

@@ -18,7 +18,13 @@ fn demo_json_pays_the_bounty_and_rejects_the_tampered_proof() {
     assert_eq!(v["verified_onchain"], true);
     assert_eq!(v["tampered_rejected"], true);
     assert_eq!(v["second_claim_rejected"], true);
+    assert_eq!(v["copied_claim_rejected"], true, "the proof is bound to the hunter");
     assert_eq!(v["reward_paid_wei"], "1000000000000000000");
+    // The default: a hashed input, so the instances are the model, the binding, one input
+    // commitment and the 3 outputs.
+    assert_eq!(v["visibility"], "weights=fixed,input=hashed,output=public");
+    assert_eq!(v["num_instances"], 6);
+    assert!(v["commitment_rows"].as_u64().unwrap() > 0);
     let gas = v["verify_gas"].as_u64().unwrap();
     assert!(gas > 100_000);
     // Issue 4's budget for the bundled model, and the layout choice's prediction of it.
@@ -55,6 +61,20 @@ fn step_by_step_pipeline_and_calldata() {
     assert!(sol.contains("runtime bytecode"), "{sol}");
     let calldata = ok(&["calldata", "--proof", &format!("{d}/proof.json")]);
     assert!(calldata.trim().starts_with("0x"));
+    // A hashed input's commitment: `commit` computes off-chain what the proof exposes.
+    ok(&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--salt", "0x1234", "--bind-to", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8:7"]);
+    let proof: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("proof.json")).unwrap()).unwrap();
+    let opening: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("proof.opening.json")).unwrap()).unwrap();
+    let committed: serde_json::Value = serde_json::from_str(&ok(&["commit", "--input", "models/mlp_small.input.json", "--dir", d, "--salt", "0x1234", "--json"])).unwrap();
+    assert_eq!(committed["commitment"], proof["input_commitment"]);
+    assert_eq!(committed["commitment"], proof["instances"][2]);
+    assert_eq!(opening, committed, "the opening written by prove is what commit computes");
+    assert_eq!(opening["salt"], format!("0x{:0>64}", "1234"));
+    assert!(!proof.to_string().contains(opening["salt"].as_str().unwrap()), "the salt is not in the proof");
+    let unsalted: serde_json::Value = serde_json::from_str(&ok(&["commit", "--input", "models/mlp_small.input.json", "--dir", d, "--json"])).unwrap();
+    assert_ne!(unsalted["commitment"], committed["commitment"]);
+    assert_eq!(proof["binding"], "0x00000000000000000000000770997970c51812dc3a010c7d01b50e0d17dc79c8");
+    ok(&["verify", "--dir", d]);
     // A tampered proof file fails native verification with a clear message.
     let proof_path = dir.path().join("proof.json");
     let mut p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&proof_path).unwrap()).unwrap();
@@ -100,6 +120,10 @@ fn bad_inputs_get_clear_errors_before_proving() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && e.contains("out of range in layer"), "{e}");
     assert!(!e.contains("[1/3]"), "range errors must come before any proving step: {e}");
+    let o = zkinfer(&["compile", "models/mlp_small.onnx", "--dir", d, "--visibility", "input=secret"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown visibility 'secret'"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = zkinfer(&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--bind-to", "0x12:1"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("20 bytes"), "{}", String::from_utf8_lossy(&o.stderr));
     let missing = zkinfer(&["compile", "models/nope.onnx", "--dir", d]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.onnx: cannot load ONNX model: file not found"));
 }

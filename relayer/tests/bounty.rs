@@ -133,7 +133,12 @@ impl Setup {
         let call = claimCall {
             id,
             proof: Bytes::from_static(b"not a proof: bookkeeping verifier"),
-            instances: vec![U256::from(first_instance), U256::from(5)],
+            // [model commitment, binding (ModelBounty.bindingOf(claimant, id)), an output]
+            instances: vec![
+                U256::from(first_instance),
+                U256::from_be_slice(self.claimant.address().as_slice()) | (id << 160),
+                U256::from(5),
+            ],
         };
         self.claimant
             .send(self.bounty, call.abi_encode().into(), U256::ZERO)

@@ -4,7 +4,7 @@ use super::DirArg;
 use anyhow::Result;
 use std::path::PathBuf;
 use zkinfer_prover::optimise::{LayoutChoice, LayoutGoal, DEFAULT_MAX_PROOF_BYTES, DEFAULT_MAX_VERIFY_GAS};
-use zkinfer_prover::CompileOptions;
+use zkinfer_prover::{CompileOptions, Visibilities};
 
 /// Fixed point and layout options shared by `compile` and `bench`.
 #[derive(Debug, clap::Args)]
@@ -24,6 +24,11 @@ pub struct LayoutArgs {
     /// (predicted from the constraint system): the fastest layout within it wins (0: no budget).
     #[arg(long, default_value_t = DEFAULT_MAX_VERIFY_GAS)]
     pub max_verify_gas: u64,
+    /// What proofs reveal, per tensor group: e.g. `input=public` or
+    /// `weights=fixed,input=hashed,output=public` (the default). `public`: instances; `hashed`:
+    /// one Poseidon commitment instance; `private`: nothing; `fixed` (weights): in the key.
+    #[arg(long, default_value_t = Visibilities::default())]
+    pub visibility: Visibilities,
 }
 
 impl LayoutArgs {
@@ -33,7 +38,7 @@ impl LayoutArgs {
             max_proof_bytes: (self.max_proof_bytes > 0).then_some(self.max_proof_bytes),
             max_verify_gas: (self.max_verify_gas > 0).then_some(self.max_verify_gas),
         };
-        CompileOptions { scale_bits: self.scale_bits, dot_width: self.dot_width, range_limbs, calibration, goal }
+        CompileOptions { scale_bits: self.scale_bits, dot_width: self.dot_width, range_limbs, calibration, goal, visibility: self.visibility }
     }
 }
 
@@ -73,10 +78,15 @@ pub fn run(a: Args) -> Result<()> {
     println!("  fixed point: scale 2^{}, range ±2^{} (values ±{})", art.model.params.scale_bits, art.model.params.range_bits() - 1, art.model.params.dequantise(art.model.params.max() as i64));
     println!("  circuit: k = {}, {} rows (+{} table rows), {} advice / {} fixed columns, {} lookups, degree {}", p.k, p.rows, p.table_rows, p.advice_columns, p.fixed_columns, p.lookups, p.degree);
     print_layout(&layout);
-    println!("  public instances: {} (model commitment, {} inputs, {} outputs)", p.num_instances, art.model.input_len(), art.model.output_len());
+    let input = match p.shape.visibility.input {
+        zkinfer_prover::Visibility::Public => format!("{} input values", art.model.input_len()),
+        zkinfer_prover::Visibility::Hashed => format!("the commitment of {} input values", art.model.input_len()),
+        _ => "no input".into(),
+    };
+    println!("  public instances: {} (model commitment, claimant binding, {input}, {} outputs); visibility {}", p.num_instances, art.model.output_len(), p.shape.visibility);
     println!("  model commitment: {}", art.model_commitment);
     for (i, (path, input)) in a.calibrate.iter().zip(&opts.calibration).enumerate() {
-        let (_, _, outs) = crate::pipeline::witness(&art, input)?;
+        let (_, _, outs) = crate::pipeline::witness(&art, input, &Default::default())?;
         let acc = crate::pipeline::accuracy(&art, input, &outs)?;
         println!("  calibration sample {i} ({}): max abs error vs float {:.5}, argmax match {}", path.display(), acc.max_abs_err, acc.argmax_match);
     }

@@ -53,10 +53,11 @@ pub async fn run(a: Args) -> Result<()> {
         println!("  verifier         {} bytes runtime bytecode", r.verifier_runtime_bytes);
         println!("  verified onchain {} ({} gas)", r.verified_onchain, r.verify_gas);
         println!("  tampered proof   {}", if r.tampered_rejected { "rejected on-chain" } else { "ACCEPTED (bug)" });
+        println!("  copied proof     {}", if r.copied_claim_rejected { "rejected: bound to the prover's address" } else { "PAID (bug)" });
         println!("  bounty           paid {} wei to the prover (claim gas {}); second claim {}", r.reward_paid_wei, r.claim_gas, if r.second_claim_rejected { "rejected" } else { "PAID (bug)" });
         println!("  SRS              development SRS: UNSAFE for production");
     }
-    if !(r.verified_onchain && r.tampered_rejected && r.second_claim_rejected && r.reward_paid_wei != "0") {
+    if !(r.verified_onchain && r.tampered_rejected && r.copied_claim_rejected && r.second_claim_rejected && r.reward_paid_wei != "0") {
         bail!("the demo did not end as expected (see above)");
     }
     Ok(())

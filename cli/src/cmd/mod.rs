@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod calldata;
+pub mod commit;
 pub mod compile;
 pub mod costmodel;
 pub mod demo;

@@ -3,7 +3,8 @@
 use super::DirArg;
 use anyhow::Result;
 use std::path::PathBuf;
-use zkinfer_prover::artifact;
+use zkinfer_prover::artifact::{self, OpeningArtifact};
+use zkinfer_prover::{hash, Binding, Visibility};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -13,6 +14,14 @@ pub struct Args {
     /// Where to write the proof (default DIR/proof.json).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Bind the proof to a claimant and a bounty or request id, `0xADDRESS:ID` (public instance
+    /// 1): contracts pay only that address, so a copied proof is worthless. Default: unbound.
+    #[arg(long)]
+    pub bind_to: Option<Binding>,
+    /// Salt of a hashed input's commitment: `random`, or `0x`-hex. Use one whenever the input
+    /// could be guessed. Written to the opening file, never to the proof. Default: no salt.
+    #[arg(long)]
+    pub salt: Option<String>,
     #[command(flatten)]
     pub dir: DirArg,
 }
@@ -22,16 +31,35 @@ pub fn run(a: Args) -> Result<()> {
     let art = dir.load_circuit()?;
     let setup = dir.load_setup()?;
     let input = zkinfer_prover::input::read_input(&a.input)?;
+    let salt = match a.salt.as_deref() {
+        None => Default::default(),
+        Some("random") => hash::random_salt(),
+        Some(s) => hash::parse_salt(s)?,
+    };
+    let hashed = art.plan.shape.visibility.input == Visibility::Hashed;
+    if a.salt.is_some() && !hashed {
+        anyhow::bail!("--salt: the circuit's input is {}, not hashed (compile with --visibility input=hashed)", art.plan.shape.visibility.input);
+    }
+    let ctx = crate::pipeline::ProofContext { binding: a.bind_to.unwrap_or_default(), salt };
     // Range errors surface here, before any proving work.
-    crate::pipeline::witness(&art, &input)?;
+    crate::pipeline::witness(&art, &input, &ctx)?;
     let mut p = crate::progress::Progress::new(3, false);
     let (params, _) = p.step("loading the SRS", || crate::pipeline::params(&setup.srs, art.plan.k))?;
     let (pk, _) = p.step("loading the proving key", || artifact::load_pk(&dir.pk(), &art))?;
-    let (proof, _) = p.step("proving", || crate::pipeline::prove(&params, &pk, &art, &input))?;
+    let (proof, _) = p.step("proving", || crate::pipeline::prove(&params, &pk, &art, &input, &ctx))?;
     let out = a.out.unwrap_or_else(|| dir.proof());
     proof.save(&out)?;
     let acc = crate::pipeline::accuracy(&art, &input, &proof.outputs_fixed)?;
     println!("wrote {} ({} proof bytes, {} public instances)", out.display(), proof.proof_bytes()?.len(), proof.instances.len());
+    if hashed {
+        let opening = OpeningArtifact::new(art.model.quantise_input(&input)?, art.plan.shape.input_bits(), salt)?;
+        let path = out.with_extension("opening.json");
+        opening.save(&path)?;
+        println!("input commitment {} (opening with the salt: {}; keep it, it is not in the proof)", opening.commitment, path.display());
+    }
+    if let Some(b) = a.bind_to {
+        println!("bound to {b} (binding instance {})", proof.binding);
+    }
     println!("outputs: {:?}", proof.outputs);
     println!("float model (tract): {:?}; max abs error {:.5}; argmax match {}", acc.float_outputs, acc.max_abs_err, acc.argmax_match);
     Ok(())

@@ -19,13 +19,13 @@
 //! absorb row A | x[0] x[1] acc = state          | w[0] = L, w[1] = 1 on the first (init) row
 //! element row  | x[0] = e_a, x[1] = e_b         |   (padding e_b: a copy of the init row's x[1] = 0)
 //! round row    | x[0] x[1] acc = a (state)      | w[0] = c0, w[1] = c1
-//! square row   | x[0] x[1] acc = (a + c)²       | w[0] = c2
+//! square row   | x[0] = b0², x[1] acc = t1 t2  | w[0] = c2, w[1] = f (1 full round, 0 partial)
 //! (next round row, … , the next absorb row or the output row)
 //! ```
 //! `q_absorb` (row A): state[A+2] = state[A] + (0, e_a, e_b); on the init row state = (L, 0, 0).
-//! `q_full` / `q_partial` (round row r): with b = a + c, the squares `sq_k = b_k²` (only `k = 0`
-//! in partial rounds) and `y_k = sq_k²·b_k` (S-box `b⁵`; `y_k = b_k` for `k > 0` in partial
-//! rounds), the next state is `a[r+2] = M·y`. Degree 4 with the selector.
+//! `q_round` (round row r): with b = a + c, `t_k = f·b_k² + 1 − f` and `y_0 = (b0²)²·b0`,
+//! `y_k = t_k²·b_k` (the S-box `b⁵` in full rounds, `b_k` in partial ones), the next state is
+//! `a[r+2] = M·y`. Degree 4 with the selector, so that it shares a selector column.
 
 use super::pow2;
 use crate::hash::poseidon;
@@ -41,8 +41,7 @@ pub const BLOCK_ROWS: usize = 2 + 2 * poseidon::ROUNDS;
 pub struct CommitConfig {
     pub(super) q_pack: Selector,
     pub(super) q_absorb: Selector,
-    pub(super) q_full: Selector,
-    pub(super) q_partial: Selector,
+    pub(super) q_round: Selector,
 }
 
 /// The columns the chips use (the model's).
@@ -56,13 +55,10 @@ pub(super) struct Columns {
 }
 
 impl CommitConfig {
-    /// Creates the gates. `s` limb bits, `n` limbs per value.
-    pub(super) fn configure(meta: &mut ConstraintSystem<Fr>, c: &Columns, s: u32, n: usize) -> Self {
-        // Creation order: the degree-4 gates first (see `ModelConfig::configure`).
-        let q_full = meta.selector();
-        let q_partial = meta.selector();
-        let q_absorb = meta.selector();
-        let q_pack = meta.selector();
+    /// Creates the gates on the selectors `(q_round, q_absorb, q_pack)` (created by the caller, whose
+    /// order decides selector compression). `s` limb bits, `n` limbs per value.
+    pub(super) fn configure(meta: &mut ConstraintSystem<Fr>, c: &Columns, selectors: (Selector, Selector, Selector), s: u32, n: usize) -> Self {
+        let (q_round, q_absorb, q_pack) = selectors;
                 let k = |v: Fr| Expression::Constant(v);
 
         meta.create_gate("pack", |m| {
@@ -103,31 +99,31 @@ impl CommitConfig {
             ]
         });
 
-        // One gate per round kind, so that each has degree 4 and its selector compresses with
-        // the others'.
+        // One gate for both round kinds, of degree 4 with its selector: the square row holds
+        // t_k = f·b_k² + (1 − f) for k > 0 (f = 1 in full rounds, from w[1] on that row), so
+        // that y_k = t_k²·b_k is b_k⁵ in a full round and b_k in a partial one.
         let mds = poseidon::spec().mds;
-        let round_gate = |meta: &mut ConstraintSystem<Fr>, name: &'static str, q_sel: Selector, full: bool| {
-            meta.create_gate(name, |m| {
-                let q = m.query_selector(q_sel);
-                let a = state(m, 0);
-                let sq = state(m, 1);
-                let next = state(m, 2);
-                let rc = [m.query_fixed(c.w0, Rotation::cur()), m.query_fixed(c.w1, Rotation::cur()), m.query_fixed(c.w0, Rotation::next())];
-                let b: Vec<Expression<Fr>> = a.iter().zip(rc).map(|(a, c)| a.clone() + c).collect();
-                let sboxes = if full { poseidon::WIDTH } else { 1 };
-                let mut out: Vec<Expression<Fr>> = (0..sboxes).map(|i| q.clone() * (sq[i].clone() - b[i].clone() * b[i].clone())).collect();
-                let y: Vec<Expression<Fr>> =
-                    (0..poseidon::WIDTH).map(|i| if i < sboxes { sq[i].clone() * sq[i].clone() * b[i].clone() } else { b[i].clone() }).collect();
-                for (j, row) in mds.iter().enumerate() {
-                    let mixed = row.iter().zip(&y).fold(k(Fr::zero()), |e, (mjk, yk)| e + k(*mjk) * yk.clone());
-                    out.push(q.clone() * (next[j].clone() - mixed));
-                }
-                out
-            });
-        };
-        round_gate(meta, "poseidon full round", q_full, true);
-        round_gate(meta, "poseidon partial round", q_partial, false);
-        Self { q_pack, q_absorb, q_full, q_partial }
+        meta.create_gate("poseidon round", |m| {
+            let q = m.query_selector(q_round);
+            let a = state(m, 0);
+            let sq = state(m, 1);
+            let next = state(m, 2);
+            let rc = [m.query_fixed(c.w0, Rotation::cur()), m.query_fixed(c.w1, Rotation::cur()), m.query_fixed(c.w0, Rotation::next())];
+            let full = m.query_fixed(c.w1, Rotation::next());
+            let b: Vec<Expression<Fr>> = a.iter().zip(rc).map(|(a, c)| a.clone() + c).collect();
+            let mut out = vec![q.clone() * (sq[0].clone() - b[0].clone() * b[0].clone())];
+            for i in 1..poseidon::WIDTH {
+                let t = full.clone() * b[i].clone() * b[i].clone() + k(Fr::one()) - full.clone();
+                out.push(q.clone() * (sq[i].clone() - t));
+            }
+            let y: Vec<Expression<Fr>> = (0..poseidon::WIDTH).map(|i| sq[i].clone() * sq[i].clone() * b[i].clone()).collect();
+            for (j, row) in mds.iter().enumerate() {
+                let mixed = row.iter().zip(&y).fold(k(Fr::zero()), |e, (mjk, yk)| e + k(*mjk) * yk.clone());
+                out.push(q.clone() * (next[j].clone() - mixed));
+            }
+            out
+        });
+        Self { q_pack, q_absorb, q_round }
     }
 }
 
@@ -136,7 +132,8 @@ pub(super) fn round_witness(state: &[Fr; 3], r: usize) -> ([Fr; 3], [Fr; 3]) {
     let spec = poseidon::spec();
     let full = poseidon::is_full_round(r);
     let b: Vec<Fr> = state.iter().zip(spec.round_constants[r]).map(|(a, c)| *a + c).collect();
-    let sq = [b[0].square(), if full { b[1].square() } else { Fr::zero() }, if full { b[2].square() } else { Fr::zero() }];
+    let t = |x: Fr| if full { x.square() } else { Fr::one() };
+    let sq = [b[0].square(), t(b[1]), t(b[2])];
     let mut next = *state;
     poseidon::round(&mut next, r);
     (sq, next)

@@ -30,6 +30,8 @@ pub trait Sink {
 pub struct Bindings {
     /// Rows used by the region.
     pub rows: usize,
+    /// Of those, rows of the input commitment (sponge and packing; 0 unless the input is hashed).
+    pub commitment_rows: usize,
 }
 
 /// Synthesis into a halo2 region.
@@ -258,6 +260,7 @@ pub fn assign<S: Sink>(
     }
     // The accumulator after the last output is 0 (its rescale row's w[0] = 0); with a hashed
     // input this row starts the sponge (state (L, 0, 0)).
+    let mut commitment_rows = 0;
     let input_cells: Vec<S::Cell> = match shape.visibility.input {
         Visibility::Public => {
             zero_row(cfg, row, sink);
@@ -266,8 +269,9 @@ pub fn assign<S: Sink>(
         }
         Visibility::Hashed => {
             let c = cfg.commit.ok_or(Error::Synthesis)?;
-            let (cells, hash, end) = assign_input_commitment(cfg, &c, model, trace, row, sink)?;
+            let InputCommitment { cells, hash, end } = assign_input_commitment(cfg, &c, model, trace, row, sink)?;
             sink.copy(&hash, &public[1]);
+            commitment_rows = end - row;
             row = end;
             cells
         }
@@ -296,13 +300,23 @@ pub fn assign<S: Sink>(
         };
         sink.copy(&src, &public[first_output_row - 1 + j]);
     }
-    Ok(Bindings { rows: row })
+    Ok(Bindings { rows: row, commitment_rows })
 }
 
 /// `acc = 0` and `z = 0` on `row`.
 fn zero_row<S: Sink>(cfg: &ModelConfig, row: usize, sink: &mut S) {
     sink.advice(cfg.acc, row, Value::known(Fr::zero()));
     sink.advice(cfg.z, row, Value::known(Fr::zero()));
+}
+
+/// What [`assign_input_commitment`] placed.
+struct InputCommitment<C> {
+    /// The input value cells, in input order.
+    cells: Vec<C>,
+    /// The commitment (the sponge's output).
+    hash: C,
+    /// The next free row.
+    end: usize,
 }
 
 /// The input commitment from row `start` (whose `acc` the last rescale row set to 0): the
@@ -315,7 +329,7 @@ fn assign_input_commitment<S: Sink>(
     trace: Option<&Trace>,
     start: usize,
     sink: &mut S,
-) -> Result<(Vec<S::Cell>, S::Cell, usize), Error> {
+) -> Result<InputCommitment<S::Cell>, Error> {
     let shape = cfg.shape;
     let (s, n) = (shape.scale_bits, shape.range_limbs as usize);
     let bits = shape.input_bits();
@@ -371,13 +385,14 @@ fn assign_input_commitment<S: Sink>(
         row += 2;
         for r in 0..poseidon::ROUNDS {
             let spec = poseidon::spec();
-            sink.enable(if poseidon::is_full_round(r) { c.q_full } else { c.q_partial }, row)?;
+            sink.enable(c.q_round, row)?;
             put_state(sink, row, state);
             sink.fixed(w0, row, spec.round_constants[r][0]);
             sink.fixed(w1, row, spec.round_constants[r][1]);
             let witness = state.map(|st| round_witness(&st, r));
             put_state(sink, row + 1, witness.map(|w| w.0));
             sink.fixed(w0, row + 1, spec.round_constants[r][2]);
+            sink.fixed(w1, row + 1, if poseidon::is_full_round(r) { Fr::one() } else { Fr::zero() });
             state = witness.map(|w| w.1);
             row += 2;
         }
@@ -433,5 +448,5 @@ fn assign_input_commitment<S: Sink>(
     sink.advice(acc, row, if trace.is_some() { Value::known(running) } else { Value::unknown() });
     sink.advice(z, row, Value::known(Fr::zero()));
     row += 1;
-    Ok((cells, hash, row))
+    Ok(InputCommitment { cells, hash, end: row })
 }

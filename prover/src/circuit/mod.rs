@@ -248,16 +248,23 @@ impl ModelConfig {
         // Selectors compress greedily in creation order into as few fixed columns as the degree
         // allows (a group of gates of degree d + 1 takes at most 5 − d selectors): the degree-4
         // gates first, so that each pairs with one other.
+        // Order: the two degree-4 gates (the Poseidon round; ReLU/linear, which without tabulated
+        // functions shares `q_rescale`: every rescale row is then ReLU or linear), then the rest.
+        let hashed = shape.visibility.input == Visibility::Hashed;
+        let q_round = hashed.then(|| meta.selector());
+        let q_act = functions.then(|| meta.selector());
         let q_rescale = meta.selector();
-        let commit = (shape.visibility.input == Visibility::Hashed).then(|| {
-            let columns = commit::Columns { x0: x[0], x1: x[1], acc, z, w0: w[0], w1: w[1] };
-            commit::CommitConfig::configure(meta, &columns, s, n)
-        });
+        let commit_selectors = hashed.then(|| (meta.selector(), meta.selector()));
         let q_pub = meta.selector();
         let q_dot = meta.selector();
         let q_mul = shape.products.then(|| meta.selector());
-        // Without tabulated functions every rescale row is ReLU or linear: `q_rescale` serves.
-        let q_act = functions.then(|| meta.selector());
+        let commit = match (q_round, commit_selectors) {
+            (Some(q_round), Some((q_absorb, q_pack))) => {
+                let columns = commit::Columns { x0: x[0], x1: x[1], acc, z, w0: w[0], w1: w[1] };
+                Some(commit::CommitConfig::configure(meta, &columns, (q_round, q_absorb, q_pack), s, n))
+            }
+            _ => None,
+        };
         let t_value = meta.lookup_table_column();
         let t_fx = functions.then(|| meta.lookup_table_column());
         let one = || Expression::Constant(Fr::one());
@@ -497,6 +504,9 @@ pub struct CircuitPlan {
     pub k: u32,
     /// Rows used by the layout.
     pub rows: usize,
+    /// Of those, rows of the input commitment (hashed input: sponge and packing rows).
+    #[serde(default)]
+    pub commitment_rows: usize,
     /// Rows used by lookup tables.
     pub table_rows: usize,
     /// Advice columns.
@@ -544,6 +554,7 @@ pub fn plan(model: &QuantModel, shape: CircuitShape) -> Result<CircuitPlan, crat
         shape,
         k,
         rows: bindings.rows,
+        commitment_rows: bindings.commitment_rows,
         table_rows: shape.table_rows(),
         advice_columns: cs.num_advice_columns(),
         fixed_columns: cs.num_fixed_columns(),
