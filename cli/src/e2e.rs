@@ -51,6 +51,8 @@ pub struct Report {
     pub outputs: Vec<f64>,
     pub float_outputs: Vec<f32>,
     pub model_commitment: String,
+    /// The hashed input's commitment (public instance 2), if the input is hashed.
+    pub input_commitment: Option<String>,
     pub tampered_rejected: bool,
     /// The valid proof, claimed by another sender than the one it is bound to, paid nothing.
     pub copied_claim_rejected: bool,
@@ -190,6 +192,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         outputs: proof.outputs.clone(),
         float_outputs: acc.float_outputs,
         model_commitment: proof.model_commitment.clone(),
+        input_commitment: proof.input_commitment.clone(),
         tampered_rejected: !bad.paid,
         copied_claim_rejected: !copied.paid,
         tamper: tampered,

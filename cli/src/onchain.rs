@@ -56,6 +56,8 @@ const BOUNTY_ERRORS: &[&str] = &[
     "BountyNotExpired(uint256,uint64)",
     "NoInstances()",
     "WrongModelCommitment(uint256,uint256)",
+    "WrongClaimant(uint256,uint256)",
+    "BountyIdTooLarge(uint256)",
     "ProofRejected(uint256)",
     "NotPoster(address)",
     "TransferFailed(address,uint256)",
@@ -67,7 +69,13 @@ pub fn bounty_revert_reason(data: Option<&[u8]>, fallback: Option<String>) -> Op
     for sig in BOUNTY_ERRORS {
         if alloy::primitives::keccak256(sig.as_bytes())[..4] == data[..4] {
             let name = &sig[..sig.find('(').unwrap_or(sig.len())];
-            let args: Vec<String> = data[4..].chunks(32).map(|w| U256::from_be_slice(w).to_string()).collect();
+            // Small words (ids, amounts, deadlines) in decimal, large ones (commitments,
+            // bindings, addresses) in hex.
+            let word = |w: &[u8]| {
+                let v = U256::from_be_slice(w);
+                if v < U256::from(u64::MAX) { v.to_string() } else { format!("{v:#x}") }
+            };
+            let args: Vec<String> = data[4..].chunks(32).map(word).collect();
             return Some(format!("{name}({})", args.join(", ")));
         }
     }
@@ -115,4 +123,22 @@ pub async fn claim(chain: &Chain, d: &Deployed, id: U256, proof: &[u8], instance
     let after = chain.balance(d.bounty).await?;
     let revert_reason = bounty_revert_reason(tx.revert_data.as_ref().map(|b| b.as_ref()), tx.revert_reason);
     Ok(ClaimOutcome { paid: tx.status, gas_used: tx.gas_used, revert_reason, reward_paid_wei: before.saturating_sub(after) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every custom error of ModelBounty.sol is decoded by name.
+    #[test]
+    fn every_bounty_error_is_named() {
+        let source = include_str!("../../contracts/ModelBounty.sol");
+        for line in source.lines().map(str::trim).filter(|l| l.starts_with("error ")) {
+            let decl = line.trim_start_matches("error ").trim_end_matches(';');
+            let (name, params) = decl.split_once('(').unwrap_or((decl, ")"));
+            let types: Vec<&str> = params.trim_end_matches(')').split(',').filter_map(|p| p.split_whitespace().next()).collect();
+            let sig = format!("{name}({})", types.join(","));
+            assert!(BOUNTY_ERRORS.contains(&sig.as_str()), "{sig} is missing from BOUNTY_ERRORS");
+        }
+    }
 }

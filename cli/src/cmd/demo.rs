@@ -47,6 +47,10 @@ pub async fn run(a: Args) -> Result<()> {
         println!();
         println!("zkinfer demo: {}", r.model);
         println!("  circuit          k = {}, {} rows, {} advice columns", r.k, r.rows, r.advice_columns);
+        println!("  visibility       {} ({} public instances)", r.visibility, r.num_instances);
+        if let Some(c) = &r.input_commitment {
+            println!("  input commitment {c} (the input itself stays private; salted)");
+        }
         println!("  outputs          {:?}", r.outputs);
         println!("  float (tract)    {:?}  (max abs error {:.4}, argmax match {})", r.float_outputs, r.max_abs_err, r.argmax_match);
         println!("  proof            {} bytes, proved in {:.2} s", r.proof_bytes, r.prove_s);
