@@ -66,13 +66,14 @@ fn step_by_step_pipeline_and_calldata() {
     let proof: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("proof.json")).unwrap()).unwrap();
     let opening: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("proof.opening.json")).unwrap()).unwrap();
     let committed: serde_json::Value = serde_json::from_str(&ok(&["commit", "--input", "models/mlp_small.input.json", "--dir", d, "--salt", "0x1234", "--json"])).unwrap();
-    assert_eq!(committed["commitment"], proof["input_commitment"]);
-    assert_eq!(committed["commitment"], proof["instances"][2]);
+    assert_eq!(committed["input"]["commitment"], proof["input_commitment"]);
+    assert_eq!(committed["input"]["commitment"], proof["instances"][2]);
+    assert_eq!(committed["output"], serde_json::Value::Null, "the output is public");
     assert_eq!(opening, committed, "the opening written by prove is what commit computes");
     assert_eq!(opening["salt"], format!("0x{:0>64}", "1234"));
     assert!(!proof.to_string().contains(opening["salt"].as_str().unwrap()), "the salt is not in the proof");
     let unsalted: serde_json::Value = serde_json::from_str(&ok(&["commit", "--input", "models/mlp_small.input.json", "--dir", d, "--json"])).unwrap();
-    assert_ne!(unsalted["commitment"], committed["commitment"]);
+    assert_ne!(unsalted["input"]["commitment"], committed["input"]["commitment"]);
     assert_eq!(proof["binding"], "0x00000000000000000000000770997970c51812dc3a010c7d01b50e0d17dc79c8");
     ok(&["verify", "--dir", d]);
     // A tampered proof file fails native verification with a clear message.

@@ -6,6 +6,7 @@
 //! * `proof.json` — [`ProofArtifact`]: proof bytes, public instances and decoded outputs.
 
 use crate::circuit::{CircuitPlan, CircuitShape, ModelCircuit};
+use crate::hash::Tensor;
 use crate::visibility::{Visibilities, Visibility};
 use crate::error::{ProverError, Result};
 use crate::quant::QuantModel;
@@ -59,7 +60,8 @@ pub struct InstanceLayout {
     /// Range `[start, end)` of the input: its values (public), its commitment (hashed, one
     /// instance) or empty (private).
     pub inputs: [usize; 2],
-    /// Range `[start, end)` of the outputs.
+    /// Range `[start, end)` of the output: its values (public), its commitment (hashed, one
+    /// instance) or empty (private).
     pub outputs: [usize; 2],
 }
 
@@ -67,7 +69,7 @@ impl InstanceLayout {
     /// The layout of a circuit shape for a model.
     pub fn of(shape: &CircuitShape, model: &QuantModel) -> Self {
         let ni = shape.input_instances(model);
-        let no = model.output_len();
+        let no = shape.output_instances(model);
         Self { model_commitment: 0, binding: 1, visibility: shape.visibility, inputs: [2, 2 + ni], outputs: [2 + ni, 2 + ni + no] }
     }
 }
@@ -125,6 +127,8 @@ pub struct ProofArtifact {
     pub binding: String,
     /// The hashed input's commitment (its instance), if the input is hashed.
     pub input_commitment: Option<String>,
+    /// The hashed output's commitment (its instance), if the output is hashed.
+    pub output_commitment: Option<String>,
     /// Fixed-point outputs (signed integers at scale 2^scale_bits).
     pub outputs_fixed: Vec<i64>,
     /// Outputs as floats.
@@ -147,6 +151,7 @@ impl ProofArtifact {
             model_commitment: at(layout.model_commitment),
             binding: at(layout.binding),
             input_commitment: (layout.visibility.input == Visibility::Hashed).then(|| at(layout.inputs[0])),
+            output_commitment: (layout.visibility.output == Visibility::Hashed).then(|| at(layout.outputs[0])),
             instances,
             outputs: outputs_fixed.iter().map(|v| model.params.dequantise(*v)).collect(),
             outputs_fixed,
@@ -177,36 +182,51 @@ impl ProofArtifact {
     }
 }
 
-/// `*.opening.json`: what opens a hashed input's commitment. Stays with the prover's user;
-/// never part of a proof.
+/// `*.opening.json`: what opens the hashed tensors' commitments of one proof. Stays with the
+/// prover's user; never part of a proof.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct OpeningArtifact {
     /// Always `"zkinfer-opening"`.
     pub format: String,
     /// [`ARTIFACT_VERSION`].
     pub version: u32,
-    /// The commitment ([`crate::hash::commit`]), `0x`-hex.
-    pub commitment: String,
-    /// The salt, `0x`-hex (zero: unsalted).
+    /// The salt, `0x`-hex (zero: unsalted), shared by every hashed tensor.
     pub salt: String,
     /// Bits per packed value.
     pub packing_bits: u32,
+    /// The input's opening, if the input is hashed.
+    pub input: Option<TensorOpening>,
+    /// The output's opening, if the output is hashed.
+    pub output: Option<TensorOpening>,
+}
+
+/// One hashed tensor: its commitment and the committed values.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TensorOpening {
+    /// The commitment ([`crate::hash::commit`]), `0x`-hex: its public instance.
+    pub commitment: String,
     /// The committed fixed-point values.
     pub values_fixed: Vec<i64>,
 }
 
 impl OpeningArtifact {
-    /// Builds the artifact (computing the commitment).
-    pub fn new(values_fixed: Vec<i64>, packing_bits: u32, salt: Fr) -> Result<Self> {
-        let commitment = crate::hash::commit(&values_fixed, packing_bits, salt)?;
-        Ok(Self {
-            format: "zkinfer-opening".into(),
-            version: ARTIFACT_VERSION,
-            commitment: fr_to_hex(&commitment),
-            salt: fr_to_hex(&salt),
-            packing_bits,
-            values_fixed,
-        })
+    /// The opening of the tensors `shape` hashes, for a fixed-point input and output (computing
+    /// the commitments); `None` if it hashes none.
+    pub fn new(shape: &CircuitShape, input: &[i64], output: &[i64], salt: Fr) -> Result<Option<Self>> {
+        let bits = shape.packing_bits();
+        let open = |tensor: Tensor, visibility: Visibility, values: &[i64]| -> Result<Option<TensorOpening>> {
+            if visibility != Visibility::Hashed {
+                return Ok(None);
+            }
+            let c = crate::hash::commit(tensor, values, bits, salt)?;
+            Ok(Some(TensorOpening { commitment: fr_to_hex(&c), values_fixed: values.to_vec() }))
+        };
+        let input = open(Tensor::Input, shape.visibility.input, input)?;
+        let output = open(Tensor::Output, shape.visibility.output, output)?;
+        if input.is_none() && output.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Self { format: "zkinfer-opening".into(), version: ARTIFACT_VERSION, salt: fr_to_hex(&salt), packing_bits: bits, input, output }))
     }
     /// Writes JSON.
     pub fn save(&self, path: &Path) -> Result<()> {

@@ -192,7 +192,8 @@ pub struct Trace {
     /// The claimant binding exposed as public instance 1 ([`crate::binding::Binding`]; zero:
     /// unbound).
     pub binding: Fr,
-    /// The salt of the input commitment (hashed input; zero: unsalted).
+    /// The salt of the hashed tensors' commitments (zero: unsalted; the input's and the output's
+    /// commitments differ by their domain tag, [`crate::hash::Tensor`]).
     pub salt: Fr,
 }
 
@@ -201,7 +202,7 @@ impl Trace {
     pub fn bound_to(self, binding: Fr) -> Self {
         Self { binding, ..self }
     }
-    /// The same trace with a salted input commitment.
+    /// The same trace with salted commitments.
     pub fn salted(self, salt: Fr) -> Self {
         Self { salt, ..self }
     }

@@ -85,8 +85,8 @@ impl Visibilities {
         if self.input == Visibility::Fixed {
             return unsupported("input", self.input, "public, private, hashed");
         }
-        if self.output != Visibility::Public {
-            return unsupported("output", self.output, "public");
+        if self.output == Visibility::Fixed {
+            return unsupported("output", self.output, "public, private, hashed");
         }
         Ok(())
     }
@@ -134,7 +134,9 @@ mod tests {
         assert!(e.contains("'secret'"), "{e}");
         let e = "bias=public".parse::<Visibilities>().unwrap_err().to_string();
         assert!(e.contains("'bias'"), "{e}");
-        let e = "output=hashed".parse::<Visibilities>().unwrap_err().to_string();
-        assert!(e.contains("output visibility 'hashed' is not supported"), "{e}");
+        let e = "output=fixed".parse::<Visibilities>().unwrap_err().to_string();
+        assert!(e.contains("output visibility 'fixed' is not supported"), "{e}");
+        let e = "weights=hashed".parse::<Visibilities>().unwrap_err().to_string();
+        assert!(e.contains("weights visibility 'hashed' is not supported"), "{e}");
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use zkinfer_prover::circuit::ModelCircuit;
 use zkinfer_prover::ir::Activation;
 use zkinfer_prover::quant::{QuantLayer, QuantParams};
+use zkinfer_prover::hash::Tensor;
 use zkinfer_prover::{hash, plan, Binding, CircuitPlan, CircuitShape, QuantModel, Trace, Visibilities, Visibility};
 
 const HASHED: Visibilities = Visibilities { weights: Visibility::Fixed, input: Visibility::Hashed, output: Visibility::Public };
@@ -36,7 +37,7 @@ fn run(model: &Arc<QuantModel>, plan: &CircuitPlan, trace: Trace, instances: Vec
 }
 
 fn bits(plan: &CircuitPlan) -> u32 {
-    plan.shape.input_bits()
+    plan.shape.packing_bits()
 }
 
 #[test]
@@ -52,7 +53,7 @@ fn in_circuit_commitment_equals_off_chain_on_random_tensors() {
             let salt = if rng.gen_bool(0.5) { Fr::random(&mut rng) } else { Fr::ZERO };
             let trace = m.forward(&x).unwrap().salted(salt);
             let inst = ModelCircuit::instances(&m, &plan.shape, &trace).unwrap();
-            assert_eq!(inst[2], hash::commit(&x, bits(&plan), salt).unwrap());
+            assert_eq!(inst[2], hash::commit(Tensor::Input, &x, bits(&plan), salt).unwrap());
             run(&m, &plan, trace, inst).unwrap_or_else(|e| panic!("{inputs} inputs: {e:?}"));
         }
     }
@@ -145,7 +146,7 @@ fn tampered_commitment_witness_cells_fail() {
     let mut inst = ModelCircuit::instances(&m, &plan.shape, &trace).unwrap();
     let mut padded = x.clone();
     padded.push(0);
-    inst[2] = hash::commit(&padded, bits(&plan), Fr::ZERO).unwrap();
+    inst[2] = hash::commit(Tensor::Input, &padded, bits(&plan), Fr::ZERO).unwrap();
     assert!(run(&m, &plan, trace, inst).is_err());
 }
 
@@ -170,4 +171,54 @@ fn hashed_input_instances_do_not_grow_with_the_input() {
     assert_eq!(small.num_instances, 4);
     assert_eq!(large.num_instances, 4);
     assert_eq!(small.proof_bytes, large.proof_bytes);
+}
+
+const HASHED_OUTPUT: Visibilities = Visibilities { weights: Visibility::Fixed, input: Visibility::Public, output: Visibility::Hashed };
+
+#[test]
+fn hashed_output_proves_and_binds_the_output() {
+    let m = model(6);
+    let plan = planned(&m, HASHED_OUTPUT);
+    let trace = m.forward(&[1, 2, 3, 4, 5, -6]).unwrap().salted(Fr::from(5));
+    let inst = ModelCircuit::instances(&m, &plan.shape, &trace).unwrap();
+    assert_eq!(inst.len(), 2 + 6 + 1);
+    assert_eq!(inst[8], hash::commit(Tensor::Output, &trace.output(), bits(&plan), Fr::from(5)).unwrap());
+    run(&m, &plan, trace.clone(), inst.clone()).unwrap();
+    // Another output under the claimed commitment: the witness's own output is fixed by the model.
+    let mut other = inst.clone();
+    other[8] = hash::commit(Tensor::Output, &[trace.output()[0] + 1], bits(&plan), Fr::from(5)).unwrap();
+    assert!(run(&m, &plan, trace.clone(), other).is_err());
+    // A forged output, committed consistently: the model's gates catch it.
+    let mut forged = trace;
+    forged.layers.last_mut().unwrap()[0].out += 1;
+    let inst = ModelCircuit::instances(&m, &plan.shape, &forged).unwrap();
+    assert!(run(&m, &plan, forged, inst).is_err());
+}
+
+#[test]
+fn input_and_output_commitments_are_domain_separated() {
+    // A model whose output is its input: both commitments cover the same values.
+    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
+    let layer = QuantLayer { inputs: 1, outputs: 1, rows: vec![vec![(0, 256)]], prods: Vec::new(), bias: vec![0], activation: Activation::None };
+    let m = Arc::new(QuantModel { params, inputs: 1, layers: vec![layer], outputs: vec![0] });
+    let both = Visibilities { weights: Visibility::Fixed, input: Visibility::Hashed, output: Visibility::Hashed };
+    let plan = planned(&m, both);
+    let trace = m.forward(&[42]).unwrap();
+    let inst = ModelCircuit::instances(&m, &plan.shape, &trace).unwrap();
+    assert_eq!(inst.len(), 4, "model, binding, input commitment, output commitment");
+    assert_ne!(inst[2], inst[3]);
+    run(&m, &plan, trace.clone(), inst.clone()).unwrap();
+    let mut swapped = inst.clone();
+    swapped.swap(2, 3);
+    assert!(run(&m, &plan, trace, swapped).is_err());
+}
+
+#[test]
+fn private_output_exposes_nothing_but_still_proves() {
+    let m = model(5);
+    let plan = planned(&m, Visibilities { output: Visibility::Private, ..HASHED });
+    let trace = m.forward(&[1, 2, 3, 4, 5]).unwrap();
+    let inst = ModelCircuit::instances(&m, &plan.shape, &trace).unwrap();
+    assert_eq!(inst.len(), 3, "model, binding, input commitment");
+    run(&m, &plan, trace, inst).unwrap();
 }

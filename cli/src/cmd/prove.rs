@@ -4,7 +4,7 @@ use super::DirArg;
 use anyhow::Result;
 use std::path::PathBuf;
 use zkinfer_prover::artifact::{self, OpeningArtifact};
-use zkinfer_prover::{hash, Binding, Visibility};
+use zkinfer_prover::{hash, Binding};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,7 +18,7 @@ pub struct Args {
     /// 1): contracts pay only that address, so a copied proof is worthless. Default: unbound.
     #[arg(long)]
     pub bind_to: Option<Binding>,
-    /// Salt of a hashed input's commitment: `random`, or `0x`-hex. Use one whenever the input
+    /// Salt of the hashed tensors' commitments: `random`, or `0x`-hex. Use one whenever the input
     /// could be guessed. Written to the opening file, never to the proof. Default: no salt.
     #[arg(long)]
     pub salt: Option<String>,
@@ -36,9 +36,8 @@ pub fn run(a: Args) -> Result<()> {
         Some("random") => hash::random_salt(),
         Some(s) => hash::parse_salt(s)?,
     };
-    let hashed = art.plan.shape.visibility.input == Visibility::Hashed;
-    if a.salt.is_some() && !hashed {
-        anyhow::bail!("--salt: the circuit's input is {}, not hashed (compile with --visibility input=hashed)", art.plan.shape.visibility.input);
+    if a.salt.is_some() && !art.plan.shape.hashes() {
+        anyhow::bail!("--salt: the circuit hashes no tensor ({}; compile with --visibility input=hashed)", art.plan.shape.visibility);
     }
     let ctx = crate::pipeline::ProofContext { binding: a.bind_to.unwrap_or_default(), salt };
     // Range errors surface here, before any proving work.
@@ -51,11 +50,15 @@ pub fn run(a: Args) -> Result<()> {
     proof.save(&out)?;
     let acc = crate::pipeline::accuracy(&art, &input, &proof.outputs_fixed)?;
     println!("wrote {} ({} proof bytes, {} public instances)", out.display(), proof.proof_bytes()?.len(), proof.instances.len());
-    if hashed {
-        let opening = OpeningArtifact::new(art.model.quantise_input(&input)?, art.plan.shape.input_bits(), salt)?;
+    if let Some(opening) = OpeningArtifact::new(&art.plan.shape, &art.model.quantise_input(&input)?, &proof.outputs_fixed, salt)? {
         let path = out.with_extension("opening.json");
         opening.save(&path)?;
-        println!("input commitment {} (opening with the salt: {}; keep it, it is not in the proof)", opening.commitment, path.display());
+        for (name, t) in [("input", &opening.input), ("output", &opening.output)] {
+            if let Some(t) = t {
+                println!("{name} commitment {}", t.commitment);
+            }
+        }
+        println!("opening (values and salt): {}; keep it, it is not in the proof", path.display());
     }
     if let Some(b) = a.bind_to {
         println!("bound to {b} (binding instance {})", proof.binding);

@@ -27,10 +27,12 @@
 //! `y_k = t_k²·b_k` (the S-box `b⁵` in full rounds, `b_k` in partial ones), the next state is
 //! `a[r+2] = M·y`. Degree 4 with the selector, so that it shares a selector column.
 
-use super::pow2;
-use crate::hash::poseidon;
+use super::layout::Sink;
+use super::{fr_from_i128, pow2, ModelConfig};
+use crate::hash::{self, poseidon, Tensor};
+use halo2_proofs::circuit::Value;
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, Selector};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 
 /// Rows of one permutation block: the absorb row, the element row, two per round.
@@ -137,4 +139,150 @@ pub(super) fn round_witness(state: &[Fr; 3], r: usize) -> ([Fr; 3], [Fr; 3]) {
     let mut next = *state;
     poseidon::round(&mut next, r);
     (sq, next)
+}
+
+/// What [`assign`] placed.
+pub(super) struct Placed<C> {
+    /// The value cells, in tensor order.
+    pub cells: Vec<C>,
+    /// The commitment (the sponge's output).
+    pub hash: C,
+    /// The next free row.
+    pub end: usize,
+}
+
+/// The commitment to `count` values of `tensor` (their values and the salt: `None` at key
+/// generation) from row `start`, whose `acc` the caller guarantees no gate sets: the sponge's
+/// blocks, then the packing rows, then one row closing the packing accumulator.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn assign<S: Sink>(
+    cfg: &ModelConfig,
+    c: &CommitConfig,
+    tensor: Tensor,
+    count: usize,
+    witness: Option<(&[i64], Fr)>,
+    start: usize,
+    sink: &mut S,
+) -> Result<Placed<S::Cell>, Error> {
+    let shape = cfg.shape;
+    let (s, n) = (shape.scale_bits, shape.range_limbs as usize);
+    let bits = shape.packing_bits();
+    let per_element = hash::values_per_element(bits);
+    let elements = 1 + count.div_ceil(per_element);
+    let blocks = hash::permutations(elements);
+    let (x0, x1, acc, z, w0, w1) = (cfg.x[0], cfg.x[1], cfg.acc, cfg.z, cfg.w[0], cfg.w[1]);
+    // The absorbed elements [salt, e_0, …] (unknown at key generation). An out-of-range value
+    // (which `ModelCircuit::instances` refuses) packs arithmetically and fails the limb lookup.
+    let absorbed: Option<Vec<Fr>> = witness.map(|(values, salt)| {
+        let mut v = vec![salt];
+        v.extend(hash::pack_unchecked(values, bits));
+        v
+    });
+    let element = |i: usize| absorbed.as_ref().map_or(Value::unknown(), |v| Value::known(v.get(i).copied().unwrap_or(Fr::zero())));
+    let put_state = |sink: &mut S, row: usize, st: Option<[Fr; 3]>| -> S::Cell {
+        let cell = |i: usize| st.map_or(Value::unknown(), |s| Value::known(s[i]));
+        sink.advice(x0, row, cell(0));
+        let out = sink.advice(x1, row, cell(1));
+        sink.advice(acc, row, cell(2));
+        sink.advice(z, row, Value::known(Fr::zero()));
+        out
+    };
+
+    // The sponge.
+    let capacity = tensor.capacity(elements);
+    let mut state: Option<[Fr; 3]> = absorbed.as_ref().map(|_| [capacity, Fr::zero(), Fr::zero()]);
+    let mut element_cells: Vec<S::Cell> = Vec::with_capacity(2 * blocks);
+    let mut row = start;
+    let mut zero = None;
+    for b in 0..blocks {
+        sink.enable(c.q_absorb, row)?;
+        if b == 0 {
+            sink.fixed(w0, row, capacity);
+            sink.fixed(w1, row, Fr::one());
+        }
+        // On the init row, x[1] is constrained to 0: padding copies it.
+        let x1_cell = put_state(sink, row, state);
+        zero.get_or_insert(x1_cell);
+        let (ia, ib) = (2 * b, 2 * b + 1);
+        element_cells.push(sink.advice(x0, row + 1, element(ia)));
+        let eb = sink.advice(x1, row + 1, element(ib));
+        if ib >= elements {
+            sink.copy(zero.as_ref().ok_or(Error::Synthesis)?, &eb);
+        }
+        element_cells.push(eb);
+        sink.advice(acc, row + 1, Value::known(Fr::zero()));
+        sink.advice(z, row + 1, Value::known(Fr::zero()));
+        if let (Some(st), Some(v)) = (state.as_mut(), absorbed.as_ref()) {
+            st[1] += v[ia];
+            st[2] += v.get(ib).copied().unwrap_or(Fr::zero());
+        }
+        row += 2;
+        for r in 0..poseidon::ROUNDS {
+            let spec = poseidon::spec();
+            sink.enable(c.q_round, row)?;
+            put_state(sink, row, state);
+            sink.fixed(w0, row, spec.round_constants[r][0]);
+            sink.fixed(w1, row, spec.round_constants[r][1]);
+            let witness = state.map(|st| round_witness(&st, r));
+            put_state(sink, row + 1, witness.map(|w| w.0));
+            sink.fixed(w0, row + 1, spec.round_constants[r][2]);
+            sink.fixed(w1, row + 1, if poseidon::is_full_round(r) { Fr::one() } else { Fr::zero() });
+            state = witness.map(|w| w.1);
+            row += 2;
+        }
+    }
+    debug_assert_eq!(row, start + blocks * BLOCK_ROWS);
+    // The output row: state element 1 is the commitment.
+    let hash = put_state(sink, row, state);
+    row += 1;
+
+    // Packing: per value, its n limbs most significant first.
+    let half = 1i128 << (bits - 1);
+    let mask = (1i128 << s) - 1;
+    let mut cells = Vec::with_capacity(count);
+    let mut running = Fr::zero();
+    let known = witness.is_some();
+    for (e, values) in (0..count).collect::<Vec<_>>().chunks(per_element).enumerate() {
+        for (vi, &i) in values.iter().enumerate() {
+            let v = witness.map(|(values, _)| values.get(i).copied().unwrap_or(0));
+            let u = v.map(|v| i128::from(v) + half);
+            for j in 0..n {
+                let first = vi == 0 && j == 0;
+                let last_limb = j == n - 1;
+                sink.enable(c.q_pack, row)?;
+                sink.fixed(w0, row, if first { Fr::zero() } else { Fr::one() });
+                // The top limb is not masked: a value outside the packing range leaves the table
+                // there (rather than breaking the value's own gate).
+                let limb = u.map(|u| {
+                    let l = u >> (s as usize * (n - 1 - j));
+                    if j == 0 {
+                        l
+                    } else {
+                        l & mask
+                    }
+                });
+                sink.advice(z, row, limb.map_or(Value::unknown(), |l| Value::known(fr_from_i128(l))));
+                sink.advice(acc, row, if known { Value::known(running) } else { Value::unknown() });
+                if let Some(l) = limb {
+                    running = if first { Fr::zero() } else { running * super::pow2(s) } + fr_from_i128(l);
+                }
+                let packed = sink.advice(x1, row, if known { Value::known(running) } else { Value::unknown() });
+                if last_limb {
+                    sink.fixed(w1, row, Fr::one());
+                    cells.push(sink.advice(x0, row, v.map_or(Value::unknown(), |v| Value::known(fr_from_i128(i128::from(v))))));
+                    if vi == values.len() - 1 {
+                        sink.copy(&packed, element_cells.get(1 + e).ok_or(Error::Synthesis)?);
+                    }
+                } else {
+                    sink.advice(x0, row, Value::known(Fr::zero()));
+                }
+                row += 1;
+            }
+        }
+    }
+    // Closes the last element's accumulator.
+    sink.advice(acc, row, if known { Value::known(running) } else { Value::unknown() });
+    sink.advice(z, row, Value::known(Fr::zero()));
+    row += 1;
+    Ok(Placed { cells, hash, end: row })
 }

@@ -2,9 +2,9 @@
 //! that the real synthesis ([`RegionSink`]) and the sizing dry run ([`CountingSink`]) run the
 //! same code. Circuits are sized by this dry run, never by retrying on failure.
 
-use super::commit::{round_witness, CommitConfig, BLOCK_ROWS};
+use super::commit;
 use super::{fr_from_i128, ModelConfig};
-use crate::hash::{self, poseidon};
+use crate::hash::Tensor;
 use crate::visibility::Visibility;
 use crate::quant::{QuantModel, Trace};
 use halo2_proofs::circuit::{Cell, Region, Value};
@@ -125,7 +125,8 @@ pub fn assign<S: Sink>(
     let inputs = model.input_len();
     let input_rows = shape.input_instances(model);
     let first_output_row = 2 + input_rows;
-    let public_rows = first_output_row + model.outputs.len();
+    let public_rows = first_output_row + shape.output_instances(model);
+    let commitment = |tensor: Tensor, t: &Trace| super::witness_commitment(&shape, tensor, t);
     let mut public = Vec::with_capacity(public_rows - 1);
     for r in 1..public_rows {
         sink.enable(cfg.q_pub, r)?;
@@ -134,9 +135,12 @@ pub fn assign<S: Sink>(
             1 => known(&|t| t.binding),
             _ if r < first_output_row => match shape.visibility.input {
                 Visibility::Public => known(&|_| fr_from_i128(i128::from(value(r - 2)))),
-                _ => known(&|t| super::witness_commitment(&shape, t)),
+                _ => known(&|t| commitment(Tensor::Input, t)),
             },
-            _ => known(&|_| fr_from_i128(i128::from(value(model.outputs[r - first_output_row])))),
+            _ => match shape.visibility.output {
+                Visibility::Public => known(&|_| fr_from_i128(i128::from(value(model.outputs[r - first_output_row])))),
+                _ => known(&|t| commitment(Tensor::Output, t)),
+            },
         };
         public.push(sink.advice(cfg.x[0], r, v));
         sink.advice(cfg.acc, r, Value::known(Fr::zero()));
@@ -258,22 +262,17 @@ pub fn assign<S: Sink>(
             row += 1;
         }
     }
-    // The accumulator after the last output is 0 (its rescale row's w[0] = 0); with a hashed
-    // input this row starts the sponge (state (L, 0, 0)).
+    // The accumulator after the last output is 0 (its rescale row's w[0] = 0): a hashed input's
+    // sponge may start on this row (its init row needs acc = 0), anything else on the next.
     let mut commitment_rows = 0;
     let input_cells: Vec<S::Cell> = match shape.visibility.input {
-        Visibility::Public => {
-            zero_row(cfg, row, sink);
-            row += 1;
-            Vec::new()
-        }
         Visibility::Hashed => {
             let c = cfg.commit.ok_or(Error::Synthesis)?;
-            let InputCommitment { cells, hash, end } = assign_input_commitment(cfg, &c, model, trace, row, sink)?;
-            sink.copy(&hash, &public[1]);
-            commitment_rows = end - row;
-            row = end;
-            cells
+            let placed = commit::assign(cfg, &c, Tensor::Input, inputs, trace.map(|t| (t.input.as_slice(), t.salt)), row, sink)?;
+            sink.copy(&placed.hash, &public[1]);
+            commitment_rows += placed.end - row;
+            row = placed.end;
+            placed.cells
         }
         Visibility::Private | Visibility::Fixed => {
             zero_row(cfg, row, sink);
@@ -288,17 +287,45 @@ pub fn assign<S: Sink>(
             }
             cells
         }
+        Visibility::Public => {
+            zero_row(cfg, row, sink);
+            row += 1;
+            Vec::new()
+        }
     };
     for (cell, i) in &pending {
         sink.copy(input_cells.get(*i).ok_or(Error::Synthesis)?, cell);
     }
-    // Outputs: their public rows hold copies of the wires' cells (an input may be an output).
-    for (j, w) in model.outputs.iter().enumerate() {
-        let src = match sources.get(*w).ok_or(Error::Synthesis)? {
-            Some(c) => c.clone(),
-            None => input_cells.get(*w).ok_or(Error::Synthesis)?.clone(),
-        };
-        sink.copy(&src, &public[first_output_row - 1 + j]);
+    // The output wires' cells (an input may be an output).
+    let output_cells = model
+        .outputs
+        .iter()
+        .map(|w| match sources.get(*w).ok_or(Error::Synthesis)? {
+            Some(c) => Ok(c.clone()),
+            None => input_cells.get(*w).cloned().ok_or(Error::Synthesis),
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    match shape.visibility.output {
+        // Their public rows hold copies.
+        Visibility::Public => {
+            for (j, src) in output_cells.iter().enumerate() {
+                sink.copy(src, &public[first_output_row - 1 + j]);
+            }
+        }
+        // The commitment's value cells are copies; its sponge starts after a row no gate sets.
+        Visibility::Hashed => {
+            let c = cfg.commit.ok_or(Error::Synthesis)?;
+            let outputs = trace.map(Trace::output);
+            let witness = outputs.as_deref().zip(trace.map(|t| t.salt));
+            let placed = commit::assign(cfg, &c, Tensor::Output, model.outputs.len(), witness, row, sink)?;
+            for (src, cell) in output_cells.iter().zip(&placed.cells) {
+                sink.copy(src, cell);
+            }
+            sink.copy(&placed.hash, &public[first_output_row - 1]);
+            commitment_rows += placed.end - row;
+            row = placed.end;
+        }
+        Visibility::Private | Visibility::Fixed => {}
     }
     Ok(Bindings { rows: row, commitment_rows })
 }
@@ -307,146 +334,4 @@ pub fn assign<S: Sink>(
 fn zero_row<S: Sink>(cfg: &ModelConfig, row: usize, sink: &mut S) {
     sink.advice(cfg.acc, row, Value::known(Fr::zero()));
     sink.advice(cfg.z, row, Value::known(Fr::zero()));
-}
-
-/// What [`assign_input_commitment`] placed.
-struct InputCommitment<C> {
-    /// The input value cells, in input order.
-    cells: Vec<C>,
-    /// The commitment (the sponge's output).
-    hash: C,
-    /// The next free row.
-    end: usize,
-}
-
-/// The input commitment from row `start` (whose `acc` the last rescale row set to 0): the
-/// sponge's blocks, then the packing rows, then one row closing the packing accumulator. Returns
-/// the input value cells, the commitment cell and the next free row.
-fn assign_input_commitment<S: Sink>(
-    cfg: &ModelConfig,
-    c: &CommitConfig,
-    model: &QuantModel,
-    trace: Option<&Trace>,
-    start: usize,
-    sink: &mut S,
-) -> Result<InputCommitment<S::Cell>, Error> {
-    let shape = cfg.shape;
-    let (s, n) = (shape.scale_bits, shape.range_limbs as usize);
-    let bits = shape.input_bits();
-    let inputs = model.input_len();
-    let per_element = hash::values_per_element(bits);
-    let elements = 1 + inputs.div_ceil(per_element);
-    let blocks = hash::permutations(elements);
-    let (x0, x1, acc, z, w0, w1) = (cfg.x[0], cfg.x[1], cfg.acc, cfg.z, cfg.w[0], cfg.w[1]);
-    // The absorbed elements [salt, e_0, …] (unknown at key generation). An out-of-range value
-    // (which `ModelCircuit::instances` refuses) packs arithmetically and fails the limb lookup.
-    let absorbed: Option<Vec<Fr>> = trace.map(|t| {
-        let mut v = vec![t.salt];
-        v.extend(hash::pack_unchecked(&t.input, bits));
-        v
-    });
-    let element = |i: usize| absorbed.as_ref().map_or(Value::unknown(), |v| Value::known(v.get(i).copied().unwrap_or(Fr::zero())));
-    let put_state = |sink: &mut S, row: usize, st: Option<[Fr; 3]>| -> S::Cell {
-        let cell = |i: usize| st.map_or(Value::unknown(), |s| Value::known(s[i]));
-        sink.advice(x0, row, cell(0));
-        let out = sink.advice(x1, row, cell(1));
-        sink.advice(acc, row, cell(2));
-        sink.advice(z, row, Value::known(Fr::zero()));
-        out
-    };
-
-    // The sponge.
-    let mut state: Option<[Fr; 3]> = absorbed.as_ref().map(|_| [Fr::from(elements as u64), Fr::zero(), Fr::zero()]);
-    let mut element_cells: Vec<S::Cell> = Vec::with_capacity(2 * blocks);
-    let mut row = start;
-    let mut zero = None;
-    for b in 0..blocks {
-        sink.enable(c.q_absorb, row)?;
-        if b == 0 {
-            sink.fixed(w0, row, Fr::from(elements as u64));
-            sink.fixed(w1, row, Fr::one());
-        }
-        // On the init row, x[1] is constrained to 0: padding copies it.
-        let x1_cell = put_state(sink, row, state);
-        zero.get_or_insert(x1_cell);
-        let (ia, ib) = (2 * b, 2 * b + 1);
-        element_cells.push(sink.advice(x0, row + 1, element(ia)));
-        let eb = sink.advice(x1, row + 1, element(ib));
-        if ib >= elements {
-            sink.copy(zero.as_ref().ok_or(Error::Synthesis)?, &eb);
-        }
-        element_cells.push(eb);
-        sink.advice(acc, row + 1, Value::known(Fr::zero()));
-        sink.advice(z, row + 1, Value::known(Fr::zero()));
-        if let (Some(st), Some(v)) = (state.as_mut(), absorbed.as_ref()) {
-            st[1] += v[ia];
-            st[2] += v.get(ib).copied().unwrap_or(Fr::zero());
-        }
-        row += 2;
-        for r in 0..poseidon::ROUNDS {
-            let spec = poseidon::spec();
-            sink.enable(c.q_round, row)?;
-            put_state(sink, row, state);
-            sink.fixed(w0, row, spec.round_constants[r][0]);
-            sink.fixed(w1, row, spec.round_constants[r][1]);
-            let witness = state.map(|st| round_witness(&st, r));
-            put_state(sink, row + 1, witness.map(|w| w.0));
-            sink.fixed(w0, row + 1, spec.round_constants[r][2]);
-            sink.fixed(w1, row + 1, if poseidon::is_full_round(r) { Fr::one() } else { Fr::zero() });
-            state = witness.map(|w| w.1);
-            row += 2;
-        }
-    }
-    debug_assert_eq!(row, start + blocks * BLOCK_ROWS);
-    // The output row: state element 1 is the commitment.
-    let hash = put_state(sink, row, state);
-    row += 1;
-
-    // Packing: per value, its n limbs most significant first.
-    let half = 1i128 << (bits - 1);
-    let mask = (1i128 << s) - 1;
-    let mut cells = Vec::with_capacity(inputs);
-    let mut running = Fr::zero();
-    for (e, values) in (0..inputs).collect::<Vec<_>>().chunks(per_element).enumerate() {
-        for (vi, &i) in values.iter().enumerate() {
-            let u = trace.map(|t| i128::from(t.input[i]) + half);
-            for j in 0..n {
-                let first = vi == 0 && j == 0;
-                let last_limb = j == n - 1;
-                sink.enable(c.q_pack, row)?;
-                sink.fixed(w0, row, if first { Fr::zero() } else { Fr::one() });
-                // The top limb is not masked: a value outside the packing range leaves the table
-                // there (rather than breaking the value's own gate).
-                let limb = u.map(|u| {
-                    let l = u >> (s as usize * (n - 1 - j));
-                    if j == 0 {
-                        l
-                    } else {
-                        l & mask
-                    }
-                });
-                sink.advice(z, row, limb.map_or(Value::unknown(), |l| Value::known(fr_from_i128(l))));
-                sink.advice(acc, row, if trace.is_some() { Value::known(running) } else { Value::unknown() });
-                if let Some(l) = limb {
-                    running = if first { Fr::zero() } else { running * super::pow2(s) } + fr_from_i128(l);
-                }
-                let packed = sink.advice(x1, row, if trace.is_some() { Value::known(running) } else { Value::unknown() });
-                if last_limb {
-                    sink.fixed(w1, row, Fr::one());
-                    cells.push(sink.advice(x0, row, trace.map_or(Value::unknown(), |t| Value::known(fr_from_i128(i128::from(t.input[i]))))));
-                    if vi == values.len() - 1 {
-                        sink.copy(&packed, element_cells.get(1 + e).ok_or(Error::Synthesis)?);
-                    }
-                } else {
-                    sink.advice(x0, row, Value::known(Fr::zero()));
-                }
-                row += 1;
-            }
-        }
-    }
-    // Closes the last element's accumulator.
-    sink.advice(acc, row, if trace.is_some() { Value::known(running) } else { Value::unknown() });
-    sink.advice(z, row, Value::known(Fr::zero()));
-    row += 1;
-    Ok(InputCommitment { cells, hash, end: row })
 }

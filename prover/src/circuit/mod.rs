@@ -68,14 +68,15 @@
 //! is copy-constrained to the cell of the wire it reads.
 //!
 //! # Public instances
-//! `[model commitment, binding, input…, outputs…]`, each on its own public row: the binding
-//! ([`crate::binding::Binding`]) ties the proof to its claimant; the input is its values
-//! (public), one commitment (hashed, see [`commit`]) or nothing (private).
+//! `[model commitment, binding, input…, output…]`, each on its own public row: the binding
+//! ([`crate::binding::Binding`]) ties the proof to its claimant; the input and the output are
+//! each their values (public), one commitment (hashed, see [`commit`]) or nothing (private).
 
 pub mod commit;
 pub mod layout;
 
 use crate::ir::Activation;
+use crate::hash::Tensor;
 use crate::visibility::{Visibilities, Visibility};
 use crate::quant::{QuantModel, QuantParams, Tables, Trace};
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
@@ -145,14 +146,26 @@ impl CircuitShape {
     pub fn with_visibility(self, visibility: Visibilities) -> Self {
         Self { visibility, ..self }
     }
-    /// Bits of one packed input value in the input commitment: the full value range, `s·n`.
-    pub fn input_bits(&self) -> u32 {
+    /// Bits of one packed value in a tensor commitment: the full value range, `s·n`.
+    pub fn packing_bits(&self) -> u32 {
         self.scale_bits * self.range_limbs
     }
-    /// Number of public instances: the model commitment, the binding, the input (its values,
-    /// its commitment, or nothing) and the outputs.
+    /// Whether the commitment chips are configured (some tensor is hashed).
+    pub fn hashes(&self) -> bool {
+        self.visibility.input == Visibility::Hashed || self.visibility.output == Visibility::Hashed
+    }
+    /// Number of public instances: the model commitment, the binding, the input and the output
+    /// (each: its values, its commitment, or nothing).
     pub fn num_instances(&self, model: &QuantModel) -> usize {
-        2 + self.input_instances(model) + model.output_len()
+        2 + self.input_instances(model) + self.output_instances(model)
+    }
+    /// Public instances taken by the output.
+    pub fn output_instances(&self, model: &QuantModel) -> usize {
+        match self.visibility.output {
+            Visibility::Public => model.output_len(),
+            Visibility::Hashed => 1,
+            Visibility::Private | Visibility::Fixed => 0,
+        }
     }
     /// Public instances taken by the input.
     pub fn input_instances(&self, model: &QuantModel) -> usize {
@@ -250,7 +263,7 @@ impl ModelConfig {
         // gates first, so that each pairs with one other.
         // Order: the two degree-4 gates (the Poseidon round; ReLU/linear, which without tabulated
         // functions shares `q_rescale`: every rescale row is then ReLU or linear), then the rest.
-        let hashed = shape.visibility.input == Visibility::Hashed;
+        let hashed = shape.hashes();
         let q_round = hashed.then(|| meta.selector());
         let q_act = functions.then(|| meta.selector());
         let q_rescale = meta.selector();
@@ -427,29 +440,40 @@ pub struct ModelCircuit {
 }
 
 impl ModelCircuit {
-    /// Public instances for a trace: `[model commitment, binding, input…, outputs…]`, where
-    /// the input is its values (public), its commitment ([`crate::hash::commit`] with the trace's
-    /// salt; hashed) or absent (private). Fails, naming the value, when a hashed input value is
-    /// outside the packing range.
+    /// Public instances for a trace: `[model commitment, binding, input…, output…]`, where the
+    /// input and the output are each their values (public), their commitment
+    /// ([`crate::hash::commit`] with the trace's salt; hashed) or absent (private). Fails, naming
+    /// the value, when a hashed value is outside the packing range.
     pub fn instances(model: &QuantModel, shape: &CircuitShape, trace: &Trace) -> crate::Result<Vec<Fr>> {
+        let bits = shape.packing_bits();
+        let committed = |tensor: Tensor, values: &[i64]| {
+            crate::hash::commit(tensor, values, bits, trace.salt)
+                .map_err(|e| crate::ProverError::BadInput(format!("hashed {}: {e}", if tensor == Tensor::Input { "input" } else { "output" })))
+        };
         let mut v = vec![commitment_fr(model), trace.binding];
         match shape.visibility.input {
             Visibility::Public => v.extend(trace.input.iter().map(|x| fr_from_i128(i128::from(*x)))),
-            Visibility::Hashed => v.push(
-                crate::hash::commit(&trace.input, shape.input_bits(), trace.salt)
-                    .map_err(|e| crate::ProverError::BadInput(format!("hashed input: {e}")))?,
-            ),
+            Visibility::Hashed => v.push(committed(Tensor::Input, &trace.input)?),
             Visibility::Private | Visibility::Fixed => {}
         }
-        v.extend(trace.output().iter().map(|x| fr_from_i128(i128::from(*x))));
+        let outputs = trace.output();
+        match shape.visibility.output {
+            Visibility::Public => v.extend(outputs.iter().map(|x| fr_from_i128(i128::from(*x)))),
+            Visibility::Hashed => v.push(committed(Tensor::Output, &outputs)?),
+            Visibility::Private | Visibility::Fixed => {}
+        }
         Ok(v)
     }
 }
 
-/// The input commitment the witness computes, whether or not every value is in range
+/// A tensor's commitment as the witness computes it, whether or not every value is in range
 /// ([`ModelCircuit::instances`] refuses out-of-range values; the circuit's lookup fails them).
-fn witness_commitment(shape: &CircuitShape, trace: &Trace) -> Fr {
-    crate::hash::commit_unchecked(&trace.input, shape.input_bits(), trace.salt)
+fn witness_commitment(shape: &CircuitShape, tensor: Tensor, trace: &Trace) -> Fr {
+    let values = match tensor {
+        Tensor::Input => trace.input.clone(),
+        Tensor::Output => trace.output(),
+    };
+    crate::hash::commit_unchecked(tensor, &values, shape.packing_bits(), trace.salt)
 }
 
 /// The model commitment as a field element.

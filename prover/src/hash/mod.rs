@@ -10,10 +10,10 @@
 //!    `m'·bits ≤ 253 < log2 r`, so packing is injective; the circuit proves every `u` in range
 //!    limb by limb, which is what makes it sound.
 //! 2. **Sponge.** Poseidon ([`poseidon`]: BN254, width 3, rate 2, circomlib's parameters) over
-//!    `[salt, e_0, e_1, …]`: the state starts as `[L, 0, 0]` with `L` the number of absorbed
-//!    elements (so padding is unambiguous), every pair `(a, b)` is added to state elements 1 and
-//!    2 and the state permuted (an odd count is padded with one 0), and the commitment is state
-//!    element 1.
+//!    `[salt, e_0, e_1, …]`: the state starts as `[L + t·2^64, 0, 0]` with `L` the number of
+//!    absorbed elements (so padding is unambiguous) and `t` the tensor's tag ([`Tensor`]: 0 input,
+//!    1 output), every pair `(a, b)` is added to state elements 1 and 2 and the state permuted (an
+//!    odd count is padded with one 0), and the commitment is state element 1.
 //!
 //! The salt is a field element known only to the prover's user; `0` means no blinding. Use a
 //! random salt whenever the tensor could be guessed (a low-entropy input such as a yes/no answer
@@ -24,6 +24,31 @@ pub mod poseidon;
 use crate::circuit::fr_from_i128;
 use crate::error::{ProverError, Result};
 use halo2_proofs::halo2curves::bn256::Fr;
+
+/// Which tensor a commitment is to. Its tag enters the sponge's initial capacity, so that an
+/// input and an output commitment of the same values differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tensor {
+    /// The model's input (tag 0).
+    Input,
+    /// The model's output (tag 1).
+    Output,
+}
+
+impl Tensor {
+    /// The domain tag.
+    pub fn tag(self) -> u64 {
+        match self {
+            Tensor::Input => 0,
+            Tensor::Output => 1,
+        }
+    }
+    /// The sponge's initial capacity element for `elements` absorbed elements: `L + tag·2^64`.
+    pub fn capacity(self, elements: usize) -> Fr {
+        Fr::from(elements as u64) + Fr::from(self.tag()) * crate::circuit::pow2(64)
+    }
+}
 
 /// Largest number of bits packed into one field element.
 pub const PACKED_BITS: u32 = 253;
@@ -62,9 +87,9 @@ pub(crate) fn pack_unchecked(values: &[i64], bits: u32) -> Vec<Fr> {
         .collect()
 }
 
-/// The sponge over `elements` (the salt first).
-pub fn sponge(elements: &[Fr]) -> Fr {
-    let mut state = [Fr::from(elements.len() as u64), Fr::zero(), Fr::zero()];
+/// The sponge over `elements` (the salt first) of a `tensor`.
+pub fn sponge(tensor: Tensor, elements: &[Fr]) -> Fr {
+    let mut state = [tensor.capacity(elements.len()), Fr::zero(), Fr::zero()];
     for pair in elements.chunks(poseidon::RATE) {
         state[1] += pair[0];
         state[2] += pair.get(1).copied().unwrap_or(Fr::zero());
@@ -74,17 +99,17 @@ pub fn sponge(elements: &[Fr]) -> Fr {
 }
 
 /// The commitment to a tensor: [`sponge`] over the salt and the packed values.
-pub fn commit(values: &[i64], bits: u32, salt: Fr) -> Result<Fr> {
+pub fn commit(tensor: Tensor, values: &[i64], bits: u32, salt: Fr) -> Result<Fr> {
     let mut elements = vec![salt];
     elements.extend(pack(values, bits)?);
-    Ok(sponge(&elements))
+    Ok(sponge(tensor, &elements))
 }
 
 /// [`commit`] without the range check (the circuit's witness; see [`pack_unchecked`]).
-pub(crate) fn commit_unchecked(values: &[i64], bits: u32, salt: Fr) -> Fr {
+pub(crate) fn commit_unchecked(tensor: Tensor, values: &[i64], bits: u32, salt: Fr) -> Fr {
     let mut elements = vec![salt];
     elements.extend(pack_unchecked(values, bits));
-    sponge(&elements)
+    sponge(tensor, &elements)
 }
 
 /// A fresh random salt (uniform in the field).
@@ -144,10 +169,11 @@ mod tests {
     }
 
     #[test]
-    fn the_salt_and_the_length_change_the_commitment() {
-        let a = commit(&[1, 2, 3], 16, Fr::zero()).unwrap();
-        assert_ne!(a, commit(&[1, 2, 3], 16, Fr::one()).unwrap());
-        assert_ne!(a, commit(&[1, 2, 3, 0], 16, Fr::zero()).unwrap());
-        assert_eq!(a, commit(&[1, 2, 3], 16, Fr::zero()).unwrap());
+    fn the_salt_the_length_and_the_tensor_change_the_commitment() {
+        let a = commit(Tensor::Input, &[1, 2, 3], 16, Fr::zero()).unwrap();
+        assert_ne!(a, commit(Tensor::Input, &[1, 2, 3], 16, Fr::one()).unwrap());
+        assert_ne!(a, commit(Tensor::Input, &[1, 2, 3, 0], 16, Fr::zero()).unwrap());
+        assert_ne!(a, commit(Tensor::Output, &[1, 2, 3], 16, Fr::zero()).unwrap());
+        assert_eq!(a, commit(Tensor::Input, &[1, 2, 3], 16, Fr::zero()).unwrap());
     }
 }
