@@ -72,6 +72,13 @@ fn step_by_step_pipeline_and_calldata() {
     assert_eq!(opening, committed, "the opening written by prove is what commit computes");
     assert_eq!(opening["salt"], format!("0x{:0>64}", "1234"));
     assert!(!proof.to_string().contains(opening["salt"].as_str().unwrap()), "the salt is not in the proof");
+    // The model commitment, recomputed from the ONNX file; another model's does not match.
+    let o = zkinfer(&["commit", "--input", "models/mlp_small.input.json", "--dir", d, "--model", "models/mlp_small.onnx"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains(proof["model_commitment"].as_str().unwrap()) && text.contains("verifying key"), "{text}");
+    let o = zkinfer(&["commit", "--input", "models/mlp_small.input.json", "--dir", d, "--model", "models/tabular_small.onnx"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("is not the circuit's"), "{}", String::from_utf8_lossy(&o.stderr));
     let unsalted: serde_json::Value = serde_json::from_str(&ok(&["commit", "--input", "models/mlp_small.input.json", "--dir", d, "--json"])).unwrap();
     assert_ne!(unsalted["input"]["commitment"], committed["input"]["commitment"]);
     assert_eq!(proof["binding"], "0x00000000000000000000000770997970c51812dc3a010c7d01b50e0d17dc79c8");
