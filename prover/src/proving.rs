@@ -20,7 +20,8 @@ pub fn keygen(params: &ParamsKZG<Bn256>, circuit: &ModelCircuit) -> Result<Provi
     keygen_pk(params, vk, &empty).map_err(|e| ProverError::Halo2 { stage: "proving key generation", message: format!("{e:?}") })
 }
 
-/// Proves a circuit with a witness; returns the proof bytes.
+/// Proves a circuit with a witness; returns the proof bytes: the SHPLONK proof and the inversion
+/// hint the Solidity verifier takes ([`zkinfer_verifier_gen::with_hint`]).
 pub fn prove(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, circuit: &ModelCircuit, instances: &[Fr]) -> Result<Vec<u8>> {
     if circuit.trace.is_none() {
         return Err(ProverError::BadInput("no witness to prove".into()));
@@ -35,12 +36,22 @@ pub fn prove(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, circuit: &Mod
         &mut transcript,
     )
     .map_err(|e| ProverError::Halo2 { stage: "proving", message: format!("{e:?}") })?;
-    Ok(transcript.finalize())
+    zkinfer_verifier_gen::with_hint(params, pk.get_vk(), &transcript.finalize(), instances)
+        .map_err(|e| ProverError::Halo2 { stage: "inversion hint", message: e.to_string() })
 }
 
-/// Verifies a proof natively.
+/// Verifies a proof natively: halo2's verifier on the SHPLONK part, and the trailing inversion
+/// hint must be the one the Solidity verifier checks (so both accept exactly the same bytes).
 pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &[u8], instances: &[Fr]) -> Result<()> {
-    let mut transcript = KeccakTranscriptRead::init(proof);
+    let Some(split) = proof.len().checked_sub(32) else {
+        return Err(ProverError::Verify(format!("{} bytes is too short for a proof", proof.len())));
+    };
+    let (halo2_proof, hint) = proof.split_at(split);
+    let expected = zkinfer_verifier_gen::inversion_hint(params, vk, halo2_proof, instances).map_err(|e| ProverError::Verify(e.to_string()))?;
+    if hint != zkinfer_verifier_gen::encode_scalar(&expected) {
+        return Err(ProverError::Verify("the proof's inversion hint (its last 32 bytes) is wrong".into()));
+    }
+    let mut transcript = KeccakTranscriptRead::init(halo2_proof);
     verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, Challenge255<G1Affine>, _, SingleStrategy<'_, Bn256>>(
         params.verifier_params(),
         vk,

@@ -4,7 +4,8 @@
 //! protocol (EIP-2028 calldata, EIP-1108 BN254 precompiles), so they are computed exactly from the
 //! calldata and the verifier's structure; whatever a measured transaction costs beyond them is the
 //! verifier's own execution (transcript hashing, the quotient evaluation, the batch inversion's
-//! modexp, memory, call overhead), reported as `execution`.
+//! memory, call overhead), reported as `execution`. The batch inversion costs no `modexp`: its
+//! inverse is a 32-byte hint in the proof, checked with one `mulmod`.
 
 use serde::Serialize;
 
@@ -71,9 +72,6 @@ impl GasBreakdown {
 
 /// Access cost of a call to a (warm) precompile (EIP-2929).
 pub const PRECOMPILE_CALL: u64 = 100;
-/// The batch inversion's one `modexp` (0x05) of 32-byte operands, as priced on anvil 1.7.1's
-/// default hardfork (EIP-7883 pricing; 1,349 before it).
-pub const MODEXP_INVERSION: u64 = 4_048;
 /// Execution model of the generated code (opcodes only, fitted on the benchmark suite's
 /// verifiers, `docs/bench/`, within ±1k gas): a base, plus per proof evaluation (range check,
 /// calldata reads, the quotient and SHPLONK arithmetic), per MSM base (loading it) and per public
@@ -115,8 +113,7 @@ impl VerifierCost {
             + calldata_bytes * CALLDATA_NONZERO_BYTE
             + ec_muls * (EC_MUL + EC_ADD + 2 * PRECOMPILE_CALL)
             + PAIRING_TWO_PAIRS
-            + MODEXP_INVERSION
-            + 2 * PRECOMPILE_CALL
+            + PRECOMPILE_CALL
             + EXEC_BASE
             + EXEC_PER_EVALUATION * self.evaluations as u64
             + EXEC_PER_BASE * self.msm_bases as u64

@@ -14,9 +14,9 @@ pub mod transcript;
 
 mod codegen;
 
-pub use codegen::{generate, GeneratedVerifier, VerifierOptions};
+pub use codegen::{generate, inversion_hint, with_hint, GeneratedVerifier, VerifierOptions};
 pub use gas::GasBreakdown;
-pub use transcript::{KeccakTranscriptRead, KeccakTranscriptWrite};
+pub use transcript::{encode_scalar, KeccakTranscriptRead, KeccakTranscriptWrite};
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use sha3::{Digest, Keccak256};

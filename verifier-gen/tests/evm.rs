@@ -76,17 +76,10 @@ fn check_circuit(k: u32, rows: usize, compress: bool, extra_public: usize) {
         assert!(tx.status);
         println!("verify tx gas (incl. 21k base + calldata): {}", tx.gas_used);
 
-        // flipped proof bytes: point x, point y, a lookup commitment, h piece, a scalar, W, W'
-        let positions = [
-            0usize,
-            63,
-            64 * 12 + 5,
-            g.proof_len - 128 - 32 * 3,
-            g.proof_len - 128 - 1,
-            g.proof_len - 100,
-            g.proof_len - 1,
-            g.proof_len / 2,
-        ];
+        // flipped proof bytes: point x, point y, a lookup commitment, h piece, a scalar, W, W',
+        // the inversion hint (the last 32 bytes; `end` is where halo2's proof ends)
+        let end = g.proof_len - 32;
+        let positions = [0usize, 63, 64 * 12 + 5, end - 128 - 32 * 3, end - 128 - 1, end - 100, end - 1, g.proof_len - 1, end, g.proof_len / 2];
         for pos in positions {
             let mut p = proof.clone();
             p[pos] ^= 0x01;
@@ -96,7 +89,7 @@ fn check_circuit(k: u32, rows: usize, compress: bool, extra_public: usize) {
             assert_ne!(o, Outcome::Valid, "flip at {pos}");
         }
         // a different valid curve point (y -> p - y) in the first advice commitment and in W'
-        for off in [0usize, g.proof_len - 64] {
+        for off in [0usize, end - 64] {
             let mut p = proof.clone();
             let y = &p[off + 32..off + 64];
             let q = hex::decode("30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47").unwrap();
@@ -149,13 +142,22 @@ fn check_circuit(k: u32, rows: usize, compress: bool, extra_public: usize) {
         assert!(matches!(o, Outcome::Revert(_)), "{o:?}");
         // scalar >= r in the proof (first advice evaluation := its value + r, if it fits)
         let r = hex::decode(R_BE).unwrap();
-        let scalar_off = g.proof_len - 128 - 32; // last scalar before W
+        let scalar_off = end - 128 - 32; // last scalar before W
         let mut p = proof.clone();
         p[scalar_off..scalar_off + 32].copy_from_slice(&r);
         assert!(!verify_native(&s, &p, &inst));
         let o = run(&chain, addr, encode_calldata(&p, &inst)).await;
         println!("scalar = r: {o:?}");
         assert!(matches!(o, Outcome::Revert(_)));
+        // the hint: zero, or non-canonical (hint + r, the same residue) both revert
+        for bad_hint in [vec![0u8; 32], add_r(&proof[end..])] {
+            let mut p = proof.clone();
+            p[end..].copy_from_slice(&bad_hint);
+            assert!(!verify_native(&s, &p, &inst));
+            let o = run(&chain, addr, encode_calldata(&p, &inst)).await;
+            println!("hint {}: {o:?}", hex::encode(&bad_hint[..4]));
+            assert!(matches!(o, Outcome::Revert(_)), "{o:?}");
+        }
         // instance >= r (raw calldata edit)
         let mut c2 = cd.clone();
         let n = c2.len();
@@ -234,4 +236,18 @@ fn evm_compiler_settings_matrix() {
             println!("{st:?}: runtime {} B, verify gas estimate {gas}", compiled.deployed_bytecode.len());
         }
     });
+}
+
+/// `v + r` as 32 big-endian bytes (`v < 2^256 - r` for a canonical hint with overwhelming
+/// probability; if it overflows, the wrapped value is as good a wrong hint).
+fn add_r(v: &[u8]) -> Vec<u8> {
+    let r = hex::decode(R_BE).unwrap();
+    let mut out = vec![0u8; 32];
+    let mut carry = 0u16;
+    for i in (0..32).rev() {
+        let t = u16::from(v[i]) + u16::from(r[i]) + carry;
+        out[i] = t as u8;
+        carry = t >> 8;
+    }
+    out
 }

@@ -134,6 +134,7 @@ fn roundtrip<C: Circuit<Fr> + Clone>(circuit: C, instances: Vec<Fr>, instance_co
         &mut tr,
     )
     .unwrap();
+    let proof = zkinfer_verifier_gen::with_hint(&params, pk.get_vk(), &proof, &instances).unwrap();
     let g = generate(&params, pk.get_vk(), instances.len(), &VerifierOptions::default()).unwrap();
     assert_eq!(g.proof_len, proof.len());
     let st = CompilerSettings {
@@ -151,7 +152,7 @@ fn roundtrip<C: Circuit<Fr> + Clone>(circuit: C, instances: Vec<Fr>, instance_co
         assert!(out.success, "reverted: {}", hex::encode(&out.output));
         assert_eq!(out.output[31], 1, "valid proof rejected");
         let mut bad = proof.clone();
-        bad[proof.len() - 140] ^= 1; // inside a scalar
+        bad[proof.len() - 32 - 140] ^= 1; // inside a scalar (before W, W' and the hint)
         let out = chain.call(dep.address, Bytes::from(encode_calldata(&bad, &instances))).await.unwrap();
         assert!(!out.success || out.output[31] == 0);
         let gas = chain

@@ -592,8 +592,9 @@ pub fn plan(model: &QuantModel, shape: CircuitShape) -> Result<CircuitPlan, crat
     })
 }
 
-/// The size of a SHPLONK proof for `cs` (selectors compressed as key generation does, from the
-/// dry run's enabled selectors) and what its Solidity verifier's gas depends on: 64 bytes per
+/// The size of a proof for `cs` (selectors compressed as key generation does, from the dry run's
+/// enabled selectors: the SHPLONK proof and the verifier's 32-byte inversion hint) and what its
+/// Solidity verifier's gas depends on: 64 bytes per
 /// proof commitment (advice columns, three per lookup, permutation products, the vanishing
 /// argument's random polynomial and the quotient's pieces — `degree − 1` rounded up to a power of
 /// two —, two multi-open commitments) and 32 per evaluation (every advice and fixed query, the
@@ -616,7 +617,8 @@ pub fn verifier_cost(cs: ConstraintSystem<Fr>, enabled: &[(usize, usize)], k: u3
     let evaluations = cs.advice_queries().len() + cs.fixed_queries().len() + 1 + perm_columns + (3 * chunks).saturating_sub(1) + 5 * lookups;
     VerifierCost {
         msm_bases: commitments + cs.num_fixed_columns() + perm_columns + 1,
-        proof_bytes: 64 * commitments + 32 * evaluations,
+        // The Solidity verifier's proof ends with its 32-byte inversion hint.
+        proof_bytes: 64 * commitments + 32 * evaluations + 32,
         evaluations,
         instances,
     }

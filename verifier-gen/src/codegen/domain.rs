@@ -1,18 +1,19 @@
 //! Evaluations at the challenge `x` (steps 4-5 of the contract): `x^n`, the vanishing polynomial,
 //! the Lagrange polynomials `l_last`, `l_blind`, `l_0`, the instance column's evaluation, and the
-//! single batch inversion (one modexp) of every denominator.
+//! single batch inversion of every denominator, whose one inverse the proof carries as a hint
+//! (checked with one `mulmod`; [`hint`] computes it off-chain).
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::Field;
 
-use super::layout::{Calldata, Memory};
+use super::layout::{Calldata, Memory, ProofLayout, PROOF_CD};
 use super::shplonk::Shplonk;
 use super::yul::{field_hex, h, mload, Code};
 use super::Shape;
 use crate::gas::UNROLL_INSTANCES;
 
 /// Emits steps 4 and 5.
-pub(super) fn emit(c: &mut Code, s: &Shape<'_>, cd: &Calldata, plan: &Shplonk, mem: &Memory) {
+pub(super) fn emit(c: &mut Code, s: &Shape<'_>, p: &ProofLayout, cd: &Calldata, plan: &Shplonk, mem: &Memory) {
     let lag_rots = s.lagrange_rots();
     c.comment("4. powers of x, Lagrange denominators, SHPLONK point differences, batch inversion");
     c.open("");
@@ -65,7 +66,7 @@ pub(super) fn emit(c: &mut Code, s: &Shape<'_>, cd: &Calldata, plan: &Shplonk, m
         c.line(format!("mstore({}, den)", h(mem.inv_den)));
     }
     c.close();
-    emit_batch_inversion(c, mem);
+    emit_batch_inversion(c, p, mem);
 
     c.comment("5. Lagrange evaluations l_last, l_blind, l_0 and the instance evaluation");
     c.open("");
@@ -95,25 +96,20 @@ pub(super) fn emit(c: &mut Code, s: &Shape<'_>, cd: &Calldata, plan: &Shplonk, m
     c.close();
 }
 
-/// Inverts the `inv_len` words at `mem.inv` in place: prefix products, one modexp
-/// (`acc^(r-2)`, reverting on zero), then the backward pass (both unrolled).
-fn emit_batch_inversion(c: &mut Code, mem: &Memory) {
+/// Inverts the `inv_len` words at `mem.inv` in place: prefix products, the proof's hint checked
+/// to be the product's inverse (`acc · hint = 1`, which also rejects a zero product), then the
+/// backward pass (both unrolled).
+fn emit_batch_inversion(c: &mut Code, p: &ProofLayout, mem: &Memory) {
     let inv_len = mem.inv_len;
-    c.comment("batch inversion (one modexp)");
+    c.comment("batch inversion (the inverse of the product is the proof's hint)");
     c.open("");
     c.line("let acc := 1");
     for i in 0..inv_len {
         c.line(format!("mstore({}, acc) acc := mulmod(acc, mload({}), R)", h(mem.pref + 32 * i), h(mem.inv + 32 * i)));
     }
-    c.line("if iszero(acc) { fail(5) }");
-    c.line(format!("mstore({}, 0x20)", h(mem.pair)));
-    c.line(format!("mstore({}, 0x20)", h(mem.pair + 0x20)));
-    c.line(format!("mstore({}, 0x20)", h(mem.pair + 0x40)));
-    c.line(format!("mstore({}, acc)", h(mem.pair + 0x60)));
-    c.line(format!("mstore({}, {})", h(mem.pair + 0x80), field_hex(&(-Fr::from(2u64)))));
-    c.line(format!("mstore({}, R)", h(mem.pair + 0xa0)));
-    c.line(format!("if iszero(staticcall(gas(), 0x05, {}, 0xc0, {}, 0x20)) {{ fail(6) }}", h(mem.pair), h(mem.pair)));
-    c.line(format!("acc := mload({})", h(mem.pair)));
+    c.line(format!("let hint := calldataload({})", h(PROOF_CD + p.hint)));
+    c.line("if iszero(eq(mulmod(acc, hint, R), 1)) { fail(5) }");
+    c.line("acc := hint");
     for i in (0..inv_len).rev() {
         let (inv, pref) = (h(mem.inv + 32 * i), h(mem.pref + 32 * i));
         if i > 0 {
@@ -123,4 +119,26 @@ fn emit_batch_inversion(c: &mut Code, mem: &Memory) {
         }
     }
     c.close();
+}
+
+/// The hint: the inverse of the product of every denominator the contract batch-inverts
+/// (`x − ω^r` per Lagrange rotation, `x^n − 1`, `x`, SHPLONK's `zdiff_0`, and `Π (x − ω^i)` over
+/// the instances), with `x` and `u` replayed from the transcript exactly as the contract does.
+/// `None` if the product is zero (the contract then rejects the proof whatever the hint).
+pub(super) fn hint(s: &Shape<'_>, p: &ProofLayout, plan: &Shplonk, proof: &[u8], instances: &[Fr]) -> Option<Fr> {
+    let ch = super::fiat_shamir::replay(s, p, proof, instances);
+    let (x, u) = (ch.x, ch.u);
+    let mut product = Fr::ONE;
+    for r in s.lagrange_rots() {
+        product *= x - s.omega_pow(r);
+    }
+    product *= x.pow_vartime([s.n]) - Fr::ONE;
+    product *= x;
+    product *= plan.zdiff0_value(s, x, u);
+    let mut w = Fr::ONE;
+    for _ in 0..s.num_instances {
+        product *= x - w;
+        w *= s.omega;
+    }
+    Option::from(product.invert())
 }

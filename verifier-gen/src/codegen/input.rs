@@ -25,13 +25,16 @@ pub(super) fn emit(c: &mut Code, p: &ProofLayout, cd: &Calldata) {
     c.comment("2. range checks: instances and proof scalars < r; proof points on the curve, coordinates < q");
     c.open("");
     c.line("let ok := 1");
-    let scalars = (cd.inst..cd.size).step_by(32).chain((PROOF_CD + p.points_end..PROOF_CD + p.scalars_end).step_by(32));
+    let scalars = (cd.inst..cd.size)
+        .step_by(32)
+        .chain((PROOF_CD + p.points_end..PROOF_CD + p.scalars_end).step_by(32))
+        .chain([PROOF_CD + p.hint]);
     for o in scalars {
         c.line(format!("ok := and(ok, lt(calldataload({}), R))", h(o)));
     }
     c.line("if iszero(ok) { fail(4) }");
     c.line("let q := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47");
-    let points = (PROOF_CD..PROOF_CD + p.points_end).step_by(64).chain((PROOF_CD + p.scalars_end..PROOF_CD + p.len).step_by(64));
+    let points = (PROOF_CD..PROOF_CD + p.points_end).step_by(64).chain((PROOF_CD + p.scalars_end..PROOF_CD + p.hint).step_by(64));
     for o in points {
         // (0, 0) is not on y^2 = x^3 + 3, so the curve equation also rejects the identity encoding.
         c.line(format!(

@@ -45,6 +45,9 @@ pub(super) struct ProofLayout {
     /// SHPLONK `W` and `W'`.
     pub w_pt: usize,
     pub wp_pt: usize,
+    /// The inversion hint (after the halo2 proof, which ends here): the inverse of the product
+    /// of every batch-inverted denominator ([`crate::inversion_hint`]).
+    pub hint: usize,
     /// Total proof length in bytes.
     pub len: usize,
 }
@@ -86,6 +89,7 @@ impl ProofLayout {
         let scalars_end = take(0);
         let w_pt = take(64);
         let wp_pt = take(64);
+        let hint = take(32);
         let len = take(0);
         debug_assert_eq!(len % 32, 0);
         ProofLayout {
@@ -105,6 +109,7 @@ impl ProofLayout {
             scalars_end,
             w_pt,
             wp_pt,
+            hint,
             len,
         }
     }

@@ -80,7 +80,7 @@ pub fn generate(
     let mut c = Code::new(3);
     input::emit(&mut c, &proof, &cd); // 1-2
     fiat_shamir::emit(&mut c, &shape, &proof, &cd, &mem); // 3
-    domain::emit(&mut c, &shape, &cd, &plan, &mem); // 4-5
+    domain::emit(&mut c, &shape, &proof, &cd, &plan, &mem); // 4-5
     quotient::emit(&mut c, &constraints, &mem); // 6
     plan.emit_combination(&mut c, &shape, &mem); // 7
     plan.emit_msm(&mut c, &mem); // 8-9
@@ -96,6 +96,40 @@ pub fn generate(
         k: shape.k,
         num_ec_mul: plan.num_ec_mul(),
     })
+}
+
+/// The proof bytes the generated verifier takes: halo2's SHPLONK proof (made with
+/// [`crate::KeccakTranscriptWrite`]) followed by the 32-byte inversion hint — the inverse of the
+/// product of every denominator the verifier would otherwise invert with a `modexp` (~4k gas on
+/// Osaka), which it checks with one `mulmod`.
+pub fn with_hint(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    halo2_proof: &[u8],
+    instances: &[Fr],
+) -> Result<Vec<u8>, VerifierGenError> {
+    let hint = inversion_hint(params, vk, halo2_proof, instances)?;
+    let mut out = halo2_proof.to_vec();
+    out.extend_from_slice(&crate::transcript::encode_scalar(&hint));
+    Ok(out)
+}
+
+/// The inversion hint of a halo2 proof (see [`with_hint`]). Fails if the proof has the wrong
+/// length for `vk` or makes every hint wrong (a zero denominator: the verifier rejects it anyway).
+pub fn inversion_hint(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    halo2_proof: &[u8],
+    instances: &[Fr],
+) -> Result<Fr, VerifierGenError> {
+    let shape = Shape::new(params, vk, instances.len(), &VerifierOptions::default())?;
+    let layout = ProofLayout::new(&shape);
+    if halo2_proof.len() != layout.hint {
+        return Err(VerifierGenError::Invalid(format!("a proof for this key has {} bytes before the hint, not {}", layout.hint, halo2_proof.len())));
+    }
+    let plan = Shplonk::plan(&shape, &layout, params.get_g()[0]);
+    domain::hint(&shape, &layout, &plan, halo2_proof, instances)
+        .ok_or_else(|| VerifierGenError::Invalid("the proof's challenges make a denominator zero".into()))
 }
 
 /// The circuit facts the generator uses, read from the verifying key once every unsupported

@@ -153,6 +153,13 @@ impl Shplonk {
         c.line(format!("mstore({}, t)", h(mem.z0)));
     }
 
+    /// The value of `zdiff_0` (see [`Shplonk::emit_point_differences`]): `Π (u − ω^r·x)` over
+    /// the rotations outside the first set.
+    pub(super) fn zdiff0_value(&self, s: &Shape<'_>, x: Fr, u: Fr) -> Fr {
+        let first: BTreeSet<i32> = self.sets[0].0.iter().copied().collect();
+        self.super_rots.iter().filter(|r| !first.contains(r)).fold(Fr::ONE, |acc, r| acc * (u - s.omega_pow(*r) * x))
+    }
+
     /// Step 5 part: powers of `1/x` (from the batch inversion) for the sets' Lagrange bases.
     pub(super) fn emit_xinv_powers(&self, c: &mut Code, mem: &Memory) {
         c.line(format!("let xi := {}", mload(mem.inv_x)));

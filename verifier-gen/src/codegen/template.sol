@@ -12,10 +12,11 @@ contract {{CONTRACT_NAME}} {
     /// halo2 verifying-key digest (`vk.transcript_repr()`), the first value absorbed by the transcript.
     uint256 public constant VK_DIGEST = {{VK_DIGEST}};
 
-    /// Returns true iff `proof` is a valid proof for `instances`; returns false if the final pairing
-    /// check fails. Reverts with a 32-byte code for malformed input: 1 calldata size, 2 ABI layout,
-    /// 3 point not on the curve / not canonical, 4 scalar or instance >= r, 5 degenerate challenge,
-    /// 6-8 precompile failure.
+    /// Returns true iff `proof` (the halo2 proof, then its 32-byte inversion hint) is a valid proof
+    /// for `instances`; returns false if the final pairing check fails. Reverts with a 32-byte code
+    /// for malformed input: 1 calldata size, 2 ABI layout, 3 point not on the curve / not canonical,
+    /// 4 scalar or instance >= r, 5 degenerate challenge or wrong inversion hint, 6-8 precompile
+    /// failure.
     function verifyProof(bytes calldata, uint256[] calldata) external view returns (bool) {
         assembly {
 {{BODY}}
