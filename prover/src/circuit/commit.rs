@@ -1,5 +1,5 @@
-//! The input-commitment chips: packing with range checks, and the Poseidon sponge
-//! ([`crate::hash`]), on the model's own columns (`x[0]`, `x[1]`, `acc`, `z`, `w[0]`, `w[1]`), so
+//! The tensor-commitment chips (a hashed input or output): packing with range checks, and the
+//! Poseidon sponge ([`crate::hash`]), on the model's own columns (`x[0]`, `x[1]`, `acc`, `z`, `w[0]`, `w[1]`), so
 //! that hashing adds no commitment to the proof, only queries.
 //!
 //! # Packing (`q_pack`), one row per limb, limbs of each value most significant first
@@ -12,17 +12,17 @@
 //! ```
 //! Every `z` is a limb (the lookup), so each `v + 2^(b−1)` is in `[0, 2^b)` and the element
 //! `x[1]` on an element's last row is the big-endian packing of its values; `x[0]` on each value's
-//! last row is the cell the model reads the input from.
+//! last row is the value's cell (an input's source; a copy of an output's cell).
 //!
 //! # Sponge: per permutation, an absorb row, an element row and two rows per round
 //! ```text
-//! absorb row A | x[0] x[1] acc = state          | w[0] = L, w[1] = 1 on the first (init) row
+//! absorb row A | x[0] x[1] acc = state          | w[0] = L + tag·2^64, w[1] = 1 on the first (init) row
 //! element row  | x[0] = e_a, x[1] = e_b         |   (padding e_b: a copy of the init row's x[1] = 0)
 //! round row    | x[0] x[1] acc = a (state)      | w[0] = c0, w[1] = c1
 //! square row   | x[0] = b0², x[1] acc = t1 t2  | w[0] = c2, w[1] = f (1 full round, 0 partial)
 //! (next round row, … , the next absorb row or the output row)
 //! ```
-//! `q_absorb` (row A): state[A+2] = state[A] + (0, e_a, e_b); on the init row state = (L, 0, 0).
+//! `q_absorb` (row A): state[A+2] = state[A] + (0, e_a, e_b); on the init row state = (w[0], 0, 0).
 //! `q_round` (round row r): with b = a + c, `t_k = f·b_k² + 1 − f` and `y_0 = (b0²)²·b0`,
 //! `y_k = t_k²·b_k` (the S-box `b⁵` in full rounds, `b_k` in partial ones), the next state is
 //! `a[r+2] = M·y`. Degree 4 with the selector, so that it shares a selector column.
