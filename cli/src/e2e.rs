@@ -89,10 +89,9 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     let hunter = local.chain_for_key(1)?;
     // The proof is bound to the hunter and the first bounty of the fresh contract (id 0).
     let bounty_id = 0u64;
-    let hashed = art.plan.shape.visibility.input == zkinfer_prover::Visibility::Hashed;
     let ctx = pipeline::ProofContext {
         binding: zkinfer_prover::Binding { claimant: hunter.address().into_array(), id: bounty_id },
-        salt: if hashed { zkinfer_prover::hash::random_salt() } else { Default::default() },
+        salt: if art.plan.shape.hashes() { zkinfer_prover::hash::random_salt() } else { Default::default() },
     };
     let (proof, prove_s) = p.step("proving one inference", || pipeline::prove(&params, &pk, &art, &o.input, &ctx))?;
     proof.save(&o.dir.proof())?;
