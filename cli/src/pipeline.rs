@@ -84,13 +84,13 @@ pub fn load_verifier_side(dir: &Dir) -> Result<(CircuitArtifact, ParamsKZG<Bn256
     Ok((art, params, vk))
 }
 
-/// What a proof is bound to besides the model and input: its claimant and the input
-/// commitment's salt.
+/// What a proof is bound to besides the model and input: its claimant and the salt of its
+/// hashed tensors' commitments.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProofContext {
     /// Who may use the proof (public instance 1).
     pub binding: zkinfer_prover::Binding,
-    /// The salt of a hashed input's commitment (never in the proof).
+    /// The salt of the hashed tensors' commitments (never in the proof).
     pub salt: Fr,
 }
 

@@ -43,14 +43,7 @@ pub fn prove(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, circuit: &Mod
 /// Verifies a proof natively: halo2's verifier on the SHPLONK part, and the trailing inversion
 /// hint must be the one the Solidity verifier checks (so both accept exactly the same bytes).
 pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &[u8], instances: &[Fr]) -> Result<()> {
-    let Some(split) = proof.len().checked_sub(32) else {
-        return Err(ProverError::Verify(format!("{} bytes is too short for a proof", proof.len())));
-    };
-    let (halo2_proof, hint) = proof.split_at(split);
-    let expected = zkinfer_verifier_gen::inversion_hint(params, vk, halo2_proof, instances).map_err(|e| ProverError::Verify(e.to_string()))?;
-    if hint != zkinfer_verifier_gen::encode_scalar(&expected) {
-        return Err(ProverError::Verify("the proof's inversion hint (its last 32 bytes) is wrong".into()));
-    }
+    let halo2_proof = zkinfer_verifier_gen::check_hint(params, vk, proof, instances).map_err(|e| ProverError::Verify(e.to_string()))?;
     let mut transcript = KeccakTranscriptRead::init(halo2_proof);
     verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, Challenge255<G1Affine>, _, SingleStrategy<'_, Bn256>>(
         params.verifier_params(),

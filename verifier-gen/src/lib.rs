@@ -14,7 +14,7 @@ pub mod transcript;
 
 mod codegen;
 
-pub use codegen::{generate, inversion_hint, with_hint, GeneratedVerifier, VerifierOptions};
+pub use codegen::{check_hint, generate, inversion_hint, with_hint, GeneratedVerifier, VerifierOptions};
 pub use gas::GasBreakdown;
 pub use transcript::{encode_scalar, KeccakTranscriptRead, KeccakTranscriptWrite};
 

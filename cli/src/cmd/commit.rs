@@ -44,11 +44,7 @@ pub fn run(a: Args) -> Result<()> {
         }
         eprintln!("{}: model commitment matches the circuit's", model.display());
     }
-    let salt = match a.salt.as_deref() {
-        None => Default::default(),
-        Some("random") => hash::random_salt(),
-        Some(s) => hash::parse_salt(s)?,
-    };
+    let salt = hash::salt_arg(a.salt.as_deref())?;
     let input = art.model.quantise_input(&zkinfer_prover::input::read_input(&a.input)?)?;
     let output = art.model.forward(&input)?.output();
     let opening = OpeningArtifact::new(&art.plan.shape, &input, &output, salt)?.with_context(|| {

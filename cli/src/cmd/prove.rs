@@ -31,11 +31,7 @@ pub fn run(a: Args) -> Result<()> {
     let art = dir.load_circuit()?;
     let setup = dir.load_setup()?;
     let input = zkinfer_prover::input::read_input(&a.input)?;
-    let salt = match a.salt.as_deref() {
-        None => Default::default(),
-        Some("random") => hash::random_salt(),
-        Some(s) => hash::parse_salt(s)?,
-    };
+    let salt = hash::salt_arg(a.salt.as_deref())?;
     if a.salt.is_some() && !art.plan.shape.hashes() {
         anyhow::bail!("--salt: the circuit hashes no tensor ({}; compile with --visibility input=hashed)", art.plan.shape.visibility);
     }

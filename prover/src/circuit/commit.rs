@@ -241,7 +241,7 @@ pub(super) fn assign<S: Sink>(
     let mask = (1i128 << s) - 1;
     let mut cells = Vec::with_capacity(count);
     let mut running = Fr::zero();
-    let known = witness.is_some();
+    let known = |v: Fr| if witness.is_some() { Value::known(v) } else { Value::unknown() };
     for (e, values) in (0..count).collect::<Vec<_>>().chunks(per_element).enumerate() {
         for (vi, &i) in values.iter().enumerate() {
             let v = witness.map(|(values, _)| values.get(i).copied().unwrap_or(0));
@@ -262,11 +262,11 @@ pub(super) fn assign<S: Sink>(
                     }
                 });
                 sink.advice(z, row, limb.map_or(Value::unknown(), |l| Value::known(fr_from_i128(l))));
-                sink.advice(acc, row, if known { Value::known(running) } else { Value::unknown() });
+                sink.advice(acc, row, known(running));
                 if let Some(l) = limb {
                     running = if first { Fr::zero() } else { running * super::pow2(s) } + fr_from_i128(l);
                 }
-                let packed = sink.advice(x1, row, if known { Value::known(running) } else { Value::unknown() });
+                let packed = sink.advice(x1, row, known(running));
                 if last_limb {
                     sink.fixed(w1, row, Fr::one());
                     cells.push(sink.advice(x0, row, v.map_or(Value::unknown(), |v| Value::known(fr_from_i128(i128::from(v))))));
@@ -281,7 +281,7 @@ pub(super) fn assign<S: Sink>(
         }
     }
     // Closes the last element's accumulator.
-    sink.advice(acc, row, if known { Value::known(running) } else { Value::unknown() });
+    sink.advice(acc, row, known(running));
     sink.advice(z, row, Value::known(Fr::zero()));
     row += 1;
     Ok(Placed { cells, hash, end: row })

@@ -30,7 +30,7 @@ pub trait Sink {
 pub struct Bindings {
     /// Rows used by the region.
     pub rows: usize,
-    /// Of those, rows of the input commitment (sponge and packing; 0 unless the input is hashed).
+    /// Of those, rows of the tensor commitments (sponge and packing of a hashed input or output).
     pub commitment_rows: usize,
 }
 
@@ -222,15 +222,12 @@ pub fn assign<S: Sink>(
             sink.advice(cfg.acc, row, known(&|_| fr_from_i128(nt.map_or(acc, |t| t.acc))));
             sink.enable(cfg.q_rescale, row)?;
             match layer.activation {
-                crate::ir::Activation::Relu => {
+                act @ (crate::ir::Activation::Relu | crate::ir::Activation::None) => {
                     if let Some(q) = cfg.q_act {
                         sink.enable(q, row)?;
                     }
-                    sink.fixed(cfg.w[1], row, Fr::one());
-                }
-                crate::ir::Activation::None => {
-                    if let Some(q) = cfg.q_act {
-                        sink.enable(q, row)?;
+                    if act == crate::ir::Activation::Relu {
+                        sink.fixed(cfg.w[1], row, Fr::one());
                     }
                 }
                 tabulated => {
@@ -265,6 +262,10 @@ pub fn assign<S: Sink>(
     // The accumulator after the last output is 0 (its rescale row's w[0] = 0): a hashed input's
     // sponge may start on this row (its init row needs acc = 0), anything else on the next.
     let mut commitment_rows = 0;
+    if shape.visibility.input != Visibility::Hashed {
+        zero_row(cfg, row, sink);
+        row += 1;
+    }
     let input_cells: Vec<S::Cell> = match shape.visibility.input {
         Visibility::Hashed => {
             let c = cfg.commit.ok_or(Error::Synthesis)?;
@@ -275,8 +276,6 @@ pub fn assign<S: Sink>(
             placed.cells
         }
         Visibility::Private | Visibility::Fixed => {
-            zero_row(cfg, row, sink);
-            row += 1;
             let mut cells = Vec::with_capacity(inputs);
             for chunk in (0..inputs).collect::<Vec<_>>().chunks(width) {
                 for (k, i) in chunk.iter().enumerate() {
@@ -287,11 +286,7 @@ pub fn assign<S: Sink>(
             }
             cells
         }
-        Visibility::Public => {
-            zero_row(cfg, row, sink);
-            row += 1;
-            Vec::new()
-        }
+        Visibility::Public => Vec::new(),
     };
     for (cell, i) in &pending {
         sink.copy(input_cells.get(*i).ok_or(Error::Synthesis)?, cell);

@@ -118,6 +118,16 @@ pub fn random_salt() -> Fr {
     Fr::random(rand::rngs::OsRng)
 }
 
+/// A salt from a command-line argument: none (zero), `random` ([`random_salt`]) or `0x`-hex
+/// ([`parse_salt`]).
+pub fn salt_arg(arg: Option<&str>) -> Result<Fr> {
+    match arg {
+        None => Ok(Fr::zero()),
+        Some("random") => Ok(random_salt()),
+        Some(s) => parse_salt(s),
+    }
+}
+
 /// Parses a salt: `0x`-hex, big-endian, at most 32 bytes, below the field modulus.
 pub fn parse_salt(s: &str) -> Result<Fr> {
     let bad = |why: &str| ProverError::BadSettings(format!("salt '{s}': {why} (expected 0x followed by up to 64 hex digits, below the BN254 scalar modulus)"));

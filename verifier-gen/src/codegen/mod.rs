@@ -114,6 +114,27 @@ pub fn with_hint(
     Ok(out)
 }
 
+/// Checks the trailing inversion hint of `proof` (as [`with_hint`] appends it) against the one the
+/// verifier requires, and returns the halo2 proof before it: native verification then accepts
+/// exactly the bytes the Solidity verifier accepts.
+pub fn check_hint<'p>(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    proof: &'p [u8],
+    instances: &[Fr],
+) -> Result<&'p [u8], VerifierGenError> {
+    let split = proof
+        .len()
+        .checked_sub(32)
+        .ok_or_else(|| VerifierGenError::Invalid(format!("{} bytes is too short for a proof", proof.len())))?;
+    let (halo2_proof, hint) = proof.split_at(split);
+    let expected = inversion_hint(params, vk, halo2_proof, instances)?;
+    if hint != crate::transcript::encode_scalar(&expected) {
+        return Err(VerifierGenError::Invalid("the proof's inversion hint (its last 32 bytes) is wrong".into()));
+    }
+    Ok(halo2_proof)
+}
+
 /// The inversion hint of a halo2 proof (see [`with_hint`]). Fails if the proof has the wrong
 /// length for `vk` or makes every hint wrong (a zero denominator: the verifier rejects it anyway).
 pub fn inversion_hint(

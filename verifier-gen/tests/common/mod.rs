@@ -342,12 +342,7 @@ pub fn prove(s: &Setup, circuit: &TestCircuit, instances: &[Fr]) -> Vec<u8> {
 /// also requires the whole proof to be consumed.
 pub fn verify_native(s: &Setup, proof: &[u8], instances: &[Fr]) -> bool {
     // The trailing inversion hint must be the one the Solidity verifier checks.
-    let Some(split) = proof.len().checked_sub(32) else { return false };
-    let (proof, hint) = proof.split_at(split);
-    match zkinfer_verifier_gen::inversion_hint(&s.params, s.vk(), proof, instances) {
-        Ok(h) if hint == zkinfer_verifier_gen::encode_scalar(&h) => {}
-        _ => return false,
-    }
+    let Ok(proof) = zkinfer_verifier_gen::check_hint(&s.params, s.vk(), proof, instances) else { return false };
     let mut transcript = KeccakTranscriptRead::<&[u8]>::init(proof);
     let strategy = SingleStrategy::new(&s.params);
     let ok = verify_proof::<
