@@ -48,9 +48,11 @@ def save(model, name, inputs):
     print("wrote", path)
 
 
-def mlp_small():
-    """8 → 16 → 8 → 3 MLP: Gemm(transB) + Relu, MatMul + Add + Relu, Flatten, Gemm."""
-    rng = np.random.default_rng(20261123)
+def mlp_small(name="mlp_small", seed=20261123, samples=3):
+    """8 → 16 → 8 → 3 MLP: Gemm(transB) + Relu, MatMul + Add + Relu, Flatten, Gemm.
+    `mlp_small_b` is the same architecture with other weights (a second hunter's model for
+    hashed weights: one verifier, two weight sets)."""
+    rng = np.random.default_rng(seed)
     w1 = rng.normal(0, 0.5, (16, 8))
     b1 = rng.normal(0, 0.1, (16,))
     w2 = rng.normal(0, 0.4, (16, 8))
@@ -67,12 +69,13 @@ def mlp_small():
         helper.make_node("Gemm", ["f2", "w3", "b3"], ["logits"], name="fc3"),
     ]
     build_and_save(
-        "mlp_small",
+        name,
         nodes,
         ("input", ["batch", 8]),
         ("logits", ["batch", 3]),
         inits=[init("w1", w1), init("b1", b1), init("w2", w2), init("b2", b2), init("w3", w3), init("b3", b3)],
-        samples=[rng.uniform(-1, 1, 8) for _ in range(3)],
+        samples=[rng.uniform(-1, 1, 8) for _ in range(samples)],
+        graph_name="mlp_small",
     )
 
 
@@ -457,6 +460,7 @@ def transformer_mh():
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     mlp_small()
+    mlp_small("mlp_small_b", seed=20261201, samples=0)
     unsupported_op()
     op_variants()
     bad_attribute()

@@ -92,6 +92,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     let ctx = pipeline::ProofContext {
         binding: zkinfer_prover::Binding { claimant: hunter.address().into_array(), id: bounty_id },
         salt: if art.plan.shape.hashes() { zkinfer_prover::hash::random_salt() } else { Default::default() },
+        weight_salt: if art.plan.shape.hashed_weights() { zkinfer_prover::hash::random_salt() } else { Default::default() },
     };
     let (proof, prove_s) = p.step("proving one inference", || pipeline::prove(&params, &pk, &art, &o.input, &ctx))?;
     proof.save(&o.dir.proof())?;

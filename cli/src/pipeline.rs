@@ -90,8 +90,10 @@ pub fn load_verifier_side(dir: &Dir) -> Result<(CircuitArtifact, ParamsKZG<Bn256
 pub struct ProofContext {
     /// Who may use the proof (public instance 1).
     pub binding: zkinfer_prover::Binding,
-    /// The salt of the hashed tensors' commitments (never in the proof).
+    /// The salt of the hashed input's and output's commitments (never in the proof).
     pub salt: Fr,
+    /// The salt of a hashed-weights commitment (the model owner's; never in the proof).
+    pub weight_salt: Fr,
 }
 
 /// The witness, instances and fixed-point outputs for an input (fails before proving if out of
@@ -99,7 +101,7 @@ pub struct ProofContext {
 pub fn witness(art: &CircuitArtifact, input: &[f32], ctx: &ProofContext) -> Result<(ModelCircuit, Vec<Fr>, Vec<i64>)> {
     let model = Arc::new(art.model.clone());
     let q = model.quantise_input(input)?;
-    let trace = model.forward(&q)?.bound_to(ctx.binding.to_fr()).salted(ctx.salt);
+    let trace = model.forward(&q)?.bound_to(ctx.binding.to_fr()).salted(ctx.salt).weights_salted(ctx.weight_salt);
     let instances = ModelCircuit::instances(&model, &art.plan.shape, &trace)?;
     let outputs = trace.output();
     Ok((ModelCircuit { model, shape: art.plan.shape, trace: Some(trace) }, instances, outputs))

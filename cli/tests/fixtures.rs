@@ -1,12 +1,12 @@
-//! The forge fixtures (test/fixtures/) are fresh: regenerating the verifier from the bundled
-//! model gives the committed Solidity byte for byte, and the committed proof verifies against
-//! the regenerated verifying key. Regenerate with ./script/gen-fixtures.
+//! The forge fixtures (test/fixtures/) are fresh: regenerating the verifiers from the bundled
+//! model (fixed and hashed weights) gives the committed Solidity byte for byte, and the committed
+//! proofs verify against the regenerated verifying keys. Regenerate with ./script/gen-fixtures.
 
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use zkinfer_prover::artifact::{CircuitArtifact, ProofArtifact};
-use zkinfer_prover::{compile, proving, srs, CompileOptions};
+use zkinfer_prover::{compile, hash, proving, srs, CompileOptions, Visibilities, Visibility};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -30,4 +30,30 @@ fn forge_fixtures_are_fresh() {
     proving::verify(&params, pk.get_vk(), &proof.proof_bytes().unwrap(), &proof.instance_values().unwrap())
         .expect("test/fixtures/proof.json does not verify: run ./script/gen-fixtures");
     assert_eq!(proof.model_commitment, art.model_commitment);
+}
+
+#[test]
+fn hashed_weights_fixtures_are_fresh_and_name_their_weight_sets() {
+    let model = root().join("models/mlp_small.onnx");
+    let input = zkinfer_prover::input::read_input(&root().join("models/mlp_small.input.json")).unwrap();
+    let visibility = Visibilities { weights: Visibility::Hashed, ..Visibilities::default() };
+    let opts = CompileOptions { calibration: vec![input], dot_width: Some(8), visibility, ..CompileOptions::default() };
+    let c = compile(&model, &opts).unwrap();
+    let art = CircuitArtifact::new(&model, c.model, c.plan).unwrap();
+    let params = srs::dev_srs(art.plan.k).unwrap();
+    let pk = proving::keygen(&params, &art.circuit()).unwrap();
+    let g = zkinfer_verifier_gen::generate(&params, pk.get_vk(), art.plan.num_instances, &Default::default()).unwrap();
+    let dir = root().join("test/fixtures/hashed-weights");
+    let committed = std::fs::read_to_string(dir.join("HashedWeightsVerifier.sol")).unwrap();
+    assert!(committed == g.source, "test/fixtures/hashed-weights/HashedWeightsVerifier.sol is stale: run ./script/gen-fixtures");
+    let b = art.with_weights_from(&root().join("models/mlp_small_b.onnx")).unwrap();
+    let bits = art.plan.shape.packing_bits();
+    for (file, m, salt) in [("proof_a.json", &art.model, 0xa), ("proof_b.json", &b.model, 0xb)] {
+        let proof = ProofArtifact::load(&dir.join(file)).unwrap();
+        let instances = proof.instance_values().unwrap();
+        proving::verify(&params, pk.get_vk(), &proof.proof_bytes().unwrap(), &instances)
+            .unwrap_or_else(|e| panic!("test/fixtures/hashed-weights/{file} does not verify ({e}): run ./script/gen-fixtures"));
+        // Instance 0 is the commitment to that file's weights under its weight salt.
+        assert_eq!(instances[0], hash::commit(hash::Tensor::Weights, &m.committed_weights(), bits, halo2_proofs::halo2curves::bn256::Fr::from(salt)).unwrap(), "{file}");
+    }
 }

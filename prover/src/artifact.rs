@@ -38,7 +38,9 @@ pub struct CircuitArtifact {
     pub model_file: String,
     /// Keccak-256 of the ONNX file, hex.
     pub model_file_keccak256: String,
-    /// The model commitment exposed as public instance 0, `0x`-hex (32 bytes).
+    /// The model commitment ([`QuantModel::commitment`]), `0x`-hex (32 bytes): with fixed weights
+    /// public instance 0. With hashed weights instance 0 is instead the weights' Poseidon
+    /// commitment, which depends on the weight salt (see the opening file and `zkinfer commit`).
     pub model_commitment: String,
     /// Circuit size and shape.
     pub plan: CircuitPlan,
@@ -99,6 +101,24 @@ impl CircuitArtifact {
         let a: Self = read_json(path)?;
         check_header(path, &a.format, "zkinfer-circuit", a.version)?;
         Ok(a)
+    }
+    /// The same circuit proving another weight set of its architecture (hashed weights only):
+    /// the ONNX file at `model_file`, quantised with the circuit's parameters. Names the first
+    /// architectural difference.
+    pub fn with_weights_from(&self, model_file: &Path) -> Result<Self> {
+        if !self.plan.shape.hashed_weights() {
+            return Err(ProverError::BadSettings(format!(
+                "the circuit's weights are fixed ({}): its keys prove only the model it was compiled from; compile with --visibility weights=hashed to prove other weight sets",
+                self.plan.shape.visibility
+            )));
+        }
+        let layers = crate::onnx::load(model_file)?.lower()?;
+        let model = QuantModel::from_layers(&layers, self.model.params)?.with_committed_biases();
+        model.check_committed_range(self.plan.shape.packing_bits())?;
+        self.model.check_architecture(&model).map_err(|e| ProverError::BadInput(format!("{}: {e}", model_file.display())))?;
+        let mut art = Self::new(model_file, model, self.plan.clone())?;
+        art.instances = self.instances.clone();
+        Ok(art)
     }
     /// The circuit without witness (for keygen and key loading).
     pub fn circuit(&self) -> ModelCircuit {
@@ -198,6 +218,21 @@ pub struct OpeningArtifact {
     pub input: Option<TensorOpening>,
     /// The output's opening, if the output is hashed.
     pub output: Option<TensorOpening>,
+    /// The weights' commitment and salt, if the weights are hashed (the values are the model's).
+    #[serde(default)]
+    pub weights: Option<WeightsOpening>,
+}
+
+/// Hashed weights: the commitment (public instance 0) and its salt, which the model's owner
+/// keeps and reuses so that the commitment names the model across proofs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WeightsOpening {
+    /// The commitment to [`QuantModel::committed_weights`], `0x`-hex.
+    pub commitment: String,
+    /// Its salt, `0x`-hex (zero: unsalted).
+    pub salt: String,
+    /// Number of committed values (weights and biases).
+    pub count: usize,
 }
 
 /// One hashed tensor: its commitment and the committed values.
@@ -210,9 +245,9 @@ pub struct TensorOpening {
 }
 
 impl OpeningArtifact {
-    /// The opening of the tensors `shape` hashes, for a fixed-point input and output (computing
-    /// the commitments); `None` if it hashes none.
-    pub fn new(shape: &CircuitShape, input: &[i64], output: &[i64], salt: Fr) -> Result<Option<Self>> {
+    /// The opening of the tensors `shape` hashes, for a fixed-point input and output and the
+    /// model (computing the commitments); `None` if it hashes none.
+    pub fn new(shape: &CircuitShape, model: &QuantModel, input: &[i64], output: &[i64], salt: Fr, weight_salt: Fr) -> Result<Option<Self>> {
         let bits = shape.packing_bits();
         let open = |tensor: Tensor, visibility: Visibility, values: &[i64]| -> Result<Option<TensorOpening>> {
             if visibility != Visibility::Hashed {
@@ -223,10 +258,18 @@ impl OpeningArtifact {
         };
         let input = open(Tensor::Input, shape.visibility.input, input)?;
         let output = open(Tensor::Output, shape.visibility.output, output)?;
-        if input.is_none() && output.is_none() {
+        let weights = match shape.hashed_weights() {
+            true => {
+                let values = model.committed_weights();
+                let c = crate::hash::commit(Tensor::Weights, &values, bits, weight_salt)?;
+                Some(WeightsOpening { commitment: fr_to_hex(&c), salt: fr_to_hex(&weight_salt), count: values.len() })
+            }
+            false => None,
+        };
+        if input.is_none() && output.is_none() && weights.is_none() {
             return Ok(None);
         }
-        Ok(Some(Self { format: "zkinfer-opening".into(), version: ARTIFACT_VERSION, salt: fr_to_hex(&salt), packing_bits: bits, input, output }))
+        Ok(Some(Self { format: "zkinfer-opening".into(), version: ARTIFACT_VERSION, salt: fr_to_hex(&salt), packing_bits: bits, input, output, weights }))
     }
     /// Writes JSON.
     pub fn save(&self, path: &Path) -> Result<()> {

@@ -61,7 +61,13 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     let (chosen_limbs, tables) = choose_ranges(&layers, opts)?;
     let limbs = opts.range_limbs.unwrap_or(chosen_limbs);
     let params = QuantParams { scale_bits: opts.scale_bits, range_limbs: limbs, tables };
-    let model = QuantModel::from_layers(&layers, params)?;
+    opts.visibility.validate()?;
+    let mut model = QuantModel::from_layers(&layers, params)?;
+    if opts.visibility.weights == crate::Visibility::Hashed {
+        // Committed biases are at the weights' scale, and every committed value fits the packing.
+        model = model.with_committed_biases();
+        model.check_committed_range(params.range_bits())?;
+    }
     for (i, sample) in opts.calibration.iter().enumerate() {
         let q = model.quantise_input(sample).map_err(|e| ProverError::BadInput(format!("calibration sample {i}: {e}")))?;
         model.forward(&q)?;
@@ -69,7 +75,6 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     if opts.dot_width == Some(0) {
         return Err(ProverError::BadSettings("dot_width must be at least 1".into()));
     }
-    opts.visibility.validate()?;
     let layout = crate::optimise::choose_layout(&model, opts.dot_width, opts.visibility, &crate::costmodel::CostModel::from_env()?, &opts.goal)?;
     let plan = layout.chosen.plan.clone();
     Ok(Compiled { graph, model, plan, layout })

@@ -22,6 +22,7 @@ pub mod quant;
 pub mod reference;
 pub mod srs;
 pub mod visibility;
+pub mod weights;
 
 pub use circuit::{plan, CircuitPlan, CircuitShape, ModelCircuit};
 pub use error::{ProverError, Result};

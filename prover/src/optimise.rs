@@ -80,9 +80,9 @@ impl LayoutGoal {
     }
 }
 
-/// The `dot_width` values tried for a model with `range_limbs` limbs.
-pub fn candidate_widths(range_limbs: u32) -> std::ops::RangeInclusive<usize> {
-    let min = CircuitShape::min_dot_width(range_limbs);
+/// The `dot_width` values tried for a model with these visibilities.
+pub fn candidate_widths(visibility: Visibilities) -> std::ops::RangeInclusive<usize> {
+    let min = CircuitShape::min_dot_width(visibility);
     min..=MAX_DOT_WIDTH.max(min)
 }
 
@@ -104,7 +104,7 @@ pub fn choose_layout(
     cost: &CostModel,
     goal: &LayoutGoal,
 ) -> Result<LayoutChoice> {
-    let widths = candidate_widths(model.params.range_limbs);
+    let widths = candidate_widths(visibility);
     let min = *widths.start();
     // A forced width below the rescale row's minimum is raised to it, as `plan` does.
     let forced = forced.map(|w| w.max(min));

@@ -195,6 +195,9 @@ pub struct Trace {
     /// The salt of the hashed tensors' commitments (zero: unsalted; the input's and the output's
     /// commitments differ by their domain tag, [`crate::hash::Tensor`]).
     pub salt: Fr,
+    /// The salt of a hashed-weights commitment (kept by the model's owner and reused, so that
+    /// the commitment identifies the model across proofs).
+    pub weight_salt: Fr,
 }
 
 impl Trace {
@@ -205,6 +208,10 @@ impl Trace {
     /// The same trace with salted commitments.
     pub fn salted(self, salt: Fr) -> Self {
         Self { salt, ..self }
+    }
+    /// The same trace with a salted weights commitment.
+    pub fn weights_salted(self, weight_salt: Fr) -> Self {
+        Self { weight_salt, ..self }
     }
     /// The value on wire `w`: an input, or a layer output's `out`.
     pub fn wire(&self, w: usize) -> i64 {
@@ -359,7 +366,7 @@ impl QuantModel {
             x.extend(outs.iter().map(|n| n.out));
             layers.push(outs);
         }
-        Ok(Trace { input: input.to_vec(), layers, outputs: self.outputs.clone(), binding: Fr::zero(), salt: Fr::zero() })
+        Ok(Trace { input: input.to_vec(), layers, outputs: self.outputs.clone(), binding: Fr::zero(), salt: Fr::zero(), weight_salt: Fr::zero() })
     }
 
     /// Per tabulated function, the smallest and largest table input of a trace.

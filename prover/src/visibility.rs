@@ -15,6 +15,9 @@ pub enum Visibility {
     Private,
     /// Witness, plus one public instance: their Poseidon commitment ([`crate::hash`]), computed in
     /// the circuit. Reveals nothing beyond the commitment (use a salt for guessable values).
+    /// Hashed weights make the verifying key depend on the architecture only: one verifier serves
+    /// every weight set of that architecture, and the weights' commitment (public instance 0)
+    /// says which was used.
     Hashed,
     /// Weights only: baked into the circuit's fixed columns; the verifying key (its model
     /// commitment, public instance 0) identifies the model; the weights are not revealed.
@@ -79,8 +82,8 @@ impl Visibilities {
         let unsupported = |group: &str, v: Visibility, supported: &str| {
             Err(ProverError::BadSettings(format!("{group} visibility '{v}' is not supported (supported: {supported})")))
         };
-        if self.weights != Visibility::Fixed {
-            return unsupported("weights", self.weights, "fixed");
+        if !matches!(self.weights, Visibility::Fixed | Visibility::Hashed) {
+            return unsupported("weights", self.weights, "fixed, hashed");
         }
         if self.input == Visibility::Fixed {
             return unsupported("input", self.input, "public, private, hashed");
@@ -136,7 +139,9 @@ mod tests {
         assert!(e.contains("'bias'"), "{e}");
         let e = "output=fixed".parse::<Visibilities>().unwrap_err().to_string();
         assert!(e.contains("output visibility 'fixed' is not supported"), "{e}");
-        let e = "weights=hashed".parse::<Visibilities>().unwrap_err().to_string();
-        assert!(e.contains("weights visibility 'hashed' is not supported"), "{e}");
+        let e = "weights=public".parse::<Visibilities>().unwrap_err().to_string();
+        assert!(e.contains("weights visibility 'public' is not supported (supported: fixed, hashed)"), "{e}");
+        let v: Visibilities = "weights=hashed".parse().unwrap();
+        assert_eq!(v.weights, Visibility::Hashed);
     }
 }

@@ -44,7 +44,7 @@ fn check_choice(model: &QuantModel, choice: &LayoutChoice, cost: &CostModel, goa
     let all: Vec<_> = std::iter::once(&choice.chosen).chain(&choice.alternatives).collect();
     let mut widths: Vec<usize> = all.iter().map(|c| c.plan.shape.dot_width).collect();
     widths.sort_unstable();
-    assert_eq!(widths, candidate_widths(model.params.range_limbs).collect::<Vec<_>>());
+    assert_eq!(widths, candidate_widths(Visibilities::default()).collect::<Vec<_>>());
     for c in &all {
         let w = c.plan.shape.dot_width;
         assert_eq!(c.plan, plan(model, CircuitShape::for_model(model, w).with_visibility(c.plan.shape.visibility)).unwrap(), "width {w}: plan not from the dry run");
@@ -88,9 +88,9 @@ fn the_cost_model_decides_the_width() {
     let choice = choose_layout(&small.model, None, Visibilities::PUBLIC, &narrow, &LayoutGoal::fastest()).unwrap();
     check_choice(&small.model, &choice, &narrow, &LayoutGoal::fastest());
     assert!(choice.alternatives.iter().all(|a| a.plan.k == choice.chosen.plan.k));
-    assert_eq!(choice.chosen.plan.shape.dot_width, *candidate_widths(small.model.params.range_limbs).start());
+    assert_eq!(choice.chosen.plan.shape.dot_width, *candidate_widths(Visibilities::default()).start());
     let c = compiled("mnist_mlp", CompileOptions::default());
-    let min = *candidate_widths(c.model.params.range_limbs).start();
+    let min = *candidate_widths(Visibilities::default()).start();
     // Columns nearly free, each k doubles the base: the layout with the smallest k, and among
     // those (the same prediction up to the cheap columns) the fewest columns.
     let wide = toy_model(10.0, 1e-6);
@@ -112,7 +112,7 @@ fn forced_width_is_used_and_alternatives_reported() {
     check_choice(&c.model, &c.layout, &CostModel::builtin().unwrap(), &LayoutGoal::default());
     // Below the rescale row's minimum: raised to it, as plan() does.
     let c = compiled("mlp_small", CompileOptions { dot_width: Some(1), ..CompileOptions::default() });
-    assert_eq!(c.plan.shape.dot_width, CircuitShape::min_dot_width(c.model.params.range_limbs));
+    assert_eq!(c.plan.shape.dot_width, CircuitShape::min_dot_width(Visibilities::default()));
     assert!(compile(&common::model_path("mlp_small.onnx"), &CompileOptions { dot_width: Some(0), ..CompileOptions::default() }).is_err());
 }
 

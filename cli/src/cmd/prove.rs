@@ -4,7 +4,7 @@ use super::DirArg;
 use anyhow::Result;
 use std::path::PathBuf;
 use zkinfer_prover::artifact::{self, OpeningArtifact};
-use zkinfer_prover::{hash, Binding};
+use zkinfer_prover::{hash, Binding, Visibility};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -22,20 +22,38 @@ pub struct Args {
     /// could be guessed. Written to the opening file, never to the proof. Default: no salt.
     #[arg(long)]
     pub salt: Option<String>,
+    /// Prove with the weights of this ONNX file instead of the compiled model's (hashed weights
+    /// only): any model of the circuit's architecture proves under the same keys and verifier;
+    /// public instance 0, the weights' commitment, says which one was used.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Salt of a hashed-weights commitment: `random`, or `0x`-hex. Keep it and reuse it: the
+    /// commitment names the model only together with its salt. Default: no salt.
+    #[arg(long)]
+    pub weight_salt: Option<String>,
     #[command(flatten)]
     pub dir: DirArg,
 }
 
 pub fn run(a: Args) -> Result<()> {
     let dir = a.dir.dir();
-    let art = dir.load_circuit()?;
+    let compiled = dir.load_circuit()?;
+    let art = match &a.model {
+        Some(path) => compiled.with_weights_from(path)?,
+        None => compiled,
+    };
     let setup = dir.load_setup()?;
     let input = zkinfer_prover::input::read_input(&a.input)?;
     let salt = hash::salt_arg(a.salt.as_deref())?;
-    if a.salt.is_some() && !art.plan.shape.hashes() {
-        anyhow::bail!("--salt: the circuit hashes no tensor ({}; compile with --visibility input=hashed)", art.plan.shape.visibility);
+    let weight_salt = hash::salt_arg(a.weight_salt.as_deref())?;
+    let shape = &art.plan.shape;
+    if a.salt.is_some() && shape.visibility.input != Visibility::Hashed && shape.visibility.output != Visibility::Hashed {
+        anyhow::bail!("--salt: the circuit hashes neither its input nor its output ({}; compile with --visibility input=hashed)", shape.visibility);
     }
-    let ctx = crate::pipeline::ProofContext { binding: a.bind_to.unwrap_or_default(), salt };
+    if a.weight_salt.is_some() && !shape.hashed_weights() {
+        anyhow::bail!("--weight-salt: the circuit's weights are not hashed ({}; compile with --visibility weights=hashed)", shape.visibility);
+    }
+    let ctx = crate::pipeline::ProofContext { binding: a.bind_to.unwrap_or_default(), salt, weight_salt };
     // Range errors surface here, before any proving work.
     crate::pipeline::witness(&art, &input, &ctx)?;
     let mut p = crate::progress::Progress::new(3, false);
@@ -46,9 +64,12 @@ pub fn run(a: Args) -> Result<()> {
     proof.save(&out)?;
     let acc = crate::pipeline::accuracy(&art, &input, &proof.outputs_fixed)?;
     println!("wrote {} ({} proof bytes, {} public instances)", out.display(), proof.proof_bytes()?.len(), proof.instances.len());
-    if let Some(opening) = OpeningArtifact::new(&art.plan.shape, &art.model.quantise_input(&input)?, &proof.outputs_fixed, salt)? {
+    if let Some(opening) = OpeningArtifact::new(&art.plan.shape, &art.model, &art.model.quantise_input(&input)?, &proof.outputs_fixed, salt, weight_salt)? {
         let path = out.with_extension("opening.json");
         opening.save(&path)?;
+        if let Some(w) = &opening.weights {
+            println!("weights commitment {} ({} values; instance 0)", w.commitment, w.count);
+        }
         for (name, t) in [("input", &opening.input), ("output", &opening.output)] {
             if let Some(t) = t {
                 println!("{name} commitment {}", t.commitment);

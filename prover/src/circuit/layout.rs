@@ -30,8 +30,11 @@ pub trait Sink {
 pub struct Bindings {
     /// Rows used by the region.
     pub rows: usize,
-    /// Of those, rows of the tensor commitments (sponge and packing of a hashed input or output).
+    /// Of those, rows of the tensor commitments (sponge and packing of a hashed input, output or
+    /// weights).
     pub commitment_rows: usize,
+    /// Of those, the weights' commitment rows.
+    pub weight_commitment_rows: usize,
 }
 
 /// Synthesis into a halo2 region.
@@ -117,16 +120,32 @@ pub fn assign<S: Sink>(
     };
     let value = |w: usize| trace.map_or(0, |t| t.wire(w));
 
-    // Row 0: the model commitment (instance 0 = w[0], a constant of the verifying key; w[1] = 0).
+    let hashed_weights = shape.hashed_weights();
+    // Hashed weights: their values (witness, from the model being proven) and salt.
+    let weights: Option<Vec<i64>> = hashed_weights.then(|| model.committed_weights());
+    let weight_witness = weights.as_deref().zip(trace.map(|t| t.weight_salt));
+    // Row 0: the model commitment. Fixed weights: instance 0 = w[0], a constant of the verifying
+    // key (w[1] = 0). Hashed weights: instance 0 = x[0] (w[1] = 1), a copy of the weights'
+    // commitment.
     sink.enable(cfg.q_pub, 0)?;
-    sink.fixed(cfg.w[0], 0, super::commitment_fr(model));
-    sink.advice(cfg.x[0], 0, Value::known(Fr::zero()));
+    let row0 = if let Some(values) = weights.as_deref() {
+        sink.fixed(cfg.w[1], 0, Fr::one());
+        sink.advice(cfg.x[0], 0, known(&|t| crate::hash::commit_unchecked(Tensor::Weights, values, shape.packing_bits(), t.weight_salt)))
+    } else {
+        sink.fixed(cfg.w[0], 0, super::commitment_fr(model));
+        sink.advice(cfg.x[0], 0, Value::known(Fr::zero()))
+    };
     // Rows 1..: the binding, the input, the outputs; each x[0] equals its instance (w[1] = 1).
     let inputs = model.input_len();
     let input_rows = shape.input_instances(model);
     let first_output_row = 2 + input_rows;
     let public_rows = first_output_row + shape.output_instances(model);
-    let commitment = |tensor: Tensor, t: &Trace| super::witness_commitment(&shape, tensor, t);
+    // A tensor's commitment as the witness computes it, whether or not every value is in range
+    // (`ModelCircuit::instances` refuses out-of-range values; the circuit's lookup fails them).
+    let commitment = |tensor: Tensor, t: &Trace| {
+        let values = if tensor == Tensor::Input { t.input.clone() } else { t.output() };
+        crate::hash::commit_unchecked(tensor, &values, shape.packing_bits(), t.salt)
+    };
     let mut public = Vec::with_capacity(public_rows - 1);
     for r in 1..public_rows {
         sink.enable(cfg.q_pub, r)?;
@@ -155,6 +174,9 @@ pub fn assign<S: Sink>(
         _ => vec![None; inputs],
     };
     let mut pending: Vec<(S::Cell, usize)> = Vec::new();
+    // Hashed weights: cells reading committed weight `j` ([`QuantModel::committed_weights`]).
+    let mut weight_reads: Vec<(S::Cell, usize)> = Vec::new();
+    let mut next_weight = 0usize;
     let mut row = public_rows;
     let pairs = width / 2;
     // The row above each output's first row holds its bias in w[0] (gates `public`, `rescale`).
@@ -163,14 +185,27 @@ pub fn assign<S: Sink>(
         for o in 0..layer.outputs {
             let terms = &layer.rows[o];
             let prods = layer.prods_of(o);
-            let dot_rows = terms.len().div_ceil(width);
-            let mul_rows = prods.len().div_ceil(pairs.max(1));
+            // With hashed weights every term is a product with its weight's cell.
+            let (dot_rows, mul_rows) = match hashed_weights {
+                false => (terms.len().div_ceil(width), prods.len().div_ceil(pairs.max(1))),
+                true => (0, (terms.len() + prods.len()).div_ceil(pairs.max(1))),
+            };
+            let first_weight = next_weight;
+            next_weight += terms.len() + usize::from(hashed_weights);
             // `z` holds the shifted top limb, the remainder and the limbs on the n + 2 rows above
             // the rescale row: pad with zero-weight rows.
-            let dot_rows = dot_rows.max((n + 2).saturating_sub(mul_rows)).max(1);
+            let (dot_rows, mul_rows) = match hashed_weights {
+                false => (dot_rows.max((n + 2).saturating_sub(mul_rows)).max(1), mul_rows),
+                true => (0, mul_rows.max(n + 2)),
+            };
             let first_row = row;
-            let mut acc: i128 = i128::from(layer.bias[o]);
-            sink.fixed(cfg.w[0], bias_row, fr_from_i128(i128::from(layer.bias[o])));
+            // The accumulator starts at the bias (fixed weights: w[0] on the row above) or at 0
+            // (hashed weights: the rescale row adds the bias cell).
+            let bias = i128::from(layer.bias[o]);
+            let mut acc: i128 = if hashed_weights { 0 } else { bias };
+            if !hashed_weights {
+                sink.fixed(cfg.w[0], bias_row, fr_from_i128(bias));
+            }
             // Places the cell reading wire `i` in column `k` and ties it to the wire's source.
             let read = |sink: &mut S, pending: &mut Vec<(S::Cell, usize)>, k: usize, row: usize, i: usize| -> Result<(), Error> {
                 let cell = sink.advice(cfg.x[k], row, known(&|_| fr_from_i128(i128::from(value(i)))));
@@ -182,7 +217,7 @@ pub fn assign<S: Sink>(
             };
             // Dot-product rows.
             for c in 0..dot_rows {
-                sink.enable(cfg.q_dot, row)?;
+                sink.enable(cfg.q_dot.ok_or(Error::Synthesis)?, row)?;
                 sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
                 for k in 0..width {
                     if let Some(&(i, w)) = terms.get(c * width + k) {
@@ -202,7 +237,16 @@ pub fn assign<S: Sink>(
                 sink.enable(cfg.q_mul.ok_or(Error::Synthesis)?, row)?;
                 sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
                 for k in 0..pairs {
-                    if let Some(&(a, b)) = prods.get(c * pairs + k) {
+                    let p = c * pairs + k;
+                    let term = if hashed_weights { terms.get(p) } else { None };
+                    let prod = prods.get(if hashed_weights { p.wrapping_sub(terms.len()) } else { p });
+                    if let Some(&(i, w)) = term {
+                        // Hashed weight: the input times the weight's cell (a copy of the committed one).
+                        read(sink, &mut pending, 2 * k, row, i)?;
+                        let cell = sink.advice(cfg.x[2 * k + 1], row, known(&|_| fr_from_i128(i128::from(w))));
+                        weight_reads.push((cell, first_weight + p));
+                        acc += i128::from(w) * i128::from(value(i));
+                    } else if let Some(&(a, b)) = prod {
                         read(sink, &mut pending, 2 * k, row, a)?;
                         read(sink, &mut pending, 2 * k + 1, row, b)?;
                         acc += i128::from(value(a)) * i128::from(value(b));
@@ -219,7 +263,12 @@ pub fn assign<S: Sink>(
             }
             // Rescale + activation row.
             let nt = trace.map(|t| &t.layers[li][o]);
-            sink.advice(cfg.acc, row, known(&|_| fr_from_i128(nt.map_or(acc, |t| t.acc))));
+            sink.advice(cfg.acc, row, known(&|_| fr_from_i128(nt.map_or(acc, |t| if hashed_weights { t.acc - bias } else { t.acc }))));
+            if hashed_weights {
+                // The bias cell, at the weights' scale (the gate multiplies it by 2^s).
+                let cell = sink.advice(cfg.x[2], row, known(&|_| fr_from_i128(bias >> shape.scale_bits)));
+                weight_reads.push((cell, first_weight + terms.len()));
+            }
             sink.enable(cfg.q_rescale, row)?;
             match layer.activation {
                 act @ (crate::ir::Activation::Relu | crate::ir::Activation::None) => {
@@ -291,6 +340,20 @@ pub fn assign<S: Sink>(
     for (cell, i) in &pending {
         sink.copy(input_cells.get(*i).ok_or(Error::Synthesis)?, cell);
     }
+    // Hashed weights: their commitment, whose cells the product and rescale rows read, and whose
+    // hash is instance 0.
+    let mut weight_commitment_rows = 0;
+    if hashed_weights {
+        let c = cfg.commit.ok_or(Error::Synthesis)?;
+        let placed = commit::assign(cfg, &c, Tensor::Weights, next_weight, weight_witness, row, sink)?;
+        for (cell, j) in &weight_reads {
+            sink.copy(placed.cells.get(*j).ok_or(Error::Synthesis)?, cell);
+        }
+        sink.copy(&placed.hash, &row0);
+        weight_commitment_rows = placed.end - row;
+        commitment_rows += weight_commitment_rows;
+        row = placed.end;
+    }
     // The output wires' cells (an input may be an output).
     let output_cells = model
         .outputs
@@ -322,7 +385,7 @@ pub fn assign<S: Sink>(
         }
         Visibility::Private | Visibility::Fixed => {}
     }
-    Ok(Bindings { rows: row, commitment_rows })
+    Ok(Bindings { rows: row, commitment_rows, weight_commitment_rows })
 }
 
 /// `acc = 0` and `z = 0` on `row`.

@@ -152,7 +152,7 @@ impl CircuitShape {
     }
     /// Whether the commitment chips are configured (some tensor is hashed).
     pub fn hashes(&self) -> bool {
-        self.visibility.input == Visibility::Hashed || self.visibility.output == Visibility::Hashed
+        [self.visibility.input, self.visibility.output, self.visibility.weights].contains(&Visibility::Hashed)
     }
     /// Number of public instances: the model commitment, the binding, the input and the output
     /// (each: its values, its commitment, or nothing).
@@ -187,9 +187,27 @@ impl CircuitShape {
     pub fn function_table_rows(&self) -> usize {
         self.params().function_table_rows()
     }
-    /// Minimum `dot_width` the rescale row needs (sign, out); limbs live in `z`.
-    pub fn min_dot_width(_range_limbs: u32) -> usize {
-        2
+    /// Minimum `dot_width` the rescale row needs: sign and out (limbs live in `z`), and with
+    /// hashed weights the bias cell.
+    pub fn min_dot_width(visibility: Visibilities) -> usize {
+        if visibility.weights == Visibility::Hashed {
+            3
+        } else {
+            2
+        }
+    }
+    /// Whether the weights are witness values under a commitment (public instance 0).
+    pub fn hashed_weights(&self) -> bool {
+        self.visibility.weights == Visibility::Hashed
+    }
+    /// Number of `w` fixed columns: one per dot-product input with fixed weights; with hashed
+    /// weights only the two that carry the rows' constants.
+    pub fn weight_columns(&self) -> usize {
+        if self.hashed_weights() {
+            2
+        } else {
+            self.dot_width
+        }
     }
     /// Number of advice columns (`x`, `acc`, `z`).
     pub fn advice_columns(&self) -> usize {
@@ -224,7 +242,8 @@ pub struct ModelConfig {
     acc: Column<Advice>,
     w: Vec<Column<Fixed>>,
     q_pub: Selector,
-    q_dot: Selector,
+    /// Fixed-weight dot products (absent with hashed weights: products do their work).
+    q_dot: Option<Selector>,
     q_mul: Option<Selector>,
     q_rescale: Selector,
     /// ReLU / linear rows, when they differ from the rescale rows (with tabulated functions).
@@ -244,7 +263,7 @@ impl ModelConfig {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> Self {
         let n = shape.range_limbs as usize;
         let s = shape.scale_bits;
-        let width = shape.dot_width.max(CircuitShape::min_dot_width(shape.range_limbs));
+        let width = shape.dot_width.max(CircuitShape::min_dot_width(shape.visibility));
         let shape = CircuitShape { dot_width: width, ..shape };
         // Degree 5 costs the same quotient pieces as 4 (both round up to 4) but lets each
         // permutation product cover 3 columns instead of 2, and fits the lookup's degree.
@@ -253,7 +272,8 @@ impl ModelConfig {
         x.iter().for_each(|c| meta.enable_equality(*c));
         let acc = meta.advice_column();
         let z = meta.advice_column();
-        let w: Vec<Column<Fixed>> = (0..width).map(|_| meta.fixed_column()).collect();
+        let w: Vec<Column<Fixed>> = (0..shape.weight_columns()).map(|_| meta.fixed_column()).collect();
+        let hashed_weights = shape.hashed_weights();
         let functions = !shape.tabulated().is_empty();
         let fon = functions.then(|| meta.fixed_column());
         // Not in the permutation: public rows read it through the `public` gate.
@@ -269,8 +289,8 @@ impl ModelConfig {
         let q_rescale = meta.selector();
         let commit_selectors = hashed.then(|| (meta.selector(), meta.selector()));
         let q_pub = meta.selector();
-        let q_dot = meta.selector();
-        let q_mul = shape.products.then(|| meta.selector());
+        let q_dot = (!hashed_weights).then(|| meta.selector());
+        let q_mul = (shape.products || hashed_weights).then(|| meta.selector());
         let commit = match (q_round, commit_selectors) {
             (Some(q_round), Some((q_absorb, q_pack))) => {
                 let columns = commit::Columns { x0: x[0], x1: x[1], acc, z, w0: w[0], w1: w[1] };
@@ -296,15 +316,17 @@ impl ModelConfig {
                 q * (acc_next - is_cell * constant),
             ]
         });
-        meta.create_gate("dot", |m| {
-            let q = m.query_selector(q_dot);
-            let acc_cur = m.query_advice(acc, Rotation::cur());
-            let acc_next = m.query_advice(acc, Rotation::next());
-            let sum = (0..width).fold(Expression::Constant(Fr::zero()), |e, k| {
-                e + m.query_advice(x[k], Rotation::cur()) * m.query_fixed(w[k], Rotation::cur())
+        if let Some(q_dot) = q_dot {
+            meta.create_gate("dot", |m| {
+                let q = m.query_selector(q_dot);
+                let acc_cur = m.query_advice(acc, Rotation::cur());
+                let acc_next = m.query_advice(acc, Rotation::next());
+                let sum = (0..width).fold(Expression::Constant(Fr::zero()), |e, k| {
+                    e + m.query_advice(x[k], Rotation::cur()) * m.query_fixed(w[k], Rotation::cur())
+                });
+                vec![q * (acc_next - acc_cur - sum)]
             });
-            vec![q * (acc_next - acc_cur - sum)]
-        });
+        }
         if let Some(q_mul) = q_mul {
             meta.create_gate("mul", |m| {
                 let q = m.query_selector(q_mul);
@@ -330,7 +352,11 @@ impl ModelConfig {
         };
         meta.create_gate("rescale", |m| {
             let q = m.query_selector(q_rescale);
-            let v = m.query_advice(acc, Rotation::cur());
+            // With hashed weights the bias is a committed cell, x[2] of this row, at scale 2^s.
+            let v = match hashed_weights {
+                true => m.query_advice(acc, Rotation::cur()) + m.query_advice(x[2], Rotation::cur()) * Expression::Constant(pow2(s)),
+                false => m.query_advice(acc, Rotation::cur()),
+            };
             let top = m.query_advice(z, Rotation(-(n as i32)));
             let r = m.query_advice(z, Rotation(-(n as i32) - 1));
             let top_shifted = m.query_advice(z, Rotation(-(n as i32) - 2));
@@ -448,9 +474,18 @@ impl ModelCircuit {
         let bits = shape.packing_bits();
         let committed = |tensor: Tensor, values: &[i64]| {
             crate::hash::commit(tensor, values, bits, trace.salt)
-                .map_err(|e| crate::ProverError::BadInput(format!("hashed {}: {e}", if tensor == Tensor::Input { "input" } else { "output" })))
+                .map_err(|e| crate::ProverError::BadInput(format!("hashed {}: {e}", tensor.name())))
         };
-        let mut v = vec![commitment_fr(model), trace.binding];
+        let model_commitment = if shape.hashed_weights() {
+            if !model.has_committed_biases() {
+                return Err(crate::ProverError::BadInput("hashed weights need biases at the weights' scale (QuantModel::with_committed_biases)".into()));
+            }
+            crate::hash::commit(Tensor::Weights, &model.committed_weights(), bits, trace.weight_salt)
+                .map_err(|e| crate::ProverError::BadInput(format!("hashed weights: {e}")))?
+        } else {
+            commitment_fr(model)
+        };
+        let mut v = vec![model_commitment, trace.binding];
         match shape.visibility.input {
             Visibility::Public => v.extend(trace.input.iter().map(|x| fr_from_i128(i128::from(*x)))),
             Visibility::Hashed => v.push(committed(Tensor::Input, &trace.input)?),
@@ -464,16 +499,6 @@ impl ModelCircuit {
         }
         Ok(v)
     }
-}
-
-/// A tensor's commitment as the witness computes it, whether or not every value is in range
-/// ([`ModelCircuit::instances`] refuses out-of-range values; the circuit's lookup fails them).
-fn witness_commitment(shape: &CircuitShape, tensor: Tensor, trace: &Trace) -> Fr {
-    let values = match tensor {
-        Tensor::Input => trace.input.clone(),
-        Tensor::Output => trace.output(),
-    };
-    crate::hash::commit_unchecked(tensor, &values, shape.packing_bits(), trace.salt)
 }
 
 /// The model commitment as a field element.
@@ -528,9 +553,13 @@ pub struct CircuitPlan {
     pub k: u32,
     /// Rows used by the layout.
     pub rows: usize,
-    /// Of those, rows of the input commitment (hashed input: sponge and packing rows).
+    /// Of those, rows of the tensor commitments (sponge and packing rows of a hashed input,
+    /// output or weights).
     #[serde(default)]
     pub commitment_rows: usize,
+    /// Of those, the weights' commitment rows (hashed weights).
+    #[serde(default)]
+    pub weight_commitment_rows: usize,
     /// Rows used by lookup tables.
     pub table_rows: usize,
     /// Advice columns.
@@ -579,6 +608,7 @@ pub fn plan(model: &QuantModel, shape: CircuitShape) -> Result<CircuitPlan, crat
         k,
         rows: bindings.rows,
         commitment_rows: bindings.commitment_rows,
+        weight_commitment_rows: bindings.weight_commitment_rows,
         table_rows: shape.table_rows(),
         advice_columns: cs.num_advice_columns(),
         fixed_columns: cs.num_fixed_columns(),

@@ -12,7 +12,7 @@
 //! 2. **Sponge.** Poseidon ([`poseidon`]: BN254, width 3, rate 2, circomlib's parameters) over
 //!    `[salt, e_0, e_1, …]`: the state starts as `[L + t·2^64, 0, 0]` with `L` the number of
 //!    absorbed elements (so padding is unambiguous) and `t` the tensor's tag ([`Tensor`]: 0 input,
-//!    1 output), every pair `(a, b)` is added to state elements 1 and 2 and the state permuted (an
+//!    1 output, 2 weights), every pair `(a, b)` is added to state elements 1 and 2 and the state permuted (an
 //!    odd count is padded with one 0), and the commitment is state element 1.
 //!
 //! The salt is a field element known only to the prover's user; `0` means no blinding. Use a
@@ -34,6 +34,8 @@ pub enum Tensor {
     Input,
     /// The model's output (tag 1).
     Output,
+    /// The model's weights and biases (tag 2; see [`crate::quant::QuantModel::committed_weights`]).
+    Weights,
 }
 
 impl Tensor {
@@ -42,6 +44,15 @@ impl Tensor {
         match self {
             Tensor::Input => 0,
             Tensor::Output => 1,
+            Tensor::Weights => 2,
+        }
+    }
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tensor::Input => "input",
+            Tensor::Output => "output",
+            Tensor::Weights => "weights",
         }
     }
     /// The sponge's initial capacity element for `elements` absorbed elements: `L + tag·2^64`.

@@ -1,0 +1,181 @@
+//! Hashed weights: what a weights commitment covers, and what "the same architecture" means.
+//!
+//! With `weights=hashed` ([`crate::Visibility::Hashed`]) the weights are witness values, and the
+//! verifying key depends on the architecture only: the quantisation parameters, every layer's
+//! wiring (which wires each output reads, its products, its activation) and the outputs. Any
+//! weight set with that architecture proves under the same keys; public instance 0 is then the
+//! Poseidon commitment ([`crate::hash::commit`], tag [`crate::hash::Tensor::Weights`]) to
+//! [`QuantModel::committed_weights`], salted by the model owner's weight salt.
+
+use crate::error::{ProverError, Result};
+use crate::quant::QuantModel;
+
+/// Where a committed weight sits in the model, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightRef {
+    /// A term's weight.
+    Term {
+        /// Layer index.
+        layer: usize,
+        /// Output index in the layer.
+        output: usize,
+        /// Term index in the output's row.
+        term: usize,
+    },
+    /// An output's bias.
+    Bias {
+        /// Layer index.
+        layer: usize,
+        /// Output index in the layer.
+        output: usize,
+    },
+}
+
+impl std::fmt::Display for WeightRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WeightRef::Term { layer, output, term } => write!(f, "layer {layer}, output {output}, weight {term}"),
+            WeightRef::Bias { layer, output } => write!(f, "layer {layer}, output {output}, bias"),
+        }
+    }
+}
+
+impl QuantModel {
+    /// The values a weights commitment covers, in the circuit's order: per layer, per output,
+    /// its terms' weights (scale `2^s`), then its bias at the same scale (`bias / 2^s`; see
+    /// [`QuantModel::with_committed_biases`]).
+    pub fn committed_weights(&self) -> Vec<i64> {
+        self.committed_weight_refs().into_iter().map(|(_, v)| v).collect()
+    }
+
+    /// [`QuantModel::committed_weights`] with where each value sits.
+    pub fn committed_weight_refs(&self) -> Vec<(WeightRef, i64)> {
+        let s = self.params.scale_bits;
+        let mut out = Vec::new();
+        for (layer, l) in self.layers.iter().enumerate() {
+            for (output, row) in l.rows.iter().enumerate() {
+                out.extend(row.iter().enumerate().map(|(term, (_, w))| (WeightRef::Term { layer, output, term }, *w)));
+                out.push((WeightRef::Bias { layer, output }, l.bias[output] >> s));
+            }
+        }
+        out
+    }
+
+    /// The same model with every bias rounded to a multiple of `2^s` (the weights' precision,
+    /// from the accumulator's `2^(2s)`), so that a bias is committed like a weight.
+    pub fn with_committed_biases(mut self) -> Self {
+        let s = self.params.scale_bits;
+        let half = 1i64 << (s - 1);
+        for b in self.layers.iter_mut().flat_map(|l| l.bias.iter_mut()) {
+            *b = ((*b + half) >> s) << s;
+        }
+        self
+    }
+
+    /// Whether every bias is a multiple of `2^s` ([`QuantModel::with_committed_biases`]).
+    pub fn has_committed_biases(&self) -> bool {
+        let mask = (1i64 << self.params.scale_bits) - 1;
+        self.layers.iter().flat_map(|l| &l.bias).all(|b| b & mask == 0)
+    }
+
+    /// Checks that every committed weight fits the packing's `bits`, naming the first that does
+    /// not.
+    pub fn check_committed_range(&self, bits: u32) -> Result<()> {
+        let half = 1i128 << (bits - 1);
+        let scale = f64::from(1u32 << self.params.scale_bits);
+        match self.committed_weight_refs().into_iter().find(|(_, v)| i128::from(*v) < -half || i128::from(*v) >= half) {
+            Some((at, v)) => Err(ProverError::BadSettings(format!(
+                "hashed weights: {at} is {} ({v} at scale 2^{}), outside the committed range [{}, {}): use more range limbs or fixed weights",
+                v as f64 / scale,
+                self.params.scale_bits,
+                -half as f64 / scale,
+                half as f64 / scale
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks that `other` has this model's architecture (all but the weight and bias values),
+    /// naming the first difference.
+    pub fn check_architecture(&self, other: &QuantModel) -> Result<()> {
+        let differ = |what: String| Err(ProverError::BadInput(format!("the model does not have the circuit's architecture: {what}")));
+        if self.params != other.params {
+            return differ(format!(
+                "quantisation parameters (scale bits, range limbs, table domains) differ: the circuit's {:?}, the model's {:?}",
+                self.params, other.params
+            ));
+        }
+        if self.inputs != other.inputs {
+            return differ(format!("the circuit takes {} inputs, the model {}", self.inputs, other.inputs));
+        }
+        if self.layers.len() != other.layers.len() {
+            return differ(format!("the circuit has {} layers, the model {}", self.layers.len(), other.layers.len()));
+        }
+        for (li, (a, b)) in self.layers.iter().zip(&other.layers).enumerate() {
+            if a.outputs != b.outputs || a.inputs != b.inputs {
+                return differ(format!("layer {li} has {} outputs in the circuit, {} in the model", a.outputs, b.outputs));
+            }
+            if a.activation != b.activation {
+                return differ(format!("layer {li}'s activation is {} in the circuit, {} in the model", a.activation.name(), b.activation.name()));
+            }
+            for o in 0..a.outputs {
+                let wires = |l: &crate::quant::QuantLayer| l.rows[o].iter().map(|(i, _)| *i).collect::<Vec<_>>();
+                if wires(a) != wires(b) {
+                    return differ(format!("layer {li}, output {o} reads other wires (a weight that is exactly zero in one model is dropped)"));
+                }
+                if a.prods_of(o) != b.prods_of(o) {
+                    return differ(format!("layer {li}, output {o} multiplies other wires"));
+                }
+            }
+        }
+        if self.outputs != other.outputs {
+            return differ("the model's outputs are other wires".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use crate::ir::Activation;
+    use crate::quant::{QuantLayer, QuantModel, QuantParams};
+
+    fn model(w: [i64; 2], bias: i64) -> QuantModel {
+        QuantModel {
+            params: QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() },
+            inputs: 2,
+            layers: vec![QuantLayer { inputs: 2, outputs: 1, rows: vec![vec![(0, w[0]), (1, w[1])]], prods: vec![], bias: vec![bias], activation: Activation::Relu }],
+            outputs: vec![2],
+        }
+    }
+
+    #[test]
+    fn committed_weights_are_terms_then_the_bias_at_weight_scale() {
+        let m = model([3, -4], 1000).with_committed_biases();
+        assert_eq!(m.layers[0].bias, vec![1024]);
+        assert!(m.has_committed_biases());
+        assert_eq!(m.committed_weights(), vec![3, -4, 4]);
+        assert_eq!(model([0, 0], -1000).with_committed_biases().committed_weights(), vec![0, 0, -4]);
+    }
+
+    #[test]
+    fn architecture_ignores_values_and_names_differences() {
+        model([1, 2], 0).check_architecture(&model([5, -7], 256)).unwrap();
+        let mut other = model([1, 2], 0);
+        other.layers[0].activation = Activation::None;
+        let e = model([1, 2], 0).check_architecture(&other).unwrap_err().to_string();
+        assert!(e.contains("layer 0's activation"), "{e}");
+        other = model([1, 2], 0);
+        other.layers[0].rows[0].pop();
+        let e = model([1, 2], 0).check_architecture(&other).unwrap_err().to_string();
+        assert!(e.contains("layer 0, output 0 reads other wires"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_weights_are_named() {
+        let e = model([1, 1 << 15], 0).check_committed_range(16).unwrap_err().to_string();
+        assert!(e.contains("layer 0, output 0, weight 1 is 128"), "{e}");
+        model([1, (1 << 15) - 1], 0).check_committed_range(16).unwrap();
+    }
+}
