@@ -21,8 +21,12 @@ pub struct Report {
     pub model: String,
     pub k: u32,
     pub rows: usize,
-    /// Rows of the hashed input's commitment (its share of `rows`).
+    /// Rows of the hashed tensors' commitments (their share of `rows`).
     pub commitment_rows: usize,
+    /// Of those, the hashed weights' commitment rows.
+    pub weight_commitment_rows: usize,
+    /// Number of committed weights and biases (hashed weights; else 0).
+    pub committed_weights: usize,
     /// What the proof reveals (`weights=…,input=…,output=…`).
     pub visibility: String,
     pub advice_columns: usize,
@@ -121,7 +125,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         gas.calldata, gas.ec_mul_count, gas.ec_mul + gas.ec_add, gas.pairing, gas.execution
     ));
 
-    let (other, _) = p.step("proving another circuit of the same shape (one weight changed)", || other_claim(&params, &art, &o.input, &ctx))?;
+    let (other, _) = p.step("proving another circuit of the same shape", || other_claim(&params, &art, &o.input, &ctx))?;
     let target = tamper::Target { chain: &hunter, address: deployed.verifier, params: &params, vk: pk.get_vk() };
     let valid = tamper::Claim { proof: &proof_bytes, instances: &instances };
     let other = tamper::Claim { proof: &other.0, instances: &other.1 };
@@ -167,6 +171,8 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         k: art.plan.k,
         rows: art.plan.rows,
         commitment_rows: art.plan.commitment_rows,
+        weight_commitment_rows: art.plan.weight_commitment_rows,
+        committed_weights: if art.plan.shape.hashed_weights() { art.model.committed_weights().len() } else { 0 },
         visibility: art.plan.shape.visibility.to_string(),
         advice_columns: art.plan.advice_columns,
         fixed_columns: art.plan.fixed_columns,
@@ -203,8 +209,10 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     })
 }
 
-/// A valid proof of another circuit of the same shape (same proof length and instance count):
-/// the model with its first weight changed by one unit, so its verifying key differs.
+/// A valid proof of another circuit of the same shape (same proof length and instance count),
+/// whose verifying key differs: with fixed weights, the model with its first weight changed by
+/// one unit; with hashed weights (where weights are not in the key), the model with the first
+/// two inputs of one output swapped (other copy constraints).
 fn other_claim(
     params: &halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2_proofs::halo2curves::bn256::Bn256>,
     art: &zkinfer_prover::artifact::CircuitArtifact,
@@ -212,8 +220,14 @@ fn other_claim(
     ctx: &pipeline::ProofContext,
 ) -> Result<(Vec<u8>, Vec<halo2_proofs::halo2curves::bn256::Fr>)> {
     let mut other = art.clone();
-    let w = other.model.layers.iter_mut().flat_map(|l| l.rows.iter_mut()).flat_map(|r| r.iter_mut()).next().context("the model has no weights")?;
-    w.1 += 1;
+    let mut rows = other.model.layers.iter_mut().flat_map(|l| l.rows.iter_mut());
+    if art.plan.shape.hashed_weights() {
+        let row = rows.find(|r| r.len() >= 2 && r[0].0 != r[1].0).context("no output reads two wires")?;
+        let (a, b) = (row[0].0, row[1].0);
+        (row[0].0, row[1].0) = (b, a);
+    } else {
+        rows.flat_map(|r| r.iter_mut()).next().context("the model has no weights")?.1 += 1;
+    }
     let pk = proving::keygen(params, &other.circuit())?;
     let (circuit, instances, _) = pipeline::witness(&other, input, ctx)?;
     let proof = proving::prove(params, &pk, &circuit, &instances)?;

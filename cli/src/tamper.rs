@@ -4,7 +4,8 @@
 //! Cases: 64 single-byte flips spread over the proof (every part: commitments, evaluations, the
 //! multi-open points), every public instance perturbed (+1), truncated and extended calldata
 //! (by a word and by a byte), and a valid proof of another circuit of the same shape (the same
-//! model with one weight changed: a different verifying key) with its own instances.
+//! model with one weight changed, or with hashed weights two inputs swapped: a different
+//! verifying key) with its own instances.
 
 use alloy::primitives::{Address, Bytes};
 use anyhow::{bail, Result};
@@ -132,7 +133,7 @@ pub async fn run(t: Target<'_>, valid: Claim<'_>, other: Claim<'_>) -> Result<Ta
     record("proof without its last word".into(), onchain, Some(t.accepts_natively(short)));
 
     let onchain = t.accepts_onchain(encode(other)).await?;
-    record("valid proof of another circuit (one weight changed)".into(), onchain, Some(t.accepts_natively(other)));
+    record("valid proof of another circuit of the same shape".into(), onchain, Some(t.accepts_natively(other)));
     r.byte_flips = BYTE_FLIPS;
     r.instances_perturbed = valid.instances.len();
     Ok(r)

@@ -96,6 +96,48 @@ fn step_by_step_pipeline_and_calldata() {
 }
 
 #[test]
+fn hashed_weights_one_key_proves_two_models_and_commit_names_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let ok = |args: &[&str]| {
+        let o = zkinfer(args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let json = |path: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap() };
+    let compiled = ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--visibility", "weights=hashed", "--dir", d]);
+    assert!(compiled.contains("hashed weights: 307 weights and biases"), "{compiled}");
+    ok(&["setup", "--dir", d]);
+    let (a, b) = (format!("{d}/a.json"), format!("{d}/b.json"));
+    ok(&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--weight-salt", "0xa", "--out", &a]);
+    ok(&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--model", "models/mlp_small_b.onnx", "--weight-salt", "0xb", "--out", &b]);
+    ok(&["verify", "--dir", d, "--proof", &a]);
+    ok(&["verify", "--dir", d, "--proof", &b]);
+    let (pa, pb) = (json(&a), json(&b));
+    assert_ne!(pa["instances"][0], pb["instances"][0], "two weight sets, two commitments");
+    assert_ne!(pa["outputs"], pb["outputs"], "two weight sets, two answers");
+    // `commit` computes each weight set's commitment off-chain; the opening file records it.
+    let cb: serde_json::Value = serde_json::from_str(&ok(&["commit", "--dir", d, "--model", "models/mlp_small_b.onnx", "--weight-salt", "0xb", "--json"])).unwrap();
+    assert_eq!(cb["weights"]["commitment"], pb["instances"][0]);
+    assert_eq!(json(&format!("{d}/b.opening.json"))["weights"], cb["weights"]);
+    let ca: serde_json::Value = serde_json::from_str(&ok(&["commit", "--dir", d, "--weight-salt", "0xa", "--json"])).unwrap();
+    assert_eq!(ca["weights"]["commitment"], pa["instances"][0]);
+    // Another architecture is refused, naming the difference; so is --model with fixed weights.
+    let o = zkinfer(&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--model", "models/tabular_small.onnx"]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && e.contains("tabular_small.onnx: does not have the circuit's architecture (the circuit takes 8 inputs"), "{e}");
+    let fixed = tempfile::tempdir().unwrap();
+    let f = fixed.path().to_str().unwrap();
+    ok(&["compile", "models/mlp_small.onnx", "--dir", f]);
+    let o = zkinfer(&["commit", "--dir", f, "--model", "models/mlp_small_b.onnx", "--weight-salt", "0xb"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("is not the circuit's"), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(&["setup", "--dir", f]);
+    let o = zkinfer(&["prove", "--input", "models/mlp_small.input.json", "--dir", f, "--model", "models/mlp_small_b.onnx"]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && e.contains("weights are fixed") && e.contains("weights=hashed"), "{e}");
+}
+
+#[test]
 fn unsupported_op_error_names_node_op_and_file() {
     let dir = tempfile::tempdir().unwrap();
     let o = zkinfer(&["compile", "models/unsupported_softsign.onnx", "--dir", dir.path().to_str().unwrap()]);

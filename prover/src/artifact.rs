@@ -115,7 +115,10 @@ impl CircuitArtifact {
         let layers = crate::onnx::load(model_file)?.lower()?;
         let model = QuantModel::from_layers(&layers, self.model.params)?.with_committed_biases();
         model.check_committed_range(self.plan.shape.packing_bits())?;
-        self.model.check_architecture(&model).map_err(|e| ProverError::BadInput(format!("{}: {e}", model_file.display())))?;
+        self.model.check_architecture(&model).map_err(|e| ProverError::BadGraph {
+            path: model_file.to_path_buf(),
+            message: format!("does not have the circuit's architecture ({e}): compile it into its own circuit"),
+        })?;
         let mut art = Self::new(model_file, model, self.plan.clone())?;
         art.instances = self.instances.clone();
         Ok(art)

@@ -95,10 +95,10 @@ impl QuantModel {
         }
     }
 
-    /// Checks that `other` has this model's architecture (all but the weight and bias values),
-    /// naming the first difference.
-    pub fn check_architecture(&self, other: &QuantModel) -> Result<()> {
-        let differ = |what: String| Err(ProverError::BadInput(format!("the model does not have the circuit's architecture: {what}")));
+    /// Checks that `other` has this model's architecture (all but the weight and bias values);
+    /// the error names the first difference.
+    pub fn check_architecture(&self, other: &QuantModel) -> std::result::Result<(), String> {
+        let differ = |what: String| Err(what);
         if self.params != other.params {
             return differ(format!(
                 "quantisation parameters (scale bits, range limbs, table domains) differ: the circuit's {:?}, the model's {:?}",
@@ -164,11 +164,11 @@ mod tests {
         model([1, 2], 0).check_architecture(&model([5, -7], 256)).unwrap();
         let mut other = model([1, 2], 0);
         other.layers[0].activation = Activation::None;
-        let e = model([1, 2], 0).check_architecture(&other).unwrap_err().to_string();
+        let e = model([1, 2], 0).check_architecture(&other).unwrap_err();
         assert!(e.contains("layer 0's activation"), "{e}");
         other = model([1, 2], 0);
         other.layers[0].rows[0].pop();
-        let e = model([1, 2], 0).check_architecture(&other).unwrap_err().to_string();
+        let e = model([1, 2], 0).check_architecture(&other).unwrap_err();
         assert!(e.contains("layer 0, output 0 reads other wires"), "{e}");
     }
 

@@ -83,8 +83,17 @@ pub fn run(a: Args) -> Result<()> {
         zkinfer_prover::Visibility::Hashed => format!("the commitment of {} input values", art.model.input_len()),
         _ => "no input".into(),
     };
-    println!("  public instances: {} (model commitment, claimant binding, {input}, {} outputs); visibility {}", p.num_instances, art.model.output_len(), p.shape.visibility);
-    println!("  model commitment: {}", art.model_commitment);
+    let model = if p.shape.hashed_weights() { "weights commitment" } else { "model commitment" };
+    println!("  public instances: {} ({model}, claimant binding, {input}, {} outputs); visibility {}", p.num_instances, art.model.output_len(), p.shape.visibility);
+    if p.shape.hashed_weights() {
+        println!(
+            "  hashed weights: {} weights and biases, {} commitment rows; any weight set of this architecture proves with these keys (zkinfer prove --model)",
+            art.model.committed_weights().len(),
+            p.weight_commitment_rows
+        );
+    } else {
+        println!("  model commitment: {}", art.model_commitment);
+    }
     for (i, (path, input)) in a.calibrate.iter().zip(&opts.calibration).enumerate() {
         let (_, _, outs) = crate::pipeline::witness(&art, input, &Default::default())?;
         let acc = crate::pipeline::accuracy(&art, input, &outs)?;

@@ -101,10 +101,12 @@ impl Sink for CountingSink {
 /// Places the whole model. `trace` is `None` at key generation.
 ///
 /// Rows `0..m` are the public rows, one per instance (`x[0] = instance`, gate `public`; row 0
-/// instead pins the instance to the model commitment in `w[0]`): the commitment, the binding,
-/// the input (values, commitment or none), the outputs. The model's outputs follow, each reading
-/// its bias from `w[0]` on the row above its first row; then a row with `acc = 0`; then, for a
-/// hashed input, the commitment chips ([`super::commit`]), for a private one its cells.
+/// instead pins the instance to the model commitment in `w[0]`, unless the weights are hashed):
+/// the commitment, the binding, the input (values, commitment or none), the outputs. The model's
+/// outputs follow, each reading its bias from `w[0]` on the row above its first row (hashed
+/// weights: from its rescale row's `x[2]`); then a row with `acc = 0`; then, for a hashed input,
+/// the commitment chips ([`super::commit`]), for a private one its cells; then the hashed
+/// weights' commitment; then a hashed output's.
 pub fn assign<S: Sink>(
     cfg: &ModelConfig,
     model: &QuantModel,

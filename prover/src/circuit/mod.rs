@@ -2,14 +2,16 @@
 //!
 //! # Columns
 //! `x[0..W)` advice (the only columns in the permutation), `acc` advice, `z` advice (limbs),
-//! `w[0..W)` fixed (weights; on public and rescale rows they carry the row's constants), `fon`
+//! `w[0..W)` fixed (weights; on public and rescale rows they carry the row's constants; with
+//! hashed weights only `w[0]` and `w[1]`, for the constants), `fon`
 //! fixed (only with tabulated functions), one instance column (read by a gate, not copied), and
 //! one lookup table: `[0, 2^s)` (limbs), plus `(x + off_f, f(x) + C)` per tabulated function.
 //! Every column costs the Solidity verifier one `ecMul` (~6.3k gas), so the layout keeps them few.
 //!
 //! # Public rows (`q_pub`), rows `0..m`, one per instance
 //! ```text
-//! row 0  | w[0] = model commitment, w[1] = 0 |  instance = w[0]
+//! row 0  | w[0] = model commitment, w[1] = 0 |  instance = w[0]   (hashed weights: as row i,
+//!        |                                   |   x[0] a copy of the weights' commitment)
 //! row i  | x[0] = value,           w[1] = 1  |  instance = x[0]   (inputs, then outputs)
 //! acc[next] = w[0]·w[1]     (0, or on the last public row the first output's bias)
 //! ```
@@ -51,6 +53,13 @@
 //! |  a0   b0  |  a1   b1  | .. | running |
 //! acc[next] = acc[cur] + Σ_k x_2k[cur] · x_2k+1[cur]      (q_mul)
 //! ```
+//!
+//! **Hashed weights** (`weights=hashed`): no `q_dot` and no weight columns. Every term is a
+//! product row pair `(input, weight)`, the weight's cell a copy of its cell in the weights'
+//! commitment ([`commit`], tag 2, over [`QuantModel::committed_weights`]); the accumulator starts at
+//! 0 (`w[0] = 0` above) and the rescale row reads `v = acc + 2^s · x[2]`, `x[2]` being a copy of
+//! the committed bias (at the weights' scale). Nothing in the verifying key then depends on the
+//! weight values: one key proves every weight set of the architecture.
 //!
 //! **Tabulated activation** (sigmoid, tanh, exp, 1/x, 1/√x, √x, erf, gelu; only configured when the
 //! model uses one): its rescale row sets `fon = 1` and `w[1] = off_f = tag_f · 2^(s·n)` instead of
