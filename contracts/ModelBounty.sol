@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.20;
 
-import {IHalo2Verifier} from "./IHalo2Verifier.sol";
+import {ProofPaymentBase} from "./ProofPaymentBase.sol";
+import {VerifierRegistry} from "./VerifierRegistry.sol";
 
-/// @title ModelBounty: pays ETH for a valid halo2 proof of inference with a committed model.
-/// @notice A poster escrows ETH naming the verifier contract, the model commitment and a deadline.
-///         Anyone who presents a proof the verifier accepts, whose instances[0] equals the model
-///         commitment and whose instances[1] binds it to the sender and this bounty, before the
-///         deadline, receives the escrow. After the deadline an unclaimed bounty can be refunded
-///         to its poster.
-/// @dev ETH only, one payout per bounty. A proof copied from the mempool names its maker in
-///      instances[1] (`bindingOf`), so it pays nobody else.
-contract ModelBounty {
-    /// @notice Gas forwarded to the verifier: a broken or malicious verifier cannot eat all gas.
-    ///         A generated halo2 KZG verifier costs 0.3M-0.8M gas (see docs/bench.md).
-    uint256 public constant VERIFIER_GAS_CAP = 3_000_000;
+/// @title ModelBounty: an accuracy bounty paid on a halo2 proof.
+/// @notice A poster escrows ETH or an ERC-20 naming an accuracy circuit (by circuit id in the
+///         registry), a committed test set, a threshold (minimum number of correct answers) and a
+///         deadline. Any number of hunters may claim. The first claim, at or before the deadline,
+///         whose proof the registered verifier accepts with instances
+///         `[modelCommitment, bindingOf(msg.sender, id), testSetCommitment, correctCount]` and
+///         `correctCount >= threshold`, is paid at once to its sender, with no action from the
+///         poster. The hunter's model stays private: only its weights commitment (instances[0])
+///         is recorded. After the deadline, an unclaimed bounty is refunded to its poster by
+///         anyone's call; the poster cannot withdraw before.
+/// @dev Fixes of ZKaggle-style designs: the verifier comes from the owner-curated, write-once
+///      registry (neither hunter nor poster supplies a verifier address at claim time); open to
+///      every hunter; a deadline and a refund; payout on the proof alone. A proof copied from the
+///      mempool names its maker in instances[1] (`bindingOf`), so it pays nobody else.
+contract ModelBounty is ProofPaymentBase {
+    /// @notice Number of public instances of the accuracy circuit.
+    uint256 public constant NUM_INSTANCES = 4;
 
     /// @notice Lifecycle of a bounty.
     enum Status {
@@ -24,14 +30,30 @@ contract ModelBounty {
         Refunded
     }
 
-    /// @notice One escrowed bounty.
+    /// @notice One bounty.
+    /// @param poster Who funded it (receives the refund).
+    /// @param deadline Last timestamp (inclusive) at which it can be claimed.
+    /// @param status Its lifecycle state.
+    /// @param token address(0) for ETH, else the ERC-20.
+    /// @param claimant Who was paid (address(0) until paid).
+    /// @param amount The escrowed amount (ERC-20: what the contract actually received).
+    /// @param circuitId The accuracy circuit (registered VK digest).
+    /// @param testSetCommitment Required instances[2].
+    /// @param threshold Minimum correct answers (instances[3]).
+    /// @param modelCommitment The paid hunter's model commitment (instances[0]); 0 until paid.
+    /// @param correctCount The paid claim's number of correct answers; 0 until paid.
     struct Bounty {
         address poster;
         uint64 deadline;
         Status status;
-        address verifier;
+        address token;
+        address claimant;
         uint256 amount;
+        uint256 circuitId;
+        uint256 testSetCommitment;
+        uint256 threshold;
         uint256 modelCommitment;
+        uint256 correctCount;
     }
 
     /// @notice Id the next posted bounty gets (ids start at 0).
@@ -40,111 +62,193 @@ contract ModelBounty {
     mapping(uint256 => Bounty) private _bounties;
 
     /// @notice A bounty was funded.
+    /// @param id The bounty.
+    /// @param poster Its poster.
+    /// @param circuitId The accuracy circuit.
+    /// @param testSetCommitment The committed test set.
+    /// @param threshold Minimum number of correct answers.
+    /// @param deadline Last timestamp (inclusive) for claims.
+    /// @param token address(0) for ETH, else the ERC-20.
+    /// @param amount The escrowed amount (what was actually received).
     event BountyPosted(
         uint256 indexed id,
         address indexed poster,
-        address indexed verifier,
-        uint256 modelCommitment,
-        uint256 amount,
-        uint64 deadline
+        uint256 indexed circuitId,
+        uint256 testSetCommitment,
+        uint256 threshold,
+        uint64 deadline,
+        address token,
+        uint256 amount
     );
+
     /// @notice A bounty was paid to the claimant of a valid proof.
-    event BountyClaimed(uint256 indexed id, address indexed claimant, uint256 amount);
+    /// @param id The bounty.
+    /// @param claimant The paid hunter (msg.sender of the claim).
+    /// @param modelCommitment The hunter's (private) model's weights commitment, instances[0].
+    /// @param correctCount Number of correct answers proven, instances[3].
+    /// @param token address(0) for ETH, else the ERC-20.
+    /// @param amount The amount paid.
+    event BountyClaimed(
+        uint256 indexed id,
+        address indexed claimant,
+        uint256 modelCommitment,
+        uint256 correctCount,
+        address token,
+        uint256 amount
+    );
+
     /// @notice An expired, unclaimed bounty was returned to its poster.
-    event BountyRefunded(uint256 indexed id, address indexed poster, uint256 amount);
+    /// @param id The bounty.
+    /// @param poster The poster (the recipient).
+    /// @param token address(0) for ETH, else the ERC-20.
+    /// @param amount The amount returned.
+    event BountyRefunded(uint256 indexed id, address indexed poster, address token, uint256 amount);
 
-    error ZeroAmount();
-    error VerifierHasNoCode(address verifier);
-    error DeadlineInPast(uint64 deadline);
+    /// @notice The threshold is zero.
+    error ZeroThreshold();
+    /// @notice No bounty with this id.
+    /// @param id The id.
     error UnknownBounty(uint256 id);
+    /// @notice The bounty was already paid.
+    /// @param id The bounty.
     error BountyAlreadyPaid(uint256 id);
+    /// @notice The bounty was already refunded.
+    /// @param id The bounty.
     error BountyAlreadyRefunded(uint256 id);
+    /// @notice The claim comes after the deadline.
+    /// @param id The bounty.
+    /// @param deadline Its deadline.
     error BountyExpired(uint256 id, uint64 deadline);
+    /// @notice The refund comes at or before the deadline.
+    /// @param id The bounty.
+    /// @param deadline Its deadline.
     error BountyNotExpired(uint256 id, uint64 deadline);
-    error NoInstances();
-    error WrongModelCommitment(uint256 expected, uint256 actual);
-    error WrongClaimant(uint256 expected, uint256 actual);
+    /// @notice The claim does not carry exactly NUM_INSTANCES instances.
+    /// @param expected NUM_INSTANCES.
+    /// @param actual instances.length.
+    error WrongInstanceCount(uint256 expected, uint256 actual);
+    /// @notice instances[2] is not the bounty's test set commitment.
+    /// @param expected The bounty's test set commitment.
+    /// @param actual instances[2].
+    error WrongTestSet(uint256 expected, uint256 actual);
+    /// @notice instances[3] (correct answers) is below the bounty's threshold.
+    /// @param correct instances[3].
+    /// @param threshold The bounty's threshold.
+    error BelowThreshold(uint256 correct, uint256 threshold);
+    /// @notice bindingOf was asked for an id >= 2^64 (the binding holds 64 bits of id).
+    /// @param id The id.
     error BountyIdTooLarge(uint256 id);
-    error ProofRejected(uint256 id);
-    error NotPoster(address caller);
-    error TransferFailed(address to, uint256 amount);
 
-    /// @notice Escrow msg.value for a proof checked by `verifier` against `modelCommitment`.
-    /// @param verifier The halo2 verifier contract chosen by the poster (never by the claimant).
-    /// @param modelCommitment Expected instances[0] of a valid proof.
-    /// @param deadline Last timestamp (inclusive) at which the bounty can be claimed.
+    /// @param registry_ The verifier registry whose circuit ids bounties name (immutable).
+    constructor(VerifierRegistry registry_) ProofPaymentBase(registry_) {}
+
+    /// @notice Fund a bounty: `amount` of ETH (token == address(0), msg.value == amount) or of an
+    ///         ERC-20 (transferFrom msg.sender; msg.value == 0; the amount actually received is
+    ///         credited and must be > 0).
+    /// @param circuitId The accuracy circuit's id; must be registered.
+    /// @param testSetCommitment The committed test set (required instances[2]); < r.
+    /// @param threshold Minimum number of correct answers (instances[3]); > 0.
+    /// @param deadline Last timestamp (inclusive) for claims; not in the past.
+    /// @param token address(0) for ETH, else the ERC-20.
+    /// @param amount Amount to escrow; > 0.
     /// @return id The new bounty's id.
-    function post(address verifier, uint256 modelCommitment, uint64 deadline)
-        external
-        payable
-        returns (uint256 id)
-    {
-        if (msg.value == 0) revert ZeroAmount();
-        if (verifier.code.length == 0) revert VerifierHasNoCode(verifier);
-        // Deadlines are coarse (hours/days); validator timestamp drift is irrelevant.
-        // forge-lint: disable-next-line(block-timestamp)
-        if (deadline < block.timestamp) revert DeadlineInPast(deadline);
+    function post(
+        uint256 circuitId,
+        uint256 testSetCommitment,
+        uint256 threshold,
+        uint64 deadline,
+        address token,
+        uint256 amount
+    ) external payable nonReentrant returns (uint256 id) {
+        _requireRegistered(circuitId);
+        _requireField(testSetCommitment);
+        if (threshold == 0) revert ZeroThreshold();
+        _requireNotPast(deadline);
+        // The ERC-20 pull runs before any state is written (and under the reentrancy guard).
+        uint256 received = _collect(token, amount);
 
         id = nextBountyId++;
-        _bounties[id] = Bounty({
-            poster: msg.sender,
-            deadline: deadline,
-            status: Status.Open,
-            verifier: verifier,
-            amount: msg.value,
-            modelCommitment: modelCommitment
-        });
-        emit BountyPosted(id, msg.sender, verifier, modelCommitment, msg.value, deadline);
+        Bounty storage b = _bounties[id];
+        b.poster = msg.sender;
+        b.deadline = deadline;
+        b.status = Status.Open;
+        b.token = token;
+        b.amount = received;
+        b.circuitId = circuitId;
+        b.testSetCommitment = testSetCommitment;
+        b.threshold = threshold;
+        emit BountyPosted(id, msg.sender, circuitId, testSetCommitment, threshold, deadline, token, received);
     }
 
-    /// @notice Claim bounty `id` with a proof; pays msg.sender on success.
+    /// @notice Claim bounty `id`; pays msg.sender at once if the proof is valid.
     /// @param id The bounty.
     /// @param proof The serialized halo2 proof.
-    /// @param instances Public inputs; instances[0] must equal the bounty's model commitment and
-    ///        instances[1] must be `bindingOf(msg.sender, id)`.
-    function claim(uint256 id, bytes calldata proof, uint256[] calldata instances) external {
+    /// @param instances Exactly `[modelCommitment, bindingOf(msg.sender, id), testSetCommitment,
+    ///        correctCount]` with `correctCount >= threshold`.
+    function claim(uint256 id, bytes calldata proof, uint256[] calldata instances) external nonReentrant {
         Bounty storage b = _openBounty(id);
+        uint64 deadline = b.deadline;
         // Deadlines are coarse (hours/days); validator timestamp drift is irrelevant.
         // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp > b.deadline) revert BountyExpired(id, b.deadline);
-        if (instances.length < 2) revert NoInstances();
-        if (instances[0] != b.modelCommitment) revert WrongModelCommitment(b.modelCommitment, instances[0]);
+        if (block.timestamp > deadline) revert BountyExpired(id, deadline);
+        if (instances.length != NUM_INSTANCES) revert WrongInstanceCount(NUM_INSTANCES, instances.length);
+        if (instances[2] != b.testSetCommitment) revert WrongTestSet(b.testSetCommitment, instances[2]);
+        if (instances[3] < b.threshold) revert BelowThreshold(instances[3], b.threshold);
         uint256 binding = bindingOf(msg.sender, id);
         if (instances[1] != binding) revert WrongClaimant(binding, instances[1]);
-        if (!_verify(b.verifier, proof, instances)) revert ProofRejected(id);
+        if (!_verifies(b.circuitId, proof, instances)) revert ProofRejected(id);
 
-        // Effects before interactions.
+        // Effects before the interaction.
         b.status = Status.Paid;
+        b.claimant = msg.sender;
+        b.modelCommitment = instances[0];
+        b.correctCount = instances[3];
+        address token = b.token;
         uint256 amount = b.amount;
-        emit BountyClaimed(id, msg.sender, amount);
-        _pay(msg.sender, amount);
+        emit BountyClaimed(id, msg.sender, instances[0], instances[3], token, amount);
+        _pay(token, msg.sender, amount);
     }
 
-    /// @notice Return an expired, unclaimed bounty to its poster. Only the poster may call.
+    /// @notice Return an expired (deadline passed), unclaimed bounty to its poster. Anyone may
+    ///         call; the funds go to the poster only.
     /// @param id The bounty.
-    function refund(uint256 id) external {
+    function refund(uint256 id) external nonReentrant {
         Bounty storage b = _openBounty(id);
-        if (msg.sender != b.poster) revert NotPoster(msg.sender);
+        uint64 deadline = b.deadline;
         // Deadlines are coarse (hours/days); validator timestamp drift is irrelevant.
         // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp <= b.deadline) revert BountyNotExpired(id, b.deadline);
+        if (block.timestamp <= deadline) revert BountyNotExpired(id, deadline);
 
         b.status = Status.Refunded;
+        address poster = b.poster;
+        address token = b.token;
         uint256 amount = b.amount;
-        emit BountyRefunded(id, b.poster, amount);
-        _pay(b.poster, amount);
+        emit BountyRefunded(id, poster, token, amount);
+        _pay(token, poster, amount);
     }
 
     /// @notice The claimant binding a proof must carry in instances[1] to claim bounty `id` for
     ///         `claimant`: the address in the low 160 bits, the id above (zkinfer `--bind-to`).
+    /// @param claimant The address that will send the claim.
+    /// @param id The bounty; < 2^64.
+    /// @return The binding.
     function bindingOf(address claimant, uint256 id) public pure returns (uint256) {
         if (id >= 1 << 64) revert BountyIdTooLarge(id);
-        return uint256(uint160(claimant)) | (id << 160);
+        return _binding(claimant, id);
     }
 
-    /// @notice The stored bounty `id` (status None if it does not exist).
+    /// @notice The stored bounty `id` (all zero, status None, if it does not exist).
+    /// @param id The bounty.
+    /// @return The bounty.
     function getBounty(uint256 id) external view returns (Bounty memory) {
         return _bounties[id];
+    }
+
+    /// @notice The status of bounty `id` (None if it does not exist).
+    /// @param id The bounty.
+    /// @return Its status.
+    function statusOf(uint256 id) external view returns (Status) {
+        return _bounties[id].status;
     }
 
     function _openBounty(uint256 id) private view returns (Bounty storage b) {
@@ -153,26 +257,5 @@ contract ModelBounty {
         if (s == Status.None) revert UnknownBounty(id);
         if (s == Status.Paid) revert BountyAlreadyPaid(id);
         if (s == Status.Refunded) revert BountyAlreadyRefunded(id);
-    }
-
-    /// @dev Staticcall with a gas cap; accepts only a successful call whose return data is exactly
-    ///      abi.encode(true). At most 32 bytes of return data are copied (no return-bomb).
-    function _verify(address verifier, bytes calldata proof, uint256[] calldata instances)
-        private
-        view
-        returns (bool accepted)
-    {
-        bytes memory data = abi.encodeCall(IHalo2Verifier.verifyProof, (proof, instances));
-        uint256 gasCap = VERIFIER_GAS_CAP;
-        /// @solidity memory-safe-assembly
-        assembly {
-            let ok := staticcall(gasCap, verifier, add(data, 0x20), mload(data), 0x00, 0x20)
-            accepted := and(ok, and(eq(returndatasize(), 0x20), eq(mload(0x00), 1)))
-        }
-    }
-
-    function _pay(address to, uint256 amount) private {
-        (bool ok,) = payable(to).call{value: amount}("");
-        if (!ok) revert TransferFailed(to, amount);
     }
 }

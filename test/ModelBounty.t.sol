@@ -2,335 +2,503 @@
 pragma solidity ^0.8.20;
 
 import {vm} from "./Vm.sol";
+import {
+    Assertions,
+    BookkeepingOnlyVerifier,
+    BookkeepingOnlyProofByteVerifier,
+    BookkeepingOnlyGasBurner,
+    BookkeepingOnlyOddReturn,
+    TestToken,
+    NoBoolToken,
+    EtherRejecter,
+    ReentrantReceiver
+} from "./Mocks.sol";
 import {ModelBounty} from "../contracts/ModelBounty.sol";
-import {IHalo2Verifier} from "../contracts/IHalo2Verifier.sol";
+import {ProofPaymentBase} from "../contracts/ProofPaymentBase.sol";
+import {VerifierRegistry, BN254_SCALAR_FIELD} from "../contracts/VerifierRegistry.sol";
 
-/// @notice NOT A VERIFIER. For bookkeeping tests of ModelBounty only (payout, deadlines, refunds,
-///         reentrancy): it accepts or rejects every proof according to a constructor flag.
-///         Real-proof tests live in ModelBountyRealProof.t.sol.
-contract BookkeepingOnlyVerifier is IHalo2Verifier {
-    bool public immutable accept;
-
-    constructor(bool accept_) {
-        accept = accept_;
-    }
-
-    function verifyProof(bytes calldata, uint256[] calldata) external view returns (bool) {
-        return accept;
-    }
-}
-
-/// @notice For bookkeeping tests only: burns all gas it is given (like a halo2 verifier fed a
-///         corrupted curve point), to check the claim's gas cap.
-contract BookkeepingOnlyGasBurner {
-    function verifyProof(bytes calldata, uint256[] calldata) external view returns (bool) {
-        uint256 x;
-        while (gasleft() > 0) {
-            x = uint256(keccak256(abi.encode(x)));
-        }
-        return x == 0;
-    }
-}
-
-/// @notice For bookkeeping tests only: returns something that is not exactly abi.encode(true).
-contract BookkeepingOnlyOddReturn {
-    uint256 public immutable mode;
-
-    constructor(uint256 mode_) {
-        mode = mode_;
-    }
-
-    function verifyProof(bytes calldata, uint256[] calldata) external view returns (uint256, uint256) {
-        // mode 0: returns (1, 1), i.e. 64 bytes; mode 1: returns 2 in one word (not a bool).
-        if (mode == 1) {
-            assembly {
-                mstore(0, 2)
-                return(0, 0x20)
-            }
-        }
-        return (1, 1);
-    }
-}
-
-/// @notice Claimant that re-enters claim() (or refund(), as poster) from its receive hook.
-contract Reenterer {
-    ModelBounty public immutable bounty;
-    uint256 public id;
-    bool public viaRefund;
-    uint256 public receives;
-    bool public reentrySucceeded;
-    bytes4 public reentryError;
-
-    constructor(ModelBounty bounty_) {
-        bounty = bounty_;
-    }
-
-    function post(address verifier, uint256 commitment, uint64 deadline) external payable {
-        id = bounty.post{value: msg.value}(verifier, commitment, deadline);
-    }
-
-    function claim(uint256 id_) external {
-        id = id_;
-        bounty.claim(id_, hex"00", _instances());
-    }
-
-    function refund() external {
-        viaRefund = true;
-        bounty.refund(id);
-    }
-
-    receive() external payable {
-        receives++;
-        if (receives > 1) return;
-        try this.reenter() {
-            reentrySucceeded = true;
-        } catch (bytes memory err) {
-            bytes4 sel;
-            if (err.length >= 4) {
-                assembly {
-                    sel := mload(add(err, 0x20))
-                }
-            }
-            reentryError = sel;
-        }
-    }
-
-    function reenter() external {
-        require(msg.sender == address(this), "self only");
-        if (viaRefund) bounty.refund(id);
-        else bounty.claim(id, hex"00", _instances());
-    }
-
-    function _instances() private view returns (uint256[] memory inst) {
-        inst = new uint256[](2);
-        inst[0] = 42;
-        inst[1] = bounty.bindingOf(address(this), id);
-    }
-}
-
-contract ModelBountyTest {
-    uint256 constant COMMITMENT = 42;
+/// @notice Bookkeeping tests of ModelBounty (escrow, payout, deadlines, refunds, reentrancy,
+///         tokens) with BookkeepingOnly* stand-ins for the verifier. Real proofs:
+///         ModelBountyRealProof.t.sol.
+contract ModelBountyTest is Assertions {
+    uint256 constant YES = 101; // circuit id of a verifier that accepts everything
+    uint256 constant NO = 102; // circuit id of a verifier that rejects everything
+    uint256 constant BYTE = 103; // circuit id of a verifier that accepts iff proof[0] == 0x01
+    uint256 constant TEST_SET = 0x7e57;
+    uint256 constant THRESHOLD = 90;
+    uint256 constant MODEL = 0x40de1;
     uint256 constant AMOUNT = 1 ether;
 
+    VerifierRegistry registry;
     ModelBounty bounty;
     BookkeepingOnlyVerifier yes;
     BookkeepingOnlyVerifier no;
+    BookkeepingOnlyProofByteVerifier byteVerifier;
+    TestToken token;
+    NoBoolToken noBool;
     address poster = address(0xB0B);
-    address claimant = address(0xC1A1);
+    address hunter = address(0xC1A1);
+    address thief = address(0x7111EF);
     uint64 deadline;
 
     function setUp() public {
-        bounty = new ModelBounty();
-        yes = new BookkeepingOnlyVerifier(true);
-        no = new BookkeepingOnlyVerifier(false);
         vm.warp(1_000_000);
         deadline = uint64(block.timestamp + 1 days);
-        vm.deal(poster, 10 ether);
+        registry = new VerifierRegistry();
+        yes = new BookkeepingOnlyVerifier(YES, true);
+        no = new BookkeepingOnlyVerifier(NO, false);
+        byteVerifier = new BookkeepingOnlyProofByteVerifier(BYTE);
+        registry.register(address(yes));
+        registry.register(address(no));
+        registry.register(address(byteVerifier));
+        bounty = new ModelBounty(registry);
+        token = new TestToken();
+        noBool = new NoBoolToken();
+        vm.deal(poster, 100 ether);
+        token.mint(poster, 100 ether);
+        noBool.mint(poster, 100 ether);
+        vm.startPrank(poster);
+        token.approve(address(bounty), type(uint256).max);
+        noBool.approve(address(bounty), type(uint256).max);
+        vm.stopPrank();
     }
 
     // ---- helpers ---------------------------------------------------------------------------
 
-    /// ModelBounty.bindingOf, computed here so that no external call sits between a prank or an
-    /// expectRevert and the call it is meant for.
-    function _binding(address who, uint256 id) internal pure returns (uint256) {
-        return uint256(uint160(who)) | (id << 160);
-    }
-
-    function _post(address verifier) internal returns (uint256 id) {
+    function _post(uint256 circuitId) internal returns (uint256 id) {
         vm.prank(poster);
-        id = bounty.post{value: AMOUNT}(verifier, COMMITMENT, deadline);
+        id = bounty.post{value: AMOUNT}(circuitId, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
     }
 
-    /// Instances of a claim of bounty `id` by `claimant`: [first, binding, an output].
-    function _inst(uint256 id, uint256 first) internal view returns (uint256[] memory inst) {
-        inst = new uint256[](3);
-        inst[0] = first;
-        inst[1] = id < 1 << 64 ? _binding(claimant, id) : 0;
-        inst[2] = 7;
+    function _postToken(address tok, uint256 amount) internal returns (uint256 id) {
+        vm.prank(poster);
+        id = bounty.post(YES, TEST_SET, THRESHOLD, deadline, tok, amount);
     }
 
-    function _claim(uint256 id, uint256 first) internal {
-        uint256[] memory inst = _inst(id, first);
-        vm.prank(claimant);
-        bounty.claim(id, hex"c0ffee", inst);
+    /// Instances of a claim of bounty `id` bound to `who`: [model, binding, test set, correct].
+    function _inst(uint256 id, address who, uint256 correct) internal pure returns (uint256[] memory inst) {
+        inst = new uint256[](4);
+        inst[0] = MODEL;
+        inst[1] = _binding(who, id);
+        inst[2] = TEST_SET;
+        inst[3] = correct;
     }
 
-    function _eq(uint256 a, uint256 b, string memory what) internal pure {
-        if (a != b) revert(string.concat(what, ": values differ"));
+    function _claim(uint256 id) internal {
+        uint256[] memory inst = _inst(id, hunter, THRESHOLD);
+        vm.prank(hunter);
+        bounty.claim(id, hex"01", inst);
+    }
+
+    function _expectClaimRevert(uint256 id, uint256[] memory inst, bytes memory err) internal {
+        vm.prank(hunter);
+        vm.expectRevert(err);
+        bounty.claim(id, hex"01", inst);
+    }
+
+    function _status(uint256 id) internal view returns (ModelBounty.Status) {
+        return bounty.statusOf(id);
+    }
+
+    // ---- constructor -----------------------------------------------------------------------
+
+    function test_ConstructorRejectsRegistryWithoutCode() public {
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.RegistryHasNoCode.selector, address(0xdead)));
+        new ModelBounty(VerifierRegistry(address(0xdead)));
+    }
+
+    function test_Constants() public view {
+        _eq(bounty.VERIFIER_GAS_CAP(), 3_000_000, "gas cap");
+        _eq(bounty.NUM_INSTANCES(), 4, "instances");
+        _eq(address(bounty.registry()), address(registry), "registry");
+        _eq(bounty.nextBountyId(), 0, "first id");
     }
 
     // ---- post --------------------------------------------------------------------------------
 
-    function test_PostStoresBounty() public {
-        uint256 id = _post(address(yes));
+    function test_PostEthStoresBounty() public {
+        vm.expectEmit(true, true, true, true, address(bounty));
+        emit ModelBounty.BountyPosted(0, poster, YES, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+        uint256 id = _post(YES);
+        _eq(id, 0, "first id");
         ModelBounty.Bounty memory b = bounty.getBounty(id);
-        require(b.poster == poster && b.verifier == address(yes), "parties");
-        require(b.status == ModelBounty.Status.Open, "open");
-        _eq(b.amount, AMOUNT, "amount");
-        _eq(b.modelCommitment, COMMITMENT, "commitment");
+        _eq(b.poster, poster, "poster");
         _eq(b.deadline, deadline, "deadline");
+        _true(b.status == ModelBounty.Status.Open, "open");
+        _eq(b.token, address(0), "eth");
+        _eq(b.claimant, address(0), "no claimant yet");
+        _eq(b.amount, AMOUNT, "amount");
+        _eq(b.circuitId, YES, "circuit");
+        _eq(b.testSetCommitment, TEST_SET, "test set");
+        _eq(b.threshold, THRESHOLD, "threshold");
+        _eq(b.modelCommitment, 0, "no model yet");
+        _eq(b.correctCount, 0, "no count yet");
         _eq(address(bounty).balance, AMOUNT, "escrow");
-        _eq(_post(address(yes)), id + 1, "ids increase");
+        _eq(_post(YES), 1, "ids increase");
+        _eq(bounty.nextBountyId(), 2, "next id");
+        _true(_status(2) == ModelBounty.Status.None, "absent bounty");
     }
 
-    function test_PostValidation() public {
-        vm.prank(poster);
-        vm.expectRevert(ModelBounty.ZeroAmount.selector);
-        bounty.post(address(yes), COMMITMENT, deadline);
+    function test_PostTokenPullsFunds() public {
+        vm.expectEmit(true, true, true, true, address(bounty));
+        emit ModelBounty.BountyPosted(0, poster, YES, TEST_SET, THRESHOLD, deadline, address(token), 5 ether);
+        uint256 id = _postToken(address(token), 5 ether);
+        _eq(token.balanceOf(address(bounty)), 5 ether, "escrow");
+        _eq(token.balanceOf(poster), 95 ether, "poster debited");
+        _eq(bounty.getBounty(id).amount, 5 ether, "amount");
+        _eq(bounty.getBounty(id).token, address(token), "token");
+    }
 
+    function test_PostNoBoolToken() public {
+        uint256 id = _postToken(address(noBool), 5 ether);
+        _eq(noBool.balanceOf(address(bounty)), 5 ether, "escrow");
+        _eq(bounty.getBounty(id).amount, 5 ether, "amount");
+    }
+
+    function test_PostFeeOnTransferCreditsWhatArrived() public {
+        token.setFeeBps(100); // 1 %
+        vm.expectEmit(true, true, true, true, address(bounty));
+        emit ModelBounty.BountyPosted(0, poster, YES, TEST_SET, THRESHOLD, deadline, address(token), 9.9 ether);
+        uint256 id = _postToken(address(token), 10 ether);
+        _eq(bounty.getBounty(id).amount, 9.9 ether, "credited what arrived");
+        _eq(token.balanceOf(address(bounty)), 9.9 ether, "escrow");
+    }
+
+    function test_PostDeadlineNowIsAllowed() public {
         vm.prank(poster);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.VerifierHasNoCode.selector, address(0xdead)));
-        bounty.post{value: AMOUNT}(address(0xdead), COMMITMENT, deadline);
+        uint256 id = bounty.post{value: AMOUNT}(YES, TEST_SET, THRESHOLD, uint64(block.timestamp), address(0), AMOUNT);
+        _claim(id);
+        _eq(hunter.balance, AMOUNT, "claimable in the same second");
+    }
+
+    function test_PostRejectsBadParameters() public {
+        vm.startPrank(poster);
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.UnknownCircuit.selector, 999));
+        bounty.post{value: AMOUNT}(999, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.NotAFieldElement.selector, BN254_SCALAR_FIELD));
+        bounty.post{value: AMOUNT}(YES, BN254_SCALAR_FIELD, THRESHOLD, deadline, address(0), AMOUNT);
+
+        vm.expectRevert(ModelBounty.ZeroThreshold.selector);
+        bounty.post{value: AMOUNT}(YES, TEST_SET, 0, deadline, address(0), AMOUNT);
 
         uint64 past = uint64(block.timestamp - 1);
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.DeadlineInPast.selector, past));
+        bounty.post{value: AMOUNT}(YES, TEST_SET, THRESHOLD, past, address(0), AMOUNT);
+        vm.stopPrank();
+        _eq(bounty.nextBountyId(), 0, "nothing posted");
+        _eq(address(bounty).balance, 0, "nothing escrowed");
+    }
+
+    function test_PostRejectsBadFunding() public {
+        vm.startPrank(poster);
+        vm.expectRevert(ProofPaymentBase.ZeroAmount.selector);
+        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(0), 0);
+
+        vm.expectRevert(ProofPaymentBase.ZeroAmount.selector);
+        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), 0);
+
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongEtherValue.selector, AMOUNT, AMOUNT - 1));
+        bounty.post{value: AMOUNT - 1}(YES, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongEtherValue.selector, AMOUNT, AMOUNT + 1));
+        bounty.post{value: AMOUNT + 1}(YES, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongEtherValue.selector, 0, 1));
+        bounty.post{value: 1}(YES, TEST_SET, THRESHOLD, deadline, address(token), AMOUNT);
+
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.TokenHasNoCode.selector, address(0x70c3)));
+        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(0x70c3), AMOUNT);
+
+        // More than the allowance/balance: the token reverts.
+        vm.expectRevert(
+            abi.encodeWithSelector(ProofPaymentBase.TransferFromFailed.selector, address(token), poster, 1000 ether)
+        );
+        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), 1000 ether);
+        vm.expectRevert(
+            abi.encodeWithSelector(ProofPaymentBase.TransferFromFailed.selector, address(noBool), poster, 1000 ether)
+        );
+        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(noBool), 1000 ether);
+        vm.stopPrank();
+
+        // ... or returns false.
+        token.setReturnFalse(true);
         vm.prank(poster);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.DeadlineInPast.selector, past));
-        bounty.post{value: AMOUNT}(address(yes), COMMITMENT, past);
+        vm.expectRevert(
+            abi.encodeWithSelector(ProofPaymentBase.TransferFromFailed.selector, address(token), poster, 1000 ether)
+        );
+        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), 1000 ether);
+
+        // A token that reports success and moves nothing: nothing received.
+        token.setReturnFalse(false);
+        token.setNoop(true);
+        vm.prank(poster);
+        vm.expectRevert(ProofPaymentBase.ZeroAmount.selector);
+        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), AMOUNT);
+
+        // A 100 % fee: nothing received.
+        token.setNoop(false);
+        token.setFeeBps(10_000);
+        vm.prank(poster);
+        vm.expectRevert(ProofPaymentBase.ZeroAmount.selector);
+        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), AMOUNT);
+
+        _eq(bounty.nextBountyId(), 0, "nothing posted");
+        _eq(token.balanceOf(poster), 100 ether, "poster's tokens untouched");
+    }
+
+    function test_DirectEtherIsRefused() public {
+        (bool ok,) = address(bounty).call{value: 1}("");
+        _true(!ok, "plain ether transfer accepted");
     }
 
     // ---- claim -------------------------------------------------------------------------------
 
-    function test_ClaimPaysClaimant() public {
-        uint256 id = _post(address(yes));
-        vm.expectEmit(true, true, false, true);
-        emit ModelBounty.BountyClaimed(id, claimant, AMOUNT);
-        _claim(id, COMMITMENT);
-        _eq(claimant.balance, AMOUNT, "claimant paid");
+    function test_ClaimPaysEthAtOnce() public {
+        uint256 id = _post(YES);
+        vm.expectEmit(true, true, true, true, address(bounty));
+        emit ModelBounty.BountyClaimed(id, hunter, MODEL, THRESHOLD, address(0), AMOUNT);
+        _claim(id);
+        _eq(hunter.balance, AMOUNT, "hunter paid");
         _eq(address(bounty).balance, 0, "escrow emptied");
-        require(bounty.getBounty(id).status == ModelBounty.Status.Paid, "status paid");
+        ModelBounty.Bounty memory b = bounty.getBounty(id);
+        _true(b.status == ModelBounty.Status.Paid, "paid");
+        _eq(b.claimant, hunter, "claimant recorded");
+        _eq(b.modelCommitment, MODEL, "model commitment recorded");
+        _eq(b.correctCount, THRESHOLD, "count recorded");
     }
 
-    function testFuzz_ClaimPaysExactAmount(uint96 amount) public {
-        vm.assume(amount > 0);
-        vm.deal(poster, amount);
-        vm.prank(poster);
-        uint256 id = bounty.post{value: amount}(address(yes), COMMITMENT, deadline);
-        _claim(id, COMMITMENT);
-        _eq(claimant.balance, amount, "claimant paid");
+    function test_ClaimPaysTokens() public {
+        uint256 id = _postToken(address(token), 5 ether);
+        vm.expectEmit(true, true, true, true, address(bounty));
+        emit ModelBounty.BountyClaimed(id, hunter, MODEL, THRESHOLD, address(token), 5 ether);
+        _claim(id);
+        _eq(token.balanceOf(hunter), 5 ether, "hunter paid");
+        _eq(token.balanceOf(address(bounty)), 0, "escrow emptied");
     }
 
-    function test_ClaimAtDeadlineStillPays() public {
-        uint256 id = _post(address(yes));
+    function test_ClaimPaysNoBoolTokens() public {
+        uint256 id = _postToken(address(noBool), 5 ether);
+        _claim(id);
+        _eq(noBool.balanceOf(hunter), 5 ether, "hunter paid");
+        _eq(noBool.balanceOf(address(bounty)), 0, "escrow emptied");
+    }
+
+    function test_ClaimPaysFeeOnTransferTokens() public {
+        token.setFeeBps(100);
+        uint256 id = _postToken(address(token), 10 ether);
+        _claim(id);
+        _eq(token.balanceOf(address(bounty)), 0, "escrow emptied exactly");
+        _eq(token.balanceOf(hunter), 9.801 ether, "hunter gets what the token delivers");
+    }
+
+    function test_AboveThresholdPays() public {
+        uint256 id = _post(YES);
+        uint256[] memory inst = _inst(id, hunter, THRESHOLD + 7);
+        vm.prank(hunter);
+        bounty.claim(id, hex"01", inst);
+        _eq(bounty.getBounty(id).correctCount, THRESHOLD + 7, "count recorded");
+    }
+
+    function test_AnyHunterMayClaimFirstValidClaimWins() public {
+        uint256 id = _post(YES);
+        address second = address(0x5EC0);
+        // A weaker hunter fails; a stronger one is paid; later claims revert.
+        _expectClaimRevert(
+            id,
+            _inst(id, hunter, THRESHOLD - 1),
+            abi.encodeWithSelector(ModelBounty.BelowThreshold.selector, THRESHOLD - 1, THRESHOLD)
+        );
+        uint256[] memory inst = _inst(id, second, THRESHOLD);
+        vm.prank(second);
+        bounty.claim(id, hex"01", inst);
+        _eq(second.balance, AMOUNT, "second hunter paid");
+        _expectClaimRevert(
+            id, _inst(id, hunter, THRESHOLD + 1), abi.encodeWithSelector(ModelBounty.BountyAlreadyPaid.selector, id)
+        );
+        _eq(hunter.balance, 0, "later claim unpaid");
+    }
+
+    function test_ClaimAtDeadlinePays() public {
+        uint256 id = _post(YES);
         vm.warp(deadline);
-        _claim(id, COMMITMENT);
-        _eq(claimant.balance, AMOUNT, "paid at deadline");
-    }
-
-    function test_RejectedProofIsNotPaid() public {
-        uint256 id = _post(address(no));
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.ProofRejected.selector, id));
-        _claim(id, COMMITMENT);
-        _eq(claimant.balance, 0, "nothing paid");
-        require(bounty.getBounty(id).status == ModelBounty.Status.Open, "still open");
-    }
-
-    function test_NonBoolReturnIsRejected() public {
-        for (uint256 mode = 0; mode < 2; mode++) {
-            uint256 id = _post(address(new BookkeepingOnlyOddReturn(mode)));
-            vm.expectRevert(abi.encodeWithSelector(ModelBounty.ProofRejected.selector, id));
-            _claim(id, COMMITMENT);
-        }
-    }
-
-    function test_GasBurningVerifierIsCapped() public {
-        uint256 id = _post(address(new BookkeepingOnlyGasBurner()));
-        bytes memory call = abi.encodeCall(ModelBounty.claim, (id, hex"c0ffee", _inst(id, COMMITMENT)));
-        vm.prank(claimant);
-        uint256 before = gasleft();
-        (bool ok, bytes memory err) = address(bounty).call{gas: 20_000_000}(call);
-        uint256 used = before - gasleft();
-        require(!ok, "must not pay");
-        require(keccak256(err) == keccak256(abi.encodeWithSelector(ModelBounty.ProofRejected.selector, id)), "error");
-        require(used < bounty.VERIFIER_GAS_CAP() + 200_000, "verifier gas not capped");
-    }
-
-    function test_NoSecondPayment() public {
-        uint256 id = _post(address(yes));
-        _claim(id, COMMITMENT);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyAlreadyPaid.selector, id));
-        _claim(id, COMMITMENT);
-        _eq(claimant.balance, AMOUNT, "paid once");
-    }
-
-    function test_WrongCommitment() public {
-        uint256 id = _post(address(yes));
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.WrongModelCommitment.selector, COMMITMENT, 43));
-        _claim(id, 43);
-    }
-
-    function test_NoInstances() public {
-        uint256 id = _post(address(yes));
-        vm.prank(claimant);
-        vm.expectRevert(ModelBounty.NoInstances.selector);
-        bounty.claim(id, hex"c0ffee", new uint256[](0));
-        vm.prank(claimant);
-        vm.expectRevert(ModelBounty.NoInstances.selector);
-        bounty.claim(id, hex"c0ffee", new uint256[](1));
-    }
-
-    function test_ProofBoundToAnotherSenderIsNotPaid() public {
-        uint256 id = _post(address(yes));
-        uint256[] memory inst = _inst(id, COMMITMENT);
-        address thief = address(0x7111EF);
-        vm.prank(thief);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.WrongClaimant.selector, _binding(thief, id), inst[1]));
-        bounty.claim(id, hex"c0ffee", inst);
-        _claim(id, COMMITMENT);
-        _eq(claimant.balance, AMOUNT, "the bound claimant is paid");
-    }
-
-    function test_ProofBoundToAnotherBountyIsNotPaid() public {
-        uint256 first = _post(address(yes));
-        uint256 second = _post(address(yes));
-        uint256[] memory inst = _inst(first, COMMITMENT);
-        vm.prank(claimant);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.WrongClaimant.selector, _binding(claimant, second), inst[1]));
-        bounty.claim(second, hex"c0ffee", inst);
-    }
-
-    function testFuzz_BindingPacksAddressAndId(address who, uint64 id) public view {
-        uint256 b = bounty.bindingOf(who, id);
-        require(address(uint160(b)) == who && b >> 160 == id, "binding layout");
-    }
-
-    function test_BindingRejectsHugeIds() public {
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyIdTooLarge.selector, uint256(1) << 64));
-        bounty.bindingOf(claimant, uint256(1) << 64);
-    }
-
-    function test_UnknownBounty() public {
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.UnknownBounty.selector, 99));
-        _claim(99, COMMITMENT);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.UnknownBounty.selector, 99));
-        bounty.refund(99);
+        _claim(id);
+        _eq(hunter.balance, AMOUNT, "paid at the deadline");
     }
 
     function test_ClaimAfterDeadlineFails() public {
-        uint256 id = _post(address(yes));
+        uint256 id = _post(YES);
         vm.warp(uint256(deadline) + 1);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyExpired.selector, id, deadline));
-        _claim(id, COMMITMENT);
+        _expectClaimRevert(
+            id, _inst(id, hunter, THRESHOLD), abi.encodeWithSelector(ModelBounty.BountyExpired.selector, id, deadline)
+        );
+    }
+
+    function test_WrongInstanceCount() public {
+        uint256 id = _post(YES);
+        for (uint256 n = 0; n < 7; n++) {
+            if (n == 4) continue;
+            uint256[] memory inst = new uint256[](n);
+            if (n > 1) inst[1] = _binding(hunter, id);
+            if (n > 2) inst[2] = TEST_SET;
+            if (n > 3) inst[3] = THRESHOLD;
+            _expectClaimRevert(id, inst, abi.encodeWithSelector(ModelBounty.WrongInstanceCount.selector, 4, n));
+        }
+    }
+
+    function test_WrongTestSet() public {
+        uint256 id = _post(YES);
+        uint256[] memory inst = _inst(id, hunter, THRESHOLD);
+        inst[2] = TEST_SET + 1;
+        _expectClaimRevert(id, inst, abi.encodeWithSelector(ModelBounty.WrongTestSet.selector, TEST_SET, TEST_SET + 1));
+    }
+
+    function test_BelowThreshold() public {
+        uint256 id = _post(YES);
+        _expectClaimRevert(
+            id,
+            _inst(id, hunter, THRESHOLD - 1),
+            abi.encodeWithSelector(ModelBounty.BelowThreshold.selector, THRESHOLD - 1, THRESHOLD)
+        );
+        _expectClaimRevert(
+            id, _inst(id, hunter, 0), abi.encodeWithSelector(ModelBounty.BelowThreshold.selector, 0, THRESHOLD)
+        );
+    }
+
+    function test_ProofBoundToAnotherSenderIsNotPaid() public {
+        uint256 id = _post(YES);
+        uint256[] memory inst = _inst(id, hunter, THRESHOLD);
+        vm.prank(thief);
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongClaimant.selector, _binding(thief, id), inst[1]));
+        bounty.claim(id, hex"01", inst);
+        _claim(id);
+        _eq(hunter.balance, AMOUNT, "the bound hunter is paid");
+        _eq(thief.balance, 0, "the copier is not");
+    }
+
+    function test_ProofBoundToAnotherBountyIsNotPaid() public {
+        uint256 first = _post(YES);
+        uint256 second = _post(YES);
+        uint256[] memory inst = _inst(first, hunter, THRESHOLD);
+        _expectClaimRevert(
+            second,
+            inst,
+            abi.encodeWithSelector(ProofPaymentBase.WrongClaimant.selector, _binding(hunter, second), inst[1])
+        );
+    }
+
+    function test_RejectedProofIsNotPaid() public {
+        uint256 id = _post(NO);
+        _expectClaimRevert(
+            id, _inst(id, hunter, THRESHOLD), abi.encodeWithSelector(ProofPaymentBase.ProofRejected.selector, id)
+        );
+        _eq(hunter.balance, 0, "nothing paid");
+        _true(_status(id) == ModelBounty.Status.Open, "still open");
+        // The same claim passes once the (stand-in) verifier accepts: nothing else blocked it.
+        no.setAccept(true);
+        _claim(id);
+        _eq(hunter.balance, AMOUNT, "paid");
+    }
+
+    function test_OddVerifierReturnsAreRejected() public {
+        for (uint256 mode = 0; mode < 6; mode++) {
+            uint256 circuit = registry.register(address(new BookkeepingOnlyOddReturn(200 + mode, mode)));
+            vm.prank(poster);
+            uint256 id = bounty.post{value: AMOUNT}(circuit, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+            _expectClaimRevert(
+                id, _inst(id, hunter, THRESHOLD), abi.encodeWithSelector(ProofPaymentBase.ProofRejected.selector, id)
+            );
+        }
+        _eq(hunter.balance, 0, "nothing paid");
+    }
+
+    function test_GasBurningVerifierIsCapped() public {
+        uint256 circuit = registry.register(address(new BookkeepingOnlyGasBurner(300)));
+        uint256 id = _post(circuit);
+        bytes memory call = abi.encodeCall(ModelBounty.claim, (id, hex"01", _inst(id, hunter, THRESHOLD)));
+        vm.prank(hunter);
+        uint256 before = gasleft();
+        (bool ok, bytes memory err) = address(bounty).call{gas: 20_000_000}(call);
+        uint256 used = before - gasleft();
+        _true(!ok, "must not pay");
+        _eq(keccak256(err), keccak256(abi.encodeWithSelector(ProofPaymentBase.ProofRejected.selector, id)), "error");
+        _true(used < bounty.VERIFIER_GAS_CAP() + 200_000, "verifier gas not capped");
+    }
+
+    function test_ChangedVerifierCodeIsRefused() public {
+        uint256 id = _post(YES);
+        // The registered verifier's code is replaced (a metamorphic contract): never called.
+        vm.etch(address(yes), address(byteVerifier).code);
+        _expectClaimRevert(
+            id,
+            _inst(id, hunter, THRESHOLD),
+            abi.encodeWithSelector(ProofPaymentBase.VerifierCodeChanged.selector, YES)
+        );
+    }
+
+    function test_NoSecondPayment() public {
+        uint256 id = _post(YES);
+        _claim(id);
+        _expectClaimRevert(
+            id, _inst(id, hunter, THRESHOLD), abi.encodeWithSelector(ModelBounty.BountyAlreadyPaid.selector, id)
+        );
+        _eq(hunter.balance, AMOUNT, "paid once");
+    }
+
+    function test_UnknownBounty() public {
+        _expectClaimRevert(
+            7, _inst(7, hunter, THRESHOLD), abi.encodeWithSelector(ModelBounty.UnknownBounty.selector, 7)
+        );
+        vm.expectRevert(abi.encodeWithSelector(ModelBounty.UnknownBounty.selector, 7));
+        bounty.refund(7);
+        ModelBounty.Bounty memory b = bounty.getBounty(7);
+        _true(b.status == ModelBounty.Status.None && b.poster == address(0), "absent");
+    }
+
+    function test_ClaimIsNotPayable() public {
+        uint256 id = _post(YES);
+        vm.deal(hunter, 1);
+        vm.prank(hunter);
+        (bool ok,) = address(bounty).call{value: 1}(
+            abi.encodeCall(ModelBounty.claim, (id, hex"01", _inst(id, hunter, THRESHOLD)))
+        );
+        _true(!ok, "claim accepted ether");
     }
 
     // ---- refund ------------------------------------------------------------------------------
 
-    function test_RefundAfterDeadline() public {
-        uint256 id = _post(address(yes));
+    function test_RefundAfterDeadlineByAnyone() public {
+        uint256 id = _post(YES);
         uint256 before = poster.balance;
         vm.warp(uint256(deadline) + 1);
-        vm.prank(poster);
+        vm.expectEmit(true, true, true, true, address(bounty));
+        emit ModelBounty.BountyRefunded(id, poster, address(0), AMOUNT);
+        vm.prank(thief); // anyone may trigger it; only the poster receives
         bounty.refund(id);
-        _eq(poster.balance, before + AMOUNT, "refunded");
+        _eq(poster.balance, before + AMOUNT, "refunded to the poster");
+        _eq(thief.balance, 0, "caller gets nothing");
         _eq(address(bounty).balance, 0, "escrow emptied");
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyAlreadyRefunded.selector, id));
-        _claim(id, COMMITMENT);
-        vm.prank(poster);
+        _true(_status(id) == ModelBounty.Status.Refunded, "refunded");
+        _expectClaimRevert(
+            id, _inst(id, hunter, THRESHOLD), abi.encodeWithSelector(ModelBounty.BountyAlreadyRefunded.selector, id)
+        );
         vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyAlreadyRefunded.selector, id));
         bounty.refund(id);
+        _eq(poster.balance, before + AMOUNT, "refunded once");
     }
 
-    function test_RefundNotBeforeDeadline() public {
-        uint256 id = _post(address(yes));
+    function test_RefundTokens() public {
+        uint256 id = _postToken(address(noBool), 5 ether);
+        uint256 id2 = _postToken(address(token), 3 ether);
+        vm.warp(uint256(deadline) + 1);
+        bounty.refund(id);
+        bounty.refund(id2);
+        _eq(noBool.balanceOf(poster), 100 ether, "no-bool tokens back");
+        _eq(token.balanceOf(poster), 100 ether, "tokens back");
+    }
+
+    function test_NoRefundUntilAfterDeadline() public {
+        uint256 id = _post(YES);
         vm.prank(poster);
         vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyNotExpired.selector, id, deadline));
         bounty.refund(id);
@@ -338,48 +506,250 @@ contract ModelBountyTest {
         vm.prank(poster);
         vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyNotExpired.selector, id, deadline));
         bounty.refund(id);
-    }
-
-    function test_RefundOnlyPoster() public {
-        uint256 id = _post(address(yes));
-        vm.warp(uint256(deadline) + 1);
-        vm.prank(claimant);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.NotPoster.selector, claimant));
-        bounty.refund(id);
+        _eq(address(bounty).balance, AMOUNT, "still escrowed");
     }
 
     function test_NoRefundAfterPaid() public {
-        uint256 id = _post(address(yes));
-        _claim(id, COMMITMENT);
+        uint256 id = _post(YES);
+        _claim(id);
         vm.warp(uint256(deadline) + 1);
         vm.prank(poster);
         vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyAlreadyPaid.selector, id));
         bounty.refund(id);
     }
 
-    // ---- reentrancy --------------------------------------------------------------------------
+    // ---- failed payouts ----------------------------------------------------------------------
 
-    function test_ReentrantClaimPaysOnce() public {
-        uint256 id = _post(address(yes));
-        _post(address(yes)); // a second bounty's escrow that an attacker would like to drain
-        Reenterer attacker = new Reenterer(bounty);
-        attacker.claim(id);
-        _eq(address(attacker).balance, AMOUNT, "paid exactly once");
-        _eq(address(bounty).balance, AMOUNT, "other escrow intact");
-        require(!attacker.reentrySucceeded(), "reentry must fail");
-        require(attacker.reentryError() == ModelBounty.BountyAlreadyPaid.selector, "reentry error");
+    function test_FailedEthPayoutRevertsTheClaim() public {
+        EtherRejecter rejecter = new EtherRejecter();
+        uint256 id = _post(YES);
+        bytes memory call =
+            abi.encodeCall(ModelBounty.claim, (id, hex"01", _inst(id, address(rejecter), THRESHOLD)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ProofPaymentBase.TransferFailed.selector, address(0), address(rejecter), AMOUNT)
+        );
+        rejecter.exec(address(bounty), call);
+        _true(_status(id) == ModelBounty.Status.Open, "still open");
+        _eq(address(bounty).balance, AMOUNT, "still escrowed");
     }
 
-    function test_ReentrantRefundPaysOnce() public {
-        Reenterer attacker = new Reenterer(bounty);
-        attacker.post{value: AMOUNT}(address(yes), COMMITMENT, deadline);
-        _post(address(yes));
+    function test_FailedTokenPayoutRevertsTheClaim() public {
+        uint256 id = _postToken(address(token), 5 ether);
+        token.setFailTransfer(true);
+        _expectClaimRevert(
+            id,
+            _inst(id, hunter, THRESHOLD),
+            abi.encodeWithSelector(ProofPaymentBase.TransferFailed.selector, address(token), hunter, 5 ether)
+        );
+        _true(_status(id) == ModelBounty.Status.Open, "still open");
+        token.setFailTransfer(false);
+        _claim(id);
+        _eq(token.balanceOf(hunter), 5 ether, "paid once the token works");
+    }
+
+    function test_RefundToEtherRejectingPosterReverts() public {
+        EtherRejecter rejecter = new EtherRejecter();
+        vm.deal(address(this), AMOUNT);
+        bytes memory post = abi.encodeCall(ModelBounty.post, (YES, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT));
+        rejecter.exec{value: AMOUNT}(address(bounty), post);
         vm.warp(uint256(deadline) + 1);
-        attacker.refund();
+        vm.expectRevert(
+            abi.encodeWithSelector(ProofPaymentBase.TransferFailed.selector, address(0), address(rejecter), AMOUNT)
+        );
+        bounty.refund(0);
+        _true(_status(0) == ModelBounty.Status.Open, "still open");
+    }
+
+    // ---- reentrancy --------------------------------------------------------------------------
+
+    function test_ReentrantClaimFromEthPayoutFails() public {
+        ReentrantReceiver attacker = new ReentrantReceiver();
+        uint256 id = _post(YES);
+        uint256 other = _post(YES); // a second escrow the attacker would like to drain
+        attacker.setReentry(
+            address(bounty),
+            abi.encodeCall(ModelBounty.claim, (other, hex"01", _inst(other, address(attacker), THRESHOLD)))
+        );
+        attacker.exec(
+            address(bounty), abi.encodeCall(ModelBounty.claim, (id, hex"01", _inst(id, address(attacker), THRESHOLD)))
+        );
+        _eq(address(attacker).balance, AMOUNT, "paid exactly once");
+        _eq(address(bounty).balance, AMOUNT, "other escrow intact");
+        _true(attacker.attempted() && !attacker.reentrySucceeded(), "reentry must fail");
+        _eq(attacker.reentryError(), ProofPaymentBase.ReentrantCall.selector, "reentry error");
+        _true(_status(other) == ModelBounty.Status.Open, "other bounty open");
+    }
+
+    function test_ReentrantRefundFromEthRefundFails() public {
+        ReentrantReceiver attacker = new ReentrantReceiver();
+        vm.deal(address(this), AMOUNT);
+        attacker.exec{value: AMOUNT}(
+            address(bounty), abi.encodeCall(ModelBounty.post, (YES, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT))
+        );
+        _post(YES);
+        attacker.setReentry(address(bounty), abi.encodeCall(ModelBounty.refund, (0)));
+        vm.warp(uint256(deadline) + 1);
+        bounty.refund(0);
         _eq(address(attacker).balance, AMOUNT, "refunded exactly once");
         _eq(address(bounty).balance, AMOUNT, "other escrow intact");
-        require(!attacker.reentrySucceeded(), "reentry must fail");
-        require(attacker.reentryError() == ModelBounty.BountyAlreadyRefunded.selector, "reentry error");
+        _eq(attacker.reentryError(), ProofPaymentBase.ReentrantCall.selector, "reentry error");
+    }
+
+    function test_TokenCallingBackOnPayoutCannotReenter() public {
+        uint256 id = _postToken(address(token), 5 ether);
+        uint256 other = _postToken(address(token), 5 ether);
+        // The token's transfer (the payout) calls claim on the other bounty.
+        token.setHook(
+            address(bounty),
+            abi.encodeCall(ModelBounty.claim, (other, hex"01", _inst(other, address(token), THRESHOLD))),
+            true,
+            false
+        );
+        _claim(id);
+        _true(token.hookCalled() && !token.hookSucceeded(), "reentry must fail");
+        _eq(token.hookError(), ProofPaymentBase.ReentrantCall.selector, "reentry error");
+        _eq(token.balanceOf(hunter), 5 ether, "paid once");
+        _eq(token.balanceOf(address(bounty)), 5 ether, "other escrow intact");
+        _true(_status(other) == ModelBounty.Status.Open, "other bounty open");
+    }
+
+    function test_TokenCallingBackOnPostCannotReenter() public {
+        uint256 expired = _postToken(address(token), 5 ether);
+        vm.warp(uint256(deadline) + 1);
+        uint64 later = uint64(block.timestamp + 1 days);
+        // The token's transferFrom (inside post) tries to refund an expired bounty and to post.
+        token.setHook(address(bounty), abi.encodeCall(ModelBounty.refund, (expired)), false, true);
+        vm.prank(poster);
+        uint256 id = bounty.post(YES, TEST_SET, THRESHOLD, later, address(token), 2 ether);
+        _eq(token.hookError(), ProofPaymentBase.ReentrantCall.selector, "reentry error");
+        _true(_status(expired) == ModelBounty.Status.Open, "not refunded from inside post");
+        _eq(bounty.getBounty(id).amount, 2 ether, "post credited once");
+        _eq(token.balanceOf(address(bounty)), 7 ether, "both escrows held");
+
+        token.setHook(
+            address(bounty),
+            abi.encodeCall(ModelBounty.post, (YES, TEST_SET, THRESHOLD, later, address(token), 1 ether)),
+            false,
+            true
+        );
+        vm.prank(poster);
+        bounty.post(YES, TEST_SET, THRESHOLD, later, address(token), 2 ether);
+        _eq(token.hookError(), ProofPaymentBase.ReentrantCall.selector, "reentry error");
+        _eq(bounty.nextBountyId(), 3, "one bounty per post");
+        _eq(token.balanceOf(address(bounty)), 9 ether, "escrow = open bounties");
+    }
+
+    // ---- binding -----------------------------------------------------------------------------
+
+    function testFuzz_BindingPacksAddressAndId(address who, uint64 id) public view {
+        uint256 b = bounty.bindingOf(who, id);
+        _eq(b, _binding(who, id), "binding layout");
+        _eq(b & type(uint160).max, uint256(uint160(who)), "address in the low bits");
+        _eq(b >> 160, id, "id above");
+    }
+
+    function testFuzz_BindingRejectsHugeIds(uint256 id) public {
+        vm.assume(id >= 1 << 64);
+        vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyIdTooLarge.selector, id));
+        bounty.bindingOf(hunter, id);
+    }
+
+    // ---- fuzz --------------------------------------------------------------------------------
+
+    function testFuzz_EthAmount(uint96 amount) public {
+        vm.assume(amount > 0);
+        vm.deal(poster, amount);
+        vm.prank(poster);
+        uint256 id = bounty.post{value: amount}(YES, TEST_SET, THRESHOLD, deadline, address(0), amount);
+        _eq(address(bounty).balance, amount, "escrowed");
+        _claim(id);
+        _eq(hunter.balance, amount, "paid exactly");
+        _eq(address(bounty).balance, 0, "emptied");
+    }
+
+    function testFuzz_TokenAmount(uint128 amount, uint16 feeBps) public {
+        feeBps = uint16(bound(feeBps, 0, 9_999));
+        vm.assume(amount > 0);
+        token.mint(poster, amount);
+        token.setFeeBps(feeBps);
+        uint256 received = amount - uint256(amount) * feeBps / 10_000;
+        uint256 before = token.balanceOf(address(bounty));
+        vm.prank(poster);
+        if (received == 0) {
+            vm.expectRevert(ProofPaymentBase.ZeroAmount.selector);
+            bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), amount);
+            return;
+        }
+        uint256 id = bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), amount);
+        _eq(bounty.getBounty(id).amount, received, "credited what arrived");
+        _eq(token.balanceOf(address(bounty)) - before, received, "escrowed");
+        _claim(id);
+        _eq(token.balanceOf(address(bounty)), before, "exactly the bounty left");
+    }
+
+    function testFuzz_Deadlines(uint64 lifetime, uint64 claimAt, bool tryClaim) public {
+        lifetime = uint64(bound(lifetime, 0, 100 * 365 days));
+        uint64 dl = uint64(block.timestamp) + lifetime;
+        vm.prank(poster);
+        uint256 id = bounty.post{value: AMOUNT}(YES, TEST_SET, THRESHOLD, dl, address(0), AMOUNT);
+        uint256 t = bound(claimAt, block.timestamp, uint256(dl) + 30 days);
+        vm.warp(t);
+        uint256 posterBefore = poster.balance;
+        if (tryClaim) {
+            uint256[] memory inst = _inst(id, hunter, THRESHOLD);
+            vm.prank(hunter);
+            (bool ok,) = address(bounty).call(abi.encodeCall(ModelBounty.claim, (id, hex"01", inst)));
+            _true(ok == (t <= dl), "claimable iff at or before the deadline");
+            _eq(hunter.balance, ok ? AMOUNT : 0, "payout");
+        } else {
+            (bool ok,) = address(bounty).call(abi.encodeCall(ModelBounty.refund, (id)));
+            _true(ok == (t > dl), "refundable iff after the deadline");
+            _eq(poster.balance, posterBefore + (ok ? AMOUNT : 0), "refund");
+        }
+    }
+
+    function testFuzz_PastDeadlineRejected(uint64 ago) public {
+        ago = uint64(bound(ago, 1, block.timestamp));
+        uint64 dl = uint64(block.timestamp - ago);
+        vm.prank(poster);
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.DeadlineInPast.selector, dl));
+        bounty.post{value: AMOUNT}(YES, TEST_SET, THRESHOLD, dl, address(0), AMOUNT);
+    }
+
+    /// Random proof bytes and instances against the proof-byte stand-in: a claim pays iff every
+    /// check passes, and then only the sender, only the bounty.
+    function testFuzz_RandomClaims(
+        bytes calldata proof,
+        uint8 length,
+        uint256 testSet,
+        uint256 correct,
+        uint256 model,
+        bool sameTestSet,
+        bool bindToSender,
+        address sender
+    ) public {
+        vm.assume(sender != address(bounty) && sender != poster && sender.code.length == 0 && uint160(sender) > 0xff);
+        vm.assume(sender != address(vm) && sender.balance == 0);
+        vm.prank(poster);
+        uint256 id = bounty.post{value: AMOUNT}(BYTE, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+        uint256 n = length % 7;
+        uint256[] memory inst = new uint256[](n);
+        if (n > 0) inst[0] = model;
+        if (n > 1) inst[1] = _binding(bindToSender ? sender : hunter, id);
+        if (n > 2) inst[2] = sameTestSet ? TEST_SET : testSet;
+        if (n > 3) inst[3] = correct % (2 * THRESHOLD);
+        bool expected = n == 4 && inst[2] == TEST_SET && inst[3] >= THRESHOLD && (bindToSender || sender == hunter)
+            && byteVerifier.accepts(proof);
+        vm.prank(sender);
+        (bool ok,) = address(bounty).call(abi.encodeCall(ModelBounty.claim, (id, proof, inst)));
+        _true(ok == expected, "claim outcome");
+        _eq(sender.balance, expected ? AMOUNT : 0, "sender paid iff valid");
+        _eq(address(bounty).balance, expected ? 0 : AMOUNT, "escrow");
+        _true(_status(id) == (expected ? ModelBounty.Status.Paid : ModelBounty.Status.Open), "status");
+    }
+
+    function bound(uint256 x, uint256 lo, uint256 hi) internal pure returns (uint256) {
+        return lo + x % (hi - lo + 1);
     }
 
     receive() external payable {}

@@ -103,7 +103,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     let proof_bytes = proof.proof_bytes()?;
     let instances = proof.instance_values()?;
     let (_, verify_s) = p.step("verifying natively", || proving::verify(&params, pk.get_vk(), &proof_bytes, &instances))?;
-    let acc = pipeline::accuracy(&art, &o.input, &proof.outputs_fixed)?;
+    let acc = pipeline::accuracy(&art, &o.input, &proof.outputs_fixed)?.context("the demo and the bench prove one inference, not an accuracy circuit")?;
     let (generated, _) = p.step("generating and compiling the Solidity verifier", || -> Result<_> {
         let g = pipeline::verifier_source(&params, pk.get_vk(), &art)?;
         std::fs::write(o.dir.verifier(), &g.source)?;

@@ -51,10 +51,20 @@ impl Dir {
 /// Compiles a model into `dir`; returns the artifact and the layout choice behind it.
 pub fn compile(model: &Path, opts: &CompileOptions, dir: &Dir) -> Result<(CircuitArtifact, LayoutChoice)> {
     let compiled = zkinfer_prover::compile(model, opts)?;
-    let art = CircuitArtifact::new(model, compiled.model, compiled.plan)?;
+    let layout = compiled.layout.clone();
+    let art = CircuitArtifact::of(model, compiled)?;
     dir.create()?;
     art.save(&dir.circuit())?;
-    Ok((art, compiled.layout))
+    Ok((art, layout))
+}
+
+/// The model input in `path` for the circuit: an input JSON, or for an accuracy circuit a test
+/// set (`{"inputs": [[...]], "labels": [...]}`) flattened into its input.
+pub fn read_model_input(art: &CircuitArtifact, path: &Path) -> Result<Vec<f32>> {
+    Ok(match art.accuracy {
+        Some(spec) => zkinfer_prover::input::read_test_set(path)?.flatten(&spec)?,
+        None => zkinfer_prover::input::read_input(path)?,
+    })
 }
 
 /// The SRS for a circuit, warning on stderr when it is the development one.
@@ -107,12 +117,16 @@ pub fn witness(art: &CircuitArtifact, input: &[f32], ctx: &ProofContext) -> Resu
     Ok((ModelCircuit { model, shape: art.plan.shape, trace: Some(trace) }, instances, outputs))
 }
 
-/// Accuracy of the circuit outputs against tract's float run of the original model.
-pub fn accuracy(art: &CircuitArtifact, input: &[f32], outputs_fixed: &[i64]) -> Result<Accuracy> {
+/// Accuracy of the circuit outputs against tract's float run of the original model (`None` for
+/// an accuracy circuit, whose output is a count).
+pub fn accuracy(art: &CircuitArtifact, input: &[f32], outputs_fixed: &[i64]) -> Result<Option<Accuracy>> {
+    if art.accuracy.is_some() {
+        return Ok(None);
+    }
     let graph = zkinfer_prover::onnx::load(Path::new(&art.model_file))?;
     let float = zkinfer_prover::reference::run_float(&graph, input)?;
     let circuit: Vec<f64> = outputs_fixed.iter().map(|v| art.model.params.dequantise(*v)).collect();
-    Ok(Accuracy::compare(float, circuit))
+    Ok(Some(Accuracy::compare(float, circuit)))
 }
 
 /// Proves one input; returns the artifact.

@@ -48,6 +48,10 @@ pub struct CircuitArtifact {
     pub instances: InstanceLayout,
     /// The quantised model.
     pub model: QuantModel,
+    /// For an accuracy circuit ([`crate::accuracy`]): its samples, features and classes (the
+    /// model is then the batch-and-score model built from the ONNX file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<crate::accuracy::AccuracySpec>,
 }
 
 /// Where things sit in the public instance vector.
@@ -90,7 +94,14 @@ impl CircuitArtifact {
             instances: InstanceLayout::of(&plan.shape, &model),
             plan,
             model,
+            accuracy: None,
         })
+    }
+    /// The artifact of a compiled model (an accuracy circuit's included).
+    pub fn of(model_file: &Path, compiled: crate::Compiled) -> Result<Self> {
+        let mut art = Self::new(model_file, compiled.model, compiled.plan)?;
+        art.accuracy = compiled.accuracy;
+        Ok(art)
     }
     /// Writes JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
@@ -113,7 +124,10 @@ impl CircuitArtifact {
             )));
         }
         let layers = crate::onnx::load(model_file)?.lower()?;
-        let model = QuantModel::from_layers(&layers, self.model.params)?.with_committed_biases();
+        let mut model = QuantModel::from_layers(&layers, self.model.params)?.with_committed_biases();
+        if let Some(spec) = self.accuracy {
+            model = crate::accuracy::accuracy_model(&model, spec.samples)?.0;
+        }
         model.check_committed_range(self.plan.shape.packing_bits())?;
         self.model.check_architecture(&model).map_err(|e| ProverError::BadGraph {
             path: model_file.to_path_buf(),
@@ -121,6 +135,7 @@ impl CircuitArtifact {
         })?;
         let mut art = Self::new(model_file, model, self.plan.clone())?;
         art.instances = self.instances.clone();
+        art.accuracy = self.accuracy;
         Ok(art)
     }
     /// The circuit without witness (for keygen and key loading).

@@ -23,6 +23,9 @@ pub struct CompileOptions {
     /// What proofs reveal of each tensor group (default: weights fixed, input hashed, output
     /// public).
     pub visibility: crate::visibility::Visibilities,
+    /// Compile the accuracy circuit of the model over this many test samples
+    /// ([`crate::accuracy`]) instead of one inference.
+    pub accuracy_samples: Option<usize>,
 }
 
 impl Default for CompileOptions {
@@ -34,6 +37,7 @@ impl Default for CompileOptions {
             calibration: Vec::new(),
             goal: crate::optimise::LayoutGoal::default(),
             visibility: crate::visibility::Visibilities::default(),
+            accuracy_samples: None,
         }
     }
 }
@@ -49,6 +53,8 @@ pub struct Compiled {
     pub plan: CircuitPlan,
     /// The layout chosen and the alternatives it beat.
     pub layout: crate::optimise::LayoutChoice,
+    /// For an accuracy circuit, what it was built with.
+    pub accuracy: Option<crate::accuracy::AccuracySpec>,
 }
 
 /// Default number of range limbs without calibration data.
@@ -72,12 +78,19 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
         let q = model.quantise_input(sample).map_err(|e| ProverError::BadInput(format!("calibration sample {i}: {e}")))?;
         model.forward(&q)?;
     }
+    let (model, accuracy) = match opts.accuracy_samples {
+        Some(n) => {
+            let (m, spec) = crate::accuracy::accuracy_model(&model, n)?;
+            (m, Some(spec))
+        }
+        None => (model, None),
+    };
     if opts.dot_width == Some(0) {
         return Err(ProverError::BadSettings("dot_width must be at least 1".into()));
     }
     let layout = crate::optimise::choose_layout(&model, opts.dot_width, opts.visibility, &crate::costmodel::CostModel::from_env()?, &opts.goal)?;
     let plan = layout.chosen.plan.clone();
-    Ok(Compiled { graph, model, plan, layout })
+    Ok(Compiled { graph, model, plan, layout, accuracy })
 }
 
 /// Chooses the range limbs (smallest whose range holds twice the largest rescaled value seen on

@@ -38,6 +38,15 @@ pub fn parse_input(text: &str) -> Result<Vec<f32>> {
     Ok(out)
 }
 
+/// Reads a test set, `{"inputs": [[...], ...], "labels": [class, ...]}` (an accuracy circuit's
+/// input; see [`crate::accuracy`]).
+pub fn read_test_set(path: &Path) -> Result<crate::accuracy::TestSet> {
+    let text = std::fs::read_to_string(path).map_err(|e| ProverError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        ProverError::BadInput(format!("{}: not a test set ({e}); expected {{\"inputs\": [[...], ...], \"labels\": [class, ...]}}", path.display()))
+    })
+}
+
 fn flatten(v: &serde_json::Value, field: &str, out: &mut Vec<f32>) -> Result<()> {
     match v {
         serde_json::Value::Number(n) => {

@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
+pub mod accuracy;
 pub mod artifact;
 pub mod binding;
 pub mod circuit;

@@ -137,6 +137,14 @@ pub struct QuantLayer {
     pub bias: Vec<i64>,
     /// Activation after the rescale.
     pub activation: Activation,
+    /// Its weights and biases are part of the architecture: in fixed columns (the verifying key)
+    /// even when the model's weights are hashed (the accuracy circuit's comparison layers).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
+    /// Per output, `Some(o)` when it reuses output `o`'s committed weights and bias (equal
+    /// values, committed once: a replica of the model in a batch); empty when none does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tied: Vec<Option<usize>>,
 }
 
 impl QuantLayer {
@@ -248,6 +256,8 @@ impl QuantModel {
                 prods: if l.prods.iter().all(Vec::is_empty) { Vec::new() } else { l.prods.clone() },
                 bias: l.bias.iter().map(|b| (f64::from(*b) * bias_scale).round() as i64).collect(),
                 activation: l.activation,
+                pinned: false,
+                tied: Vec::new(),
             })
             .collect();
         Ok(Self { params, inputs: g.inputs, layers, outputs: g.outputs.clone() })

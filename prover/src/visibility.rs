@@ -76,6 +76,8 @@ impl Default for Visibilities {
 impl Visibilities {
     /// Everything but the (fixed) weights public: the input and output are instances.
     pub const PUBLIC: Visibilities = Visibilities { weights: Visibility::Fixed, input: Visibility::Public, output: Visibility::Public };
+    /// An accuracy bounty's: the hunter's weights and the test set hashed, the count public.
+    pub const BOUNTY: Visibilities = Visibilities { weights: Visibility::Hashed, input: Visibility::Hashed, output: Visibility::Public };
 
     /// Rejects the combinations this version cannot prove, naming the group.
     pub fn validate(&self) -> Result<()> {

@@ -48,12 +48,17 @@ impl QuantModel {
         self.committed_weight_refs().into_iter().map(|(_, v)| v).collect()
     }
 
-    /// [`QuantModel::committed_weights`] with where each value sits.
+    /// [`QuantModel::committed_weights`] with where each value sits. Pinned layers (their
+    /// coefficients are in the verifying key) and tied outputs (they reuse an earlier output's
+    /// values) commit nothing.
     pub fn committed_weight_refs(&self) -> Vec<(WeightRef, i64)> {
         let s = self.params.scale_bits;
         let mut out = Vec::new();
-        for (layer, l) in self.layers.iter().enumerate() {
+        for (layer, l) in self.layers.iter().enumerate().filter(|(_, l)| !l.pinned) {
             for (output, row) in l.rows.iter().enumerate() {
+                if l.tied.get(output).copied().flatten().is_some() {
+                    continue;
+                }
                 out.extend(row.iter().enumerate().map(|(term, (_, w))| (WeightRef::Term { layer, output, term }, *w)));
                 out.push((WeightRef::Bias { layer, output }, l.bias[output] >> s));
             }
@@ -61,12 +66,55 @@ impl QuantModel {
         out
     }
 
+    /// Per layer, per output, the index in [`QuantModel::committed_weights`] of its first
+    /// committed value (its terms' weights follow, then its bias); `None` in pinned layers.
+    pub fn weight_slots(&self) -> Vec<Vec<Option<usize>>> {
+        let mut next = 0usize;
+        self.layers
+            .iter()
+            .map(|l| {
+                let mut slots: Vec<Option<usize>> = Vec::with_capacity(l.outputs);
+                for (o, row) in l.rows.iter().enumerate() {
+                    let slot = match (l.pinned, l.tied.get(o).copied().flatten()) {
+                        (true, _) => None,
+                        (false, Some(base)) => slots.get(base).copied().flatten(),
+                        (false, None) => {
+                            next += row.len() + 1;
+                            Some(next - row.len() - 1)
+                        }
+                    };
+                    slots.push(slot);
+                }
+                slots
+            })
+            .collect()
+    }
+
+    /// Checks that every tied output reads as many wires as the output it is tied to, earlier in
+    /// the same layer, with the same weights and bias.
+    pub fn check_ties(&self) -> Result<()> {
+        for (li, l) in self.layers.iter().enumerate() {
+            for (o, t) in l.tied.iter().enumerate() {
+                let Some(base) = *t else { continue };
+                let same = base < o
+                    && l.tied.get(base).copied().flatten().is_none()
+                    && l.rows[base].len() == l.rows[o].len()
+                    && l.rows[base].iter().zip(&l.rows[o]).all(|(a, b)| a.1 == b.1)
+                    && l.bias[base] == l.bias[o];
+                if !same {
+                    return Err(ProverError::BadSettings(format!("layer {li}, output {o} is tied to output {base}, which does not have its weights")));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The same model with every bias rounded to a multiple of `2^s` (the weights' precision,
     /// from the accumulator's `2^(2s)`), so that a bias is committed like a weight.
     pub fn with_committed_biases(mut self) -> Self {
         let s = self.params.scale_bits;
         let half = 1i64 << (s - 1);
-        for b in self.layers.iter_mut().flat_map(|l| l.bias.iter_mut()) {
+        for b in self.layers.iter_mut().filter(|l| !l.pinned).flat_map(|l| l.bias.iter_mut()) {
             *b = ((*b + half) >> s) << s;
         }
         self
@@ -75,7 +123,7 @@ impl QuantModel {
     /// Whether every bias is a multiple of `2^s` ([`QuantModel::with_committed_biases`]).
     pub fn has_committed_biases(&self) -> bool {
         let mask = (1i64 << self.params.scale_bits) - 1;
-        self.layers.iter().flat_map(|l| &l.bias).all(|b| b & mask == 0)
+        self.layers.iter().filter(|l| !l.pinned).flat_map(|l| &l.bias).all(|b| b & mask == 0)
     }
 
     /// Checks that every committed weight fits the packing's `bits`, naming the first that does
@@ -115,6 +163,12 @@ impl QuantModel {
             if a.outputs != b.outputs || a.inputs != b.inputs {
                 return differ(format!("layer {li} has {} outputs in the circuit, {} in the model", a.outputs, b.outputs));
             }
+            if a.pinned != b.pinned || a.tied != b.tied {
+                return differ(format!("layer {li} is pinned or tied differently"));
+            }
+            if a.pinned && (a.rows != b.rows || a.bias != b.bias) {
+                return differ(format!("layer {li}'s fixed coefficients differ"));
+            }
             if a.activation != b.activation {
                 return differ(format!("layer {li}'s activation is {} in the circuit, {} in the model", a.activation.name(), b.activation.name()));
             }
@@ -145,7 +199,7 @@ mod tests {
         QuantModel {
             params: QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() },
             inputs: 2,
-            layers: vec![QuantLayer { inputs: 2, outputs: 1, rows: vec![vec![(0, w[0]), (1, w[1])]], prods: vec![], bias: vec![bias], activation: Activation::Relu }],
+            layers: vec![QuantLayer { pinned: false, tied: Vec::new(), inputs: 2, outputs: 1, rows: vec![vec![(0, w[0]), (1, w[1])]], prods: vec![], bias: vec![bias], activation: Activation::Relu }],
             outputs: vec![2],
         }
     }

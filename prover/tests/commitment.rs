@@ -23,7 +23,7 @@ const HASHED: Visibilities = Visibilities { weights: Visibility::Fixed, input: V
 fn model(inputs: usize) -> Arc<QuantModel> {
     let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
     let row = (0..inputs).map(|i| (i, if i < 2 { 0 } else { 256 })).collect();
-    let layer = QuantLayer { inputs, outputs: 1, rows: vec![row], prods: Vec::new(), bias: vec![0], activation: Activation::None };
+    let layer = QuantLayer { pinned: false, tied: Vec::new(), inputs, outputs: 1, rows: vec![row], prods: Vec::new(), bias: vec![0], activation: Activation::None };
     Arc::new(QuantModel { params, inputs, layers: vec![layer], outputs: vec![inputs] })
 }
 
@@ -199,7 +199,7 @@ fn hashed_output_proves_and_binds_the_output() {
 fn input_and_output_commitments_are_domain_separated() {
     // A model whose output is its input: both commitments cover the same values.
     let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
-    let layer = QuantLayer { inputs: 1, outputs: 1, rows: vec![vec![(0, 256)]], prods: Vec::new(), bias: vec![0], activation: Activation::None };
+    let layer = QuantLayer { pinned: false, tied: Vec::new(), inputs: 1, outputs: 1, rows: vec![vec![(0, 256)]], prods: Vec::new(), bias: vec![0], activation: Activation::None };
     let m = Arc::new(QuantModel { params, inputs: 1, layers: vec![layer], outputs: vec![0] });
     let both = Visibilities { weights: Visibility::Fixed, input: Visibility::Hashed, output: Visibility::Hashed };
     let plan = planned(&m, both);

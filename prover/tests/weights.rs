@@ -25,6 +25,8 @@ fn mlp(seed: u64) -> Arc<QuantModel> {
     let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
     let mut w = |n: usize| -> Vec<i64> { (0..n).map(|_| rng.gen_range(-300..300)).collect() };
     let hidden = QuantLayer {
+        pinned: false,
+        tied: Vec::new(),
         inputs: 4,
         outputs: 3,
         rows: (0..3).map(|_| w(4).into_iter().enumerate().collect()).collect(),
@@ -33,6 +35,8 @@ fn mlp(seed: u64) -> Arc<QuantModel> {
         activation: Activation::Relu,
     };
     let out = QuantLayer {
+        pinned: false,
+        tied: Vec::new(),
         inputs: 7,
         outputs: 2,
         rows: (0..2).map(|_| w(3).into_iter().enumerate().map(|(i, v)| (4 + i, v)).collect()).collect(),

@@ -12,7 +12,8 @@ use zkinfer_prover::hash;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Input JSON to commit to (a hashed input's and output's commitments).
+    /// Input JSON to commit to (a hashed input's and output's commitments); for an accuracy
+    /// circuit the test set (its commitment is the bounty's test-set commitment).
     #[arg(long)]
     pub input: Option<PathBuf>,
     /// Fixed weights: recompute the model commitment from this ONNX file (with the circuit's
@@ -62,7 +63,7 @@ pub fn run(a: Args) -> Result<()> {
     let weight_salt = hash::salt_arg(a.weight_salt.as_deref())?;
     let (input, output) = match &a.input {
         Some(path) => {
-            let input = art.model.quantise_input(&zkinfer_prover::input::read_input(path)?)?;
+            let input = art.model.quantise_input(&crate::pipeline::read_model_input(&art, path)?)?;
             let output = art.model.forward(&input)?.output();
             (input, output)
         }

@@ -25,10 +25,11 @@ pub struct LayoutArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_VERIFY_GAS)]
     pub max_verify_gas: u64,
     /// What proofs reveal, per tensor group: e.g. `input=public` or
-    /// `weights=fixed,input=hashed,output=public` (the default). `public`: instances; `hashed`:
-    /// one Poseidon commitment instance; `private`: nothing; `fixed` (weights): in the key.
-    #[arg(long, default_value_t = Visibilities::default())]
-    pub visibility: Visibilities,
+    /// `weights=fixed,input=hashed,output=public` (the default; for an accuracy circuit
+    /// `weights=hashed,input=hashed,output=public`). `public`: instances; `hashed`: one Poseidon
+    /// commitment instance; `private`: nothing; `fixed` (weights): in the key.
+    #[arg(long)]
+    pub visibility: Option<Visibilities>,
 }
 
 impl LayoutArgs {
@@ -38,7 +39,15 @@ impl LayoutArgs {
             max_proof_bytes: (self.max_proof_bytes > 0).then_some(self.max_proof_bytes),
             max_verify_gas: (self.max_verify_gas > 0).then_some(self.max_verify_gas),
         };
-        CompileOptions { scale_bits: self.scale_bits, dot_width: self.dot_width, range_limbs, calibration, goal, visibility: self.visibility }
+        CompileOptions {
+            scale_bits: self.scale_bits,
+            dot_width: self.dot_width,
+            range_limbs,
+            calibration,
+            goal,
+            visibility: self.visibility.unwrap_or_default(),
+            accuracy_samples: None,
+        }
     }
 }
 
@@ -54,6 +63,11 @@ pub struct Args {
     /// Range limbs (overrides calibration).
     #[arg(long)]
     pub range_limbs: Option<u32>,
+    /// Compile the accuracy-bounty circuit instead: the model run on this many test samples,
+    /// each answer compared with its label, the number of correct answers public (prove with
+    /// `--test-set`). Its default visibility hashes the weights and the test set.
+    #[arg(long)]
+    pub accuracy_samples: Option<usize>,
     #[command(flatten)]
     pub dir: DirArg,
 }
@@ -65,7 +79,12 @@ impl Args {
             .iter()
             .map(|p| zkinfer_prover::input::read_input(p))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(self.layout.options(self.range_limbs, calibration))
+        let mut opts = self.layout.options(self.range_limbs, calibration);
+        if let Some(n) = self.accuracy_samples {
+            opts.accuracy_samples = Some(n);
+            opts.visibility = self.layout.visibility.unwrap_or(Visibilities::BOUNTY);
+        }
+        Ok(opts)
     }
 }
 
@@ -94,10 +113,18 @@ pub fn run(a: Args) -> Result<()> {
     } else {
         println!("  model commitment: {}", art.model_commitment);
     }
+    if let Some(spec) = art.accuracy {
+        println!(
+            "  accuracy circuit: {} samples of {} features, {} classes; output = the number of correct answers; prove with --input TESTSET.json ({{\"inputs\": [[...]], \"labels\": [...]}})",
+            spec.samples, spec.features, spec.classes
+        );
+        return Ok(());
+    }
     for (i, (path, input)) in a.calibrate.iter().zip(&opts.calibration).enumerate() {
         let (_, _, outs) = crate::pipeline::witness(&art, input, &Default::default())?;
-        let acc = crate::pipeline::accuracy(&art, input, &outs)?;
-        println!("  calibration sample {i} ({}): max abs error vs float {:.5}, argmax match {}", path.display(), acc.max_abs_err, acc.argmax_match);
+        if let Some(acc) = crate::pipeline::accuracy(&art, input, &outs)? {
+            println!("  calibration sample {i} ({}): max abs error vs float {:.5}, argmax match {}", path.display(), acc.max_abs_err, acc.argmax_match);
+        }
     }
     Ok(())
 }

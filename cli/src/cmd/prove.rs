@@ -8,7 +8,8 @@ use zkinfer_prover::{hash, Binding, Visibility};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Input JSON: {"input": [...]} or ezkl's {"input_data": [[...]]}.
+    /// Input JSON: {"input": [...]} or ezkl's {"input_data": [[...]]}; for an accuracy circuit
+    /// the test set, {"inputs": [[...], ...], "labels": [class, ...]}.
     #[arg(long)]
     pub input: PathBuf,
     /// Where to write the proof (default DIR/proof.json).
@@ -43,7 +44,7 @@ pub fn run(a: Args) -> Result<()> {
         None => compiled,
     };
     let setup = dir.load_setup()?;
-    let input = zkinfer_prover::input::read_input(&a.input)?;
+    let input = crate::pipeline::read_model_input(&art, &a.input)?;
     let salt = hash::salt_arg(a.salt.as_deref())?;
     let weight_salt = hash::salt_arg(a.weight_salt.as_deref())?;
     let shape = &art.plan.shape;
@@ -81,6 +82,9 @@ pub fn run(a: Args) -> Result<()> {
         println!("bound to {b} (binding instance {})", proof.binding);
     }
     println!("outputs: {:?}", proof.outputs);
-    println!("float model (tract): {:?}; max abs error {:.5}; argmax match {}", acc.float_outputs, acc.max_abs_err, acc.argmax_match);
+    match acc {
+        Some(acc) => println!("float model (tract): {:?}; max abs error {:.5}; argmax match {}", acc.float_outputs, acc.max_abs_err, acc.argmax_match),
+        None => println!("correct answers: {} of {} (public instance {})", proof.outputs_fixed.first().copied().unwrap_or(0), art.accuracy.map_or(0, |s| s.samples), art.instances.outputs[0]),
+    }
     Ok(())
 }

@@ -147,6 +147,8 @@ pub(super) struct Placed<C> {
     pub cells: Vec<C>,
     /// The commitment (the sponge's output).
     pub hash: C,
+    /// A cell constrained to 0 (the init row's `x[1]`).
+    pub zero: C,
     /// The next free row.
     pub end: usize,
 }
@@ -284,5 +286,5 @@ pub(super) fn assign<S: Sink>(
     sink.advice(acc, row, known(running));
     sink.advice(z, row, Value::known(Fr::zero()));
     row += 1;
-    Ok(Placed { cells, hash, end: row })
+    Ok(Placed { cells, hash, zero: zero.ok_or(Error::Synthesis)?, end: row })
 }

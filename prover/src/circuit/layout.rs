@@ -178,7 +178,9 @@ pub fn assign<S: Sink>(
     let mut pending: Vec<(S::Cell, usize)> = Vec::new();
     // Hashed weights: cells reading committed weight `j` ([`QuantModel::committed_weights`]).
     let mut weight_reads: Vec<(S::Cell, usize)> = Vec::new();
-    let mut next_weight = 0usize;
+    let slots = model.weight_slots();
+    // Hashed weights: the rescale rows of pinned layers, whose x[2] (the bias cell) must be 0.
+    let mut zero_reads: Vec<S::Cell> = Vec::new();
     let mut row = public_rows;
     let pairs = width / 2;
     // The row above each output's first row holds its bias in w[0] (gates `public`, `rescale`).
@@ -187,16 +189,17 @@ pub fn assign<S: Sink>(
         for o in 0..layer.outputs {
             let terms = &layer.rows[o];
             let prods = layer.prods_of(o);
-            // With hashed weights every term is a product with its weight's cell.
-            let (dot_rows, mul_rows) = match hashed_weights {
+            // With hashed weights every term of a layer that is not pinned is a product with its
+            // weight's cell (from the weights' commitment, at `first_weight`).
+            let first_weight = slots[li][o].filter(|_| hashed_weights);
+            let committed = first_weight.is_some();
+            let (dot_rows, mul_rows) = match committed {
                 false => (terms.len().div_ceil(width), prods.len().div_ceil(pairs.max(1))),
                 true => (0, (terms.len() + prods.len()).div_ceil(pairs.max(1))),
             };
-            let first_weight = next_weight;
-            next_weight += terms.len() + usize::from(hashed_weights);
             // `z` holds the shifted top limb, the remainder and the limbs on the n + 2 rows above
             // the rescale row: pad with zero-weight rows.
-            let (dot_rows, mul_rows) = match hashed_weights {
+            let (dot_rows, mul_rows) = match committed {
                 false => (dot_rows.max((n + 2).saturating_sub(mul_rows)).max(1), mul_rows),
                 true => (0, mul_rows.max(n + 2)),
             };
@@ -204,8 +207,8 @@ pub fn assign<S: Sink>(
             // The accumulator starts at the bias (fixed weights: w[0] on the row above) or at 0
             // (hashed weights: the rescale row adds the bias cell).
             let bias = i128::from(layer.bias[o]);
-            let mut acc: i128 = if hashed_weights { 0 } else { bias };
-            if !hashed_weights {
+            let mut acc: i128 = if committed { 0 } else { bias };
+            if !committed {
                 sink.fixed(cfg.w[0], bias_row, fr_from_i128(bias));
             }
             // Places the cell reading wire `i` in column `k` and ties it to the wire's source.
@@ -240,13 +243,13 @@ pub fn assign<S: Sink>(
                 sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
                 for k in 0..pairs {
                     let p = c * pairs + k;
-                    let term = if hashed_weights { terms.get(p) } else { None };
-                    let prod = prods.get(if hashed_weights { p.wrapping_sub(terms.len()) } else { p });
-                    if let Some(&(i, w)) = term {
+                    let term = if committed { terms.get(p) } else { None };
+                    let prod = prods.get(if committed { p.wrapping_sub(terms.len()) } else { p });
+                    if let (Some(&(i, w)), Some(first)) = (term, first_weight) {
                         // Hashed weight: the input times the weight's cell (a copy of the committed one).
                         read(sink, &mut pending, 2 * k, row, i)?;
                         let cell = sink.advice(cfg.x[2 * k + 1], row, known(&|_| fr_from_i128(i128::from(w))));
-                        weight_reads.push((cell, first_weight + p));
+                        weight_reads.push((cell, first + p));
                         acc += i128::from(w) * i128::from(value(i));
                     } else if let Some(&(a, b)) = prod {
                         read(sink, &mut pending, 2 * k, row, a)?;
@@ -265,11 +268,14 @@ pub fn assign<S: Sink>(
             }
             // Rescale + activation row.
             let nt = trace.map(|t| &t.layers[li][o]);
-            sink.advice(cfg.acc, row, known(&|_| fr_from_i128(nt.map_or(acc, |t| if hashed_weights { t.acc - bias } else { t.acc }))));
-            if hashed_weights {
+            sink.advice(cfg.acc, row, known(&|_| fr_from_i128(nt.map_or(acc, |t| if committed { t.acc - bias } else { t.acc }))));
+            if let Some(first) = first_weight {
                 // The bias cell, at the weights' scale (the gate multiplies it by 2^s).
                 let cell = sink.advice(cfg.x[2], row, known(&|_| fr_from_i128(bias >> shape.scale_bits)));
-                weight_reads.push((cell, first_weight + terms.len()));
+                weight_reads.push((cell, first + terms.len()));
+            } else if hashed_weights {
+                // A pinned layer's bias is in w[0] above; its bias cell is a copy of a zero.
+                zero_reads.push(sink.advice(cfg.x[2], row, Value::known(Fr::zero())));
             }
             sink.enable(cfg.q_rescale, row)?;
             match layer.activation {
@@ -347,9 +353,13 @@ pub fn assign<S: Sink>(
     let mut weight_commitment_rows = 0;
     if hashed_weights {
         let c = cfg.commit.ok_or(Error::Synthesis)?;
-        let placed = commit::assign(cfg, &c, Tensor::Weights, next_weight, weight_witness, row, sink)?;
+        let count = weights.as_ref().map_or(0, Vec::len);
+        let placed = commit::assign(cfg, &c, Tensor::Weights, count, weight_witness, row, sink)?;
         for (cell, j) in &weight_reads {
             sink.copy(placed.cells.get(*j).ok_or(Error::Synthesis)?, cell);
+        }
+        for cell in &zero_reads {
+            sink.copy(&placed.zero, cell);
         }
         sink.copy(&placed.hash, &row0);
         weight_commitment_rows = placed.end - row;

@@ -113,8 +113,12 @@ pub struct CircuitShape {
     /// Whether the product chip is configured (the model multiplies two activations).
     #[serde(default)]
     pub products: bool,
-    /// What the proof reveals of the input and output (the weights are always fixed).
+    /// What the proof reveals of the weights, the input and the output.
     pub visibility: Visibilities,
+    /// Whether some layer is pinned (fixed coefficients even with hashed weights: the dot-product
+    /// chip and its weight columns are then configured with hashed weights too).
+    #[serde(default)]
+    pub pinned: bool,
 }
 
 impl Default for CircuitShape {
@@ -126,6 +130,7 @@ impl Default for CircuitShape {
             tables: [None; Activation::TABULATED.len()],
             products: false,
             visibility: Visibilities::PUBLIC,
+            pinned: false,
         }
     }
 }
@@ -149,6 +154,7 @@ impl CircuitShape {
             tables,
             products,
             visibility: Visibilities::PUBLIC,
+            pinned: model.layers.iter().any(|l| l.pinned),
         }
     }
     /// The same shape with other visibilities.
@@ -209,10 +215,14 @@ impl CircuitShape {
     pub fn hashed_weights(&self) -> bool {
         self.visibility.weights == Visibility::Hashed
     }
-    /// Number of `w` fixed columns: one per dot-product input with fixed weights; with hashed
-    /// weights only the two that carry the rows' constants.
+    /// Whether the fixed-weight dot-product chip is configured: fixed weights, or pinned layers.
+    pub fn fixed_dot_products(&self) -> bool {
+        !self.hashed_weights() || self.pinned
+    }
+    /// Number of `w` fixed columns: one per dot-product input with fixed weights (or pinned
+    /// layers); with hashed weights only the two that carry the rows' constants.
     pub fn weight_columns(&self) -> usize {
-        if self.hashed_weights() {
+        if !self.fixed_dot_products() {
             2
         } else {
             self.dot_width
@@ -298,7 +308,7 @@ impl ModelConfig {
         let q_rescale = meta.selector();
         let commit_selectors = hashed.then(|| (meta.selector(), meta.selector()));
         let q_pub = meta.selector();
-        let q_dot = (!hashed_weights).then(|| meta.selector());
+        let q_dot = shape.fixed_dot_products().then(|| meta.selector());
         let q_mul = (shape.products || hashed_weights).then(|| meta.selector());
         let commit = match (q_round, commit_selectors) {
             (Some(q_round), Some((q_absorb, q_pack))) => {
