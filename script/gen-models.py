@@ -48,17 +48,46 @@ def save(model, name, inputs):
     print("wrote", path)
 
 
-def mlp_small(name="mlp_small", seed=20261123, samples=3):
-    """8 → 16 → 8 → 3 MLP: Gemm(transB) + Relu, MatMul + Add + Relu, Flatten, Gemm.
-    `mlp_small_b` is the same architecture with other weights (a second hunter's model for
-    hashed weights: one verifier, two weight sets)."""
-    rng = np.random.default_rng(seed)
+def mlp_small_weights(rng):
+    """The weights of `mlp_small`'s architecture, drawn from `rng`."""
     w1 = rng.normal(0, 0.5, (16, 8))
     b1 = rng.normal(0, 0.1, (16,))
     w2 = rng.normal(0, 0.4, (16, 8))
     b2 = rng.normal(0, 0.1, (8,))
     w3 = rng.normal(0, 0.5, (8, 3))
     b3 = rng.normal(0, 0.1, (3,))
+    return w1, b1, w2, b2, w3, b3
+
+
+def mlp_small_forward(weights, x):
+    """Float forward pass of `mlp_small`'s architecture (numpy)."""
+    w1, b1, w2, b2, w3, b3 = weights
+    a1 = np.maximum(x @ w1.T + b1, 0)
+    a2 = np.maximum(a1 @ w2 + b2, 0)
+    return a2 @ w3 + b3
+
+
+def mlp_small_testset(n=16, seed=20261202):
+    """A labelled test set for `mlp_small`'s architecture (accuracy bounties): `n` samples whose
+    labels are mlp_small_b's float answers, except every fourth, which gets another class.
+    Written as models/mlp_small.testset.json: {"inputs": [[...]], "labels": [...]}."""
+    rng = np.random.default_rng(seed)
+    b = mlp_small_weights(np.random.default_rng(20261201))
+    xs = rng.uniform(-1, 1, (n, 8))
+    labels = [int(np.argmax(mlp_small_forward(b, x))) for x in xs]
+    labels = [(l + 1) % 3 if i % 4 == 3 else l for i, l in enumerate(labels)]
+    with open(os.path.join(OUT, "mlp_small.testset.json"), "w") as f:
+        json.dump({"inputs": [[round(float(v), 6) for v in x] for x in xs], "labels": labels}, f)
+        f.write("\n")
+    print("wrote mlp_small.testset.json")
+
+
+def mlp_small(name="mlp_small", seed=20261123, samples=3):
+    """8 → 16 → 8 → 3 MLP: Gemm(transB) + Relu, MatMul + Add + Relu, Flatten, Gemm.
+    `mlp_small_b` is the same architecture with other weights (a second hunter's model for
+    hashed weights: one verifier, two weight sets)."""
+    rng = np.random.default_rng(seed)
+    w1, b1, w2, b2, w3, b3 = mlp_small_weights(rng)
     nodes = [
         helper.make_node("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
         helper.make_node("Relu", ["h1"], ["a1"], name="relu1"),
@@ -461,6 +490,7 @@ if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     mlp_small()
     mlp_small("mlp_small_b", seed=20261201, samples=0)
+    mlp_small_testset()
     unsupported_op()
     op_variants()
     bad_attribute()

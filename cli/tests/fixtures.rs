@@ -57,3 +57,34 @@ fn hashed_weights_fixtures_are_fresh_and_name_their_weight_sets() {
         assert_eq!(instances[0], hash::commit(hash::Tensor::Weights, &m.committed_weights(), bits, halo2_proofs::halo2curves::bn256::Fr::from(salt)).unwrap(), "{file}");
     }
 }
+
+#[test]
+fn accuracy_fixtures_are_fresh_and_count_right_answers() {
+    let model = root().join("models/mlp_small.onnx");
+    let input = zkinfer_prover::input::read_input(&root().join("models/mlp_small.input.json")).unwrap();
+    // Same options as script/gen-fixtures (`--accuracy-samples 16 --dot-width 4`, bounty visibility).
+    let opts = CompileOptions { calibration: vec![input], dot_width: Some(4), visibility: Visibilities::BOUNTY, accuracy_samples: Some(16), ..CompileOptions::default() };
+    let art = CircuitArtifact::of(&model, compile(&model, &opts).unwrap()).unwrap();
+    let params = srs::dev_srs(art.plan.k).unwrap();
+    let pk = proving::keygen(&params, &art.circuit()).unwrap();
+    let g = zkinfer_verifier_gen::generate(&params, pk.get_vk(), art.plan.num_instances, &Default::default()).unwrap();
+    let dir = root().join("test/fixtures/accuracy");
+    let committed = std::fs::read_to_string(dir.join("AccuracyVerifier.sol")).unwrap();
+    assert!(committed == g.source, "test/fixtures/accuracy/AccuracyVerifier.sol is stale: run ./script/gen-fixtures");
+    let spec = art.accuracy.unwrap();
+    let set = zkinfer_prover::input::read_test_set(&root().join("models/mlp_small.testset.json")).unwrap();
+    let test_set = art.model.quantise_input(&set.flatten(&spec).unwrap()).unwrap();
+    let commitment = hash::commit(hash::Tensor::Input, &test_set, art.plan.shape.packing_bits(), halo2_proofs::halo2curves::bn256::Fr::zero()).unwrap();
+    let bounty: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("bounty.json")).unwrap()).unwrap();
+    assert_eq!(bounty["test_set_commitment"].as_str().unwrap(), zkinfer_prover::artifact::fr_to_hex(&commitment));
+    assert_eq!(bounty["threshold"], 12);
+    for (file, right) in [("proof.json", 12u64), ("proof_low.json", 6)] {
+        let proof = ProofArtifact::load(&dir.join(file)).unwrap();
+        let instances = proof.instance_values().unwrap();
+        proving::verify(&params, pk.get_vk(), &proof.proof_bytes().unwrap(), &instances)
+            .unwrap_or_else(|e| panic!("test/fixtures/accuracy/{file} does not verify ({e}): run ./script/gen-fixtures"));
+        assert_eq!(instances.len(), 4, "{file}: [weights, binding, test set, count]");
+        assert_eq!(instances[2], commitment, "{file}: the bounty's test set");
+        assert_eq!(instances[3], halo2_proofs::halo2curves::bn256::Fr::from(right), "{file}: right answers");
+    }
+}
