@@ -67,19 +67,21 @@ def mlp_small_forward(weights, x):
     return a2 @ w3 + b3
 
 
-def mlp_small_testset(n=16, seed=20261202):
+def mlp_small_testset(n=64, seed=20261202):
     """A labelled test set for `mlp_small`'s architecture (accuracy bounties): `n` samples whose
     labels are mlp_small_b's float answers, except every fourth, which gets another class.
-    Written as models/mlp_small.testset.json: {"inputs": [[...]], "labels": [...]}."""
+    Written as models/mlp_small.testset-64.json and, its first 16 samples, models/mlp_small.testset.json:
+    {"inputs": [[...]], "labels": [...]}."""
     rng = np.random.default_rng(seed)
     b = mlp_small_weights(np.random.default_rng(20261201))
     xs = rng.uniform(-1, 1, (n, 8))
     labels = [int(np.argmax(mlp_small_forward(b, x))) for x in xs]
     labels = [(l + 1) % 3 if i % 4 == 3 else l for i, l in enumerate(labels)]
-    with open(os.path.join(OUT, "mlp_small.testset.json"), "w") as f:
-        json.dump({"inputs": [[round(float(v), 6) for v in x] for x in xs], "labels": labels}, f)
-        f.write("\n")
-    print("wrote mlp_small.testset.json")
+    for name, k in [("mlp_small.testset-64.json", n), ("mlp_small.testset.json", 16)]:
+        with open(os.path.join(OUT, name), "w") as f:
+            json.dump({"inputs": [[round(float(v), 6) for v in x] for x in xs[:k]], "labels": labels[:k]}, f)
+            f.write("\n")
+        print("wrote", name)
 
 
 def mlp_small(name="mlp_small", seed=20261123, samples=3):
