@@ -185,13 +185,13 @@ pub fn assign<S: Sink>(
     let pairs = width / 2;
     // The row above each output's first row holds its bias in w[0] (gates `public`, `rescale`).
     let mut bias_row = public_rows - 1;
-    for (li, layer) in model.layers.iter().enumerate() {
-        for o in 0..layer.outputs {
+    for ((li, layer), layer_slots) in model.layers.iter().enumerate().zip(&slots) {
+        for (o, slot) in layer_slots.iter().enumerate() {
             let terms = &layer.rows[o];
             let prods = layer.prods_of(o);
             // With hashed weights every term of a layer that is not pinned is a product with its
             // weight's cell (from the weights' commitment, at `first_weight`).
-            let first_weight = slots[li][o].filter(|_| hashed_weights);
+            let first_weight = slot.filter(|_| hashed_weights);
             let committed = first_weight.is_some();
             let (dot_rows, mul_rows) = match committed {
                 false => (terms.len().div_ceil(width), prods.len().div_ceil(pairs.max(1))),
