@@ -2,33 +2,37 @@
 pragma solidity ^0.8.20;
 
 import {vm} from "./Vm.sol";
-import {ModelBounty} from "../contracts/ModelBounty.sol";
+import {Assertions} from "./Mocks.sol";
+import {InferenceEscrow} from "../contracts/InferenceEscrow.sol";
+import {ProofPaymentBase} from "../contracts/ProofPaymentBase.sol";
 import {IHalo2Verifier} from "../contracts/IHalo2Verifier.sol";
+import {VerifierRegistry} from "../contracts/VerifierRegistry.sol";
 
-/// @notice Hashed weights: ONE generated verifier (for mlp_small's architecture) verifies real
-/// proofs of TWO weight sets (mlp_small and mlp_small_b); their instances[0], the weights'
-/// Poseidon commitments, differ; a bounty naming one commitment pays only a proof about that
-/// model. Fixtures from ./script/gen-fixtures (test/fixtures/hashed-weights/), checked for
-/// freshness by `cargo test --workspace --test fixtures`. Both proofs are bound to `claimant` and
-/// bounty 0.
-contract HashedWeightsTest {
+/// @notice Hashed weights: ONE generated verifier (for mlp_small's architecture), registered once,
+/// verifies real proofs of TWO weight sets (mlp_small and mlp_small_b); their instances[0], the
+/// weights' Poseidon commitments, differ; an inference request naming one commitment pays only a
+/// proof about that model. Fixtures from ./script/gen-fixtures (test/fixtures/hashed-weights/),
+/// checked for freshness by `cargo test --workspace --test fixtures`. Both proofs are bound to
+/// `claimant` and id 0; layout [modelCommitment, binding, inputCommitment, out0, out1, out2].
+contract HashedWeightsTest is Assertions {
     string constant DIR = "test/fixtures/hashed-weights/";
     string constant VERIFIER_ARTIFACT = "HashedWeightsVerifier.sol:Halo2Verifier";
-    uint256 constant AMOUNT = 1 ether;
+    uint256 constant FEE = 1 ether;
 
-    ModelBounty bounty;
+    VerifierRegistry registry;
+    InferenceEscrow escrow;
     IHalo2Verifier verifier;
+    uint256 circuitId;
     bytes proofA;
     uint256[] instancesA;
     bytes proofB;
     uint256[] instancesB;
-    address poster = address(0xB0B);
+    address requester = address(0xB0B);
     address claimant = address(0xC1A1);
 
     function setUp() public {
         vm.warp(1_000_000);
-        vm.deal(poster, 10 ether);
-        bounty = new ModelBounty();
+        vm.deal(requester, 10 ether);
         string memory a = vm.readFile(string.concat(DIR, "proof_a.json"));
         string memory b = vm.readFile(string.concat(DIR, "proof_b.json"));
         proofA = vm.parseJsonBytes(a, ".proof");
@@ -36,6 +40,9 @@ contract HashedWeightsTest {
         proofB = vm.parseJsonBytes(b, ".proof");
         instancesB = vm.parseJsonUintArray(b, ".instances");
         verifier = IHalo2Verifier(vm.deployCode(VERIFIER_ARTIFACT));
+        registry = new VerifierRegistry();
+        circuitId = registry.register(address(verifier));
+        escrow = new InferenceEscrow(registry);
     }
 
     function _accepts(bytes memory p, uint256[] memory inst) internal view returns (bool) {
@@ -44,49 +51,69 @@ contract HashedWeightsTest {
         return ok && ret.length == 32 && abi.decode(ret, (bool));
     }
 
-    function _post(uint256 commitment) internal returns (uint256 id) {
-        vm.prank(poster);
-        id = bounty.post{value: AMOUNT}(address(verifier), commitment, uint64(block.timestamp + 1 days));
+    /// Request (id 0 in a fresh escrow) naming `model` and the single input `input`.
+    function _request(uint256 model, uint256 input) internal returns (uint256 id) {
+        uint256[] memory inputs = new uint256[](1);
+        inputs[0] = input;
+        vm.prank(requester);
+        id = escrow.request{value: FEE}(
+            circuitId, model, inputs, uint64(block.timestamp + 1 days), address(0), FEE, address(0)
+        );
     }
 
     function test_OneVerifierVerifiesTwoWeightSets() public view {
-        require(_accepts(proofA, instancesA), "the verifier rejected the first weight set's proof");
-        require(_accepts(proofB, instancesB), "the verifier rejected the second weight set's proof");
-        require(instancesA[0] != instancesB[0], "two weight sets with one commitment");
+        _true(_accepts(proofA, instancesA), "the verifier rejected the first weight set's proof");
+        _true(_accepts(proofB, instancesB), "the verifier rejected the second weight set's proof");
+        _true(instancesA[0] != instancesB[0], "two weight sets with one commitment");
+        _true(instancesA[1] == _binding(claimant, 0) && instancesB[1] == _binding(claimant, 0), "fixture binding");
     }
 
     function test_AProofDoesNotVerifyUnderTheOtherModelsCommitment() public view {
         uint256[] memory swapped = instancesB;
         swapped[0] = instancesA[0];
-        require(!_accepts(proofB, swapped), "B's proof verified as a proof about A's weights");
+        _true(!_accepts(proofB, swapped), "B's proof verified as a proof about A's weights");
         swapped = instancesA;
         swapped[0] = instancesB[0];
-        require(!_accepts(proofA, swapped), "A's proof verified as a proof about B's weights");
+        _true(!_accepts(proofA, swapped), "A's proof verified as a proof about B's weights");
     }
 
-    function test_BountyForOneModelRejectsTheOther() public {
-        uint256 id = _post(instancesA[0]);
+    function test_RequestForOneModelRejectsTheOther() public {
+        uint256 id = _request(instancesA[0], instancesA[2]);
         vm.prank(claimant);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.WrongModelCommitment.selector, instancesA[0], instancesB[0]));
-        bounty.claim(id, proofB, instancesB);
-        // B's proof relabelled with A's commitment passes the contract's check and fails the verifier.
+        vm.expectRevert(
+            abi.encodeWithSelector(InferenceEscrow.WrongModelCommitment.selector, instancesA[0], instancesB[0])
+        );
+        escrow.fulfil(id, proofB, instancesB);
+        vm.prank(claimant);
+        escrow.fulfil(id, proofA, instancesA);
+        _eq(claimant.balance, FEE, "the named model's proof is paid");
+        uint256[] memory outputs = escrow.outputsOf(id);
+        for (uint256 i = 0; i < outputs.length; i++) {
+            _eq(outputs[i], instancesA[3 + i], "A's outputs stored");
+        }
+    }
+
+    function test_RelabelledProofPassesTheEscrowAndFailsTheVerifier() public {
+        // A request naming A's model and B's input: B's proof relabelled with A's commitment passes
+        // every check of the escrow and is rejected by the verifier.
+        uint256 id = _request(instancesA[0], instancesB[2]);
         uint256[] memory relabelled = instancesB;
         relabelled[0] = instancesA[0];
         vm.prank(claimant);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.ProofRejected.selector, id));
-        bounty.claim(id, proofB, relabelled);
-        vm.prank(claimant);
-        bounty.claim(id, proofA, instancesA);
-        require(claimant.balance == AMOUNT, "the named model's proof is paid");
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.ProofRejected.selector, id));
+        escrow.fulfil(id, proofB, relabelled);
+        _eq(claimant.balance, 0, "nothing paid");
     }
 
-    function test_BountyForTheSecondModelPaysIt() public {
-        uint256 id = _post(instancesB[0]);
+    function test_RequestForTheSecondModelPaysIt() public {
+        uint256 id = _request(instancesB[0], instancesB[2]);
         vm.prank(claimant);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.WrongModelCommitment.selector, instancesB[0], instancesA[0]));
-        bounty.claim(id, proofA, instancesA);
+        vm.expectRevert(
+            abi.encodeWithSelector(InferenceEscrow.WrongModelCommitment.selector, instancesB[0], instancesA[0])
+        );
+        escrow.fulfil(id, proofA, instancesA);
         vm.prank(claimant);
-        bounty.claim(id, proofB, instancesB);
-        require(claimant.balance == AMOUNT, "the named model's proof is paid");
+        escrow.fulfil(id, proofB, instancesB);
+        _eq(claimant.balance, FEE, "the named model's proof is paid");
     }
 }

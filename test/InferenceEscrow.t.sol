@@ -591,12 +591,12 @@ contract InferenceEscrowTest is Assertions {
         _eq(noBool.balanceOf(address(escrow)), 0, "emptied");
     }
 
-    function testFuzz_Deadlines(uint64 lifetime, uint64 at, bool tryFulfil) public {
+    function testFuzz_Deadlines(uint64 lifetime, uint64 when, bool tryFulfil) public {
         lifetime = uint64(bound(lifetime, 0, 10 * 365 days));
         uint64 dl = uint64(block.timestamp) + lifetime;
         vm.prank(requester);
         uint256 id = escrow.request{value: FEE}(YES, MODEL, _one(INPUT), dl, address(0), FEE, address(0));
-        uint256 t = bound(at, block.timestamp, uint256(dl) + 30 days);
+        uint256 t = bound(when, block.timestamp, uint256(dl) + 30 days);
         vm.warp(t);
         uint256 requesterBefore = requester.balance;
         if (tryFulfil) {
@@ -615,46 +615,48 @@ contract InferenceEscrowTest is Assertions {
     /// Random proof bytes, input counts, instance layouts and senders against the proof-byte
     /// stand-in: a fulfilment pays iff every check passes, then only its sender, and stores exactly
     /// the proof's outputs.
-    function testFuzz_RandomFulfilments(
-        bytes calldata proof,
-        uint8 inputCount,
-        uint8 outputCount,
-        uint256 seed,
-        uint8 corrupt,
-        address sender
-    ) public {
+    function testFuzz_RandomFulfilments(bytes calldata proof, uint256 seed, address sender) public {
         vm.assume(sender != address(escrow) && sender != requester && sender.code.length == 0);
         vm.assume(uint160(sender) > 0xff && sender != address(vm) && sender.balance == 0);
-        uint256 ni = 1 + inputCount % 3;
+        uint256 ni = 1 + seed % 3;
         uint256[] memory inputs = new uint256[](ni);
         for (uint256 i = 0; i < ni; i++) {
             inputs[i] = uint256(keccak256(abi.encode(seed, i))) % R;
         }
         vm.prank(requester);
         uint256 id = escrow.request{value: FEE}(BYTE, MODEL, inputs, deadline, address(0), FEE, address(0));
-        uint256[] memory outputs = new uint256[](outputCount % 4);
+        uint256[] memory outputs = new uint256[]((seed >> 8) % 4);
         for (uint256 i = 0; i < outputs.length; i++) {
             outputs[i] = uint256(keccak256(abi.encode(seed, "out", i)));
         }
-        uint256[] memory inst = _inst(id, sender, inputs, outputs);
-        // corrupt: 0 model, 1 binding (to `host`), 2 an input, 3 truncate, 4+ leave valid
-        uint256 c = corrupt % 8;
-        if (c == 0) inst[0] ^= 1;
-        if (c == 1) inst[1] = _binding(host, id);
-        if (c == 2) inst[2 + seed % ni] ^= 1;
-        if (c == 3) {
-            uint256 len = seed % (3 + ni); // at most model + binding + inputs: no output
-            assembly {
-                mstore(inst, len)
-            }
-        }
-        bool valid = outputs.length > 0 && (c > 3 || (c == 1 && sender == host)) && byteVerifier.accepts(proof);
+        (uint256[] memory inst, bool layoutOk) = _corrupt(_inst(id, sender, inputs, outputs), seed, id, sender, ni);
+        bool valid = outputs.length > 0 && layoutOk && byteVerifier.accepts(proof);
         vm.prank(sender);
         (bool ok,) = address(escrow).call(abi.encodeCall(InferenceEscrow.fulfil, (id, proof, inst)));
         _true(ok == valid, "fulfilment outcome");
         _eq(sender.balance, valid ? FEE : 0, "sender paid iff valid");
         _eq(address(escrow).balance, valid ? 0 : FEE, "escrow");
         if (valid) _true(_sameArray(escrow.outputsOf(id), outputs), "outputs stored exactly");
+    }
+
+    /// Corrupt `inst` according to `seed`: 0 model, 1 binding (to `host`), 2 an input, 3 truncate to
+    /// no output, 4+ leave it. Returns whether model, binding and inputs still match.
+    function _corrupt(uint256[] memory inst, uint256 seed, uint256 id, address sender, uint256 ni)
+        internal
+        view
+        returns (uint256[] memory, bool)
+    {
+        uint256 c = (seed >> 16) % 8;
+        if (c == 0) inst[0] ^= 1;
+        if (c == 1) inst[1] = _binding(host, id);
+        if (c == 2) inst[2 + (seed >> 24) % ni] ^= 1;
+        if (c == 3) {
+            uint256 len = (seed >> 24) % (3 + ni); // at most model + binding + inputs: no output
+            assembly {
+                mstore(inst, len)
+            }
+        }
+        return (inst, c > 3 || (c == 1 && sender == host));
     }
 
     function bound(uint256 x, uint256 lo, uint256 hi) internal pure returns (uint256) {

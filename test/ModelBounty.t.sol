@@ -547,6 +547,19 @@ contract ModelBountyTest is Assertions {
         _eq(token.balanceOf(hunter), 5 ether, "paid once the token works");
     }
 
+    function test_PayoutInATokenThatLostItsCodeFails() public {
+        // A call to an address without code "succeeds" with no return data, like a token that
+        // returns no bool: the payout must not count it as a transfer.
+        uint256 id = _postToken(address(noBool), 5 ether);
+        vm.etch(address(noBool), "");
+        _expectClaimRevert(
+            id,
+            _inst(id, hunter, THRESHOLD),
+            abi.encodeWithSelector(ProofPaymentBase.TransferFailed.selector, address(noBool), hunter, 5 ether)
+        );
+        _true(_status(id) == ModelBounty.Status.Open, "still open");
+    }
+
     function test_RefundToEtherRejectingPosterReverts() public {
         EtherRejecter rejecter = new EtherRejecter();
         vm.deal(address(this), AMOUNT);

@@ -3,13 +3,6 @@ pragma solidity ^0.8.20;
 
 /// @notice Minimal subset of Foundry's cheatcodes (no forge-std). Signatures match forge 1.7.
 interface Vm {
-    /// @notice A log captured by recordLogs.
-    struct Log {
-        bytes32[] topics;
-        bytes data;
-        address emitter;
-    }
-
     // Environment.
     function deal(address who, uint256 newBalance) external;
     function warp(uint256 newTimestamp) external;
@@ -20,8 +13,6 @@ interface Vm {
     function assume(bool condition) external pure;
     function skip(bool skipTest) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
-    function recordLogs() external;
-    function getRecordedLogs() external returns (Log[] memory logs);
 
     // Expectations.
     function expectRevert() external;
@@ -31,7 +22,6 @@ interface Vm {
     function expectEmit() external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
         external;
-    function expectEmit(address emitter) external;
 
     // Files and artifacts (paths need fs_permissions in foundry.toml).
     function exists(string calldata path) external view returns (bool);
@@ -46,6 +36,7 @@ interface Vm {
     function parseJson(string calldata json, string calldata key) external pure returns (bytes memory);
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
     function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
     function parseJsonIntArray(string calldata json, string calldata key) external pure returns (int256[] memory);
     function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
     function parseJsonStringArray(string calldata json, string calldata key)
