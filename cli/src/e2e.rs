@@ -1,8 +1,10 @@
 //! The end-to-end pipeline behind `zkinfer demo` and `zkinfer bench`: compile, setup, prove,
-//! verify natively, generate and compile the Solidity verifier, start a local anvil, deploy,
-//! verify in a real transaction, and run a bounty: post, the proof copied by another sender and
-//! a tampered claim (both must be rejected),
-//! the valid claim (paid), and a second claim (must be rejected).
+//! verify natively, generate and compile the Solidity verifier, start a local anvil, deploy the
+//! contracts and the verifier and register it, verify in a real transaction, run the tamper
+//! suite, and a paid inference: request (escrowing the fee), the proof copied by another sender
+//! and a tampered fulfilment (both must be rejected), the valid fulfilment (paid; outputs stored
+//! on-chain), and a second fulfilment (must be rejected). The demo adds an accuracy bounty
+//! ([`crate::accuracy_demo`]).
 
 use crate::onchain;
 use crate::tamper;
@@ -57,14 +59,25 @@ pub struct Report {
     pub model_commitment: String,
     /// The hashed input's commitment (public instance 2), if the input is hashed.
     pub input_commitment: Option<String>,
+    /// The paid inference's fulfilment with a flipped proof byte was rejected.
     pub tampered_rejected: bool,
-    /// The valid proof, claimed by another sender than the one it is bound to, paid nothing.
+    /// The valid proof, used by another sender than the one it is bound to, paid nothing.
     pub copied_claim_rejected: bool,
     /// The tamper suite (every case rejected on-chain and natively, or the run fails).
     pub tamper: tamper::TamperReport,
+    /// Gas of the valid fulfilment (`InferenceEscrow.fulfil`).
     pub claim_gas: u64,
+    /// The fee the escrow paid the host.
     pub reward_paid_wei: String,
     pub second_claim_rejected: bool,
+    /// The outputs the escrow stored (readable by other contracts) equal the proof's.
+    pub outputs_onchain: bool,
+    /// The verifier's circuit id in the registry (its `VK_DIGEST`).
+    pub circuit_id: String,
+    /// Gas of deploying the registry, the escrow and the bounty contract.
+    pub contracts_deploy_gas: u64,
+    /// The accuracy bounty (the demo only).
+    pub bounty: Option<crate::accuracy_demo::BountyReport>,
     pub srs: &'static str,
 }
 
@@ -76,11 +89,13 @@ pub struct Options<'a> {
     pub compile: CompileOptions,
     pub dir: Dir,
     pub quiet: bool,
+    /// Also run an accuracy bounty on the same chain (the demo).
+    pub bounty: Option<crate::accuracy_demo::BountyDemo>,
 }
 
 /// Runs the whole pipeline.
 pub async fn run(o: Options<'_>) -> Result<Report> {
-    let mut p = Progress::new(11, o.quiet);
+    let mut p = Progress::new(11 + if o.bounty.is_some() { crate::accuracy_demo::STEPS } else { 0 }, o.quiet);
     let ((art, layout), compile_s) = p.step("compiling the ONNX model to a circuit", || pipeline::compile(o.model, &o.compile, &o.dir))?;
     p.note(&format!(
         "k = {}, {} rows, {} advice columns (dot width {}), {} lookups, {} public instances; predicted prove {:.2} s",
@@ -91,10 +106,11 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     p.note(&format!("anvil at {}", local.endpoint()));
     let poster = local.chain();
     let hunter = local.chain_for_key(1)?;
-    // The proof is bound to the hunter and the first bounty of the fresh contract (id 0).
-    let bounty_id = 0u64;
+    // The proof is bound to the host (anvil's second account) and the first request of the fresh
+    // escrow (id 0).
+    let request_id = 0u64;
     let ctx = pipeline::ProofContext {
-        binding: zkinfer_prover::Binding { claimant: hunter.address().into_array(), id: bounty_id },
+        binding: zkinfer_prover::Binding { claimant: hunter.address().into_array(), id: request_id },
         salt: if art.plan.shape.hashes() { zkinfer_prover::hash::random_salt() } else { Default::default() },
         weight_salt: if art.plan.shape.hashed_weights() { zkinfer_prover::hash::random_salt() } else { Default::default() },
     };
@@ -112,10 +128,18 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     })?;
     let (verifier, compiled) = generated;
 
-    let (deployed, _) = p.step_async("deploying the verifier and the bounty contract", onchain::deploy(poster, compiled.bytecode.clone())).await?;
-    let runtime_bytes = poster.code(deployed.verifier).await?.len();
+    let setup_chain = async {
+        let contracts = onchain::Contracts::deploy(poster).await?;
+        let v = onchain::deploy_verifier(poster, compiled.bytecode.clone()).await?;
+        let circuit_id = contracts.register(poster, v.address).await?;
+        anyhow::Ok((contracts, v, circuit_id))
+    };
+    let ((contracts, deployed, circuit_id), _) =
+        p.step_async("deploying the contracts (VerifierRegistry, InferenceEscrow, ModelBounty) and the verifier; registering it", setup_chain).await?;
+    p.note(&format!("circuit id (VK_DIGEST) {circuit_id:#x}; registry {}, escrow {}, bounty {}", contracts.registry, contracts.escrow, contracts.bounty));
+    let runtime_bytes = poster.code(deployed.address).await?.len();
     let ((verified_onchain, verify_gas), _) =
-        p.step_async("verifying the proof on-chain (transaction)", onchain::verify_tx(&hunter, deployed.verifier, &proof_bytes, &instances)).await?;
+        p.step_async("verifying the proof on-chain (transaction)", onchain::verify_tx(&hunter, deployed.address, &proof_bytes, &instances)).await?;
     if !verified_onchain {
         bail!("the on-chain verifier rejected a proof the native verifier accepted");
     }
@@ -126,7 +150,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     ));
 
     let (other, _) = p.step("proving another circuit of the same shape", || other_claim(&params, &art, &o.input, &ctx))?;
-    let target = tamper::Target { chain: &hunter, address: deployed.verifier, params: &params, vk: pk.get_vk() };
+    let target = tamper::Target { chain: &hunter, address: deployed.address, params: &params, vk: pk.get_vk() };
     let valid = tamper::Claim { proof: &proof_bytes, instances: &instances };
     let other = tamper::Claim { proof: &other.0, instances: &other.1 };
     let (tampered, _) = p.step_async("tamper suite: byte flips, instances, calldata length, another circuit's proof", tamper::run(target, valid, other)).await?;
@@ -138,32 +162,47 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         bail!("the tamper suite found accepted or disputed cases: {}", tampered.failures.join("; "));
     }
 
-    let reward = U256::from(10u128.pow(18));
-    let commitment = instances[0];
-    let bounty = async {
+    // A paid inference: the poster requests it (naming the circuit, the model commitment and the
+    // input instances) and escrows the fee; the host's proof releases it.
+    let fee = U256::from(10u128.pow(18));
+    let inputs = &instances[art.instances.inputs[0]..art.instances.inputs[1]];
+    let outputs = &instances[art.instances.outputs[0]..art.instances.outputs[1]];
+    if inputs.is_empty() || outputs.is_empty() {
+        bail!("the paid inference needs input instances (a commitment or the values) and public outputs; this circuit has {}", art.plan.shape.visibility);
+    }
+    let inference = async {
         let deadline = local.latest_timestamp().await? + 86_400;
-        let id = onchain::post_bounty(poster, &deployed, commitment, deadline, reward).await?;
-        if id != U256::from(bounty_id) {
-            bail!("the bounty got id {id}, the proof is bound to {bounty_id}");
+        let id = contracts.request(poster, circuit_id, instances[0], inputs, deadline, fee).await?;
+        if id != U256::from(request_id) {
+            bail!("the request got id {id}, the proof is bound to {request_id}");
         }
-        let copied = onchain::claim(poster, &deployed, id, &proof_bytes, &instances).await?;
+        let copied = contracts.fulfil(poster, id, &proof_bytes, &instances).await?;
         let mut tampered = proof_bytes.clone();
         let mid = tampered.len() / 2;
         tampered[mid] ^= 0x01;
-        let bad = onchain::claim(&hunter, &deployed, id, &tampered, &instances).await?;
-        let good = onchain::claim(&hunter, &deployed, id, &proof_bytes, &instances).await?;
-        let again = onchain::claim(&hunter, &deployed, id, &proof_bytes, &instances).await?;
-        anyhow::Ok((copied, bad, good, again))
+        let bad = contracts.fulfil(&hunter, id, &tampered, &instances).await?;
+        let good = contracts.fulfil(&hunter, id, &proof_bytes, &instances).await?;
+        let again = contracts.fulfil(&hunter, id, &proof_bytes, &instances).await?;
+        let stored = if good.paid { contracts.outputs_of(poster, id).await? } else { Vec::new() };
+        anyhow::Ok((copied, bad, good, again, stored))
     };
-    let ((copied, bad, good, again), _) =
-        p.step_async("bounty: post, the proof copied by another sender, tampered claim, valid claim, second claim", bounty).await?;
+    let ((copied, bad, good, again, stored), _) = p
+        .step_async("paid inference: request, the proof copied by another sender, tampered fulfilment, valid fulfilment, second fulfilment", inference)
+        .await?;
+    let outputs_onchain = stored == onchain::u256s(outputs);
+    let outcome = |c: &onchain::ClaimOutcome, ok: &str| if c.paid { ok.to_string() } else { format!("rejected ({})", c.revert_reason.clone().unwrap_or_default()) };
     p.note(&format!(
-        "copied proof: {}; tampered claim: {}; valid claim: {}; second claim: {}",
-        if copied.paid { "PAID (bug!)".into() } else { format!("rejected ({})", copied.revert_reason.clone().unwrap_or_default()) },
-        if bad.paid { "PAID (bug!)".into() } else { format!("rejected ({})", bad.revert_reason.clone().unwrap_or_default()) },
-        if good.paid { "paid".into() } else { format!("rejected ({})", good.revert_reason.clone().unwrap_or_default()) },
-        if again.paid { "PAID (bug!)".into() } else { format!("rejected ({})", again.revert_reason.clone().unwrap_or_default()) },
+        "copied proof: {}; tampered: {}; valid: {}; second: {}; outputs stored on-chain: {}",
+        outcome(&copied, "PAID (bug!)"),
+        outcome(&bad, "PAID (bug!)"),
+        outcome(&good, "paid"),
+        outcome(&again, "PAID (bug!)"),
+        if outputs_onchain { "equal to the proof's" } else { "MISMATCH (bug!)" }
     ));
+    let bounty = match &o.bounty {
+        Some(b) => Some(crate::accuracy_demo::run(&mut p, b, &o.dir, &local, &contracts).await?),
+        None => None,
+    };
     drop(local);
 
     Ok(Report {
@@ -188,7 +227,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         peak_rss_mb: peak_rss_mb(),
         verifier_runtime_bytes: runtime_bytes,
         verifier_initcode_bytes: compiled.bytecode.len(),
-        verifier_deploy_gas: deployed.verifier_deploy_gas,
+        verifier_deploy_gas: deployed.gas_used,
         verify_gas,
         predicted_verify_gas: art.plan.predicted_verify_gas,
         verify_gas_breakdown: gas,
@@ -205,6 +244,10 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         claim_gas: good.gas_used,
         reward_paid_wei: if good.paid { good.reward_paid_wei.to_string() } else { "0".into() },
         second_claim_rejected: !again.paid,
+        outputs_onchain,
+        circuit_id: format!("{circuit_id:#x}"),
+        contracts_deploy_gas: contracts.deploy_gas,
+        bounty,
         srs: "dev-unsafe",
     })
 }

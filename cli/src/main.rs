@@ -2,6 +2,7 @@
 //!
 //! One file per subcommand under `cmd/`; the work lives in the libraries.
 
+mod accuracy_demo;
 mod cmd;
 mod e2e;
 mod onchain;
@@ -37,6 +38,8 @@ enum Command {
     Calldata(cmd::calldata::Args),
     /// Deploy the verifier and the bounty contract to an RPC endpoint.
     Deploy(cmd::deploy::Args),
+    /// Run the relayer service: an HTTP API that gets every accepted proof on-chain exactly once.
+    Relayer(cmd::relayer::Args),
     /// End-to-end demo on a local anvil: prove, verify on-chain, pay a bounty.
     Demo(cmd::demo::Args),
     /// Run the whole pipeline on a model and report sizes, times and gas.
@@ -59,6 +62,7 @@ async fn main() {
         Command::Verifier(a) => cmd::verifier::run(a),
         Command::Calldata(a) => cmd::calldata::run(a),
         Command::Deploy(a) => cmd::deploy::run(a).await,
+        Command::Relayer(a) => cmd::relayer::run(a).await,
         Command::Demo(a) => cmd::demo::run(a).await,
         Command::Bench(a) => cmd::bench::run(a).await,
         Command::Ops(a) => cmd::ops::run(a),

@@ -1,85 +1,200 @@
-//! On-chain steps: deploy the generated verifier and the bounty contract, verify in a real
-//! transaction, post and claim a bounty. Works against any RPC endpoint through the relayer's
-//! alloy harness; the demo and bench use a local anvil they start themselves.
+//! On-chain steps against the contracts of `contracts/`: deploy the set (VerifierRegistry,
+//! InferenceEscrow, ModelBounty), deploy and register a generated verifier, verify in a real
+//! transaction, request and fulfil a paid inference, post and claim an accuracy bounty. Works
+//! against any RPC endpoint through the relayer's alloy harness; the demo and bench use a local
+//! anvil they start themselves. Reverts are named from the compiled contracts' ABIs.
 
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::sol;
-use alloy::sol_types::SolCall;
+use alloy::sol_types::{SolCall, SolValue};
 use anyhow::{bail, Context, Result};
 use halo2_proofs::halo2curves::bn256::Fr;
 use zkinfer_relayer::{Chain, CompilerSettings};
 
 sol! {
-    function post(address verifier, uint256 modelCommitment, uint64 deadline) external payable returns (uint256 id);
+    function VK_DIGEST() external view returns (uint256);
+    function register(address verifier) external returns (uint256 circuitId);
+    function request(uint256 circuitId, uint256 modelCommitment, uint256[] inputInstances, uint64 deadline, address token, uint256 fee, address host) external payable returns (uint256 id);
+    function fulfil(uint256 id, bytes proof, uint256[] instances) external;
+    function nextRequestId() external view returns (uint256);
+    function outputsOf(uint256 id) external view returns (uint256[]);
+    function post(uint256 circuitId, uint256 testSetCommitment, uint256 threshold, uint64 deadline, address token, uint256 amount) external payable returns (uint256 id);
     function claim(uint256 id, bytes proof, uint256[] instances) external;
     function nextBountyId() external view returns (uint256);
 }
 
-/// The bounty contract's sources, embedded so the binary needs only solc at run time.
-const BOUNTY_SOURCES: [(&str, &str); 2] = [
+/// The contracts' sources, embedded so the binary needs only solc at run time.
+const SOURCES: [(&str, &str); 6] = [
+    ("VerifierRegistry.sol", include_str!("../../contracts/VerifierRegistry.sol")),
+    ("InferenceEscrow.sol", include_str!("../../contracts/InferenceEscrow.sol")),
     ("ModelBounty.sol", include_str!("../../contracts/ModelBounty.sol")),
+    ("ProofPaymentBase.sol", include_str!("../../contracts/ProofPaymentBase.sol")),
+    ("IERC20.sol", include_str!("../../contracts/IERC20.sol")),
     ("IHalo2Verifier.sol", include_str!("../../contracts/IHalo2Verifier.sol")),
 ];
 
-/// Deployed contracts.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct Deployed {
-    pub verifier: Address,
+/// The deployed contract set.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Contracts {
+    pub registry: Address,
+    pub escrow: Address,
     pub bounty: Address,
-    pub verifier_deploy_gas: u64,
-    pub bounty_deploy_gas: u64,
+    /// Gas of the three creation transactions.
+    pub deploy_gas: u64,
+    /// Custom errors of the three contracts: `(selector, name, argument types)`.
+    #[serde(skip)]
+    errors: Vec<([u8; 4], String, Vec<String>)>,
 }
 
-/// Compiles and deploys the verifier (given its initcode) and ModelBounty.
-pub async fn deploy(chain: &Chain, verifier_initcode: Vec<u8>) -> Result<Deployed> {
-    let v = chain.deploy(verifier_initcode).await.context("deploying the verifier")?;
-    let sources: Vec<(String, String)> = BOUNTY_SOURCES.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect();
-    let bounty = zkinfer_relayer::compile(&sources, "ModelBounty", &CompilerSettings::default()).context("compiling ModelBounty")?;
-    let b = chain.deploy(bounty.bytecode).await.context("deploying ModelBounty")?;
-    Ok(Deployed { verifier: v.address, bounty: b.address, verifier_deploy_gas: v.gas_used, bounty_deploy_gas: b.gas_used })
+impl Contracts {
+    /// Compiles and deploys the registry (owned by `chain`'s signer), the escrow and the bounty
+    /// contract.
+    pub async fn deploy(chain: &Chain) -> Result<Self> {
+        let sources: Vec<(String, String)> = SOURCES.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect();
+        let settings = CompilerSettings::default();
+        let mut errors = Vec::new();
+        let mut compiled = Vec::new();
+        for name in ["VerifierRegistry", "InferenceEscrow", "ModelBounty"] {
+            let c = zkinfer_relayer::compile(&sources, name, &settings).with_context(|| format!("compiling {name}"))?;
+            errors.extend(abi_errors(&c.abi));
+            compiled.push(c);
+        }
+        let registry = chain.deploy(compiled[0].bytecode.clone()).await.context("deploying VerifierRegistry")?;
+        let with_registry = |code: &[u8]| [code, &registry.address.abi_encode()].concat();
+        let escrow = chain.deploy(with_registry(&compiled[1].bytecode)).await.context("deploying InferenceEscrow")?;
+        let bounty = chain.deploy(with_registry(&compiled[2].bytecode)).await.context("deploying ModelBounty")?;
+        errors.sort();
+        errors.dedup();
+        Ok(Self {
+            registry: registry.address,
+            escrow: escrow.address,
+            bounty: bounty.address,
+            deploy_gas: registry.gas_used + escrow.gas_used + bounty.gas_used,
+            errors,
+        })
+    }
+
+    /// Registers a deployed verifier (the registry's owner only); returns its circuit id, the
+    /// verifier's `VK_DIGEST`.
+    pub async fn register(&self, chain: &Chain, verifier: Address) -> Result<U256> {
+        let out = chain.call(verifier, Bytes::from(VK_DIGESTCall {}.abi_encode())).await.context("reading VK_DIGEST")?;
+        let id = VK_DIGESTCall::abi_decode_returns(&out.output).context("decoding VK_DIGEST")?;
+        self.send(chain, self.registry, registerCall { verifier }.abi_encode(), U256::ZERO, "registering the verifier").await?;
+        Ok(id)
+    }
+
+    /// Requests one inference of the circuit with the given model commitment and input
+    /// instances, escrowing `fee` wei for anyone who fulfils it; returns the request id.
+    pub async fn request(&self, chain: &Chain, circuit_id: U256, model: Fr, inputs: &[Fr], deadline: u64, fee: U256) -> Result<U256> {
+        let id = self.read_id(chain, self.escrow, nextRequestIdCall {}.abi_encode()).await?;
+        let call = requestCall {
+            circuitId: circuit_id,
+            modelCommitment: u256s(&[model])[0],
+            inputInstances: u256s(inputs),
+            deadline,
+            token: Address::ZERO,
+            fee,
+            host: Address::ZERO,
+        };
+        self.send(chain, self.escrow, call.abi_encode(), fee, "requesting the inference").await?;
+        Ok(id)
+    }
+
+    /// Posts an accuracy bounty of `amount` wei; returns its id.
+    pub async fn post_bounty(&self, chain: &Chain, circuit_id: U256, test_set: Fr, threshold: u64, deadline: u64, amount: U256) -> Result<U256> {
+        let id = self.read_id(chain, self.bounty, nextBountyIdCall {}.abi_encode()).await?;
+        let call = postCall {
+            circuitId: circuit_id,
+            testSetCommitment: u256s(&[test_set])[0],
+            threshold: U256::from(threshold),
+            deadline,
+            token: Address::ZERO,
+            amount,
+        };
+        self.send(chain, self.bounty, call.abi_encode(), amount, "posting the bounty").await?;
+        Ok(id)
+    }
+
+    /// Fulfils request `id` in a real transaction.
+    pub async fn fulfil(&self, chain: &Chain, id: U256, proof: &[u8], instances: &[Fr]) -> Result<ClaimOutcome> {
+        self.pay_call(chain, self.escrow, fulfil_calldata(id, proof, instances)).await
+    }
+
+    /// Claims bounty `id` in a real transaction.
+    pub async fn claim(&self, chain: &Chain, id: U256, proof: &[u8], instances: &[Fr]) -> Result<ClaimOutcome> {
+        self.pay_call(chain, self.bounty, claim_calldata(id, proof, instances)).await
+    }
+
+    /// The outputs the escrow stored for a fulfilled request (what another contract reads).
+    pub async fn outputs_of(&self, chain: &Chain, id: U256) -> Result<Vec<U256>> {
+        let out = chain.call(self.escrow, Bytes::from(outputsOfCall { id }.abi_encode())).await?;
+        if !out.success {
+            bail!("outputsOf({id}) reverted: {}", self.revert_reason(Some(&out.output), out.revert_reason).unwrap_or_default());
+        }
+        Ok(outputsOfCall::abi_decode_returns(&out.output).context("decoding outputsOf")?)
+    }
+
+    /// Names a revert of the contracts: `ProofRejected(0)` instead of a raw selector. Small words
+    /// (ids, amounts, deadlines) in decimal, large ones (commitments, bindings) in hex.
+    pub fn revert_reason(&self, data: Option<&[u8]>, fallback: Option<String>) -> Option<String> {
+        let Some(data) = data.filter(|d| d.len() >= 4) else { return fallback };
+        let Some((_, name, _)) = self.errors.iter().find(|(sel, _, _)| sel[..] == data[..4]) else { return fallback };
+        let word = |w: &[u8]| {
+            let v = U256::from_be_slice(w);
+            if v < U256::from(u64::MAX) { v.to_string() } else { format!("{v:#x}") }
+        };
+        let args: Vec<String> = data[4..].chunks(32).map(word).collect();
+        Some(format!("{name}({})", args.join(", ")))
+    }
+
+    async fn read_id(&self, chain: &Chain, to: Address, call: Vec<u8>) -> Result<U256> {
+        let out = chain.call(to, Bytes::from(call)).await?;
+        U256::abi_decode(&out.output).context("decoding the next id")
+    }
+
+    async fn send(&self, chain: &Chain, to: Address, data: Vec<u8>, value: U256, what: &str) -> Result<()> {
+        let tx = chain.send(to, Bytes::from(data), value).await.with_context(|| what.to_string())?;
+        if !tx.status {
+            bail!("{what} reverted: {}", self.revert_reason(tx.revert_data.as_ref().map(|b| b.as_ref()), tx.revert_reason).unwrap_or_default());
+        }
+        Ok(())
+    }
+
+    /// A paying call (claim or fulfil); the amount paid is read from the contract's balance change.
+    async fn pay_call(&self, chain: &Chain, to: Address, data: Vec<u8>) -> Result<ClaimOutcome> {
+        let before = chain.balance(to).await?;
+        let tx = chain.send(to, Bytes::from(data), U256::ZERO).await.context("sending the claim")?;
+        let after = chain.balance(to).await?;
+        let revert_reason = self.revert_reason(tx.revert_data.as_ref().map(|b| b.as_ref()), tx.revert_reason);
+        Ok(ClaimOutcome { paid: tx.status, gas_used: tx.gas_used, revert_reason, reward_paid_wei: before.saturating_sub(after) })
+    }
+}
+
+/// `(selector, name, types)` of every custom error in a solc ABI.
+fn abi_errors(abi: &serde_json::Value) -> Vec<([u8; 4], String, Vec<String>)> {
+    let entries = abi.as_array().map(Vec::as_slice).unwrap_or_default();
+    entries
+        .iter()
+        .filter(|e| e["type"] == "error")
+        .filter_map(|e| {
+            let name = e["name"].as_str()?.to_string();
+            let types: Vec<String> = e["inputs"].as_array()?.iter().filter_map(|i| i["type"].as_str().map(str::to_string)).collect();
+            let sig = format!("{name}({})", types.join(","));
+            let mut sel = [0u8; 4];
+            sel.copy_from_slice(&alloy::primitives::keccak256(sig.as_bytes())[..4]);
+            Some((sel, name, types))
+        })
+        .collect()
+}
+
+/// Deploys a generated verifier (given its initcode).
+pub async fn deploy_verifier(chain: &Chain, initcode: Vec<u8>) -> Result<zkinfer_relayer::Deployment> {
+    chain.deploy(initcode).await.context("deploying the verifier")
 }
 
 /// Field elements as uint256s.
 pub fn u256s(instances: &[Fr]) -> Vec<U256> {
     instances.iter().map(|f| U256::from_be_bytes(zkinfer_verifier_gen::transcript::encode_scalar(f))).collect()
-}
-
-/// ModelBounty's custom errors, for readable revert reasons.
-const BOUNTY_ERRORS: &[&str] = &[
-    "ZeroAmount()",
-    "VerifierHasNoCode(address)",
-    "DeadlineInPast(uint64)",
-    "UnknownBounty(uint256)",
-    "BountyAlreadyPaid(uint256)",
-    "BountyAlreadyRefunded(uint256)",
-    "BountyExpired(uint256,uint64)",
-    "BountyNotExpired(uint256,uint64)",
-    "NoInstances()",
-    "WrongModelCommitment(uint256,uint256)",
-    "WrongClaimant(uint256,uint256)",
-    "BountyIdTooLarge(uint256)",
-    "ProofRejected(uint256)",
-    "NotPoster(address)",
-    "TransferFailed(address,uint256)",
-];
-
-/// Names a ModelBounty revert: `ProofRejected(0)` instead of a raw selector.
-pub fn bounty_revert_reason(data: Option<&[u8]>, fallback: Option<String>) -> Option<String> {
-    let Some(data) = data.filter(|d| d.len() >= 4) else { return fallback };
-    for sig in BOUNTY_ERRORS {
-        if alloy::primitives::keccak256(sig.as_bytes())[..4] == data[..4] {
-            let name = &sig[..sig.find('(').unwrap_or(sig.len())];
-            // Small words (ids, amounts, deadlines) in decimal, large ones (commitments,
-            // bindings, addresses) in hex.
-            let word = |w: &[u8]| {
-                let v = U256::from_be_slice(w);
-                if v < U256::from(u64::MAX) { v.to_string() } else { format!("{v:#x}") }
-            };
-            let args: Vec<String> = data[4..].chunks(32).map(word).collect();
-            return Some(format!("{name}({})", args.join(", ")));
-        }
-    }
-    fallback
 }
 
 /// Calls verifyProof in a real transaction; returns (accepted, gas used).
@@ -89,25 +204,17 @@ pub async fn verify_tx(chain: &Chain, verifier: Address, proof: &[u8], instances
     Ok((out.status, out.gas_used))
 }
 
-/// Posts a bounty; returns its id.
-pub async fn post_bounty(chain: &Chain, d: &Deployed, commitment: Fr, deadline: u64, reward: U256) -> Result<U256> {
-    let id_call = nextBountyIdCall {}.abi_encode();
-    let out = chain.call(d.bounty, Bytes::from(id_call)).await?;
-    let id = nextBountyIdCall::abi_decode_returns(&out.output).context("decoding nextBountyId")?;
-    let data = postCall { verifier: d.verifier, modelCommitment: u256s(&[commitment])[0], deadline }.abi_encode();
-    let tx = chain.send(d.bounty, Bytes::from(data), reward).await.context("posting the bounty")?;
-    if !tx.status {
-        bail!("posting the bounty reverted: {}", tx.revert_reason.unwrap_or_default());
-    }
-    Ok(id)
-}
-
-/// The calldata of a claim.
+/// The calldata of `ModelBounty.claim(id, proof, instances)`.
 pub fn claim_calldata(id: U256, proof: &[u8], instances: &[Fr]) -> Vec<u8> {
     claimCall { id, proof: Bytes::copy_from_slice(proof), instances: u256s(instances) }.abi_encode()
 }
 
-/// Outcome of a claim transaction.
+/// The calldata of `InferenceEscrow.fulfil(id, proof, instances)`.
+pub fn fulfil_calldata(id: U256, proof: &[u8], instances: &[Fr]) -> Vec<u8> {
+    fulfilCall { id, proof: Bytes::copy_from_slice(proof), instances: u256s(instances) }.abi_encode()
+}
+
+/// Outcome of a claim or fulfil transaction.
 #[derive(Debug, Clone)]
 pub struct ClaimOutcome {
     pub paid: bool,
@@ -116,29 +223,28 @@ pub struct ClaimOutcome {
     pub reward_paid_wei: U256,
 }
 
-/// Claims a bounty in a real transaction; the reward paid is read from the contract's balance change.
-pub async fn claim(chain: &Chain, d: &Deployed, id: U256, proof: &[u8], instances: &[Fr]) -> Result<ClaimOutcome> {
-    let before = chain.balance(d.bounty).await?;
-    let tx = chain.send(d.bounty, Bytes::from(claim_calldata(id, proof, instances)), U256::ZERO).await.context("sending the claim")?;
-    let after = chain.balance(d.bounty).await?;
-    let revert_reason = bounty_revert_reason(tx.revert_data.as_ref().map(|b| b.as_ref()), tx.revert_reason);
-    Ok(ClaimOutcome { paid: tx.status, gas_used: tx.gas_used, revert_reason, reward_paid_wei: before.saturating_sub(after) })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every custom error of ModelBounty.sol is decoded by name.
     #[test]
-    fn every_bounty_error_is_named() {
-        let source = include_str!("../../contracts/ModelBounty.sol");
-        for line in source.lines().map(str::trim).filter(|l| l.starts_with("error ")) {
-            let decl = line.trim_start_matches("error ").trim_end_matches(';');
-            let (name, params) = decl.split_once('(').unwrap_or((decl, ")"));
-            let types: Vec<&str> = params.trim_end_matches(')').split(',').filter_map(|p| p.split_whitespace().next()).collect();
-            let sig = format!("{name}({})", types.join(","));
-            assert!(BOUNTY_ERRORS.contains(&sig.as_str()), "{sig} is missing from BOUNTY_ERRORS");
-        }
+    fn abi_errors_are_named_with_their_selectors() {
+        let abi = serde_json::json!([
+            {"type": "error", "name": "ProofRejected", "inputs": [{"name": "id", "type": "uint256"}]},
+            {"type": "function", "name": "claim", "inputs": []},
+        ]);
+        let errors = abi_errors(&abi);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].0[..], alloy::primitives::keccak256(b"ProofRejected(uint256)")[..4]);
+        let c = Contracts { registry: Address::ZERO, escrow: Address::ZERO, bounty: Address::ZERO, deploy_gas: 0, errors };
+        let mut data = errors_selector(&c, "ProofRejected");
+        data.extend([0u8; 31]);
+        data.push(7);
+        assert_eq!(c.revert_reason(Some(&data), None).as_deref(), Some("ProofRejected(7)"));
+        assert_eq!(c.revert_reason(Some(&[1, 2, 3, 4]), Some("x".into())).as_deref(), Some("x"));
+    }
+
+    fn errors_selector(c: &Contracts, name: &str) -> Vec<u8> {
+        c.errors.iter().find(|e| e.1 == name).map(|e| e.0.to_vec()).unwrap_or_default()
     }
 }

@@ -1,4 +1,5 @@
-//! `zkinfer deploy --rpc-url URL`: deploy the verifier and the bounty contract.
+//! `zkinfer deploy --rpc-url URL`: deploy the contract set (VerifierRegistry, InferenceEscrow,
+//! ModelBounty) or reuse a registry's, then deploy the directory's verifier and register it.
 
 use super::DirArg;
 use anyhow::{Context, Result};
@@ -22,13 +23,19 @@ pub async fn run(a: Args) -> Result<()> {
     let (art, params, vk) = crate::pipeline::load_verifier_side(&dir)?;
     let g = crate::pipeline::verifier_source(&params, &vk, &art)?;
     let compiled = crate::pipeline::compile_verifier(&g)?;
-    let d = crate::onchain::deploy(&chain, compiled.bytecode).await?;
+    let contracts = crate::onchain::Contracts::deploy(&chain).await?;
+    let verifier = crate::onchain::deploy_verifier(&chain, compiled.bytecode).await?;
+    let circuit_id = contracts.register(&chain, verifier.address).await?;
     println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-        "verifier": d.verifier.to_string(),
-        "model_bounty": d.bounty.to_string(),
-        "verifier_deploy_gas": d.verifier_deploy_gas,
-        "bounty_deploy_gas": d.bounty_deploy_gas,
+        "registry": contracts.registry.to_string(),
+        "inference_escrow": contracts.escrow.to_string(),
+        "model_bounty": contracts.bounty.to_string(),
+        "verifier": verifier.address.to_string(),
+        "circuit_id": format!("{circuit_id:#x}"),
+        "contracts_deploy_gas": contracts.deploy_gas,
+        "verifier_deploy_gas": verifier.gas_used,
         "model_commitment": art.model_commitment,
+        "registry_owner": chain.address().to_string(),
     }))?);
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod deploy;
 pub mod ops;
 pub mod prove;
+pub mod relayer;
 pub mod setup;
 pub mod verifier;
 pub mod verify;

@@ -1,0 +1,125 @@
+//! The demo's accuracy bounty, on the chain and contracts of the end-to-end run: the poster
+//! compiles the accuracy circuit of an architecture, registers its verifier and posts a bounty
+//! naming the test set's commitment and a threshold; a hunter with a private model of that
+//! architecture proves its score on the test set and is paid at once; a weaker model's proof is
+//! refused (`BelowThreshold`).
+
+use crate::onchain::{self, ClaimOutcome, Contracts};
+use crate::pipeline::{self, Dir, ProofContext};
+use crate::progress::Progress;
+use alloy::primitives::U256;
+use anyhow::{Context, Result};
+use halo2_proofs::halo2curves::bn256::Fr;
+use serde::Serialize;
+use std::path::PathBuf;
+use zkinfer_prover::hash::{self, Tensor};
+use zkinfer_prover::srs::SrsSource;
+use zkinfer_prover::{Binding, CompileOptions, Visibilities};
+
+/// Steps [`run`] reports.
+pub const STEPS: usize = 6;
+
+/// What the bounty runs on.
+#[derive(Debug, Clone)]
+pub struct BountyDemo {
+    /// The architecture (an ONNX model of it: the poster's baseline).
+    pub architecture: PathBuf,
+    /// The hunter's private model (same architecture, other weights).
+    pub hunter_model: PathBuf,
+    /// The test set, `{"inputs": [[...]], "labels": [...]}`.
+    pub test_set: PathBuf,
+    /// Calibration input of the architecture.
+    pub calibration: Vec<f32>,
+    /// Samples of the test set.
+    pub samples: usize,
+    /// Right answers the bounty asks for.
+    pub threshold: u64,
+}
+
+/// What happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct BountyReport {
+    pub samples: usize,
+    pub threshold: u64,
+    pub k: u32,
+    pub rows: usize,
+    pub prove_s: f64,
+    pub proof_bytes: usize,
+    pub circuit_id: String,
+    pub test_set_commitment: String,
+    /// The hunter's private model: its weights commitment (instance 0) and right answers.
+    pub hunter_model_commitment: String,
+    pub hunter_correct: u64,
+    pub paid_wei: String,
+    pub claim_gas: u64,
+    /// The poster's baseline model, proved by the same hunter: its right answers and why the
+    /// bounty refused it.
+    pub weak_correct: u64,
+    pub weak_rejected: Option<String>,
+}
+
+/// Runs the bounty (see the module docs).
+pub async fn run(p: &mut Progress, b: &BountyDemo, dir: &Dir, local: &zkinfer_relayer::LocalChain, contracts: &Contracts) -> Result<BountyReport> {
+    let dir = Dir(dir.0.join("bounty"));
+    let opts = CompileOptions {
+        calibration: vec![b.calibration.clone()],
+        accuracy_samples: Some(b.samples),
+        visibility: Visibilities::BOUNTY,
+        ..CompileOptions::default()
+    };
+    let ((art, _), _) = p.step("accuracy bounty: compiling the accuracy circuit of the architecture", || pipeline::compile(&b.architecture, &opts, &dir))?;
+    p.note(&format!("{} samples, k = {}, {} rows ({} of them the weights' commitment)", b.samples, art.plan.k, art.plan.rows, art.plan.weight_commitment_rows));
+    let ((params, pk), _) = p.step("accuracy bounty: keys", || pipeline::setup(&dir, &art, SrsSource::DevUnsafe))?;
+    let test_set = pipeline::read_model_input(&art, &b.test_set)?;
+    let commitment = hash::commit(Tensor::Input, &art.model.quantise_input(&test_set)?, art.plan.shape.packing_bits(), Fr::zero())?;
+
+    let poster = local.chain();
+    let hunter = local.chain_for_key(1)?;
+    let post = async {
+        let g = pipeline::verifier_source(&params, pk.get_vk(), &art)?;
+        let compiled = pipeline::compile_verifier(&g)?;
+        let v = onchain::deploy_verifier(poster, compiled.bytecode).await?;
+        let circuit_id = contracts.register(poster, v.address).await?;
+        let deadline = local.latest_timestamp().await? + 7 * 86_400;
+        let id = contracts.post_bounty(poster, circuit_id, commitment, b.threshold, deadline, U256::from(10u128.pow(18))).await?;
+        anyhow::Ok((circuit_id, id))
+    };
+    let ((circuit_id, id), _) = p.step_async("accuracy bounty: the poster registers the verifier and posts 1 ETH for the threshold", post).await?;
+    let bound = Binding { claimant: hunter.address().into_array(), id: u64::try_from(id).context("bounty id")? };
+    let ctx = ProofContext { binding: bound, salt: Fr::zero(), weight_salt: hash::random_salt() };
+    let hunter_art = art.with_weights_from(&b.hunter_model)?;
+    let (strong, prove_s) = p.step("accuracy bounty: the hunter proves its private model's score", || pipeline::prove(&params, &pk, &hunter_art, &test_set, &ctx))?;
+    let (weak, _) = p.step("accuracy bounty: the same hunter proves the baseline model's score", || pipeline::prove(&params, &pk, &art, &test_set, &ctx))?;
+    let correct = |proof: &zkinfer_prover::artifact::ProofArtifact| proof.outputs_fixed.first().copied().unwrap_or(0).max(0) as u64;
+    let claims = async {
+        let weak_claim = contracts.claim(&hunter, id, &weak.proof_bytes()?, &weak.instance_values()?).await?;
+        let strong_claim = contracts.claim(&hunter, id, &strong.proof_bytes()?, &strong.instance_values()?).await?;
+        anyhow::Ok((weak_claim, strong_claim))
+    };
+    let ((weak_claim, strong_claim), _): ((ClaimOutcome, ClaimOutcome), _) = p.step_async("accuracy bounty: claims (the baseline's, then the private model's)", claims).await?;
+    p.note(&format!(
+        "baseline {}/{}: {}; private model {}/{}: {}",
+        correct(&weak),
+        b.samples,
+        if weak_claim.paid { "PAID (bug!)".to_string() } else { format!("rejected ({})", weak_claim.revert_reason.clone().unwrap_or_default()) },
+        correct(&strong),
+        b.samples,
+        if strong_claim.paid { format!("paid {} wei", strong_claim.reward_paid_wei) } else { format!("rejected ({})", strong_claim.revert_reason.clone().unwrap_or_default()) },
+    ));
+    Ok(BountyReport {
+        samples: b.samples,
+        threshold: b.threshold,
+        k: art.plan.k,
+        rows: art.plan.rows,
+        prove_s,
+        proof_bytes: strong.proof_bytes()?.len(),
+        circuit_id: format!("{circuit_id:#x}"),
+        test_set_commitment: zkinfer_prover::artifact::fr_to_hex(&commitment),
+        hunter_model_commitment: strong.model_commitment.clone(),
+        hunter_correct: correct(&strong),
+        paid_wei: if strong_claim.paid { strong_claim.reward_paid_wei.to_string() } else { "0".into() },
+        claim_gas: strong_claim.gas_used,
+        weak_correct: correct(&weak),
+        weak_rejected: (!weak_claim.paid).then(|| weak_claim.revert_reason.unwrap_or_else(|| "reverted".into())),
+    })
+}
