@@ -9,7 +9,7 @@ use common::{root, zkinfer};
 use std::process::Command;
 
 #[test]
-fn demo_json_pays_the_bounty_and_rejects_the_tampered_proof() {
+fn demo_json_pays_the_inference_and_the_bounty_and_rejects_the_tampered_proof() {
     let dir = tempfile::tempdir().unwrap();
     let out = zkinfer(&["demo", "--json", "--dir", dir.path().to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -19,7 +19,16 @@ fn demo_json_pays_the_bounty_and_rejects_the_tampered_proof() {
     assert_eq!(v["tampered_rejected"], true);
     assert_eq!(v["second_claim_rejected"], true);
     assert_eq!(v["copied_claim_rejected"], true, "the proof is bound to the hunter");
-    assert_eq!(v["reward_paid_wei"], "1000000000000000000");
+    assert_eq!(v["reward_paid_wei"], "1000000000000000000", "the paid inference's fee released to the host");
+    assert_eq!(v["outputs_onchain"], true, "the escrow stored the proven outputs");
+    // The accuracy bounty: the hunter's private model (12 of 16 right) is paid, the baseline
+    // (6 of 16) is refused by the threshold.
+    let b = &v["bounty"];
+    assert_eq!(b["samples"], 16);
+    assert_eq!(b["hunter_correct"], 12, "{b}");
+    assert_eq!(b["paid_wei"], "1000000000000000000", "{b}");
+    assert_eq!(b["weak_correct"], 6, "{b}");
+    assert_eq!(b["weak_rejected"], "BelowThreshold(6, 12)", "{b}");
     // The default: a hashed input, so the instances are the model, the binding, one input
     // commitment and the 3 outputs.
     assert_eq!(v["visibility"], "weights=fixed,input=hashed,output=public");
@@ -186,7 +195,7 @@ fn conformance_list_is_current() {
 }
 
 #[test]
-fn deploy_to_an_rpc_url_puts_both_contracts_on_chain() {
+fn deploy_to_an_rpc_url_puts_the_contract_set_on_chain_and_registers_the_verifier() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     for args in [
@@ -216,9 +225,17 @@ fn deploy_to_an_rpc_url_puts_both_contracts_on_chain() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    for field in ["verifier", "model_bounty"] {
+    for field in ["verifier", "registry", "inference_escrow", "model_bounty"] {
         let addr: alloy::primitives::Address = v[field].as_str().unwrap().parse().unwrap();
         let code = rt.block_on(anvil.code(addr)).unwrap();
         assert!(!code.is_empty(), "no code at the deployed {field}");
     }
+    // The verifier is registered under its circuit id.
+    alloy::sol! { function verifierOf(uint256 circuitId) external view returns (address); }
+    use alloy::sol_types::SolCall;
+    let registry: alloy::primitives::Address = v["registry"].as_str().unwrap().parse().unwrap();
+    let id: alloy::primitives::U256 = v["circuit_id"].as_str().unwrap().parse().unwrap();
+    let out = rt.block_on(anvil.chain().call(registry, verifierOfCall { circuitId: id }.abi_encode().into())).unwrap();
+    let registered = verifierOfCall::abi_decode_returns(&out.output).unwrap();
+    assert_eq!(registered.to_string(), v["verifier"].as_str().unwrap());
 }
