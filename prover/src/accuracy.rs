@@ -5,8 +5,9 @@
 //! * **Input**: per sample, its features then its label one-hot (`1.0` at the label's class):
 //!   `N · (F + C)` values. Hashed, its commitment is the test set's.
 //! * **The model, `N` times**: each base layer becomes one layer with `N` replicas of its
-//!   outputs; replica `i > 0` is *tied* to replica 0, so with hashed weights every weight is
-//!   committed (and read from the commitment) once.
+//!   outputs; replica `i > 0` is *tied* to replica 0 (and outputs the base model shares weights
+//!   between stay tied), so with hashed weights every weight is committed (and read from the
+//!   commitment) once.
 //! * **Scoring** (pinned layers: their coefficients are in the verifying key, whatever the
 //!   weights' visibility), in raw fixed-point units, with `y` a sample's answer and `e` its label:
 //!   1. `ℓ = Σ_k e_k · y_k` (products): the answer at the label;
@@ -86,8 +87,8 @@ pub fn accuracy_model(base: &QuantModel, samples: usize) -> Result<(QuantModel, 
     if samples == 0 || samples > MAX_SAMPLES {
         return Err(ProverError::BadSettings(format!("accuracy samples must be in 1..={MAX_SAMPLES}, got {samples}")));
     }
-    if base.layers.iter().any(|l| l.pinned || !l.tied.is_empty()) {
-        return Err(ProverError::BadSettings("the base model of an accuracy circuit must be a plain model".into()));
+    if base.layers.iter().any(|l| l.pinned) {
+        return Err(ProverError::BadSettings("the base model of an accuracy circuit must not have pinned layers".into()));
     }
     let (f, c) = (base.inputs, base.output_len());
     let spec = AccuracySpec { samples, features: f, classes: c };
@@ -131,7 +132,9 @@ pub fn accuracy_model(base: &QuantModel, samples: usize) -> Result<(QuantModel, 
                     layer.prods.push(l.prods_of(o).iter().map(|(x, y)| (wire(i, *x), wire(i, *y))).collect());
                 }
                 layer.bias.push(l.bias[o]);
-                layer.tied.push((i > 0).then_some(o));
+                // Tied to the base model's output it shares weights with, in replica 0.
+                let root = l.tied.get(o).copied().flatten();
+                layer.tied.push(if i == 0 { root } else { Some(root.unwrap_or(o)) });
             }
         }
         layers.push(layer);

@@ -124,7 +124,10 @@ impl CircuitArtifact {
             )));
         }
         let layers = crate::onnx::load(model_file)?.lower()?;
-        let mut model = QuantModel::from_layers(&layers, self.model.params)?.with_committed_biases();
+        // The circuit's weight sharing (its first layers are the base model's, replica 0 first).
+        let mut model = QuantModel::from_layers(&layers, self.model.params)?.with_committed_biases().with_ties_of(&self.model).map_err(|e| {
+            ProverError::BadGraph { path: model_file.to_path_buf(), message: format!("does not have the circuit's architecture ({e})") }
+        })?;
         if let Some(spec) = self.accuracy {
             model = crate::accuracy::accuracy_model(&model, spec.samples)?.0;
         }

@@ -71,7 +71,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     let mut model = QuantModel::from_layers(&layers, params)?;
     if opts.visibility.weights == crate::Visibility::Hashed {
         // Committed biases are at the weights' scale, and every committed value fits the packing.
-        model = model.with_committed_biases();
+        model = model.with_committed_biases().with_shared_weights_tied();
         model.check_committed_range(params.range_bits())?;
     }
     for (i, sample) in opts.calibration.iter().enumerate() {

@@ -90,6 +90,45 @@ impl QuantModel {
             .collect()
     }
 
+    /// The same model with every output whose weights and bias equal an earlier output's of the
+    /// same layer tied to it ([`crate::quant::QuantLayer::tied`]): a convolution's kernel (at
+    /// every position where its window is whole) and a shared projection are then committed
+    /// once, and every weight set proving under the circuit must share them the same way.
+    pub fn with_shared_weights_tied(mut self) -> Self {
+        for l in self.layers.iter_mut().filter(|l| !l.pinned && l.tied.is_empty()) {
+            let mut first: std::collections::HashMap<(Vec<i64>, i64), usize> = std::collections::HashMap::new();
+            let mut tied = Vec::with_capacity(l.outputs);
+            for (o, row) in l.rows.iter().enumerate() {
+                let key = (row.iter().map(|(_, w)| *w).collect::<Vec<_>>(), l.bias[o]);
+                tied.push(match first.get(&key) {
+                    Some(base) => Some(*base),
+                    None => {
+                        first.insert(key, o);
+                        None
+                    }
+                });
+            }
+            if tied.iter().any(Option::is_some) {
+                l.tied = tied;
+            }
+        }
+        self
+    }
+
+    /// The same model with `pattern`'s weight sharing ([`QuantModel::with_shared_weights_tied`]
+    /// of the circuit's model, its first layers' ties): fails, naming the output, where this
+    /// model's weights do not share the same way.
+    pub fn with_ties_of(mut self, pattern: &QuantModel) -> Result<Self> {
+        for (l, p) in self.layers.iter_mut().zip(&pattern.layers) {
+            l.tied = p.tied.iter().take(l.outputs).copied().collect();
+            if l.tied.iter().all(Option::is_none) {
+                l.tied.clear();
+            }
+        }
+        self.check_ties()?;
+        Ok(self)
+    }
+
     /// Checks that every tied output reads as many wires as the output it is tied to, earlier in
     /// the same layer, with the same weights and bias.
     pub fn check_ties(&self) -> Result<()> {
@@ -102,7 +141,9 @@ impl QuantModel {
                     && l.rows[base].iter().zip(&l.rows[o]).all(|(a, b)| a.1 == b.1)
                     && l.bias[base] == l.bias[o];
                 if !same {
-                    return Err(ProverError::BadSettings(format!("layer {li}, output {o} is tied to output {base}, which does not have its weights")));
+                    return Err(ProverError::BadSettings(format!(
+                        "layer {li}, output {o} does not share output {base}'s weights and bias, as the circuit's architecture does (a convolution's kernel, a shared projection)"
+                    )));
                 }
             }
         }
@@ -224,6 +265,28 @@ mod tests {
         other.layers[0].rows[0].pop();
         let e = model([1, 2], 0).check_architecture(&other).unwrap_err();
         assert!(e.contains("layer 0, output 0 reads other wires"), "{e}");
+    }
+
+    #[test]
+    fn equal_rows_are_tied_and_other_models_must_share_the_same_way() {
+        // Three outputs, the first and the third with the same weights and bias (a kernel).
+        let mut m = model([3, -4], 0);
+        let l = &mut m.layers[0];
+        l.outputs = 3;
+        l.rows = vec![vec![(0, 3), (1, -4)], vec![(0, 5), (1, 6)], vec![(1, 3), (0, -4)]];
+        l.bias = vec![256, 256, 256];
+        let tied = m.clone().with_shared_weights_tied();
+        assert_eq!(tied.layers[0].tied, vec![None, None, Some(0)]);
+        assert_eq!(tied.committed_weights().len(), 6, "the kernel is committed once");
+        assert_eq!(tied.weight_slots(), vec![vec![Some(0), Some(3), Some(0)]]);
+        // Another weight set with the same sharing takes the pattern; one without is refused.
+        let mut other = m.clone();
+        other.layers[0].rows[0] = vec![(0, 7), (1, 8)];
+        other.layers[0].rows[2] = vec![(1, 7), (0, 8)];
+        assert_eq!(other.clone().with_ties_of(&tied).unwrap().layers[0].tied, tied.layers[0].tied);
+        other.layers[0].rows[2][1].1 = 9;
+        let e = other.with_ties_of(&tied).unwrap_err().to_string();
+        assert!(e.contains("output 2 does not share output 0's weights"), "{e}");
     }
 
     #[test]

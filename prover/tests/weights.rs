@@ -172,3 +172,18 @@ fn one_verifying_key_proves_two_weight_sets_and_tells_them_apart() {
     claimed_a[0] = inst_a[0];
     assert!(proving::verify(&params, pk.get_vk(), &proof_b, &claimed_a).is_err());
 }
+
+#[test]
+fn a_convolution_s_kernel_is_committed_once_per_whole_window_and_proves() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/cnn_small.onnx");
+    let input = zkinfer_prover::input::read_input(&path.with_file_name("cnn_small.input.json")).unwrap();
+    let opts = zkinfer_prover::CompileOptions { calibration: vec![input.clone()], visibility: WEIGHTS_HASHED, dot_width: Some(4), ..Default::default() };
+    let c = zkinfer_prover::compile(&path, &opts).unwrap();
+    let terms: usize = c.model.layers.iter().map(|l| l.rows.iter().map(Vec::len).sum::<usize>() + l.outputs).sum();
+    let committed = c.model.committed_weights().len();
+    assert!(committed * 4 < terms, "shared kernels are committed once: {committed} committed values for {terms} terms and biases");
+    let model = Arc::new(c.model);
+    let trace = model.forward(&model.quantise_input(&input).unwrap()).unwrap();
+    let inst = ModelCircuit::instances(&model, &c.plan.shape, &trace).unwrap();
+    run(&model, &c.plan, trace, inst).unwrap();
+}
