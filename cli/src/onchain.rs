@@ -131,7 +131,7 @@ impl Contracts {
         if !out.success {
             bail!("outputsOf({id}) reverted: {}", self.revert_reason(Some(&out.output), out.revert_reason).unwrap_or_default());
         }
-        Ok(outputsOfCall::abi_decode_returns(&out.output).context("decoding outputsOf")?)
+        outputsOfCall::abi_decode_returns(&out.output).context("decoding outputsOf")
     }
 
     /// Names a revert of the contracts: `ProofRejected(0)` instead of a raw selector. Small words
