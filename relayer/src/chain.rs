@@ -132,7 +132,7 @@ pub fn decode_revert(data: &[u8]) -> Option<String> {
 }
 
 /// If `err` is an execution revert, its revert data (possibly empty).
-fn revert_data(err: &RpcError<TransportErrorKind>) -> Option<Bytes> {
+pub(crate) fn revert_data(err: &RpcError<TransportErrorKind>) -> Option<Bytes> {
     let payload = err.as_error_resp()?;
     let reverted = payload.message.contains("revert") || payload.as_revert_data().is_some();
     reverted.then(|| payload.as_revert_data().unwrap_or_default())

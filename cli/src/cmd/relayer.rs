@@ -54,7 +54,7 @@ pub struct Args {
     /// Ceiling on maxFeePerGas, wei.
     #[arg(long)]
     pub max_fee_per_gas: Option<u128>,
-    /// Margin added to gas estimates, percent.
+    /// Margin added to the simulated gas use, percent.
     #[arg(long, default_value_t = 25)]
     pub gas_margin_percent: u64,
     /// Unfinished jobs beyond which POST /jobs answers 429.

@@ -1,0 +1,236 @@
+//! The HTTP JSON API (documented in `docs/relayer.md`):
+//!
+//! | route | answer |
+//! |---|---|
+//! | `POST /jobs` | 202 + job (new), 200 + job (already known), 400 (names the field), 413 (body too large), 422 (proof does not verify), 429 (queue full), 503 |
+//! | `GET /jobs/{id}` | 200 + job, 400, 404 |
+//! | `GET /jobs?state=&after=&limit=` | 200 + `{"jobs": [...], "next_after": seq}` |
+//! | `GET /health` | 200 (`ok`) or 503 (`starting`, `degraded`, `fatal`) + report |
+//! | `GET /metrics` | Prometheus text |
+//!
+//! Errors are `{"error": "...", "field": "..."}` (`field` when one is to blame).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use alloy::primitives::B256;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::job::JobState;
+use crate::service::{Relayer, RelayerError, SubmitError};
+
+/// Limits of the HTTP API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Largest `POST /jobs` body; larger gets 413. Default 256 KiB (a proof is a few KiB).
+    pub max_body_bytes: usize,
+    /// Time allowed to receive a body; slower gets 408. Default 30 s.
+    pub body_timeout: Duration,
+    /// Largest `limit` of `GET /jobs`. Default 1000.
+    pub max_list: u64,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 256 * 1024,
+            body_timeout: Duration::from_secs(30),
+            max_list: 1000,
+        }
+    }
+}
+
+/// A running HTTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpServer {
+    /// The bound address (the real port when 0 was asked for).
+    pub addr: SocketAddr,
+}
+
+pub(crate) struct Spawned {
+    pub addr: SocketAddr,
+    pub task: JoinHandle<()>,
+}
+
+#[derive(Clone)]
+struct App {
+    relayer: Relayer,
+    limits: HttpLimits,
+}
+
+fn error(status: StatusCode, message: impl Into<String>, field: Option<&str>) -> Response {
+    let mut body = json!({ "error": message.into() });
+    if let Some(f) = field {
+        body["field"] = json!(f);
+    }
+    json_response(status, &body)
+}
+
+fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_else(|e| format!("{{\"error\":\"serialising: {e}\"}}"));
+    let mut r = (status, text).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn internal(e: RelayerError) -> Response {
+    error(StatusCode::SERVICE_UNAVAILABLE, e.to_string(), None)
+}
+
+pub(crate) async fn serve(
+    relayer: Relayer,
+    listen: SocketAddr,
+    limits: HttpLimits,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<Spawned, RelayerError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| RelayerError::Listen { addr: listen, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| RelayerError::Listen { addr: listen, source })?;
+    let app = Router::new()
+        .route("/jobs", post(post_job).get(list_jobs))
+        .route("/jobs/{id}", get(get_job))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(App { relayer, limits });
+    let task = tokio::spawn(async move {
+        let stop = async move {
+            while !*shutdown.borrow() {
+                if shutdown.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
+        let _ = axum::serve(listener, app).with_graceful_shutdown(stop).await;
+    });
+    Ok(Spawned { addr, task })
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "no such route (POST /jobs, GET /jobs, GET /jobs/{id}, GET /health, GET /metrics)", None)
+}
+
+fn too_large(app: &App) -> Response {
+    app.relayer.metrics().submission("too_large");
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("request body exceeds {} bytes", app.limits.max_body_bytes),
+        Some("body"),
+    )
+}
+
+async fn post_job(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    let max = app.limits.max_body_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return too_large(&app);
+    }
+    let bytes = match tokio::time::timeout(app.limits.body_timeout, axum::body::to_bytes(body, max)).await {
+        Err(_) => {
+            return error(StatusCode::REQUEST_TIMEOUT, format!("body not received within {:?}", app.limits.body_timeout), Some("body"))
+        }
+        Ok(Err(e)) => {
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.downcast_ref::<http_body_util::LengthLimitError>().is_some())
+                || e.to_string().contains("length limit");
+            if over {
+                return too_large(&app);
+            }
+            return error(StatusCode::BAD_REQUEST, format!("reading the body: {e}"), Some("body"));
+        }
+        Ok(Ok(b)) => b,
+    };
+    match app.relayer.submit_json(&bytes).await {
+        Ok(s) => {
+            let status = if s.created { StatusCode::ACCEPTED } else { StatusCode::OK };
+            json_response(status, &s.job)
+        }
+        Err(SubmitError::Invalid(e)) => error(StatusCode::BAD_REQUEST, e.to_string(), Some(&e.field)),
+        Err(SubmitError::ProofRejected(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string(), Some("proof")),
+        Err(e @ SubmitError::QueueFull { .. }) => {
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS, e.to_string(), None);
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            r
+        }
+        Err(e @ SubmitError::Unavailable(_)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string(), None),
+    }
+}
+
+async fn get_job(State(app): State<App>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<B256>() else {
+        return error(StatusCode::BAD_REQUEST, format!("{id:?} is not a job id (0x + 64 hex digits)"), Some("id"));
+    };
+    match app.relayer.job(id).await {
+        Ok(Some(job)) => json_response(StatusCode::OK, &job),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no job {id}"), Some("id")),
+        Err(e) => internal(e),
+    }
+}
+
+async fn list_jobs(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Some(k) = q.keys().find(|k| !matches!(k.as_str(), "state" | "after" | "limit")) {
+        return error(StatusCode::BAD_REQUEST, format!("unknown parameter {k:?} (state, after, limit)"), Some(k));
+    }
+    let state = match q.get("state").map(|s| s.parse::<JobState>()).transpose() {
+        Ok(s) => s,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string(), Some("state")),
+    };
+    let num = |name: &str, default: u64| -> Result<u64, String> {
+        match q.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse::<u64>().map_err(|_| format!("{name}={v:?} is not a non-negative integer")),
+        }
+    };
+    let after = match num("after", 0) {
+        Ok(v) => v,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m, Some("after")),
+    };
+    let limit = match num("limit", 100) {
+        Ok(v) if (1..=app.limits.max_list).contains(&v) => v,
+        Ok(v) => {
+            return error(StatusCode::BAD_REQUEST, format!("limit={v} is outside 1..={}", app.limits.max_list), Some("limit"))
+        }
+        Err(m) => return error(StatusCode::BAD_REQUEST, m, Some("limit")),
+    };
+    match app.relayer.jobs(state, after, limit).await {
+        Ok(jobs) => {
+            let next_after = if jobs.len() as u64 == limit { jobs.last().map(|j| j.seq) } else { None };
+            json_response(StatusCode::OK, &json!({ "jobs": jobs, "next_after": next_after }))
+        }
+        Err(e) => internal(e),
+    }
+}
+
+async fn health(State(app): State<App>) -> Response {
+    let report = app.relayer.health().await;
+    let status = if report.status == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    json_response(status, &report)
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    match app.relayer.metrics_text().await {
+        Ok(text) => {
+            let mut r = (StatusCode::OK, text).into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+            r
+        }
+        Err(e) => internal(e),
+    }
+}
