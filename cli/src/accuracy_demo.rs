@@ -91,12 +91,26 @@ pub async fn run(p: &mut Progress, b: &BountyDemo, dir: &Dir, local: &zkinfer_re
     let (strong, prove_s) = p.step("accuracy bounty: the hunter proves its private model's score", || pipeline::prove(&params, &pk, &hunter_art, &test_set, &ctx))?;
     let (weak, _) = p.step("accuracy bounty: the same hunter proves the baseline model's score", || pipeline::prove(&params, &pk, &art, &test_set, &ctx))?;
     let correct = |proof: &zkinfer_prover::artifact::ProofArtifact| proof.outputs_fixed.first().copied().unwrap_or(0).max(0) as u64;
+    // The hunter's relayer sends the claims: it refuses the baseline's (it would revert) without
+    // spending gas, and sends the private model's.
+    let relayer = crate::relay::start(local, 1, "accuracy", &params, pk.get_vk(), art.plan.num_instances, &dir.0).await?;
     let claims = async {
-        let weak_claim = contracts.claim(&hunter, id, &weak.proof_bytes()?, &weak.instance_values()?).await?;
-        let strong_claim = contracts.claim(&hunter, id, &strong.proof_bytes()?, &strong.instance_values()?).await?;
+        let (relayer, hunter) = (&relayer, &hunter);
+        let relay = |proof: Vec<u8>, instances: Vec<Fr>| {
+            async move {
+                let before = hunter.balance(contracts.bounty).await?;
+                let r = crate::relay::call(relayer, contracts.bounty, zkinfer_relayer::Method::claim(), id, &proof, &instances).await?;
+                let after = hunter.balance(contracts.bounty).await?;
+                anyhow::Ok(ClaimOutcome { paid: r.confirmed, gas_used: r.gas_used.unwrap_or(0), revert_reason: r.reason, reward_paid_wei: before.saturating_sub(after) })
+            }
+        };
+        let weak_claim = relay(weak.proof_bytes()?, weak.instance_values()?).await?;
+        let strong_claim = relay(strong.proof_bytes()?, strong.instance_values()?).await?;
         anyhow::Ok((weak_claim, strong_claim))
     };
-    let ((weak_claim, strong_claim), _): ((ClaimOutcome, ClaimOutcome), _) = p.step_async("accuracy bounty: claims (the baseline's, then the private model's)", claims).await?;
+    let ((weak_claim, strong_claim), _): ((ClaimOutcome, ClaimOutcome), _) =
+        p.step_async("accuracy bounty: claims through the hunter's relayer (the baseline's, then the private model's)", claims).await?;
+    relayer.shutdown().await;
     p.note(&format!(
         "baseline {}/{}: {}; private model {}/{}: {}",
         correct(&weak),

@@ -61,11 +61,13 @@ pub struct Report {
     pub input_commitment: Option<String>,
     /// The paid inference's fulfilment with a flipped proof byte was rejected.
     pub tampered_rejected: bool,
+    /// The host's relayer refused the tampered proof without sending a transaction.
+    pub relayer_refused_tampered: bool,
     /// The valid proof, used by another sender than the one it is bound to, paid nothing.
     pub copied_claim_rejected: bool,
     /// The tamper suite (every case rejected on-chain and natively, or the run fails).
     pub tamper: tamper::TamperReport,
-    /// Gas of the valid fulfilment (`InferenceEscrow.fulfil`).
+    /// Gas of the valid fulfilment (`InferenceEscrow.fulfil`, sent by the host's relayer).
     pub claim_gas: u64,
     /// The fee the escrow paid the host.
     pub reward_paid_wei: String,
@@ -170,6 +172,8 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     if inputs.is_empty() || outputs.is_empty() {
         bail!("the paid inference needs input instances (a commitment or the values) and public outputs; this circuit has {}", art.plan.shape.visibility);
     }
+    // The host's relayer (signing with the host's key) sends the valid fulfilment.
+    let relayer = crate::relay::start(&local, 1, "inference", &params, pk.get_vk(), art.plan.num_instances, &o.dir.0).await?;
     let inference = async {
         let deadline = local.latest_timestamp().await? + 86_400;
         let id = contracts.request(poster, circuit_id, instances[0], inputs, deadline, fee).await?;
@@ -181,20 +185,36 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         let mid = tampered.len() / 2;
         tampered[mid] ^= 0x01;
         let bad = contracts.fulfil(&hunter, id, &tampered, &instances).await?;
-        let good = contracts.fulfil(&hunter, id, &proof_bytes, &instances).await?;
-        let again = contracts.fulfil(&hunter, id, &proof_bytes, &instances).await?;
+        let relayed_bad = crate::relay::call(&relayer, contracts.escrow, zkinfer_relayer::Method::fulfil(), id, &tampered, &instances).await?;
+        let escrow_before = hunter.balance(contracts.escrow).await?;
+        let relayed = crate::relay::call(&relayer, contracts.escrow, zkinfer_relayer::Method::fulfil(), id, &proof_bytes, &instances).await?;
+        let escrow_after = hunter.balance(contracts.escrow).await?;
+        let good = onchain::ClaimOutcome {
+            paid: relayed.confirmed,
+            gas_used: relayed.gas_used.unwrap_or(0),
+            revert_reason: relayed.reason.clone(),
+            reward_paid_wei: escrow_before.saturating_sub(escrow_after),
+        };
+        // The relayer shares the host's key and assigns nonces itself: a fresh connection sees them.
+        let host = local.chain_for_key(1)?;
+        let again = contracts.fulfil(&host, id, &proof_bytes, &instances).await?;
         let stored = if good.paid { contracts.outputs_of(poster, id).await? } else { Vec::new() };
-        anyhow::Ok((copied, bad, good, again, stored))
+        anyhow::Ok((copied, bad, relayed_bad, good, again, stored))
     };
-    let ((copied, bad, good, again, stored), _) = p
-        .step_async("paid inference: request, the proof copied by another sender, tampered fulfilment, valid fulfilment, second fulfilment", inference)
+    let ((copied, bad, relayed_bad, good, again, stored), _) = p
+        .step_async(
+            "paid inference: request, the proof copied by another sender, tampered fulfilment (on-chain, and to the relayer), valid fulfilment through the host's relayer, second fulfilment",
+            inference,
+        )
         .await?;
+    relayer.shutdown().await;
     let outputs_onchain = stored == onchain::u256s(outputs);
     let outcome = |c: &onchain::ClaimOutcome, ok: &str| if c.paid { ok.to_string() } else { format!("rejected ({})", c.revert_reason.clone().unwrap_or_default()) };
     p.note(&format!(
-        "copied proof: {}; tampered: {}; valid: {}; second: {}; outputs stored on-chain: {}",
+        "copied proof: {}; tampered: {} (relayer: {}); valid, relayed: {}; second: {}; outputs stored on-chain: {}",
         outcome(&copied, "PAID (bug!)"),
         outcome(&bad, "PAID (bug!)"),
+        relayed_bad.reason.clone().unwrap_or_else(|| "SENT (bug!)".into()),
         outcome(&good, "paid"),
         outcome(&again, "PAID (bug!)"),
         if outputs_onchain { "equal to the proof's" } else { "MISMATCH (bug!)" }
@@ -239,6 +259,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         model_commitment: proof.model_commitment.clone(),
         input_commitment: proof.input_commitment.clone(),
         tampered_rejected: !bad.paid,
+        relayer_refused_tampered: !relayed_bad.confirmed && relayed_bad.gas_used.is_none(),
         copied_claim_rejected: !copied.paid,
         tamper: tampered,
         claim_gas: good.gas_used,

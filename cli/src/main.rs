@@ -8,6 +8,7 @@ mod e2e;
 mod onchain;
 mod pipeline;
 mod progress;
+mod relay;
 mod tamper;
 
 use clap::{Parser, Subcommand};

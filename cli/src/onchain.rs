@@ -120,11 +120,6 @@ impl Contracts {
         self.pay_call(chain, self.escrow, fulfil_calldata(id, proof, instances)).await
     }
 
-    /// Claims bounty `id` in a real transaction.
-    pub async fn claim(&self, chain: &Chain, id: U256, proof: &[u8], instances: &[Fr]) -> Result<ClaimOutcome> {
-        self.pay_call(chain, self.bounty, claim_calldata(id, proof, instances)).await
-    }
-
     /// The outputs the escrow stored for a fulfilled request (what another contract reads).
     pub async fn outputs_of(&self, chain: &Chain, id: U256) -> Result<Vec<U256>> {
         let out = chain.call(self.escrow, Bytes::from(outputsOfCall { id }.abi_encode())).await?;

@@ -413,6 +413,11 @@ impl LocalChain {
         Chain::connect(&self.anvil.endpoint(), &Self::key_hex_of(&self.anvil, idx)?)
     }
 
+    /// Anvil's development key number `idx` as a signer (for a relayer signing on this node).
+    pub fn signer_for_key(&self, idx: usize) -> Result<alloy::signers::local::PrivateKeySigner, ChainError> {
+        self.anvil.nth_key(idx).map(alloy::signers::local::PrivateKeySigner::from).ok_or_else(|| ChainError::BadKey(format!("anvil has no key #{idx}")))
+    }
+
     /// The HTTP endpoint, e.g. `http://localhost:PORT`.
     pub fn endpoint(&self) -> String {
         self.anvil.endpoint()

@@ -80,10 +80,14 @@ pub async fn run(a: Args) -> Result<()> {
         println!("  proof            {} bytes, proved in {:.2} s", r.proof_bytes, r.prove_s);
         println!("  verifier         {} bytes runtime bytecode", r.verifier_runtime_bytes);
         println!("  verified onchain {} ({} gas)", r.verified_onchain, r.verify_gas);
-        println!("  tampered proof   {}", if r.tampered_rejected { "rejected on-chain" } else { "ACCEPTED (bug)" });
+        println!(
+            "  tampered proof   {}; {}",
+            if r.tampered_rejected { "rejected on-chain" } else { "ACCEPTED (bug)" },
+            if r.relayer_refused_tampered { "the host's relayer refused it before sending" } else { "SENT by the relayer (bug)" }
+        );
         println!("  copied proof     {}", if r.copied_claim_rejected { "rejected: bound to the prover's address" } else { "PAID (bug)" });
         println!(
-            "  paid inference   fee of {} wei released to the host (fulfil gas {}); outputs stored on-chain {}; second fulfilment {}",
+            "  paid inference   fee of {} wei released to the host (fulfil sent by its relayer, gas {}); outputs stored on-chain {}; second fulfilment {}",
             r.reward_paid_wei,
             r.claim_gas,
             if r.outputs_onchain { "as proven" } else { "MISMATCH (bug)" },
@@ -105,7 +109,7 @@ pub async fn run(a: Args) -> Result<()> {
         }
         println!("  SRS              development SRS: UNSAFE for production");
     }
-    let bounty_ok = r.bounty.as_ref().is_none_or(|b| b.paid_wei != "0" && b.weak_rejected.is_some());
+    let bounty_ok = r.bounty.as_ref().is_none_or(|b| b.paid_wei != "0" && b.weak_rejected.is_some()) && r.relayer_refused_tampered;
     if !(r.verified_onchain && r.tampered_rejected && r.copied_claim_rejected && r.second_claim_rejected && r.reward_paid_wei != "0" && r.outputs_onchain && bounty_ok) {
         bail!("the demo did not end as expected (see above)");
     }
