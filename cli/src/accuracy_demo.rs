@@ -95,17 +95,11 @@ pub async fn run(p: &mut Progress, b: &BountyDemo, dir: &Dir, local: &zkinfer_re
     // spending gas, and sends the private model's.
     let relayer = crate::relay::start(local, 1, "accuracy", &params, pk.get_vk(), art.plan.num_instances, &dir.0).await?;
     let claims = async {
-        let (relayer, hunter) = (&relayer, &hunter);
-        let relay = |proof: Vec<u8>, instances: Vec<Fr>| {
-            async move {
-                let before = hunter.balance(contracts.bounty).await?;
-                let r = crate::relay::call(relayer, contracts.bounty, zkinfer_relayer::Method::claim(), id, &proof, &instances).await?;
-                let after = hunter.balance(contracts.bounty).await?;
-                anyhow::Ok(ClaimOutcome { paid: r.confirmed, gas_used: r.gas_used.unwrap_or(0), revert_reason: r.reason, reward_paid_wei: before.saturating_sub(after) })
-            }
-        };
-        let weak_claim = relay(weak.proof_bytes()?, weak.instance_values()?).await?;
-        let strong_claim = relay(strong.proof_bytes()?, strong.instance_values()?).await?;
+        let claim = |proof: &zkinfer_prover::artifact::ProofArtifact| -> Result<(Vec<u8>, Vec<Fr>)> { Ok((proof.proof_bytes()?, proof.instance_values()?)) };
+        let (weak_proof, weak_instances) = claim(&weak)?;
+        let (strong_proof, strong_instances) = claim(&strong)?;
+        let weak_claim = crate::relay::pay(&relayer, &hunter, contracts.bounty, zkinfer_relayer::Method::claim(), id, &weak_proof, &weak_instances).await?;
+        let strong_claim = crate::relay::pay(&relayer, &hunter, contracts.bounty, zkinfer_relayer::Method::claim(), id, &strong_proof, &strong_instances).await?;
         anyhow::Ok((weak_claim, strong_claim))
     };
     let ((weak_claim, strong_claim), _): ((ClaimOutcome, ClaimOutcome), _) =

@@ -186,15 +186,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         tampered[mid] ^= 0x01;
         let bad = contracts.fulfil(&hunter, id, &tampered, &instances).await?;
         let relayed_bad = crate::relay::call(&relayer, contracts.escrow, zkinfer_relayer::Method::fulfil(), id, &tampered, &instances).await?;
-        let escrow_before = hunter.balance(contracts.escrow).await?;
-        let relayed = crate::relay::call(&relayer, contracts.escrow, zkinfer_relayer::Method::fulfil(), id, &proof_bytes, &instances).await?;
-        let escrow_after = hunter.balance(contracts.escrow).await?;
-        let good = onchain::ClaimOutcome {
-            paid: relayed.confirmed,
-            gas_used: relayed.gas_used.unwrap_or(0),
-            revert_reason: relayed.reason.clone(),
-            reward_paid_wei: escrow_before.saturating_sub(escrow_after),
-        };
+        let good = crate::relay::pay(&relayer, &hunter, contracts.escrow, zkinfer_relayer::Method::fulfil(), id, &proof_bytes, &instances).await?;
         // The relayer shares the host's key and assigns nonces itself: a fresh connection sees them.
         let host = local.chain_for_key(1)?;
         let again = contracts.fulfil(&host, id, &proof_bytes, &instances).await?;

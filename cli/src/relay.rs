@@ -50,3 +50,17 @@ pub async fn call(r: &Relayer, contract: Address, method: Method, id: U256, proo
     let job = r.wait_final(sub.job.id, Duration::from_secs(120)).await.context("waiting for the relayed job")?;
     Ok(Relayed { confirmed: job.state == JobState::Confirmed, reason: job.reason, gas_used: job.gas_used })
 }
+
+/// [`call`] for a paying method (`fulfil`, `claim`): the outcome with the amount the contract
+/// paid out, read from its balance change on `chain`.
+pub async fn pay(r: &Relayer, chain: &zkinfer_relayer::Chain, contract: Address, method: Method, id: U256, proof: &[u8], instances: &[Fr]) -> Result<crate::onchain::ClaimOutcome> {
+    let before = chain.balance(contract).await?;
+    let relayed = call(r, contract, method, id, proof, instances).await?;
+    let after = chain.balance(contract).await?;
+    Ok(crate::onchain::ClaimOutcome {
+        paid: relayed.confirmed,
+        gas_used: relayed.gas_used.unwrap_or(0),
+        revert_reason: relayed.reason,
+        reward_paid_wei: before.saturating_sub(after),
+    })
+}

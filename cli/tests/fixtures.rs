@@ -6,26 +6,36 @@
 
 use std::path::PathBuf;
 use zkinfer_prover::artifact::{CircuitArtifact, ProofArtifact};
+use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+use halo2_proofs::plonk::ProvingKey;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use zkinfer_prover::{compile, hash, proving, srs, CompileOptions, Visibilities, Visibility};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-#[test]
-fn forge_fixtures_are_fresh() {
+/// The bundled MLP compiled as script/gen-fixtures does (calibrated on its sample input; dot
+/// width pinned so that re-measuring the cost model never makes the fixtures stale) with `opts`,
+/// its dev-SRS keys, and a check that the committed verifier `sol` (under test/fixtures/) is the
+/// one generated now.
+fn fresh(opts: CompileOptions, sol: &str) -> (CircuitArtifact, ParamsKZG<Bn256>, ProvingKey<G1Affine>) {
     let model = root().join("models/mlp_small.onnx");
     let input = zkinfer_prover::input::read_input(&root().join("models/mlp_small.input.json")).unwrap();
-    // Same options as script/gen-fixtures (`compile --calibrate models/mlp_small.input.json --dot-width 8`):
-    // the width is pinned so that re-measuring the cost model never makes the fixtures stale.
-    let opts = CompileOptions { calibration: vec![input], dot_width: Some(8), ..CompileOptions::default() };
-    let c = compile(&model, &opts).unwrap();
-    let art = CircuitArtifact::new(&model, c.model, c.plan).unwrap();
+    let opts = CompileOptions { calibration: vec![input], ..opts };
+    let art = CircuitArtifact::of(&model, compile(&model, &opts).unwrap()).unwrap();
     let params = srs::dev_srs(art.plan.k).unwrap();
     let pk = proving::keygen(&params, &art.circuit()).unwrap();
     let g = zkinfer_verifier_gen::generate(&params, pk.get_vk(), art.plan.num_instances, &Default::default()).unwrap();
-    let committed = std::fs::read_to_string(root().join("test/fixtures/Halo2Verifier.sol")).unwrap();
-    assert!(committed == g.source, "test/fixtures/Halo2Verifier.sol is stale: run ./script/gen-fixtures");
+    let committed = std::fs::read_to_string(root().join("test/fixtures").join(sol)).unwrap();
+    assert!(committed == g.source, "test/fixtures/{sol} is stale: run ./script/gen-fixtures");
+    (art, params, pk)
+}
+
+#[test]
+fn forge_fixtures_are_fresh() {
+    // `compile --calibrate models/mlp_small.input.json --dot-width 8`.
+    let (art, params, pk) = fresh(CompileOptions { dot_width: Some(8), ..CompileOptions::default() }, "Halo2Verifier.sol");
     let proof = ProofArtifact::load(&root().join("test/fixtures/proof.json")).unwrap();
     proving::verify(&params, pk.get_vk(), &proof.proof_bytes().unwrap(), &proof.instance_values().unwrap())
         .expect("test/fixtures/proof.json does not verify: run ./script/gen-fixtures");
@@ -34,18 +44,9 @@ fn forge_fixtures_are_fresh() {
 
 #[test]
 fn hashed_weights_fixtures_are_fresh_and_name_their_weight_sets() {
-    let model = root().join("models/mlp_small.onnx");
-    let input = zkinfer_prover::input::read_input(&root().join("models/mlp_small.input.json")).unwrap();
     let visibility = Visibilities { weights: Visibility::Hashed, ..Visibilities::default() };
-    let opts = CompileOptions { calibration: vec![input], dot_width: Some(8), visibility, ..CompileOptions::default() };
-    let c = compile(&model, &opts).unwrap();
-    let art = CircuitArtifact::new(&model, c.model, c.plan).unwrap();
-    let params = srs::dev_srs(art.plan.k).unwrap();
-    let pk = proving::keygen(&params, &art.circuit()).unwrap();
-    let g = zkinfer_verifier_gen::generate(&params, pk.get_vk(), art.plan.num_instances, &Default::default()).unwrap();
+    let (art, params, pk) = fresh(CompileOptions { dot_width: Some(8), visibility, ..CompileOptions::default() }, "hashed-weights/HashedWeightsVerifier.sol");
     let dir = root().join("test/fixtures/hashed-weights");
-    let committed = std::fs::read_to_string(dir.join("HashedWeightsVerifier.sol")).unwrap();
-    assert!(committed == g.source, "test/fixtures/hashed-weights/HashedWeightsVerifier.sol is stale: run ./script/gen-fixtures");
     let b = art.with_weights_from(&root().join("models/mlp_small_b.onnx")).unwrap();
     let bits = art.plan.shape.packing_bits();
     for (file, m, salt) in [("proof_a.json", &art.model, 0xa), ("proof_b.json", &b.model, 0xb)] {
@@ -60,17 +61,10 @@ fn hashed_weights_fixtures_are_fresh_and_name_their_weight_sets() {
 
 #[test]
 fn accuracy_fixtures_are_fresh_and_count_right_answers() {
-    let model = root().join("models/mlp_small.onnx");
-    let input = zkinfer_prover::input::read_input(&root().join("models/mlp_small.input.json")).unwrap();
-    // Same options as script/gen-fixtures (`--accuracy-samples 16 --dot-width 4`, bounty visibility).
-    let opts = CompileOptions { calibration: vec![input], dot_width: Some(4), visibility: Visibilities::BOUNTY, accuracy_samples: Some(16), ..CompileOptions::default() };
-    let art = CircuitArtifact::of(&model, compile(&model, &opts).unwrap()).unwrap();
-    let params = srs::dev_srs(art.plan.k).unwrap();
-    let pk = proving::keygen(&params, &art.circuit()).unwrap();
-    let g = zkinfer_verifier_gen::generate(&params, pk.get_vk(), art.plan.num_instances, &Default::default()).unwrap();
+    // `--accuracy-samples 16 --dot-width 4`, bounty visibility.
+    let opts = CompileOptions { dot_width: Some(4), visibility: Visibilities::BOUNTY, accuracy_samples: Some(16), ..CompileOptions::default() };
+    let (art, params, pk) = fresh(opts, "accuracy/AccuracyVerifier.sol");
     let dir = root().join("test/fixtures/accuracy");
-    let committed = std::fs::read_to_string(dir.join("AccuracyVerifier.sol")).unwrap();
-    assert!(committed == g.source, "test/fixtures/accuracy/AccuracyVerifier.sol is stale: run ./script/gen-fixtures");
     let spec = art.accuracy.unwrap();
     let set = zkinfer_prover::input::read_test_set(&root().join("models/mlp_small.testset.json")).unwrap();
     let test_set = art.model.quantise_input(&set.flatten(&spec).unwrap()).unwrap();
