@@ -112,9 +112,21 @@ impl RelayerClient {
         Ok((status, retry_after, bytes.to_vec()))
     }
 
+    /// A GET, sent once more after a transport error: a GET changes nothing, and a pooled
+    /// connection the server has just closed fails the first attempt without reaching it.
+    async fn get(&self, url: &str) -> Result<(u16, Option<u64>, Vec<u8>), ClientError> {
+        match self.send(self.http.get(url), url).await {
+            Err(ClientError::Http { .. }) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                self.send(self.http.get(url), url).await
+            }
+            r => r,
+        }
+    }
+
     async fn get_json(&self, path: &str) -> Result<ApiResponse, ClientError> {
         let url = format!("{}{path}", self.base);
-        let (status, retry_after, bytes) = self.send(self.http.get(&url), &url).await?;
+        let (status, retry_after, bytes) = self.get(&url).await?;
         Ok(ApiResponse { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null), retry_after })
     }
 
@@ -186,7 +198,7 @@ impl RelayerClient {
     /// `GET /metrics`.
     pub async fn metrics(&self) -> Result<String, ClientError> {
         let url = format!("{}/metrics", self.base);
-        let (status, _, bytes) = self.send(self.http.get(&url), &url).await?;
+        let (status, _, bytes) = self.get(&url).await?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         if status != 200 {
             return Err(ClientError::Api { status, body: text });

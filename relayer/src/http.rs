@@ -123,13 +123,22 @@ async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "no such route (POST /jobs, GET /jobs, GET /jobs/{id}, GET /health, GET /metrics)", None)
 }
 
+/// An answer sent before the request body was read to its end: the connection carries unread
+/// bytes and cannot serve another request, so say `Connection: close`. Without it a client may
+/// pool the connection and lose its next request when the server closes it (the flaky
+/// `error sending request` after a 413 in the load test).
+fn body_unread(mut r: Response) -> Response {
+    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
 fn too_large(app: &App) -> Response {
     app.relayer.metrics().submission("too_large");
-    error(
+    body_unread(error(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!("request body exceeds {} bytes", app.limits.max_body_bytes),
         Some("body"),
-    )
+    ))
 }
 
 async fn post_job(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
@@ -143,7 +152,11 @@ async fn post_job(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
     }
     let bytes = match tokio::time::timeout(app.limits.body_timeout, axum::body::to_bytes(body, max)).await {
         Err(_) => {
-            return error(StatusCode::REQUEST_TIMEOUT, format!("body not received within {:?}", app.limits.body_timeout), Some("body"))
+            return body_unread(error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("body not received within {:?}", app.limits.body_timeout),
+                Some("body"),
+            ))
         }
         Ok(Err(e)) => {
             let over = std::error::Error::source(&e)
@@ -152,7 +165,7 @@ async fn post_job(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
             if over {
                 return too_large(&app);
             }
-            return error(StatusCode::BAD_REQUEST, format!("reading the body: {e}"), Some("body"));
+            return body_unread(error(StatusCode::BAD_REQUEST, format!("reading the body: {e}"), Some("body")));
         }
         Ok(Ok(b)) => b,
     };

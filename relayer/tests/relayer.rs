@@ -122,6 +122,27 @@ async fn refusals_change_nothing_and_submission_is_idempotent() {
     s.relayer.shutdown().await;
 }
 
+/// CI stop 12: after a 413 (body left unread) the load test's next GET on the same client failed
+/// with "error sending request": the client had pooled a connection the server then closed.
+/// Answers sent before the body is read now say `Connection: close`. A plain client (no retry)
+/// sends oversized bodies and GETs in turn on one pool; every GET must get through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_413_leaves_no_dead_pooled_connection() {
+    use alloy::transports::http::reqwest;
+    let s = setup(false, |_| {}).await;
+    let base = s.client.base_url().to_string();
+    let http = reqwest::Client::new();
+    for round in 0..40 {
+        let r = http.post(format!("{base}/jobs")).header("content-type", "application/json").body(vec![b'{'; 70_000]).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 413);
+        assert_eq!(r.headers().get("connection").map(|v| v.to_str().unwrap().to_string()).as_deref(), Some("close"));
+        let _ = r.bytes().await.unwrap();
+        let g = http.get(format!("{base}/jobs?after=0&limit=1000")).send().await;
+        assert!(g.as_ref().is_ok_and(|g| g.status().as_u16() == 200), "round {round}: the GET after a 413 failed: {g:?}");
+    }
+    s.relayer.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_that_would_revert_fails_without_gas_and_can_be_rearmed() {
     let s = setup(false, |_| {}).await;
