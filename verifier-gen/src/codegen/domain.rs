@@ -30,9 +30,28 @@ pub(super) fn emit(c: &mut Code, s: &Shape<'_>, p: &ProofLayout, cd: &Calldata, 
         h(mem.lc),
         field_hex(&Fr::from(s.n).invert().expect("n != 0"))
     ));
-    for (i, r) in lag_rots.iter().enumerate() {
-        let w = s.omega_pow(*r);
-        c.line(format!("mstore({}, addmod(x, {}, R))", h(mem.inv_lag + 32 * i), field_hex(&(-w))));
+    // l_last and l_0: their denominators x - w^r
+    let lag_slots = mem.inv_lag_len;
+    c.line(format!("mstore({}, addmod(x, {}, R))", h(mem.inv_lag), field_hex(&-s.omega_pow(lag_rots[0]))));
+    c.line(format!("mstore({}, addmod(x, {}, R))", h(mem.inv_lag + 32 * (lag_slots - 1)), field_hex(&-Fr::ONE)));
+    // l_blind = lc · sum_r w^r / (x - w^r) over the blinding rows, as one fraction bnum/bden
+    // (bnum in l_blind's word until step 5; bden batch-inverted)
+    let blind = &lag_rots[1..lag_rots.len() - 1];
+    if let Some((first, rest)) = blind.split_first() {
+        c.open("");
+        c.line(format!("let bden := addmod(x, {}, R)", field_hex(&-s.omega_pow(*first))));
+        c.line(format!("let bnum := {}", field_hex(&s.omega_pow(*first))));
+        for r in rest {
+            let w = s.omega_pow(*r);
+            c.line(format!(
+                "{{ let d := addmod(x, {}, R) bnum := addmod(mulmod(bnum, d, R), mulmod({}, bden, R), R) bden := mulmod(bden, d, R) }}",
+                field_hex(&-w),
+                field_hex(&w)
+            ));
+        }
+        c.line(format!("mstore({}, bnum)", h(mem.lblind)));
+        c.line(format!("mstore({}, bden)", h(mem.inv_lag + 32)));
+        c.close();
     }
     c.line(format!("mstore({}, xn1)", h(mem.inv_xn1)));
     c.line(format!("mstore({}, x)", h(mem.inv_x)));
@@ -73,14 +92,14 @@ pub(super) fn emit(c: &mut Code, s: &Shape<'_>, p: &ProofLayout, cd: &Calldata, 
     c.line(format!("let lc := {}", mload(mem.lc)));
     let w = s.omega_pow(lag_rots[0]);
     c.line(format!("mstore({}, mulmod(mulmod(lc, {}, R), {}, R))", h(mem.llast), field_hex(&w), mload(mem.inv_lag)));
-    c.line("let lb := 0");
-    for (i, r) in lag_rots.iter().enumerate().skip(1).take(s.blinding) {
-        let w = s.omega_pow(*r);
-        c.line(format!("lb := addmod(lb, mulmod({}, {}, R), R)", field_hex(&w), mload(mem.inv_lag + 32 * i)));
+    let lag_slots = mem.inv_lag_len;
+    if lag_slots == 3 {
+        c.line(format!("let lb := mulmod(mulmod({}, {}, R), lc, R)", mload(mem.lblind), mload(mem.inv_lag + 32)));
+    } else {
+        c.line("let lb := 0");
     }
-    c.line("lb := mulmod(lb, lc, R)");
     c.line(format!("mstore({}, lb)", h(mem.lblind)));
-    c.line(format!("mstore({}, mulmod(lc, {}, R))", h(mem.l0), mload(mem.inv_lag + 32 * (lag_rots.len() - 1))));
+    c.line(format!("mstore({}, mulmod(lc, {}, R))", h(mem.l0), mload(mem.inv_lag + 32 * (lag_slots - 1))));
     c.line(format!("mstore({}, addmod(1, sub(R, addmod({}, lb, R)), R))", h(mem.active), mload(mem.llast)));
     if s.num_instances > 0 {
         c.line(format!(

@@ -29,8 +29,14 @@ pub(super) fn emit(c: &mut Code, p: &ProofLayout, cd: &Calldata) {
         .step_by(32)
         .chain((PROOF_CD + p.points_end..PROOF_CD + p.scalars_end).step_by(32))
         .chain([PROOF_CD + p.hint]);
-    for o in scalars {
-        c.line(format!("ok := and(ok, lt(calldataload({}), R))", h(o)));
+    // nested `and`s, a few per statement: no assignment per check, bounded stack
+    let scalars: Vec<usize> = scalars.collect();
+    for group in scalars.chunks(6) {
+        let mut e = "ok".to_string();
+        for o in group.iter().rev() {
+            e = format!("and(lt(calldataload({}), R), {e})", h(*o));
+        }
+        c.line(format!("ok := {e}"));
     }
     c.line("if iszero(ok) { fail(4) }");
     c.line("let q := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47");

@@ -192,9 +192,11 @@ pub(super) struct Memory {
     pub inv: usize,
     pub pref: usize,
     pub inv_len: usize,
-    /// Slots inside `inv`: Lagrange denominators `x - w^rot` (per Lagrange rotation), `x^n - 1`,
+    /// Slots inside `inv`: the Lagrange denominators (`x - w^last`, the blinding rows' product
+    /// `prod (x - w^r)` when there are blinding rows, `x - 1`: `inv_lag_len` words), `x^n - 1`,
     /// `x`, SHPLONK `zdiff_0`, and the instance denominator (only with instances).
     pub inv_lag: usize,
+    pub inv_lag_len: usize,
     pub inv_xn1: usize,
     pub inv_x: usize,
     pub inv_zdiff0: usize,
@@ -207,6 +209,9 @@ pub(super) struct Memory {
     pub pair: usize,
     /// Transcript scratch: `h_prev ‖ segment` (grows past the end).
     pub tr: usize,
+    /// Scratch words from here on, free once the transcript is done (step 3): the quotient's
+    /// shared subexpressions (step 6).
+    pub scratch: usize,
 }
 
 impl Memory {
@@ -235,7 +240,8 @@ impl Memory {
         let d = plan.super_rots.iter().map(|r| (*r, mem.alloc(1))).collect();
         let xinv_pow = mem.alloc(plan.max_set);
 
-        let num_lag = s.lagrange_rots().len();
+        // l_last's and l_0's denominators, and between them the blinding rows' (one fraction)
+        let num_lag = 2 + usize::from(s.blinding > 0);
         let inv_len = num_lag + 3 + usize::from(s.num_instances > 0);
         let inv = mem.alloc(inv_len);
         let pref = mem.alloc(inv_len);
@@ -276,6 +282,7 @@ impl Memory {
             pref,
             inv_len,
             inv_lag,
+            inv_lag_len: num_lag,
             inv_xn1,
             inv_x,
             inv_zdiff0,
@@ -284,6 +291,7 @@ impl Memory {
             acc,
             pair,
             tr,
+            scratch: tr,
         }
     }
 

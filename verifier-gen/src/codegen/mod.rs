@@ -14,6 +14,7 @@ mod domain;
 mod fiat_shamir;
 mod input;
 mod layout;
+mod optimise;
 mod quotient;
 mod shplonk;
 mod template;

@@ -6,7 +6,8 @@ use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::{Any, Column, Expression};
 
 use super::layout::{pcd, Memory, ProofLayout};
-use super::yul::{field_hex, h, mload, Code, E};
+use super::optimise;
+use super::yul::{h, mload, Code, E};
 use super::Shape;
 use crate::VerifierGenError;
 
@@ -27,7 +28,7 @@ pub(super) fn constraints(
         }
     }
     let common = Common {
-        one: E::l("1"),
+        one: E::c(Fr::ONE),
         l0: E::l(mload(mem.l0)),
         llast: E::l(mload(mem.llast)),
         active: E::l(mload(mem.active)),
@@ -41,19 +42,17 @@ pub(super) fn constraints(
 }
 
 /// Step 6: `h(x) = (sum_i y^(n-1-i) c_i) / (x^n - 1)`, stored for the SHPLONK combination.
+/// The constraints are simplified and their shared subexpressions computed once
+/// ([`optimise::Plan`], in the scratch memory free after the transcript).
 pub(super) fn emit(c: &mut Code, constraints: &[Constraint], mem: &Memory) {
     c.comment("6. expected quotient evaluation: fold of all constraints with y, divided by x^n - 1");
+    let (labels, exprs): (Vec<String>, Vec<E>) = constraints.iter().cloned().unzip();
+    let plan = optimise::Plan::new(&exprs, mem.scratch);
     c.open("");
     c.line(format!("let y := {}", mload(mem.y)));
     c.line("let hv := 0");
-    for (label, e) in constraints {
-        c.comment(label);
-        c.open("");
-        c.line("let e := 0");
-        c.emit(e, "e");
-        c.line("hv := addmod(mulmod(hv, y, R), e, R)");
-        c.close();
-    }
+    c.comment(format!("{} subexpressions used more than once, computed once", plan.scratch_words()));
+    plan.emit(c, 2, &labels, |c, _, v| c.line(format!("hv := addmod(mulmod(hv, y, R), {v}, R)")));
     c.line(format!("mstore({}, mulmod(hv, {}, R))", h(mem.heval), mload(mem.inv_xn1)));
     c.close();
 }
@@ -98,7 +97,7 @@ impl Leaves<'_> {
 
     fn conv(&self, e: &Expression<Fr>) -> Result<E, VerifierGenError> {
         Ok(match e {
-            Expression::Constant(f) => E::l(field_hex(f)),
+            Expression::Constant(f) => E::c(*f),
             Expression::Selector(_) => {
                 return Err(VerifierGenError::Unsupported(
                     "virtual selector left in the verifying key's constraint system".into(),
@@ -125,10 +124,12 @@ impl Leaves<'_> {
             Expression::Challenge(_) => {
                 return Err(VerifierGenError::Unsupported("challenges in expressions".into()))
             }
+            // binary, as halo2 built them: a compressed selector stays one subtree (shared by
+            // every polynomial of its gates, see `optimise`)
             Expression::Negated(a) => E::Neg(Box::new(self.conv(a)?)),
-            Expression::Sum(a, b) => E::add(self.conv(a)?, self.conv(b)?),
-            Expression::Product(a, b) => E::mul(self.conv(a)?, self.conv(b)?),
-            Expression::Scaled(a, f) => E::mul(self.conv(a)?, E::l(field_hex(f))),
+            Expression::Sum(a, b) => E::Add(vec![self.conv(a)?, self.conv(b)?]),
+            Expression::Product(a, b) => E::Mul(vec![self.conv(a)?, self.conv(b)?]),
+            Expression::Scaled(a, f) => E::Mul(vec![self.conv(a)?, E::c(*f)]),
         })
     }
 
@@ -142,7 +143,7 @@ impl Leaves<'_> {
                 Some(a) => E::add(E::mul(a, theta.clone()), v),
             });
         }
-        Ok(acc.unwrap_or_else(|| E::l("0")))
+        Ok(acc.unwrap_or_else(|| E::c(Fr::ZERO)))
     }
 }
 
@@ -182,11 +183,7 @@ fn permutation(
             let sig = E::l(pcd(p.sigma_ev + 32 * idx));
             left = E::mul(left, E::add(E::add(ev.clone(), E::mul(k.beta.clone(), sig)), k.gamma.clone()));
             let d = delta.pow_vartime([idx as u64]);
-            let bxd = if idx == 0 {
-                E::l(mload(mem.beta_x))
-            } else {
-                E::l(format!("mulmod({}, {}, R)", mload(mem.beta_x), field_hex(&d)))
-            };
+            let bxd = E::mul(E::l(mload(mem.beta_x)), E::c(d));
             right = E::mul(right, E::add(E::add(ev, bxd), k.gamma.clone()));
         }
         out.push((format!("perm set {set} product"), E::mul(E::sub(left, right), k.active.clone())));

@@ -8,6 +8,7 @@ use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 
 use super::layout::{pcd, Memory, ProofLayout, PROOF_CD};
+use super::optimise;
 use super::yul::{field_hex, h, mload, u256_hex, Code, E};
 use super::Shape;
 use crate::transcript::encode_point;
@@ -146,10 +147,11 @@ impl Shplonk {
         }
         let zdiff0 = self.zdiff(mem, &self.sets[0].0);
         let z0 = diff_product(mem, &mut self.sets[0].0.iter().copied());
+        // live above `R` in step 4's block: x, xn, xn1, u, t
         c.line("let t := 0");
-        c.emit(&zdiff0, "t");
+        optimise::assign(c, "t", &zdiff0, 5);
         c.line(format!("mstore({}, t)", h(mem.inv_zdiff0)));
-        c.emit(&z0, "t");
+        optimise::assign(c, "t", &z0, 5);
         c.line(format!("mstore({}, t)", h(mem.z0)));
     }
 
@@ -180,6 +182,7 @@ impl Shplonk {
         c.line(format!("mstore({}, 0)", h(mem.racc)));
         c.open("");
         c.line("let vp := 1");
+        c.line(format!("let sy := {}", mload(mem.sy)));
         for (si, (rots, coms)) in self.sets.iter().enumerate() {
             c.comment(format!("rotation set {si}: rotations {rots:?}"));
             c.open("");
@@ -189,51 +192,52 @@ impl Shplonk {
                 let zd = self.zdiff(mem, rots);
                 c.open("");
                 c.line("let zd := 0");
-                c.emit(&zd, "zd");
+                optimise::assign(c, "zd", &zd, 4); // vp, sy, coef, zd
                 c.line(format!("coef := mulmod(coef, mulmod(zd, {}, R), R)", mload(mem.inv_zdiff0)));
                 c.close();
             }
             let m = rots.len();
-            // Lagrange basis at u for this set's points
-            for (t, rt) in rots.iter().enumerate() {
-                if m == 1 {
-                    c.line(format!("let L{t} := 1"));
-                    continue;
-                }
-                let wt = s.omega_pow(*rt);
-                let mut denom = Fr::ONE;
-                for rk in rots.iter().filter(|rk| *rk != rt) {
-                    denom *= wt - s.omega_pow(*rk);
-                }
-                let ct = denom.invert().expect("distinct rotations");
-                let mut fac = vec![E::l(mload(mem.xinv_pow + 32 * (m - 1))), E::l(field_hex(&ct))];
-                for rk in rots.iter().filter(|rk| *rk != rt) {
-                    fac.push(E::l(mload(mem.d[rk])));
-                }
-                c.line(format!("let L{t} := 0"));
-                c.emit(&E::Mul(fac), &format!("L{t}"));
-            }
-            c.line("let yp := 1");
+            // r_i = sum_t L_t(u) * E_t with E_t = sum_j y^j e_{j,t} (Horner from the last
+            // commitment): one multiplication per evaluation, each Lagrange basis used once.
             c.line("let ri := 0");
-            for (j, com) in coms.iter().enumerate() {
-                // r contribution: yp * sum_t e_t L_t
-                let mut terms = vec![];
-                for (t, rt) in rots.iter().enumerate() {
-                    let ev = match self.eval_of(*com, *rt) {
+            for rt in rots {
+                let evs: Vec<String> = coms
+                    .iter()
+                    .map(|com| match self.eval_of(*com, *rt) {
                         Ev::Proof(o) => pcd(o),
                         Ev::HEval => mload(mem.heval),
-                    };
-                    terms.push(if m == 1 { E::l(ev) } else { E::Mul(vec![E::l(ev), E::l(format!("L{t}"))]) });
-                }
-                let sum = if terms.len() == 1 { terms.pop().expect("one") } else { E::Add(terms) };
+                    })
+                    .collect();
                 c.open("");
-                c.line("let s := 0");
-                c.emit(&sum, "s");
-                c.line("ri := addmod(ri, mulmod(s, yp, R), R)");
+                c.line(format!("let a := {}", evs[evs.len() - 1]));
+                for ev in evs[..evs.len() - 1].iter().rev() {
+                    c.line(format!("a := addmod(mulmod(a, sy, R), {ev}, R)"));
+                }
+                if m == 1 {
+                    c.line("ri := a");
+                } else {
+                    // L_t(u) = prod_(k != t) (u - w^k x) / prod_(k != t) (w^t - w^k) / x^(m-1)
+                    let wt = s.omega_pow(*rt);
+                    let mut denom = Fr::ONE;
+                    for rk in rots.iter().filter(|rk| *rk != rt) {
+                        denom *= wt - s.omega_pow(*rk);
+                    }
+                    let ct = denom.invert().expect("distinct rotations");
+                    let mut fac = vec![E::l("a"), E::l(mload(mem.xinv_pow + 32 * (m - 1))), E::c(ct)];
+                    for rk in rots.iter().filter(|rk| *rk != rt) {
+                        fac.push(E::l(mload(mem.d[rk])));
+                    }
+                    let term = E::Add(vec![E::l("ri"), E::Mul(fac)]);
+                    optimise::assign(c, "ri", &optimise::simplify(&term), 5); // vp, sy, coef, ri, a
+                }
                 c.close();
+            }
+            // MSM scalars: coef * y^j (the quotient's pieces also times x^(n·piece))
+            c.line("let yp := coef");
+            for (j, com) in coms.iter().enumerate() {
                 if *com == Com::H {
                     c.open("");
-                    c.line("let s := mulmod(coef, yp, R)");
+                    c.line("let s := yp");
                     for piece in 0..nq {
                         c.line(format!("mstore({}, s)", h(mem.base(self.base_of[&(*com, piece)]) + 64)));
                         if piece + 1 < nq {
@@ -242,10 +246,10 @@ impl Shplonk {
                     }
                     c.close();
                 } else {
-                    c.line(format!("mstore({}, mulmod(coef, yp, R))", h(mem.base(self.base_of[&(*com, 0)]) + 64)));
+                    c.line(format!("mstore({}, yp)", h(mem.base(self.base_of[&(*com, 0)]) + 64)));
                 }
                 if j + 1 < coms.len() {
-                    c.line(format!("yp := mulmod(yp, {}, R)", mload(mem.sy)));
+                    c.line("yp := mulmod(yp, sy, R)");
                 }
             }
             c.line(format!("mstore({}, addmod({}, mulmod(coef, ri, R), R))", h(mem.racc), mload(mem.racc)));

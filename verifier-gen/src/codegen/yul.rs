@@ -1,6 +1,7 @@
 //! Yul emission primitives: literal formatting, a tiny expression AST over Yul leaves, and the
-//! line emitter that lowers it with block-scoped temporaries (bounded stack use).
+//! line emitter (expressions are lowered by [`super::optimise`]).
 
+use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::PrimeField;
 
 /// Yul literal of a field element (`Fr` or `Fq`): minimal big-endian hex, `0` for zero.
@@ -35,7 +36,10 @@ pub(super) fn mload(a: usize) -> String {
 /// Arithmetic (mod R) expression over Yul leaves.
 #[derive(Clone, Debug)]
 pub(super) enum E {
+    /// A Yul leaf: a variable, `mload(..)` or `calldataload(..)`.
     L(String),
+    /// A constant.
+    C(Fr),
     Add(Vec<E>),
     Mul(Vec<E>),
     Neg(Box<E>),
@@ -68,24 +72,16 @@ impl E {
     pub(super) fn sub(a: E, b: E) -> E {
         E::add(a, E::Neg(Box::new(b)))
     }
-    fn leaf(&self) -> Option<String> {
-        match self {
-            E::L(s) => Some(s.clone()),
-            E::Neg(a) => match &**a {
-                E::L(s) => Some(format!("sub(R, {s})")),
-                _ => None,
-            },
-            _ => None,
-        }
+    pub(super) fn c(f: Fr) -> E {
+        E::C(f)
     }
 }
 
-/// Indented Yul lines, with a counter for fresh temporaries.
+/// Indented Yul lines.
 #[derive(Default)]
 pub(super) struct Code {
     lines: Vec<String>,
     indent: usize,
-    tmp: usize,
 }
 
 impl Code {
@@ -116,36 +112,5 @@ impl Code {
     }
     pub(super) fn comment(&mut self, s: impl AsRef<str>) {
         self.line(format!("// {}", s.as_ref()));
-    }
-    /// Emit statements assigning `e` to the (already declared) variable `var`.
-    pub(super) fn emit(&mut self, e: &E, var: &str) {
-        if let Some(s) = e.leaf() {
-            self.line(format!("{var} := {s}"));
-            return;
-        }
-        match e {
-            E::L(_) => unreachable!(),
-            E::Neg(a) => {
-                self.emit(a, var);
-                self.line(format!("{var} := sub(R, {var})"));
-            }
-            E::Add(ts) | E::Mul(ts) => {
-                let op = if matches!(e, E::Add(_)) { "addmod" } else { "mulmod" };
-                self.emit(&ts[0], var);
-                for t in &ts[1..] {
-                    if let Some(s) = t.leaf() {
-                        self.line(format!("{var} := {op}({var}, {s}, R)"));
-                    } else {
-                        self.tmp += 1;
-                        let tv = format!("t{}", self.tmp);
-                        self.open("");
-                        self.line(format!("let {tv} := 0"));
-                        self.emit(t, &tv);
-                        self.line(format!("{var} := {op}({var}, {tv}, R)"));
-                        self.close();
-                    }
-                }
-            }
-        }
     }
 }

@@ -30,83 +30,19 @@ contract Halo2Verifier {
             // 2. range checks: instances and proof scalars < r; proof points on the curve, coordinates < q
             {
                 let ok := 1
-                ok := and(ok, lt(calldataload(0x11c4), R))
-                ok := and(ok, lt(calldataload(0x11e4), R))
-                ok := and(ok, lt(calldataload(0x1204), R))
-                ok := and(ok, lt(calldataload(0x7e4), R))
-                ok := and(ok, lt(calldataload(0x804), R))
-                ok := and(ok, lt(calldataload(0x824), R))
-                ok := and(ok, lt(calldataload(0x844), R))
-                ok := and(ok, lt(calldataload(0x864), R))
-                ok := and(ok, lt(calldataload(0x884), R))
-                ok := and(ok, lt(calldataload(0x8a4), R))
-                ok := and(ok, lt(calldataload(0x8c4), R))
-                ok := and(ok, lt(calldataload(0x8e4), R))
-                ok := and(ok, lt(calldataload(0x904), R))
-                ok := and(ok, lt(calldataload(0x924), R))
-                ok := and(ok, lt(calldataload(0x944), R))
-                ok := and(ok, lt(calldataload(0x964), R))
-                ok := and(ok, lt(calldataload(0x984), R))
-                ok := and(ok, lt(calldataload(0x9a4), R))
-                ok := and(ok, lt(calldataload(0x9c4), R))
-                ok := and(ok, lt(calldataload(0x9e4), R))
-                ok := and(ok, lt(calldataload(0xa04), R))
-                ok := and(ok, lt(calldataload(0xa24), R))
-                ok := and(ok, lt(calldataload(0xa44), R))
-                ok := and(ok, lt(calldataload(0xa64), R))
-                ok := and(ok, lt(calldataload(0xa84), R))
-                ok := and(ok, lt(calldataload(0xaa4), R))
-                ok := and(ok, lt(calldataload(0xac4), R))
-                ok := and(ok, lt(calldataload(0xae4), R))
-                ok := and(ok, lt(calldataload(0xb04), R))
-                ok := and(ok, lt(calldataload(0xb24), R))
-                ok := and(ok, lt(calldataload(0xb44), R))
-                ok := and(ok, lt(calldataload(0xb64), R))
-                ok := and(ok, lt(calldataload(0xb84), R))
-                ok := and(ok, lt(calldataload(0xba4), R))
-                ok := and(ok, lt(calldataload(0xbc4), R))
-                ok := and(ok, lt(calldataload(0xbe4), R))
-                ok := and(ok, lt(calldataload(0xc04), R))
-                ok := and(ok, lt(calldataload(0xc24), R))
-                ok := and(ok, lt(calldataload(0xc44), R))
-                ok := and(ok, lt(calldataload(0xc64), R))
-                ok := and(ok, lt(calldataload(0xc84), R))
-                ok := and(ok, lt(calldataload(0xca4), R))
-                ok := and(ok, lt(calldataload(0xcc4), R))
-                ok := and(ok, lt(calldataload(0xce4), R))
-                ok := and(ok, lt(calldataload(0xd04), R))
-                ok := and(ok, lt(calldataload(0xd24), R))
-                ok := and(ok, lt(calldataload(0xd44), R))
-                ok := and(ok, lt(calldataload(0xd64), R))
-                ok := and(ok, lt(calldataload(0xd84), R))
-                ok := and(ok, lt(calldataload(0xda4), R))
-                ok := and(ok, lt(calldataload(0xdc4), R))
-                ok := and(ok, lt(calldataload(0xde4), R))
-                ok := and(ok, lt(calldataload(0xe04), R))
-                ok := and(ok, lt(calldataload(0xe24), R))
-                ok := and(ok, lt(calldataload(0xe44), R))
-                ok := and(ok, lt(calldataload(0xe64), R))
-                ok := and(ok, lt(calldataload(0xe84), R))
-                ok := and(ok, lt(calldataload(0xea4), R))
-                ok := and(ok, lt(calldataload(0xec4), R))
-                ok := and(ok, lt(calldataload(0xee4), R))
-                ok := and(ok, lt(calldataload(0xf04), R))
-                ok := and(ok, lt(calldataload(0xf24), R))
-                ok := and(ok, lt(calldataload(0xf44), R))
-                ok := and(ok, lt(calldataload(0xf64), R))
-                ok := and(ok, lt(calldataload(0xf84), R))
-                ok := and(ok, lt(calldataload(0xfa4), R))
-                ok := and(ok, lt(calldataload(0xfc4), R))
-                ok := and(ok, lt(calldataload(0xfe4), R))
-                ok := and(ok, lt(calldataload(0x1004), R))
-                ok := and(ok, lt(calldataload(0x1024), R))
-                ok := and(ok, lt(calldataload(0x1044), R))
-                ok := and(ok, lt(calldataload(0x1064), R))
-                ok := and(ok, lt(calldataload(0x1084), R))
-                ok := and(ok, lt(calldataload(0x10a4), R))
-                ok := and(ok, lt(calldataload(0x10c4), R))
-                ok := and(ok, lt(calldataload(0x10e4), R))
-                ok := and(ok, lt(calldataload(0x1184), R))
+                ok := and(lt(calldataload(0x11c4), R), and(lt(calldataload(0x11e4), R), and(lt(calldataload(0x1204), R), and(lt(calldataload(0x7e4), R), and(lt(calldataload(0x804), R), and(lt(calldataload(0x824), R), ok))))))
+                ok := and(lt(calldataload(0x844), R), and(lt(calldataload(0x864), R), and(lt(calldataload(0x884), R), and(lt(calldataload(0x8a4), R), and(lt(calldataload(0x8c4), R), and(lt(calldataload(0x8e4), R), ok))))))
+                ok := and(lt(calldataload(0x904), R), and(lt(calldataload(0x924), R), and(lt(calldataload(0x944), R), and(lt(calldataload(0x964), R), and(lt(calldataload(0x984), R), and(lt(calldataload(0x9a4), R), ok))))))
+                ok := and(lt(calldataload(0x9c4), R), and(lt(calldataload(0x9e4), R), and(lt(calldataload(0xa04), R), and(lt(calldataload(0xa24), R), and(lt(calldataload(0xa44), R), and(lt(calldataload(0xa64), R), ok))))))
+                ok := and(lt(calldataload(0xa84), R), and(lt(calldataload(0xaa4), R), and(lt(calldataload(0xac4), R), and(lt(calldataload(0xae4), R), and(lt(calldataload(0xb04), R), and(lt(calldataload(0xb24), R), ok))))))
+                ok := and(lt(calldataload(0xb44), R), and(lt(calldataload(0xb64), R), and(lt(calldataload(0xb84), R), and(lt(calldataload(0xba4), R), and(lt(calldataload(0xbc4), R), and(lt(calldataload(0xbe4), R), ok))))))
+                ok := and(lt(calldataload(0xc04), R), and(lt(calldataload(0xc24), R), and(lt(calldataload(0xc44), R), and(lt(calldataload(0xc64), R), and(lt(calldataload(0xc84), R), and(lt(calldataload(0xca4), R), ok))))))
+                ok := and(lt(calldataload(0xcc4), R), and(lt(calldataload(0xce4), R), and(lt(calldataload(0xd04), R), and(lt(calldataload(0xd24), R), and(lt(calldataload(0xd44), R), and(lt(calldataload(0xd64), R), ok))))))
+                ok := and(lt(calldataload(0xd84), R), and(lt(calldataload(0xda4), R), and(lt(calldataload(0xdc4), R), and(lt(calldataload(0xde4), R), and(lt(calldataload(0xe04), R), and(lt(calldataload(0xe24), R), ok))))))
+                ok := and(lt(calldataload(0xe44), R), and(lt(calldataload(0xe64), R), and(lt(calldataload(0xe84), R), and(lt(calldataload(0xea4), R), and(lt(calldataload(0xec4), R), and(lt(calldataload(0xee4), R), ok))))))
+                ok := and(lt(calldataload(0xf04), R), and(lt(calldataload(0xf24), R), and(lt(calldataload(0xf44), R), and(lt(calldataload(0xf64), R), and(lt(calldataload(0xf84), R), and(lt(calldataload(0xfa4), R), ok))))))
+                ok := and(lt(calldataload(0xfc4), R), and(lt(calldataload(0xfe4), R), and(lt(calldataload(0x1004), R), and(lt(calldataload(0x1024), R), and(lt(calldataload(0x1044), R), and(lt(calldataload(0x1064), R), ok))))))
+                ok := and(lt(calldataload(0x1084), R), and(lt(calldataload(0x10a4), R), and(lt(calldataload(0x10c4), R), and(lt(calldataload(0x10e4), R), and(lt(calldataload(0x1184), R), ok)))))
                 if iszero(ok) { fail(4) }
                 let q := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47
                 { let x := calldataload(0x64) let y := calldataload(0x84) ok := and(ok, and(and(lt(x, q), lt(y, q)), eq(mulmod(y, y, q), addmod(mulmod(x, mulmod(x, x, q), q), 3, q)))) }
@@ -145,36 +81,36 @@ contract Halo2Verifier {
             }
             // 3. Fiat-Shamir: challenge = keccak256(h_prev ‖ absorbed bytes) mod r
             {
-                mstore(0x1fe0, 0x5dc724d0e883b08500139f2b6a7fe5cd3b7f60f1d5e17d719f7af14b440fe28)
-                calldatacopy(0x2000, 0x11c4, 0x60)
-                calldatacopy(0x2060, 0x64, 0x2c0)
-                let hs := keccak256(0x1fe0, 0x340)
+                mstore(0x1ee0, 0x5dc724d0e883b08500139f2b6a7fe5cd3b7f60f1d5e17d719f7af14b440fe28)
+                calldatacopy(0x1f00, 0x11c4, 0x60)
+                calldatacopy(0x1f60, 0x64, 0x2c0)
+                let hs := keccak256(0x1ee0, 0x340)
                 mstore(0x80, mod(hs, R))
-                mstore(0x1fe0, hs)
-                calldatacopy(0x2000, 0x324, 0x180)
-                hs := keccak256(0x1fe0, 0x1a0)
+                mstore(0x1ee0, hs)
+                calldatacopy(0x1f00, 0x324, 0x180)
+                hs := keccak256(0x1ee0, 0x1a0)
                 mstore(0xa0, mod(hs, R))
-                mstore(0x1fe0, hs)
-                hs := keccak256(0x1fe0, 0x20)
+                mstore(0x1ee0, hs)
+                hs := keccak256(0x1ee0, 0x20)
                 mstore(0xc0, mod(hs, R))
-                mstore(0x1fe0, hs)
-                calldatacopy(0x2000, 0x4a4, 0x240)
-                hs := keccak256(0x1fe0, 0x260)
+                mstore(0x1ee0, hs)
+                calldatacopy(0x1f00, 0x4a4, 0x240)
+                hs := keccak256(0x1ee0, 0x260)
                 mstore(0xe0, mod(hs, R))
-                mstore(0x1fe0, hs)
-                calldatacopy(0x2000, 0x6e4, 0x100)
-                hs := keccak256(0x1fe0, 0x120)
+                mstore(0x1ee0, hs)
+                calldatacopy(0x1f00, 0x6e4, 0x100)
+                hs := keccak256(0x1ee0, 0x120)
                 mstore(0x100, mod(hs, R))
-                mstore(0x1fe0, hs)
-                calldatacopy(0x2000, 0x7e4, 0x920)
-                hs := keccak256(0x1fe0, 0x940)
+                mstore(0x1ee0, hs)
+                calldatacopy(0x1f00, 0x7e4, 0x920)
+                hs := keccak256(0x1ee0, 0x940)
                 mstore(0x120, mod(hs, R))
-                mstore(0x1fe0, hs)
-                hs := keccak256(0x1fe0, 0x20)
+                mstore(0x1ee0, hs)
+                hs := keccak256(0x1ee0, 0x20)
                 mstore(0x140, mod(hs, R))
-                mstore(0x1fe0, hs)
-                calldatacopy(0x2000, 0x1104, 0x40)
-                hs := keccak256(0x1fe0, 0x60)
+                mstore(0x1ee0, hs)
+                calldatacopy(0x1f00, 0x1104, 0x40)
+                hs := keccak256(0x1ee0, 0x60)
                 mstore(0x160, mod(hs, R))
             }
             // 4. powers of x, Lagrange denominators, SHPLONK point differences, batch inversion
@@ -195,25 +131,28 @@ contract Halo2Verifier {
                 let xn1 := addmod(xn, 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R)
                 mstore(0x1a0, mulmod(xn1, 0x304c1c4ba7c10759a3741d93a64097b0f99fce54557c93d8fb40049926080001, R))
                 mstore(0x3e0, addmod(x, 0x1722b04b3b0f9143b1742dadc20a97f41873bef1533fe7879a590ef331fcfcc7, R))
-                mstore(0x400, addmod(x, 0x723bcf2f8575a311037215968bcc7da14d5d44ef185d9fed737f3812bce4447, R))
-                mstore(0x420, addmod(x, 0x12275f14792a3f6b7ffcf1047487161212ee32c998865c5dfff5741b3d1b5176, R))
-                mstore(0x440, addmod(x, 0x1a6cb0b91da01e6d7a1e7d76eeef7de63954cd24b5a8c2b95ad8712f455b04db, R))
-                mstore(0x460, addmod(x, 0x1116dcf201e18ba5202a51ecd098bae3e5079653eb03ec265da6b254c7545ef6, R))
-                mstore(0x480, addmod(x, 0x26f8aee75b98e8663054dc0a8f4aa78747e5c37603cad86cff9e07ee1c43bfcc, R))
-                mstore(0x4a0, addmod(x, 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
-                mstore(0x4c0, xn1)
-                mstore(0x4e0, x)
+                mstore(0x420, addmod(x, 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+                {
+                    let bden := addmod(x, 0x723bcf2f8575a311037215968bcc7da14d5d44ef185d9fed737f3812bce4447, R)
+                    let bnum := 0x2940917fe8da45f8a819245d18c49083135e13f9883396926caa0212c431bbba
+                    { let d := addmod(x, 0x12275f14792a3f6b7ffcf1047487161212ee32c998865c5dfff5741b3d1b5176, R) bnum := addmod(mulmod(bnum, d, R), mulmod(0x1e3cef5e680760be385354b20cfa424b1545b57ee133143343ec8178b2e4ae8b, bden, R), R) bden := mulmod(bden, d, R) }
+                    { let d := addmod(x, 0x1a6cb0b91da01e6d7a1e7d76eeef7de63954cd24b5a8c2b95ad8712f455b04db, R) bnum := addmod(mulmod(bnum, d, R), mulmod(0x15f79db9c39181bc3e31c83f9291da76eedf1b23c410add7e9098464aaa4fb26, bden, R), R) bden := mulmod(bden, d, R) }
+                    { let d := addmod(x, 0x1116dcf201e18ba5202a51ecd098bae3e5079653eb03ec265da6b254c7545ef6, R) bnum := addmod(mulmod(bnum, d, R), mulmod(0x1f4d7180df5014849825f3c9b0e89d79432c51f48eb5846ae63b433f28aba10b, bden, R), R) bden := mulmod(bden, d, R) }
+                    { let d := addmod(x, 0x26f8aee75b98e8663054dc0a8f4aa78747e5c37603cad86cff9e07ee1c43bfcc, R) bnum := addmod(mulmod(bnum, d, R), mulmod(0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035, bden, R), R) bden := mulmod(bden, d, R) }
+                    mstore(0x200, bnum)
+                    mstore(0x400, bden)
+                }
+                mstore(0x440, xn1)
+                mstore(0x460, x)
                 let u := mload(0x160)
                 mstore(0x300, addmod(u, sub(R, mulmod(x, 0x19419e27a6220ee606dc1808bf76c0690fc0295726798909a988e6a0be03033a, R)), R))
                 mstore(0x320, addmod(u, sub(R, mulmod(x, 0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035, R)), R))
                 mstore(0x340, addmod(u, sub(R, x), R))
                 mstore(0x360, addmod(u, sub(R, mulmod(x, 0xdd30b9ad8c173555d2a33029bc807ac165b61281e9054a173af7ff4e4fc88fc, R)), R))
                 let t := 0
-                t := mload(0x300)
-                t := mulmod(t, mload(0x320), R)
-                mstore(0x500, t)
-                t := mload(0x340)
-                t := mulmod(t, mload(0x360), R)
+                t := mulmod(mload(0x300), mload(0x320), R)
+                mstore(0x480, t)
+                t := mulmod(mload(0x340), mload(0x360), R)
                 mstore(0x2c0, t)
                 // instance evaluation: sum_i inst_i * w^i / (x - w^i), as one fraction num/den
                 let num := 0
@@ -222,53 +161,39 @@ contract Halo2Verifier {
                 { let d := addmod(x, 0x229142d808702cd45b2612b3e5b950b111d887205b291befd032759f0b037705, R) num := addmod(mulmod(num, d, R), mulmod(mulmod(calldataload(0x11e4), 0xdd30b9ad8c173555d2a33029bc807ac165b61281e9054a173af7ff4e4fc88fc, R), den, R), R) den := mulmod(den, d, R) }
                 { let d := addmod(x, 0x200ba6358e95baa43644aeb7776d65814fcc8daa1be73d26dd4f297595ad9380, R) num := addmod(mulmod(num, d, R), mulmod(mulmod(calldataload(0x1204), 0x1058a83d529be585820b96ff0a13f2dbd8675a9e5dd2336a6692cc1e5a526c81, R), den, R), R) den := mulmod(den, d, R) }
                 mstore(0x240, num)
-                mstore(0x520, den)
+                mstore(0x4a0, den)
             }
             // batch inversion (the inverse of the product is the proof's hint)
             {
                 let acc := 1
-                mstore(0x540, acc) acc := mulmod(acc, mload(0x3e0), R)
-                mstore(0x560, acc) acc := mulmod(acc, mload(0x400), R)
-                mstore(0x580, acc) acc := mulmod(acc, mload(0x420), R)
-                mstore(0x5a0, acc) acc := mulmod(acc, mload(0x440), R)
-                mstore(0x5c0, acc) acc := mulmod(acc, mload(0x460), R)
-                mstore(0x5e0, acc) acc := mulmod(acc, mload(0x480), R)
-                mstore(0x600, acc) acc := mulmod(acc, mload(0x4a0), R)
-                mstore(0x620, acc) acc := mulmod(acc, mload(0x4c0), R)
-                mstore(0x640, acc) acc := mulmod(acc, mload(0x4e0), R)
-                mstore(0x660, acc) acc := mulmod(acc, mload(0x500), R)
-                mstore(0x680, acc) acc := mulmod(acc, mload(0x520), R)
+                mstore(0x4c0, acc) acc := mulmod(acc, mload(0x3e0), R)
+                mstore(0x4e0, acc) acc := mulmod(acc, mload(0x400), R)
+                mstore(0x500, acc) acc := mulmod(acc, mload(0x420), R)
+                mstore(0x520, acc) acc := mulmod(acc, mload(0x440), R)
+                mstore(0x540, acc) acc := mulmod(acc, mload(0x460), R)
+                mstore(0x560, acc) acc := mulmod(acc, mload(0x480), R)
+                mstore(0x580, acc) acc := mulmod(acc, mload(0x4a0), R)
                 let hint := calldataload(0x1184)
                 if iszero(eq(mulmod(acc, hint, R), 1)) { fail(5) }
                 acc := hint
-                { let a := mload(0x520) mstore(0x520, mulmod(acc, mload(0x680), R)) acc := mulmod(acc, a, R) }
-                { let a := mload(0x500) mstore(0x500, mulmod(acc, mload(0x660), R)) acc := mulmod(acc, a, R) }
-                { let a := mload(0x4e0) mstore(0x4e0, mulmod(acc, mload(0x640), R)) acc := mulmod(acc, a, R) }
-                { let a := mload(0x4c0) mstore(0x4c0, mulmod(acc, mload(0x620), R)) acc := mulmod(acc, a, R) }
-                { let a := mload(0x4a0) mstore(0x4a0, mulmod(acc, mload(0x600), R)) acc := mulmod(acc, a, R) }
-                { let a := mload(0x480) mstore(0x480, mulmod(acc, mload(0x5e0), R)) acc := mulmod(acc, a, R) }
-                { let a := mload(0x460) mstore(0x460, mulmod(acc, mload(0x5c0), R)) acc := mulmod(acc, a, R) }
-                { let a := mload(0x440) mstore(0x440, mulmod(acc, mload(0x5a0), R)) acc := mulmod(acc, a, R) }
-                { let a := mload(0x420) mstore(0x420, mulmod(acc, mload(0x580), R)) acc := mulmod(acc, a, R) }
-                { let a := mload(0x400) mstore(0x400, mulmod(acc, mload(0x560), R)) acc := mulmod(acc, a, R) }
-                mstore(0x3e0, mulmod(acc, mload(0x540), R))
+                { let a := mload(0x4a0) mstore(0x4a0, mulmod(acc, mload(0x580), R)) acc := mulmod(acc, a, R) }
+                { let a := mload(0x480) mstore(0x480, mulmod(acc, mload(0x560), R)) acc := mulmod(acc, a, R) }
+                { let a := mload(0x460) mstore(0x460, mulmod(acc, mload(0x540), R)) acc := mulmod(acc, a, R) }
+                { let a := mload(0x440) mstore(0x440, mulmod(acc, mload(0x520), R)) acc := mulmod(acc, a, R) }
+                { let a := mload(0x420) mstore(0x420, mulmod(acc, mload(0x500), R)) acc := mulmod(acc, a, R) }
+                { let a := mload(0x400) mstore(0x400, mulmod(acc, mload(0x4e0), R)) acc := mulmod(acc, a, R) }
+                mstore(0x3e0, mulmod(acc, mload(0x4c0), R))
             }
             // 5. Lagrange evaluations l_last, l_blind, l_0 and the instance evaluation
             {
                 let lc := mload(0x1a0)
                 mstore(0x1e0, mulmod(mulmod(lc, 0x19419e27a6220ee606dc1808bf76c0690fc0295726798909a988e6a0be03033a, R), mload(0x3e0), R))
-                let lb := 0
-                lb := addmod(lb, mulmod(0x2940917fe8da45f8a819245d18c49083135e13f9883396926caa0212c431bbba, mload(0x400), R), R)
-                lb := addmod(lb, mulmod(0x1e3cef5e680760be385354b20cfa424b1545b57ee133143343ec8178b2e4ae8b, mload(0x420), R), R)
-                lb := addmod(lb, mulmod(0x15f79db9c39181bc3e31c83f9291da76eedf1b23c410add7e9098464aaa4fb26, mload(0x440), R), R)
-                lb := addmod(lb, mulmod(0x1f4d7180df5014849825f3c9b0e89d79432c51f48eb5846ae63b433f28aba10b, mload(0x460), R), R)
-                lb := addmod(lb, mulmod(0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035, mload(0x480), R), R)
-                lb := mulmod(lb, lc, R)
+                let lb := mulmod(mulmod(mload(0x200), mload(0x400), R), lc, R)
                 mstore(0x200, lb)
-                mstore(0x1c0, mulmod(lc, mload(0x4a0), R))
+                mstore(0x1c0, mulmod(lc, mload(0x420), R))
                 mstore(0x220, addmod(1, sub(R, addmod(mload(0x1e0), lb, R)), R))
-                mstore(0x260, mulmod(mulmod(mload(0x240), mload(0x520), R), lc, R))
-                let xi := mload(0x4e0)
+                mstore(0x260, mulmod(mulmod(mload(0x240), mload(0x4a0), R), lc, R))
+                let xi := mload(0x460)
                 let xp := 1
                 mstore(0x380, xp)
                 xp := mulmod(xp, xi, R)
@@ -280,905 +205,154 @@ contract Halo2Verifier {
             {
                 let y := mload(0xe0)
                 let hv := 0
+                // 4 subexpressions used more than once, computed once
+                mstore(0x1ee0, addmod(calldataload(0xa64), mload(0xc0), R))
+                mstore(0x1f00, addmod(sub(R, calldataload(0xfa4)), calldataload(0xf64), R))
+                mstore(0x1f20, addmod(sub(R, calldataload(0x1044)), calldataload(0x1004), R))
+                mstore(0x1f40, addmod(sub(R, calldataload(0x10e4)), calldataload(0x10a4), R))
                 // gate "mac" #0
                 {
                     let e := 0
-                    e := calldataload(0xb24)
-                    {
-                        let t1 := 0
-                        t1 := calldataload(0x944)
-                        t1 := addmod(t1, sub(R, calldataload(0x7e4)), R)
-                        {
-                            let t2 := 0
-                            t2 := calldataload(0x804)
-                            t2 := mulmod(t2, calldataload(0x9c4), R)
-                            t2 := sub(R, t2)
-                            t1 := addmod(t1, t2, R)
-                        }
-                        {
-                            let t3 := 0
-                            t3 := calldataload(0x824)
-                            t3 := mulmod(t3, calldataload(0x9e4), R)
-                            t3 := sub(R, t3)
-                            t1 := addmod(t1, t3, R)
-                        }
-                        {
-                            let t4 := 0
-                            t4 := calldataload(0x844)
-                            t4 := mulmod(t4, calldataload(0xa04), R)
-                            t4 := sub(R, t4)
-                            t1 := addmod(t1, t4, R)
-                        }
-                        {
-                            let t5 := 0
-                            t5 := calldataload(0x864)
-                            t5 := mulmod(t5, calldataload(0xa24), R)
-                            t5 := sub(R, t5)
-                            t1 := addmod(t1, t5, R)
-                        }
-                        e := mulmod(e, t1, R)
-                    }
+                    e := addmod(addmod(addmod(addmod(addmod(sub(R, calldataload(0x7e4)), calldataload(0x944), R), sub(R, mulmod(calldataload(0x804), calldataload(0x9c4), R)), R), sub(R, mulmod(calldataload(0x824), calldataload(0x9e4), R)), R), sub(R, mulmod(calldataload(0x844), calldataload(0xa04), R)), R), sub(R, mulmod(calldataload(0x864), calldataload(0xa24), R)), R)
+                    e := mulmod(e, calldataload(0xb24), R)
                     hv := addmod(mulmod(hv, y, R), e, R)
                 }
                 // gate "decompose" #0
                 {
                     let e := 0
-                    e := calldataload(0xb44)
-                    {
-                        let t6 := 0
-                        t6 := calldataload(0x884)
-                        t6 := addmod(t6, calldataload(0x8a4), R)
-                        t6 := addmod(t6, sub(R, calldataload(0x8c4)), R)
-                        {
-                            let t7 := 0
-                            t7 := calldataload(0x8e4)
-                            {
-                                let t8 := 0
-                                t8 := calldataload(0x804)
-                                {
-                                    let t9 := 0
-                                    t9 := calldataload(0x824)
-                                    t9 := mulmod(t9, 0x100, R)
-                                    t8 := addmod(t8, t9, R)
-                                }
-                                t8 := addmod(t8, sub(R, calldataload(0x844)), R)
-                                t7 := mulmod(t7, t8, R)
-                            }
-                            t7 := sub(R, t7)
-                            t6 := addmod(t6, t7, R)
-                        }
-                        e := mulmod(e, t6, R)
-                    }
+                    e := addmod(sub(R, mulmod(addmod(addmod(mulmod(calldataload(0x824), 0x100, R), calldataload(0x804), R), sub(R, calldataload(0x844)), R), calldataload(0x8e4), R)), addmod(addmod(calldataload(0x884), calldataload(0x8a4), R), sub(R, calldataload(0x8c4)), R), R)
+                    e := mulmod(e, calldataload(0xb44), R)
                     hv := addmod(mulmod(hv, y, R), e, R)
                 }
                 // gate "mul next" #0
-                {
-                    let e := 0
-                    e := calldataload(0xa44)
-                    {
-                        let t10 := 0
-                        t10 := calldataload(0x964)
-                        {
-                            let t11 := 0
-                            t11 := calldataload(0x884)
-                            t11 := mulmod(t11, calldataload(0x8a4), R)
-                            t11 := sub(R, t11)
-                            t10 := addmod(t10, t11, R)
-                        }
-                        e := mulmod(e, t10, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, mulmod(calldataload(0x884), calldataload(0x8a4), R)), calldataload(0x964), R), calldataload(0xa44), R), R)
                 // gate "cube" #0
-                {
-                    let e := 0
-                    e := calldataload(0xb64)
-                    {
-                        let t12 := 0
-                        t12 := calldataload(0x844)
-                        t12 := mulmod(t12, calldataload(0x844), R)
-                        t12 := mulmod(t12, calldataload(0x844), R)
-                        t12 := addmod(t12, sub(R, calldataload(0x924)), R)
-                        e := mulmod(e, t12, R)
-                    }
-                    e := mulmod(e, 0x3, R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(mulmod(addmod(mulmod(mulmod(calldataload(0x844), calldataload(0x844), R), calldataload(0x844), R), sub(R, calldataload(0x924)), R), calldataload(0xb64), R), 0x3, R), R)
                 // gate "even step" #0
-                {
-                    let e := 0
-                    e := calldataload(0xb84)
-                    {
-                        let t13 := 0
-                        t13 := 0x2
-                        t13 := addmod(t13, sub(R, calldataload(0xb84)), R)
-                        e := mulmod(e, t13, R)
-                    }
-                    {
-                        let t14 := 0
-                        t14 := calldataload(0x984)
-                        t14 := addmod(t14, sub(R, calldataload(0x8a4)), R)
-                        t14 := addmod(t14, sub(R, 0x1), R)
-                        e := mulmod(e, t14, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(mulmod(addmod(sub(R, calldataload(0xb84)), 0x2, R), calldataload(0xb84), R), addmod(addmod(sub(R, calldataload(0x8a4)), calldataload(0x984), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), R), R)
                 // gate "odd step" #0
-                {
-                    let e := 0
-                    e := calldataload(0xb84)
-                    {
-                        let t15 := 0
-                        t15 := 0x1
-                        t15 := addmod(t15, sub(R, calldataload(0xb84)), R)
-                        e := mulmod(e, t15, R)
-                    }
-                    {
-                        let t16 := 0
-                        t16 := calldataload(0x8a4)
-                        t16 := addmod(t16, 0x1, R)
-                        t16 := addmod(t16, sub(R, calldataload(0x984)), R)
-                        e := mulmod(e, t16, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(mulmod(addmod(sub(R, calldataload(0xb84)), 0x1, R), calldataload(0xb84), R), addmod(addmod(calldataload(0x8a4), 0x1, R), sub(R, calldataload(0x984)), R), R), R)
                 // perm l0*(1-z0)
-                {
-                    let e := 0
-                    e := mload(0x1c0)
-                    {
-                        let t17 := 0
-                        t17 := 1
-                        t17 := addmod(t17, sub(R, calldataload(0xd64)), R)
-                        e := mulmod(e, t17, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, calldataload(0xd64)), 0x1, R), mload(0x1c0), R), R)
                 // perm l_last*(z^2-z)
-                {
-                    let e := 0
-                    e := calldataload(0xee4)
-                    e := mulmod(e, calldataload(0xee4), R)
-                    e := addmod(e, sub(R, calldataload(0xee4)), R)
-                    e := mulmod(e, mload(0x1e0), R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(mulmod(calldataload(0xee4), calldataload(0xee4), R), sub(R, calldataload(0xee4)), R), mload(0x1e0), R), R)
                 // perm set 1 link
-                {
-                    let e := 0
-                    e := calldataload(0xdc4)
-                    e := addmod(e, sub(R, calldataload(0xda4)), R)
-                    e := mulmod(e, mload(0x1c0), R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, calldataload(0xda4)), calldataload(0xdc4), R), mload(0x1c0), R), R)
                 // perm set 2 link
-                {
-                    let e := 0
-                    e := calldataload(0xe24)
-                    e := addmod(e, sub(R, calldataload(0xe04)), R)
-                    e := mulmod(e, mload(0x1c0), R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, calldataload(0xe04)), calldataload(0xe24), R), mload(0x1c0), R), R)
                 // perm set 3 link
-                {
-                    let e := 0
-                    e := calldataload(0xe84)
-                    e := addmod(e, sub(R, calldataload(0xe64)), R)
-                    e := mulmod(e, mload(0x1c0), R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, calldataload(0xe64)), calldataload(0xe84), R), mload(0x1c0), R), R)
                 // perm set 4 link
-                {
-                    let e := 0
-                    e := calldataload(0xee4)
-                    e := addmod(e, sub(R, calldataload(0xec4)), R)
-                    e := mulmod(e, mload(0x1c0), R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, calldataload(0xec4)), calldataload(0xee4), R), mload(0x1c0), R), R)
                 // perm set 0 product
                 {
                     let e := 0
-                    e := calldataload(0xd84)
-                    {
-                        let t18 := 0
-                        t18 := calldataload(0x7e4)
-                        {
-                            let t19 := 0
-                            t19 := mload(0xa0)
-                            t19 := mulmod(t19, calldataload(0xbc4), R)
-                            t18 := addmod(t18, t19, R)
-                        }
-                        t18 := addmod(t18, mload(0xc0), R)
-                        e := mulmod(e, t18, R)
-                    }
-                    {
-                        let t20 := 0
-                        t20 := calldataload(0x804)
-                        {
-                            let t21 := 0
-                            t21 := mload(0xa0)
-                            t21 := mulmod(t21, calldataload(0xbe4), R)
-                            t20 := addmod(t20, t21, R)
-                        }
-                        t20 := addmod(t20, mload(0xc0), R)
-                        e := mulmod(e, t20, R)
-                    }
-                    {
-                        let t22 := 0
-                        t22 := calldataload(0x824)
-                        {
-                            let t23 := 0
-                            t23 := mload(0xa0)
-                            t23 := mulmod(t23, calldataload(0xc04), R)
-                            t22 := addmod(t22, t23, R)
-                        }
-                        t22 := addmod(t22, mload(0xc0), R)
-                        e := mulmod(e, t22, R)
-                    }
-                    {
-                        let t24 := 0
-                        t24 := calldataload(0xd64)
-                        {
-                            let t25 := 0
-                            t25 := calldataload(0x7e4)
-                            t25 := addmod(t25, mload(0x280), R)
-                            t25 := addmod(t25, mload(0xc0), R)
-                            t24 := mulmod(t24, t25, R)
-                        }
-                        {
-                            let t26 := 0
-                            t26 := calldataload(0x804)
-                            t26 := addmod(t26, mulmod(mload(0x280), 0x9226b6e22c6f0ca64ec26aad4c86e715b5f898e5e963f25870e56bbe533e9a2, R), R)
-                            t26 := addmod(t26, mload(0xc0), R)
-                            t24 := mulmod(t24, t26, R)
-                        }
-                        {
-                            let t27 := 0
-                            t27 := calldataload(0x824)
-                            t27 := addmod(t27, mulmod(mload(0x280), 0x13b360d4e82fe915fed16081038f98c211427b87a281bd733c277dbadf10372b, R), R)
-                            t27 := addmod(t27, mload(0xc0), R)
-                            t24 := mulmod(t24, t27, R)
-                        }
-                        t24 := sub(R, t24)
-                        e := addmod(e, t24, R)
-                    }
+                    e := addmod(mulmod(addmod(mulmod(calldataload(0xbc4), mload(0xa0), R), addmod(calldataload(0x7e4), mload(0xc0), R), R), mulmod(addmod(mulmod(calldataload(0xbe4), mload(0xa0), R), addmod(calldataload(0x804), mload(0xc0), R), R), mulmod(addmod(mulmod(calldataload(0xc04), mload(0xa0), R), addmod(calldataload(0x824), mload(0xc0), R), R), calldataload(0xd84), R), R), R), sub(R, mulmod(addmod(mulmod(mload(0x280), 0x13b360d4e82fe915fed16081038f98c211427b87a281bd733c277dbadf10372b, R), addmod(calldataload(0x824), mload(0xc0), R), R), mulmod(addmod(mulmod(mload(0x280), 0x9226b6e22c6f0ca64ec26aad4c86e715b5f898e5e963f25870e56bbe533e9a2, R), addmod(calldataload(0x804), mload(0xc0), R), R), mulmod(addmod(calldataload(0x7e4), addmod(mload(0x280), mload(0xc0), R), R), calldataload(0xd64), R), R), R)), R)
                     e := mulmod(e, mload(0x220), R)
                     hv := addmod(mulmod(hv, y, R), e, R)
                 }
                 // perm set 1 product
                 {
                     let e := 0
-                    e := calldataload(0xde4)
-                    {
-                        let t28 := 0
-                        t28 := calldataload(0x844)
-                        {
-                            let t29 := 0
-                            t29 := mload(0xa0)
-                            t29 := mulmod(t29, calldataload(0xc24), R)
-                            t28 := addmod(t28, t29, R)
-                        }
-                        t28 := addmod(t28, mload(0xc0), R)
-                        e := mulmod(e, t28, R)
-                    }
-                    {
-                        let t30 := 0
-                        t30 := calldataload(0x864)
-                        {
-                            let t31 := 0
-                            t31 := mload(0xa0)
-                            t31 := mulmod(t31, calldataload(0xc44), R)
-                            t30 := addmod(t30, t31, R)
-                        }
-                        t30 := addmod(t30, mload(0xc0), R)
-                        e := mulmod(e, t30, R)
-                    }
-                    {
-                        let t32 := 0
-                        t32 := calldataload(0x884)
-                        {
-                            let t33 := 0
-                            t33 := mload(0xa0)
-                            t33 := mulmod(t33, calldataload(0xc64), R)
-                            t32 := addmod(t32, t33, R)
-                        }
-                        t32 := addmod(t32, mload(0xc0), R)
-                        e := mulmod(e, t32, R)
-                    }
-                    {
-                        let t34 := 0
-                        t34 := calldataload(0xdc4)
-                        {
-                            let t35 := 0
-                            t35 := calldataload(0x844)
-                            t35 := addmod(t35, mulmod(mload(0x280), 0x18afdf23e9bd9302673fc1e076a492d4d65bd18ebc4d854ed189139bab313e52, R), R)
-                            t35 := addmod(t35, mload(0xc0), R)
-                            t34 := mulmod(t34, t35, R)
-                        }
-                        {
-                            let t36 := 0
-                            t36 := calldataload(0x864)
-                            t36 := addmod(t36, mulmod(mload(0x280), 0xa136ba13afa6c83eb7b82fb370e228e74155e48fb8f1c1cfc33fb0da8afb42, R), R)
-                            t36 := addmod(t36, mload(0xc0), R)
-                            t34 := mulmod(t34, t36, R)
-                        }
-                        {
-                            let t37 := 0
-                            t37 := calldataload(0x884)
-                            t37 := addmod(t37, mulmod(mload(0x280), 0x2eb9750dce545f17d492058dd201a1251ff3d9077864583d44eaf9be9008699d, R), R)
-                            t37 := addmod(t37, mload(0xc0), R)
-                            t34 := mulmod(t34, t37, R)
-                        }
-                        t34 := sub(R, t34)
-                        e := addmod(e, t34, R)
-                    }
+                    e := addmod(mulmod(addmod(mulmod(calldataload(0xc24), mload(0xa0), R), addmod(calldataload(0x844), mload(0xc0), R), R), mulmod(addmod(mulmod(calldataload(0xc44), mload(0xa0), R), addmod(calldataload(0x864), mload(0xc0), R), R), mulmod(addmod(mulmod(calldataload(0xc64), mload(0xa0), R), addmod(calldataload(0x884), mload(0xc0), R), R), calldataload(0xde4), R), R), R), sub(R, mulmod(addmod(mulmod(mload(0x280), 0x18afdf23e9bd9302673fc1e076a492d4d65bd18ebc4d854ed189139bab313e52, R), addmod(calldataload(0x844), mload(0xc0), R), R), mulmod(addmod(mulmod(mload(0x280), 0x2eb9750dce545f17d492058dd201a1251ff3d9077864583d44eaf9be9008699d, R), addmod(calldataload(0x884), mload(0xc0), R), R), mulmod(addmod(mulmod(mload(0x280), 0xa136ba13afa6c83eb7b82fb370e228e74155e48fb8f1c1cfc33fb0da8afb42, R), addmod(calldataload(0x864), mload(0xc0), R), R), calldataload(0xdc4), R), R), R)), R)
                     e := mulmod(e, mload(0x220), R)
                     hv := addmod(mulmod(hv, y, R), e, R)
                 }
                 // perm set 2 product
                 {
                     let e := 0
-                    e := calldataload(0xe44)
-                    {
-                        let t38 := 0
-                        t38 := calldataload(0x8a4)
-                        {
-                            let t39 := 0
-                            t39 := mload(0xa0)
-                            t39 := mulmod(t39, calldataload(0xc84), R)
-                            t38 := addmod(t38, t39, R)
-                        }
-                        t38 := addmod(t38, mload(0xc0), R)
-                        e := mulmod(e, t38, R)
-                    }
-                    {
-                        let t40 := 0
-                        t40 := calldataload(0x8c4)
-                        {
-                            let t41 := 0
-                            t41 := mload(0xa0)
-                            t41 := mulmod(t41, calldataload(0xca4), R)
-                            t40 := addmod(t40, t41, R)
-                        }
-                        t40 := addmod(t40, mload(0xc0), R)
-                        e := mulmod(e, t40, R)
-                    }
-                    {
-                        let t42 := 0
-                        t42 := calldataload(0x8e4)
-                        {
-                            let t43 := 0
-                            t43 := mload(0xa0)
-                            t43 := mulmod(t43, calldataload(0xcc4), R)
-                            t42 := addmod(t42, t43, R)
-                        }
-                        t42 := addmod(t42, mload(0xc0), R)
-                        e := mulmod(e, t42, R)
-                    }
-                    {
-                        let t44 := 0
-                        t44 := calldataload(0xe24)
-                        {
-                            let t45 := 0
-                            t45 := calldataload(0x8a4)
-                            t45 := addmod(t45, mulmod(mload(0x280), 0xc700e936f498cfaff7ab722787c51d54dbe76b8dbb8e572533863af6c71421b, R), R)
-                            t45 := addmod(t45, mload(0xc0), R)
-                            t44 := mulmod(t44, t45, R)
-                        }
-                        {
-                            let t46 := 0
-                            t46 := calldataload(0x8c4)
-                            t46 := addmod(t46, mulmod(mload(0x280), 0x20829506b7e62e46ebf2c61ecaf667e359da59b78c260763a18fcc1ad860484b, R), R)
-                            t46 := addmod(t46, mload(0xc0), R)
-                            t44 := mulmod(t44, t46, R)
-                        }
-                        {
-                            let t47 := 0
-                            t47 := calldataload(0x8e4)
-                            t47 := addmod(t47, mulmod(mload(0x280), 0x127220418384eaa9e330d35906da828acb3210be240533d24a4d7eb04830e527, R), R)
-                            t47 := addmod(t47, mload(0xc0), R)
-                            t44 := mulmod(t44, t47, R)
-                        }
-                        t44 := sub(R, t44)
-                        e := addmod(e, t44, R)
-                    }
+                    e := addmod(mulmod(addmod(mulmod(calldataload(0xc84), mload(0xa0), R), addmod(calldataload(0x8a4), mload(0xc0), R), R), mulmod(addmod(mulmod(calldataload(0xca4), mload(0xa0), R), addmod(calldataload(0x8c4), mload(0xc0), R), R), mulmod(addmod(mulmod(calldataload(0xcc4), mload(0xa0), R), addmod(calldataload(0x8e4), mload(0xc0), R), R), calldataload(0xe44), R), R), R), sub(R, mulmod(addmod(mulmod(mload(0x280), 0x127220418384eaa9e330d35906da828acb3210be240533d24a4d7eb04830e527, R), addmod(calldataload(0x8e4), mload(0xc0), R), R), mulmod(addmod(mulmod(mload(0x280), 0x20829506b7e62e46ebf2c61ecaf667e359da59b78c260763a18fcc1ad860484b, R), addmod(calldataload(0x8c4), mload(0xc0), R), R), mulmod(addmod(mulmod(mload(0x280), 0xc700e936f498cfaff7ab722787c51d54dbe76b8dbb8e572533863af6c71421b, R), addmod(calldataload(0x8a4), mload(0xc0), R), R), calldataload(0xe24), R), R), R)), R)
                     e := mulmod(e, mload(0x220), R)
                     hv := addmod(mulmod(hv, y, R), e, R)
                 }
                 // perm set 3 product
                 {
                     let e := 0
-                    e := calldataload(0xea4)
-                    {
-                        let t48 := 0
-                        t48 := calldataload(0x904)
-                        {
-                            let t49 := 0
-                            t49 := mload(0xa0)
-                            t49 := mulmod(t49, calldataload(0xce4), R)
-                            t48 := addmod(t48, t49, R)
-                        }
-                        t48 := addmod(t48, mload(0xc0), R)
-                        e := mulmod(e, t48, R)
-                    }
-                    {
-                        let t50 := 0
-                        t50 := calldataload(0x924)
-                        {
-                            let t51 := 0
-                            t51 := mload(0xa0)
-                            t51 := mulmod(t51, calldataload(0xd04), R)
-                            t50 := addmod(t50, t51, R)
-                        }
-                        t50 := addmod(t50, mload(0xc0), R)
-                        e := mulmod(e, t50, R)
-                    }
-                    {
-                        let t52 := 0
-                        t52 := calldataload(0x9a4)
-                        {
-                            let t53 := 0
-                            t53 := mload(0xa0)
-                            t53 := mulmod(t53, calldataload(0xd24), R)
-                            t52 := addmod(t52, t53, R)
-                        }
-                        t52 := addmod(t52, mload(0xc0), R)
-                        e := mulmod(e, t52, R)
-                    }
-                    {
-                        let t54 := 0
-                        t54 := calldataload(0xe84)
-                        {
-                            let t55 := 0
-                            t55 := calldataload(0x904)
-                            t55 := addmod(t55, mulmod(mload(0x280), 0x2e4509f8f6c35e91cc0a4514f9d68cc7fea12e5ee3a0160c98f527dc8c2ee014, R), R)
-                            t55 := addmod(t55, mload(0xc0), R)
-                            t54 := mulmod(t54, t55, R)
-                        }
-                        {
-                            let t56 := 0
-                            t56 := calldataload(0x924)
-                            t56 := addmod(t56, mulmod(mload(0x280), 0x23085238711040a2f18d1c4834a30a6c126ddfcaab38fa78cb9bf80d1c186607, R), R)
-                            t56 := addmod(t56, mload(0xc0), R)
-                            t54 := mulmod(t54, t56, R)
-                        }
-                        {
-                            let t57 := 0
-                            t57 := calldataload(0x9a4)
-                            t57 := addmod(t57, mulmod(mload(0x280), 0x11c96424532a957bc91cd11a9249e21ce9558f13c27a63a36f014a2a1123c0e0, R), R)
-                            t57 := addmod(t57, mload(0xc0), R)
-                            t54 := mulmod(t54, t57, R)
-                        }
-                        t54 := sub(R, t54)
-                        e := addmod(e, t54, R)
-                    }
+                    e := addmod(mulmod(addmod(mulmod(calldataload(0xce4), mload(0xa0), R), addmod(calldataload(0x904), mload(0xc0), R), R), mulmod(addmod(mulmod(calldataload(0xd04), mload(0xa0), R), addmod(calldataload(0x924), mload(0xc0), R), R), mulmod(addmod(mulmod(calldataload(0xd24), mload(0xa0), R), addmod(calldataload(0x9a4), mload(0xc0), R), R), calldataload(0xea4), R), R), R), sub(R, mulmod(addmod(mulmod(mload(0x280), 0x11c96424532a957bc91cd11a9249e21ce9558f13c27a63a36f014a2a1123c0e0, R), addmod(calldataload(0x9a4), mload(0xc0), R), R), mulmod(addmod(mulmod(mload(0x280), 0x23085238711040a2f18d1c4834a30a6c126ddfcaab38fa78cb9bf80d1c186607, R), addmod(calldataload(0x924), mload(0xc0), R), R), mulmod(addmod(mulmod(mload(0x280), 0x2e4509f8f6c35e91cc0a4514f9d68cc7fea12e5ee3a0160c98f527dc8c2ee014, R), addmod(calldataload(0x904), mload(0xc0), R), R), calldataload(0xe84), R), R), R)), R)
                     e := mulmod(e, mload(0x220), R)
                     hv := addmod(mulmod(hv, y, R), e, R)
                 }
                 // perm set 4 product
-                {
-                    let e := 0
-                    e := calldataload(0xf04)
-                    {
-                        let t58 := 0
-                        t58 := mload(0x260)
-                        {
-                            let t59 := 0
-                            t59 := mload(0xa0)
-                            t59 := mulmod(t59, calldataload(0xd44), R)
-                            t58 := addmod(t58, t59, R)
-                        }
-                        t58 := addmod(t58, mload(0xc0), R)
-                        e := mulmod(e, t58, R)
-                    }
-                    {
-                        let t60 := 0
-                        t60 := calldataload(0xee4)
-                        {
-                            let t61 := 0
-                            t61 := mload(0x260)
-                            t61 := addmod(t61, mulmod(mload(0x280), 0x543fa4ce0e5f85d1f5cf149ea332d9b5a838b194915342a2c230c4a3d8848b6, R), R)
-                            t61 := addmod(t61, mload(0xc0), R)
-                            t60 := mulmod(t60, t61, R)
-                        }
-                        t60 := sub(R, t60)
-                        e := addmod(e, t60, R)
-                    }
-                    e := mulmod(e, mload(0x220), R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(mulmod(addmod(mulmod(calldataload(0xd44), mload(0xa0), R), addmod(mload(0x260), mload(0xc0), R), R), calldataload(0xf04), R), sub(R, mulmod(addmod(mulmod(mload(0x280), 0x543fa4ce0e5f85d1f5cf149ea332d9b5a838b194915342a2c230c4a3d8848b6, R), addmod(mload(0x260), mload(0xc0), R), R), calldataload(0xee4), R)), R), mload(0x220), R), R)
                 // lookup 0 l0*(1-z)
-                {
-                    let e := 0
-                    e := mload(0x1c0)
-                    {
-                        let t62 := 0
-                        t62 := 1
-                        t62 := addmod(t62, sub(R, calldataload(0xf24)), R)
-                        e := mulmod(e, t62, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, calldataload(0xf24)), 0x1, R), mload(0x1c0), R), R)
                 // lookup 0 l_last*(z^2-z)
-                {
-                    let e := 0
-                    e := mload(0x1e0)
-                    {
-                        let t63 := 0
-                        t63 := calldataload(0xf24)
-                        t63 := mulmod(t63, calldataload(0xf24), R)
-                        t63 := addmod(t63, sub(R, calldataload(0xf24)), R)
-                        e := mulmod(e, t63, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(mulmod(calldataload(0xf24), calldataload(0xf24), R), sub(R, calldataload(0xf24)), R), mload(0x1e0), R), R)
                 // lookup 0 product
-                {
-                    let e := 0
-                    e := calldataload(0xf44)
-                    {
-                        let t64 := 0
-                        t64 := calldataload(0xf64)
-                        t64 := addmod(t64, mload(0xa0), R)
-                        e := mulmod(e, t64, R)
-                    }
-                    {
-                        let t65 := 0
-                        t65 := calldataload(0xfa4)
-                        t65 := addmod(t65, mload(0xc0), R)
-                        e := mulmod(e, t65, R)
-                    }
-                    {
-                        let t66 := 0
-                        t66 := calldataload(0xf24)
-                        {
-                            let t67 := 0
-                            t67 := calldataload(0xac4)
-                            t67 := mulmod(t67, calldataload(0x8c4), R)
-                            t67 := addmod(t67, mload(0xa0), R)
-                            t66 := mulmod(t66, t67, R)
-                        }
-                        {
-                            let t68 := 0
-                            t68 := calldataload(0xa64)
-                            t68 := addmod(t68, mload(0xc0), R)
-                            t66 := mulmod(t66, t68, R)
-                        }
-                        t66 := sub(R, t66)
-                        e := addmod(e, t66, R)
-                    }
-                    e := mulmod(e, mload(0x220), R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, mulmod(addmod(mulmod(calldataload(0x8c4), calldataload(0xac4), R), mload(0xa0), R), mulmod(mload(0x1ee0), calldataload(0xf24), R), R)), mulmod(addmod(calldataload(0xf64), mload(0xa0), R), mulmod(addmod(calldataload(0xfa4), mload(0xc0), R), calldataload(0xf44), R), R), R), mload(0x220), R), R)
                 // lookup 0 l0*(a-s)
-                {
-                    let e := 0
-                    e := mload(0x1c0)
-                    {
-                        let t69 := 0
-                        t69 := calldataload(0xf64)
-                        t69 := addmod(t69, sub(R, calldataload(0xfa4)), R)
-                        e := mulmod(e, t69, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(mload(0x1f00), mload(0x1c0), R), R)
                 // lookup 0 (a-s)(a-a_prev)
-                {
-                    let e := 0
-                    e := calldataload(0xf64)
-                    e := addmod(e, sub(R, calldataload(0xfa4)), R)
-                    {
-                        let t70 := 0
-                        t70 := calldataload(0xf64)
-                        t70 := addmod(t70, sub(R, calldataload(0xf84)), R)
-                        e := mulmod(e, t70, R)
-                    }
-                    e := mulmod(e, mload(0x220), R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, calldataload(0xf84)), calldataload(0xf64), R), mulmod(mload(0x1f00), mload(0x220), R), R), R)
                 // lookup 1 l0*(1-z)
-                {
-                    let e := 0
-                    e := mload(0x1c0)
-                    {
-                        let t71 := 0
-                        t71 := 1
-                        t71 := addmod(t71, sub(R, calldataload(0xfc4)), R)
-                        e := mulmod(e, t71, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, calldataload(0xfc4)), 0x1, R), mload(0x1c0), R), R)
                 // lookup 1 l_last*(z^2-z)
-                {
-                    let e := 0
-                    e := mload(0x1e0)
-                    {
-                        let t72 := 0
-                        t72 := calldataload(0xfc4)
-                        t72 := mulmod(t72, calldataload(0xfc4), R)
-                        t72 := addmod(t72, sub(R, calldataload(0xfc4)), R)
-                        e := mulmod(e, t72, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(mulmod(calldataload(0xfc4), calldataload(0xfc4), R), sub(R, calldataload(0xfc4)), R), mload(0x1e0), R), R)
                 // lookup 1 product
-                {
-                    let e := 0
-                    e := calldataload(0xfe4)
-                    {
-                        let t73 := 0
-                        t73 := calldataload(0x1004)
-                        t73 := addmod(t73, mload(0xa0), R)
-                        e := mulmod(e, t73, R)
-                    }
-                    {
-                        let t74 := 0
-                        t74 := calldataload(0x1044)
-                        t74 := addmod(t74, mload(0xc0), R)
-                        e := mulmod(e, t74, R)
-                    }
-                    {
-                        let t75 := 0
-                        t75 := calldataload(0xfc4)
-                        {
-                            let t76 := 0
-                            t76 := calldataload(0xae4)
-                            t76 := mulmod(t76, calldataload(0x8e4), R)
-                            t76 := addmod(t76, mload(0xa0), R)
-                            t75 := mulmod(t75, t76, R)
-                        }
-                        {
-                            let t77 := 0
-                            t77 := calldataload(0xa64)
-                            t77 := addmod(t77, mload(0xc0), R)
-                            t75 := mulmod(t75, t77, R)
-                        }
-                        t75 := sub(R, t75)
-                        e := addmod(e, t75, R)
-                    }
-                    e := mulmod(e, mload(0x220), R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, mulmod(addmod(mulmod(calldataload(0x8e4), calldataload(0xae4), R), mload(0xa0), R), mulmod(mload(0x1ee0), calldataload(0xfc4), R), R)), mulmod(addmod(calldataload(0x1004), mload(0xa0), R), mulmod(addmod(calldataload(0x1044), mload(0xc0), R), calldataload(0xfe4), R), R), R), mload(0x220), R), R)
                 // lookup 1 l0*(a-s)
-                {
-                    let e := 0
-                    e := mload(0x1c0)
-                    {
-                        let t78 := 0
-                        t78 := calldataload(0x1004)
-                        t78 := addmod(t78, sub(R, calldataload(0x1044)), R)
-                        e := mulmod(e, t78, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(mload(0x1f20), mload(0x1c0), R), R)
                 // lookup 1 (a-s)(a-a_prev)
-                {
-                    let e := 0
-                    e := calldataload(0x1004)
-                    e := addmod(e, sub(R, calldataload(0x1044)), R)
-                    {
-                        let t79 := 0
-                        t79 := calldataload(0x1004)
-                        t79 := addmod(t79, sub(R, calldataload(0x1024)), R)
-                        e := mulmod(e, t79, R)
-                    }
-                    e := mulmod(e, mload(0x220), R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, calldataload(0x1024)), calldataload(0x1004), R), mulmod(mload(0x1f20), mload(0x220), R), R), R)
                 // lookup 2 l0*(1-z)
-                {
-                    let e := 0
-                    e := mload(0x1c0)
-                    {
-                        let t80 := 0
-                        t80 := 1
-                        t80 := addmod(t80, sub(R, calldataload(0x1064)), R)
-                        e := mulmod(e, t80, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, calldataload(0x1064)), 0x1, R), mload(0x1c0), R), R)
                 // lookup 2 l_last*(z^2-z)
-                {
-                    let e := 0
-                    e := mload(0x1e0)
-                    {
-                        let t81 := 0
-                        t81 := calldataload(0x1064)
-                        t81 := mulmod(t81, calldataload(0x1064), R)
-                        t81 := addmod(t81, sub(R, calldataload(0x1064)), R)
-                        e := mulmod(e, t81, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(mulmod(calldataload(0x1064), calldataload(0x1064), R), sub(R, calldataload(0x1064)), R), mload(0x1e0), R), R)
                 // lookup 2 product
                 {
                     let e := 0
-                    e := calldataload(0x1084)
-                    {
-                        let t82 := 0
-                        t82 := calldataload(0x10a4)
-                        t82 := addmod(t82, mload(0xa0), R)
-                        e := mulmod(e, t82, R)
-                    }
-                    {
-                        let t83 := 0
-                        t83 := calldataload(0x10e4)
-                        t83 := addmod(t83, mload(0xc0), R)
-                        e := mulmod(e, t83, R)
-                    }
-                    {
-                        let t84 := 0
-                        t84 := calldataload(0x1064)
-                        {
-                            let t85 := 0
-                            t85 := calldataload(0xb04)
-                            t85 := mulmod(t85, calldataload(0x804), R)
-                            t85 := mulmod(t85, mload(0x80), R)
-                            {
-                                let t86 := 0
-                                t86 := calldataload(0xb04)
-                                t86 := mulmod(t86, calldataload(0x824), R)
-                                t85 := addmod(t85, t86, R)
-                            }
-                            t85 := addmod(t85, mload(0xa0), R)
-                            t84 := mulmod(t84, t85, R)
-                        }
-                        {
-                            let t87 := 0
-                            t87 := calldataload(0xa84)
-                            t87 := mulmod(t87, mload(0x80), R)
-                            t87 := addmod(t87, calldataload(0xaa4), R)
-                            t87 := addmod(t87, mload(0xc0), R)
-                            t84 := mulmod(t84, t87, R)
-                        }
-                        t84 := sub(R, t84)
-                        e := addmod(e, t84, R)
-                    }
-                    e := mulmod(e, mload(0x220), R)
+                    e := mulmod(addmod(sub(R, mulmod(addmod(mulmod(calldataload(0x804), mulmod(calldataload(0xb04), mload(0x80), R), R), addmod(mulmod(calldataload(0x824), calldataload(0xb04), R), mload(0xa0), R), R), mulmod(addmod(mulmod(calldataload(0xa84), mload(0x80), R), addmod(calldataload(0xaa4), mload(0xc0), R), R), calldataload(0x1064), R), R)), mulmod(addmod(calldataload(0x10a4), mload(0xa0), R), mulmod(addmod(calldataload(0x10e4), mload(0xc0), R), calldataload(0x1084), R), R), R), mload(0x220), R)
                     hv := addmod(mulmod(hv, y, R), e, R)
                 }
                 // lookup 2 l0*(a-s)
-                {
-                    let e := 0
-                    e := mload(0x1c0)
-                    {
-                        let t88 := 0
-                        t88 := calldataload(0x10a4)
-                        t88 := addmod(t88, sub(R, calldataload(0x10e4)), R)
-                        e := mulmod(e, t88, R)
-                    }
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
+                hv := addmod(mulmod(hv, y, R), mulmod(mload(0x1f40), mload(0x1c0), R), R)
                 // lookup 2 (a-s)(a-a_prev)
-                {
-                    let e := 0
-                    e := calldataload(0x10a4)
-                    e := addmod(e, sub(R, calldataload(0x10e4)), R)
-                    {
-                        let t89 := 0
-                        t89 := calldataload(0x10a4)
-                        t89 := addmod(t89, sub(R, calldataload(0x10c4)), R)
-                        e := mulmod(e, t89, R)
-                    }
-                    e := mulmod(e, mload(0x220), R)
-                    hv := addmod(mulmod(hv, y, R), e, R)
-                }
-                mstore(0x2a0, mulmod(hv, mload(0x4c0), R))
+                hv := addmod(mulmod(hv, y, R), mulmod(addmod(sub(R, calldataload(0x10c4)), calldataload(0x10a4), R), mulmod(mload(0x1f40), mload(0x220), R), R), R)
+                mstore(0x2a0, mulmod(hv, mload(0x440), R))
             }
             // 7. SHPLONK: MSM scalars per commitment and the combined evaluation r
             mstore(0x2e0, 0)
             {
                 let vp := 1
+                let sy := mload(0x120)
                 // rotation set 0: rotations [0, 1]
                 {
                     let coef := vp
-                    let L0 := 0
-                    L0 := mload(0x3a0)
-                    L0 := mulmod(L0, 0xb340a9672ccf3c984aebd84aca616b9e8d64a9b2b83e91b238aca9acd6eac24, R)
-                    L0 := mulmod(L0, mload(0x360), R)
-                    let L1 := 0
-                    L1 := mload(0x3a0)
-                    L1 := mulmod(L1, 0x253043dc6e64ac6033a18831d4db41a33f5d9dad4e35877620572af9229153dd, R)
-                    L1 := mulmod(L1, mload(0x340), R)
-                    let yp := 1
                     let ri := 0
                     {
-                        let s := 0
-                        s := calldataload(0x7e4)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t90 := 0
-                            t90 := calldataload(0x944)
-                            t90 := mulmod(t90, L1, R)
-                            s := addmod(s, t90, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
+                        let a := calldataload(0x1064)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xfc4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xf24), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xee4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x904), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x8a4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x7e4), R)
+                        ri := addmod(mulmod(a, mulmod(mload(0x360), mulmod(mload(0x3a0), 0xb340a9672ccf3c984aebd84aca616b9e8d64a9b2b83e91b238aca9acd6eac24, R), R), R), ri, R)
                     }
-                    mstore(0x6e0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
                     {
-                        let s := 0
-                        s := calldataload(0x8a4)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t91 := 0
-                            t91 := calldataload(0x984)
-                            t91 := mulmod(t91, L1, R)
-                            s := addmod(s, t91, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
+                        let a := calldataload(0x1084)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xfe4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xf44), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xf04), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x964), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x984), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x944), R)
+                        ri := addmod(mulmod(a, mulmod(mload(0x340), mulmod(mload(0x3a0), 0x253043dc6e64ac6033a18831d4db41a33f5d9dad4e35877620572af9229153dd, R), R), R), ri, R)
                     }
-                    mstore(0x740, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x904)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t92 := 0
-                            t92 := calldataload(0x964)
-                            t92 := mulmod(t92, L1, R)
-                            s := addmod(s, t92, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x7a0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xee4)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t93 := 0
-                            t93 := calldataload(0xf04)
-                            t93 := mulmod(t93, L1, R)
-                            s := addmod(s, t93, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x800, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xf24)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t94 := 0
-                            t94 := calldataload(0xf44)
-                            t94 := mulmod(t94, L1, R)
-                            s := addmod(s, t94, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x860, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xfc4)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t95 := 0
-                            t95 := calldataload(0xfe4)
-                            t95 := mulmod(t95, L1, R)
-                            s := addmod(s, t95, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x8c0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x1064)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t96 := 0
-                            t96 := calldataload(0x1084)
-                            t96 := mulmod(t96, L1, R)
-                            s := addmod(s, t96, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x920, mulmod(coef, yp, R))
+                    let yp := coef
+                    mstore(0x5e0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x640, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x6a0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x700, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x760, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x7c0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x820, yp)
                     mstore(0x2e0, addmod(mload(0x2e0), mulmod(coef, ri, R), R))
                 }
                 vp := mulmod(vp, mload(0x140), R)
@@ -1187,316 +361,148 @@ contract Halo2Verifier {
                     let coef := vp
                     {
                         let zd := 0
-                        zd := mload(0x300)
-                        zd := mulmod(zd, mload(0x320), R)
-                        zd := mulmod(zd, mload(0x360), R)
-                        coef := mulmod(coef, mulmod(zd, mload(0x500), R), R)
+                        zd := mulmod(mload(0x300), mulmod(mload(0x320), mload(0x360), R), R)
+                        coef := mulmod(coef, mulmod(zd, mload(0x480), R), R)
                     }
-                    let L0 := 1
-                    let yp := 1
                     let ri := 0
                     {
-                        let s := 0
-                        s := calldataload(0x804)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
+                        let a := calldataload(0xba4)
+                        a := addmod(mulmod(a, sy, R), mload(0x2a0), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xd44), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xd24), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xd04), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xce4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xcc4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xca4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xc84), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xc64), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xc44), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xc24), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xc04), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xbe4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xbc4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xb84), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xb64), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xb44), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xb24), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xb04), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xae4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xac4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xaa4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xa84), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xa64), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xa44), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xa24), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xa04), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x9e4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x9c4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x9a4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x10e4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x1044), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xfa4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x924), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x8e4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x8c4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x884), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x864), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x844), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x824), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x804), R)
+                        ri := a
                     }
-                    mstore(0x980, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
+                    let yp := coef
+                    mstore(0x880, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x8e0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x940, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x9a0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xa00, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xa60, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xac0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xb20, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xb80, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xbe0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xc40, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xca0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xd00, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xd60, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xdc0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xe20, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xe80, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xee0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xf40, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0xfa0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1000, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1060, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x10c0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1120, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1180, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x11e0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1240, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x12a0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1300, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1360, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x13c0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1420, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1480, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x14e0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1540, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x15a0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1600, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1660, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x16c0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1720, yp)
+                    yp := mulmod(yp, sy, R)
                     {
-                        let s := 0
-                        s := calldataload(0x824)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x9e0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x844)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xa40, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x864)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xaa0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x884)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xb00, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x8c4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xb60, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x8e4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xbc0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x924)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xc20, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xfa4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xc80, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x1044)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xce0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x10e4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xd40, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x9a4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xda0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x9c4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xe00, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x9e4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xe60, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xa04)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xec0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xa24)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xf20, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xa44)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xf80, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xa64)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0xfe0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xa84)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1040, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xaa4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x10a0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xac4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1100, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xae4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1160, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xb04)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x11c0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xb24)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1220, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xb44)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1280, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xb64)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x12e0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xb84)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1340, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xbc4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x13a0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xbe4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1400, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xc04)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1460, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xc24)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x14c0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xc44)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1520, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xc64)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1580, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xc84)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x15e0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xca4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1640, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xcc4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x16a0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xce4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1700, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xd04)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1760, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xd24)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x17c0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xd44)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1820, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := mload(0x2a0)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    {
-                        let s := mulmod(coef, yp, R)
-                        mstore(0x1880, s)
+                        let s := yp
+                        mstore(0x1780, s)
                         s := mulmod(s, mload(0x180), R)
-                        mstore(0x18e0, s)
+                        mstore(0x17e0, s)
                         s := mulmod(s, mload(0x180), R)
-                        mstore(0x1940, s)
+                        mstore(0x1840, s)
                         s := mulmod(s, mload(0x180), R)
-                        mstore(0x19a0, s)
+                        mstore(0x18a0, s)
                     }
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xba4)
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1a00, mulmod(coef, yp, R))
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1900, yp)
                     mstore(0x2e0, addmod(mload(0x2e0), mulmod(coef, ri, R), R))
                 }
                 vp := mulmod(vp, mload(0x140), R)
@@ -1506,104 +512,38 @@ contract Halo2Verifier {
                     {
                         let zd := 0
                         zd := mload(0x320)
-                        coef := mulmod(coef, mulmod(zd, mload(0x500), R), R)
+                        coef := mulmod(coef, mulmod(zd, mload(0x480), R), R)
                     }
-                    let L0 := 0
-                    L0 := mload(0x3c0)
-                    L0 := mulmod(L0, 0x2c2b20492e84b6101a2c5fdd87e2f759e32d27abd0fc1e933fbbdf89b403309e, R)
-                    L0 := mulmod(L0, mload(0x340), R)
-                    L0 := mulmod(L0, mload(0x360), R)
-                    let L1 := 0
-                    L1 := mload(0x3c0)
-                    L1 := mulmod(L1, 0x1af5ad62afa9d83ab17e67fb5a126906f7cb273af5fc8c200f8cf147a4faa8b, R)
-                    L1 := mulmod(L1, mload(0x300), R)
-                    L1 := mulmod(L1, mload(0x360), R)
-                    let L2 := 0
-                    L2 := mload(0x3c0)
-                    L2 := mulmod(L2, 0x289d35387b24c95f30bff5943fd3a72d58a0e28f95d893c032d46f5c1ad24d8, R)
-                    L2 := mulmod(L2, mload(0x300), R)
-                    L2 := mulmod(L2, mload(0x340), R)
-                    let yp := 1
                     let ri := 0
                     {
-                        let s := 0
-                        s := calldataload(0xda4)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t97 := 0
-                            t97 := calldataload(0xd64)
-                            t97 := mulmod(t97, L1, R)
-                            s := addmod(s, t97, R)
-                        }
-                        {
-                            let t98 := 0
-                            t98 := calldataload(0xd84)
-                            t98 := mulmod(t98, L2, R)
-                            s := addmod(s, t98, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
+                        let a := calldataload(0xec4)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xe64), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xe04), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xda4), R)
+                        ri := addmod(mulmod(a, mulmod(mload(0x340), mulmod(mload(0x360), mulmod(mload(0x3c0), 0x2c2b20492e84b6101a2c5fdd87e2f759e32d27abd0fc1e933fbbdf89b403309e, R), R), R), R), ri, R)
                     }
-                    mstore(0x1a60, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
                     {
-                        let s := 0
-                        s := calldataload(0xe04)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t99 := 0
-                            t99 := calldataload(0xdc4)
-                            t99 := mulmod(t99, L1, R)
-                            s := addmod(s, t99, R)
-                        }
-                        {
-                            let t100 := 0
-                            t100 := calldataload(0xde4)
-                            t100 := mulmod(t100, L2, R)
-                            s := addmod(s, t100, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
+                        let a := calldataload(0xe84)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xe24), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xdc4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xd64), R)
+                        ri := addmod(mulmod(a, mulmod(mload(0x300), mulmod(mload(0x360), mulmod(mload(0x3c0), 0x1af5ad62afa9d83ab17e67fb5a126906f7cb273af5fc8c200f8cf147a4faa8b, R), R), R), R), ri, R)
                     }
-                    mstore(0x1ac0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
                     {
-                        let s := 0
-                        s := calldataload(0xe64)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t101 := 0
-                            t101 := calldataload(0xe24)
-                            t101 := mulmod(t101, L1, R)
-                            s := addmod(s, t101, R)
-                        }
-                        {
-                            let t102 := 0
-                            t102 := calldataload(0xe44)
-                            t102 := mulmod(t102, L2, R)
-                            s := addmod(s, t102, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
+                        let a := calldataload(0xea4)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xe44), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xde4), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xd84), R)
+                        ri := addmod(mulmod(a, mulmod(mload(0x300), mulmod(mload(0x340), mulmod(mload(0x3c0), 0x289d35387b24c95f30bff5943fd3a72d58a0e28f95d893c032d46f5c1ad24d8, R), R), R), R), ri, R)
                     }
-                    mstore(0x1b20, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0xec4)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t103 := 0
-                            t103 := calldataload(0xe84)
-                            t103 := mulmod(t103, L1, R)
-                            s := addmod(s, t103, R)
-                        }
-                        {
-                            let t104 := 0
-                            t104 := calldataload(0xea4)
-                            t104 := mulmod(t104, L2, R)
-                            s := addmod(s, t104, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1b80, mulmod(coef, yp, R))
+                    let yp := coef
+                    mstore(0x1960, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x19c0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1a20, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1a80, yp)
                     mstore(0x2e0, addmod(mload(0x2e0), mulmod(coef, ri, R), R))
                 }
                 vp := mulmod(vp, mload(0x140), R)
@@ -1612,212 +552,179 @@ contract Halo2Verifier {
                     let coef := vp
                     {
                         let zd := 0
-                        zd := mload(0x300)
-                        zd := mulmod(zd, mload(0x360), R)
-                        coef := mulmod(coef, mulmod(zd, mload(0x500), R), R)
+                        zd := mulmod(mload(0x300), mload(0x360), R)
+                        coef := mulmod(coef, mulmod(zd, mload(0x480), R), R)
                     }
-                    let L0 := 0
-                    L0 := mload(0x3a0)
-                    L0 := mulmod(L0, 0xb340a9672ccf3c984aebd84aca616b9e8d64a9b2b83e91b238aca9acd6eac23, R)
-                    L0 := mulmod(L0, mload(0x340), R)
-                    let L1 := 0
-                    L1 := mload(0x3a0)
-                    L1 := mulmod(L1, 0x253043dc6e64ac6033a18831d4db41a33f5d9dad4e35877620572af9229153de, R)
-                    L1 := mulmod(L1, mload(0x320), R)
-                    let yp := 1
                     let ri := 0
                     {
-                        let s := 0
-                        s := calldataload(0xf84)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t105 := 0
-                            t105 := calldataload(0xf64)
-                            t105 := mulmod(t105, L1, R)
-                            s := addmod(s, t105, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
+                        let a := calldataload(0x10c4)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x1024), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xf84), R)
+                        ri := addmod(mulmod(a, mulmod(mload(0x340), mulmod(mload(0x3a0), 0xb340a9672ccf3c984aebd84aca616b9e8d64a9b2b83e91b238aca9acd6eac23, R), R), R), ri, R)
                     }
-                    mstore(0x1be0, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
                     {
-                        let s := 0
-                        s := calldataload(0x1024)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t106 := 0
-                            t106 := calldataload(0x1004)
-                            t106 := mulmod(t106, L1, R)
-                            s := addmod(s, t106, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
+                        let a := calldataload(0x10a4)
+                        a := addmod(mulmod(a, sy, R), calldataload(0x1004), R)
+                        a := addmod(mulmod(a, sy, R), calldataload(0xf64), R)
+                        ri := addmod(mulmod(a, mulmod(mload(0x320), mulmod(mload(0x3a0), 0x253043dc6e64ac6033a18831d4db41a33f5d9dad4e35877620572af9229153de, R), R), R), ri, R)
                     }
-                    mstore(0x1c40, mulmod(coef, yp, R))
-                    yp := mulmod(yp, mload(0x120), R)
-                    {
-                        let s := 0
-                        s := calldataload(0x10c4)
-                        s := mulmod(s, L0, R)
-                        {
-                            let t107 := 0
-                            t107 := calldataload(0x10a4)
-                            t107 := mulmod(t107, L1, R)
-                            s := addmod(s, t107, R)
-                        }
-                        ri := addmod(ri, mulmod(s, yp, R), R)
-                    }
-                    mstore(0x1ca0, mulmod(coef, yp, R))
+                    let yp := coef
+                    mstore(0x1ae0, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1b40, yp)
+                    yp := mulmod(yp, sy, R)
+                    mstore(0x1ba0, yp)
                     mstore(0x2e0, addmod(mload(0x2e0), mulmod(coef, ri, R), R))
                 }
             }
-            mstore(0x1d00, sub(R, mload(0x2e0)))
-            mstore(0x1d60, sub(R, mload(0x2c0)))
-            mstore(0x1dc0, mload(0x160))
+            mstore(0x1c00, sub(R, mload(0x2e0)))
+            mstore(0x1c60, sub(R, mload(0x2c0)))
+            mstore(0x1cc0, mload(0x160))
             // 8. MSM bases: verifying-key points and proof points
-            calldatacopy(0x6a0, 0x64, 0x40) // advice[0]
-            calldatacopy(0x700, 0x1e4, 0x40) // advice[6]
-            calldatacopy(0x760, 0x2a4, 0x40) // advice[9]
-            calldatacopy(0x7c0, 0x5a4, 0x40) // perm_z[4]
-            calldatacopy(0x820, 0x5e4, 0x40) // lookup[0].Z
-            calldatacopy(0x880, 0x624, 0x40) // lookup[1].Z
-            calldatacopy(0x8e0, 0x664, 0x40) // lookup[2].Z
-            calldatacopy(0x940, 0xa4, 0x40) // advice[1]
-            calldatacopy(0x9a0, 0xe4, 0x40) // advice[2]
-            calldatacopy(0xa00, 0x124, 0x40) // advice[3]
-            calldatacopy(0xa60, 0x164, 0x40) // advice[4]
-            calldatacopy(0xac0, 0x1a4, 0x40) // advice[5]
-            calldatacopy(0xb20, 0x224, 0x40) // advice[7]
-            calldatacopy(0xb80, 0x264, 0x40) // advice[8]
-            calldatacopy(0xbe0, 0x2e4, 0x40) // advice[10]
-            calldatacopy(0xc40, 0x364, 0x40) // lookup[0].S'
-            calldatacopy(0xca0, 0x3e4, 0x40) // lookup[1].S'
-            calldatacopy(0xd00, 0x464, 0x40) // lookup[2].S'
-            mstore(0xd60, 0) mstore(0xd80, 0) // fixed[5]
-            mstore(0xdc0, 0x14eb9a0634f6aa1b55e6c070f237096335b0883ad8168a5a92cc2d28c14dd676) mstore(0xde0, 0x8bc6ddad89f14f3462c12f79a5dde8a9f5a3dd99f35a5dda0cf4fd6e09fb785) // fixed[0]
-            mstore(0xe20, 0x27f25b57f645d6a5c97f63dc1cdb020314b0eda524df0ab148b23733ecca91f8) mstore(0xe40, 0x19a28039b4970763147f2a87d331104f6c0472df6a757b56a6f4295ff8355c22) // fixed[1]
-            mstore(0xe80, 0x1690006e6a49f548de3b7c305b1b19ebcfd1cc1921868d6917b324315b9b9d06) mstore(0xea0, 0x198e55836718b74269e7905aa41cc2dc557380cefd01844a0cb634e21eaef31) // fixed[2]
-            mstore(0xee0, 0x168eacfbacfae8d8da1ebecfdf0065a3278edbb4bf0307ec62c8fba5f8b82dfa) mstore(0xf00, 0x94535f6cf5f770112f315cfd7f3c8ba458214355c3e8e653065e68712bf950d) // fixed[3]
-            mstore(0xf40, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0xf60, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[4]
-            mstore(0xfa0, 0x2716514d5ee45998295e07f6a1c74582e0cb1ed35141fbb26af01f158ec293eb) mstore(0xfc0, 0x17603f46049961a152c383210bde6d5791fb3e8a653ab67a3dde1a9a779cb313) // fixed[6]
-            mstore(0x1000, 0x2716514d5ee45998295e07f6a1c74582e0cb1ed35141fbb26af01f158ec293eb) mstore(0x1020, 0x17603f46049961a152c383210bde6d5791fb3e8a653ab67a3dde1a9a779cb313) // fixed[7]
-            mstore(0x1060, 0x2743443042d4c481e7b417782f67191c63d7ec53fde30bec627174944e4ff848) mstore(0x1080, 0x172d649ee28c7de38c751f71654045c6fc2bdebae47d2d392a899c11b4cdcd81) // fixed[8]
-            mstore(0x10c0, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0x10e0, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[9]
-            mstore(0x1120, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0x1140, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[10]
-            mstore(0x1180, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0x11a0, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[11]
-            mstore(0x11e0, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0x1200, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[12]
-            mstore(0x1240, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0x1260, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[13]
-            mstore(0x12a0, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0x12c0, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[14]
-            mstore(0x1300, 0x2c1e6a5241779a2bcab5c3deb3ac34382e1cfa1b2a830c340365fb4c25f2f59f) mstore(0x1320, 0x3c73227c7858fe3b08456404babb37083feb71faa01da711013eb581bd8aef9) // fixed[15]
-            mstore(0x1360, 0x2df6d39e81a92dc8a1d90ea3149593163c181bf96d6af7e9ca5faf23413df95) mstore(0x1380, 0x120f13f600ab802cb9c6b0559192da210c396a0aa21a29890d55c2c30cd14e49) // sigma[0]
-            mstore(0x13c0, 0x142796690753cda005696b3560aa1e25ab8448c30b044c6ac62ec09039447afd) mstore(0x13e0, 0x2907e8cfd23c7fc8660945d5bb83de627cd0b9482921270406bff889471dccf0) // sigma[1]
-            mstore(0x1420, 0x1588c05ed316b49747be5d5a369b071f19f3a751d6adf0b94dee7bcb36f7644b) mstore(0x1440, 0x2e5569293b1d19aa7a75d13bf1d99a131353bd70dbe808ecccecedf80a8b1cfc) // sigma[2]
-            mstore(0x1480, 0x1a738bfb60136cf5a63c31c5d4d6c64f0c6a4ceeaa61ebf0d6d5c41b203a0c55) mstore(0x14a0, 0x1606f03aa5746106f2f974c800bbf8ad6678e4a3176508c8a1ae03d2fe3bcf1a) // sigma[3]
-            mstore(0x14e0, 0x2a9db43a9d195162dc1e0ada99ca10cc163c2f3d5682dd09300afa7755f1655c) mstore(0x1500, 0x1620f678f6abdcea788f88f6a3a298cdd1f63eb856a2c601d3e4a9dad3ee6f88) // sigma[4]
-            mstore(0x1540, 0x36d7fb15391bb2bf061074042e72b4746b52f6ca1c9c0232d18abec6a8d5cd2) mstore(0x1560, 0x2892688ce892ee29e6624d51b2b5623a78779b4f8f9d27aa04e964e07c0b4251) // sigma[5]
-            mstore(0x15a0, 0x239f39201e15fc4d847d7c1a9cc655d9d94735b64cbc22fcae903959cf895c77) mstore(0x15c0, 0x2b953dca94ed3e3349a2f1e6cc326afac46d18a2a397fc17b603ed00f7ffe23d) // sigma[6]
-            mstore(0x1600, 0xc4b7bf52f78e0547e509255431c8a9d23b408ba958cd7893172c98d1b1d9d76) mstore(0x1620, 0x19711b1914c332c17b7976ddc658f508a31649904198c12b56d657455bece35e) // sigma[7]
-            mstore(0x1660, 0x1dcbac61e190bd99b8482c31cadc1653b8f7628bbe6b6241fc1041bcbc127b51) mstore(0x1680, 0x247dd3a34dc6e44f641e00066e55fa2b3e97601edb0a534c1b50bb8e6f24240a) // sigma[8]
-            mstore(0x16c0, 0x72e1b63e0a711add675316fedccb5fda1c5757b64f0d9ea66d33800d0538077) mstore(0x16e0, 0x251e9af4f11ef9cf5cd431b9f79d813c2347cdfe69a70a09247e9ea025d64d21) // sigma[9]
-            mstore(0x1720, 0x9ec42ddea0e379a48836e64f31302c84ba93220bea8427bd74f7bc20318bdc2) mstore(0x1740, 0x25d279317cace94c7ec7d697068806728066ba09b4d5d62808790a8d1d229d1b) // sigma[10]
-            mstore(0x1780, 0xae63bd19690e6c0fa17d4652f76e8323852414f4cf3af4ed94782cb4b10e502) mstore(0x17a0, 0x23564f608e04c2026d354c3aba80327813d2630b5827e7a3f7d585ab609dce1d) // sigma[11]
-            mstore(0x17e0, 0x11522e35aeff445d11ac3f5511a5b0895fcaed2e9d2230af3cd8a507ad4cde52) mstore(0x1800, 0x32678226d23cd23bf54e5a58194964f49acdf9c1daec7270d30d547f5a98240) // sigma[12]
-            calldatacopy(0x1840, 0x6e4, 0x40) // vanishing.h[0]
-            calldatacopy(0x18a0, 0x724, 0x40) // vanishing.h[1]
-            calldatacopy(0x1900, 0x764, 0x40) // vanishing.h[2]
-            calldatacopy(0x1960, 0x7a4, 0x40) // vanishing.h[3]
-            calldatacopy(0x19c0, 0x6a4, 0x40) // vanishing.random
-            calldatacopy(0x1a20, 0x4a4, 0x40) // perm_z[0]
-            calldatacopy(0x1a80, 0x4e4, 0x40) // perm_z[1]
-            calldatacopy(0x1ae0, 0x524, 0x40) // perm_z[2]
-            calldatacopy(0x1b40, 0x564, 0x40) // perm_z[3]
-            calldatacopy(0x1ba0, 0x324, 0x40) // lookup[0].A'
-            calldatacopy(0x1c00, 0x3a4, 0x40) // lookup[1].A'
-            calldatacopy(0x1c60, 0x424, 0x40) // lookup[2].A'
-            mstore(0x1cc0, 0x1) mstore(0x1ce0, 0x2) // G1
-            calldatacopy(0x1d20, 0x1104, 0x40) // shplonk.W
-            calldatacopy(0x1d80, 0x1144, 0x40) // shplonk.W'
+            calldatacopy(0x5a0, 0x64, 0x40) // advice[0]
+            calldatacopy(0x600, 0x1e4, 0x40) // advice[6]
+            calldatacopy(0x660, 0x2a4, 0x40) // advice[9]
+            calldatacopy(0x6c0, 0x5a4, 0x40) // perm_z[4]
+            calldatacopy(0x720, 0x5e4, 0x40) // lookup[0].Z
+            calldatacopy(0x780, 0x624, 0x40) // lookup[1].Z
+            calldatacopy(0x7e0, 0x664, 0x40) // lookup[2].Z
+            calldatacopy(0x840, 0xa4, 0x40) // advice[1]
+            calldatacopy(0x8a0, 0xe4, 0x40) // advice[2]
+            calldatacopy(0x900, 0x124, 0x40) // advice[3]
+            calldatacopy(0x960, 0x164, 0x40) // advice[4]
+            calldatacopy(0x9c0, 0x1a4, 0x40) // advice[5]
+            calldatacopy(0xa20, 0x224, 0x40) // advice[7]
+            calldatacopy(0xa80, 0x264, 0x40) // advice[8]
+            calldatacopy(0xae0, 0x2e4, 0x40) // advice[10]
+            calldatacopy(0xb40, 0x364, 0x40) // lookup[0].S'
+            calldatacopy(0xba0, 0x3e4, 0x40) // lookup[1].S'
+            calldatacopy(0xc00, 0x464, 0x40) // lookup[2].S'
+            mstore(0xc60, 0) mstore(0xc80, 0) // fixed[5]
+            mstore(0xcc0, 0x14eb9a0634f6aa1b55e6c070f237096335b0883ad8168a5a92cc2d28c14dd676) mstore(0xce0, 0x8bc6ddad89f14f3462c12f79a5dde8a9f5a3dd99f35a5dda0cf4fd6e09fb785) // fixed[0]
+            mstore(0xd20, 0x27f25b57f645d6a5c97f63dc1cdb020314b0eda524df0ab148b23733ecca91f8) mstore(0xd40, 0x19a28039b4970763147f2a87d331104f6c0472df6a757b56a6f4295ff8355c22) // fixed[1]
+            mstore(0xd80, 0x1690006e6a49f548de3b7c305b1b19ebcfd1cc1921868d6917b324315b9b9d06) mstore(0xda0, 0x198e55836718b74269e7905aa41cc2dc557380cefd01844a0cb634e21eaef31) // fixed[2]
+            mstore(0xde0, 0x168eacfbacfae8d8da1ebecfdf0065a3278edbb4bf0307ec62c8fba5f8b82dfa) mstore(0xe00, 0x94535f6cf5f770112f315cfd7f3c8ba458214355c3e8e653065e68712bf950d) // fixed[3]
+            mstore(0xe40, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0xe60, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[4]
+            mstore(0xea0, 0x2716514d5ee45998295e07f6a1c74582e0cb1ed35141fbb26af01f158ec293eb) mstore(0xec0, 0x17603f46049961a152c383210bde6d5791fb3e8a653ab67a3dde1a9a779cb313) // fixed[6]
+            mstore(0xf00, 0x2716514d5ee45998295e07f6a1c74582e0cb1ed35141fbb26af01f158ec293eb) mstore(0xf20, 0x17603f46049961a152c383210bde6d5791fb3e8a653ab67a3dde1a9a779cb313) // fixed[7]
+            mstore(0xf60, 0x2743443042d4c481e7b417782f67191c63d7ec53fde30bec627174944e4ff848) mstore(0xf80, 0x172d649ee28c7de38c751f71654045c6fc2bdebae47d2d392a899c11b4cdcd81) // fixed[8]
+            mstore(0xfc0, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0xfe0, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[9]
+            mstore(0x1020, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0x1040, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[10]
+            mstore(0x1080, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0x10a0, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[11]
+            mstore(0x10e0, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0x1100, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[12]
+            mstore(0x1140, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0x1160, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[13]
+            mstore(0x11a0, 0x1d33d61075a329edfea251abbdccd1bd481287bee1b2fb9fee5cbdee85b5541d) mstore(0x11c0, 0x2718f1ef6a8641101b380fd65b2a67de714b856da9b362482b200e252b5e102e) // fixed[14]
+            mstore(0x1200, 0x2c1e6a5241779a2bcab5c3deb3ac34382e1cfa1b2a830c340365fb4c25f2f59f) mstore(0x1220, 0x3c73227c7858fe3b08456404babb37083feb71faa01da711013eb581bd8aef9) // fixed[15]
+            mstore(0x1260, 0x2df6d39e81a92dc8a1d90ea3149593163c181bf96d6af7e9ca5faf23413df95) mstore(0x1280, 0x120f13f600ab802cb9c6b0559192da210c396a0aa21a29890d55c2c30cd14e49) // sigma[0]
+            mstore(0x12c0, 0x142796690753cda005696b3560aa1e25ab8448c30b044c6ac62ec09039447afd) mstore(0x12e0, 0x2907e8cfd23c7fc8660945d5bb83de627cd0b9482921270406bff889471dccf0) // sigma[1]
+            mstore(0x1320, 0x1588c05ed316b49747be5d5a369b071f19f3a751d6adf0b94dee7bcb36f7644b) mstore(0x1340, 0x2e5569293b1d19aa7a75d13bf1d99a131353bd70dbe808ecccecedf80a8b1cfc) // sigma[2]
+            mstore(0x1380, 0x1a738bfb60136cf5a63c31c5d4d6c64f0c6a4ceeaa61ebf0d6d5c41b203a0c55) mstore(0x13a0, 0x1606f03aa5746106f2f974c800bbf8ad6678e4a3176508c8a1ae03d2fe3bcf1a) // sigma[3]
+            mstore(0x13e0, 0x2a9db43a9d195162dc1e0ada99ca10cc163c2f3d5682dd09300afa7755f1655c) mstore(0x1400, 0x1620f678f6abdcea788f88f6a3a298cdd1f63eb856a2c601d3e4a9dad3ee6f88) // sigma[4]
+            mstore(0x1440, 0x36d7fb15391bb2bf061074042e72b4746b52f6ca1c9c0232d18abec6a8d5cd2) mstore(0x1460, 0x2892688ce892ee29e6624d51b2b5623a78779b4f8f9d27aa04e964e07c0b4251) // sigma[5]
+            mstore(0x14a0, 0x239f39201e15fc4d847d7c1a9cc655d9d94735b64cbc22fcae903959cf895c77) mstore(0x14c0, 0x2b953dca94ed3e3349a2f1e6cc326afac46d18a2a397fc17b603ed00f7ffe23d) // sigma[6]
+            mstore(0x1500, 0xc4b7bf52f78e0547e509255431c8a9d23b408ba958cd7893172c98d1b1d9d76) mstore(0x1520, 0x19711b1914c332c17b7976ddc658f508a31649904198c12b56d657455bece35e) // sigma[7]
+            mstore(0x1560, 0x1dcbac61e190bd99b8482c31cadc1653b8f7628bbe6b6241fc1041bcbc127b51) mstore(0x1580, 0x247dd3a34dc6e44f641e00066e55fa2b3e97601edb0a534c1b50bb8e6f24240a) // sigma[8]
+            mstore(0x15c0, 0x72e1b63e0a711add675316fedccb5fda1c5757b64f0d9ea66d33800d0538077) mstore(0x15e0, 0x251e9af4f11ef9cf5cd431b9f79d813c2347cdfe69a70a09247e9ea025d64d21) // sigma[9]
+            mstore(0x1620, 0x9ec42ddea0e379a48836e64f31302c84ba93220bea8427bd74f7bc20318bdc2) mstore(0x1640, 0x25d279317cace94c7ec7d697068806728066ba09b4d5d62808790a8d1d229d1b) // sigma[10]
+            mstore(0x1680, 0xae63bd19690e6c0fa17d4652f76e8323852414f4cf3af4ed94782cb4b10e502) mstore(0x16a0, 0x23564f608e04c2026d354c3aba80327813d2630b5827e7a3f7d585ab609dce1d) // sigma[11]
+            mstore(0x16e0, 0x11522e35aeff445d11ac3f5511a5b0895fcaed2e9d2230af3cd8a507ad4cde52) mstore(0x1700, 0x32678226d23cd23bf54e5a58194964f49acdf9c1daec7270d30d547f5a98240) // sigma[12]
+            calldatacopy(0x1740, 0x6e4, 0x40) // vanishing.h[0]
+            calldatacopy(0x17a0, 0x724, 0x40) // vanishing.h[1]
+            calldatacopy(0x1800, 0x764, 0x40) // vanishing.h[2]
+            calldatacopy(0x1860, 0x7a4, 0x40) // vanishing.h[3]
+            calldatacopy(0x18c0, 0x6a4, 0x40) // vanishing.random
+            calldatacopy(0x1920, 0x4a4, 0x40) // perm_z[0]
+            calldatacopy(0x1980, 0x4e4, 0x40) // perm_z[1]
+            calldatacopy(0x19e0, 0x524, 0x40) // perm_z[2]
+            calldatacopy(0x1a40, 0x564, 0x40) // perm_z[3]
+            calldatacopy(0x1aa0, 0x324, 0x40) // lookup[0].A'
+            calldatacopy(0x1b00, 0x3a4, 0x40) // lookup[1].A'
+            calldatacopy(0x1b60, 0x424, 0x40) // lookup[2].A'
+            mstore(0x1bc0, 0x1) mstore(0x1be0, 0x2) // G1
+            calldatacopy(0x1c20, 0x1104, 0x40) // shplonk.W
+            calldatacopy(0x1c80, 0x1144, 0x40) // shplonk.W'
             // 9. MSM: acc = sum scalar_i * base_i
             {
                 let ok := 1
-                mstore(0x1de0, mload(0x6a0))
-                mstore(0x1e00, mload(0x6c0))
-                ok := and(ok, staticcall(gas(), 0x07, 0x700, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x760, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x7c0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x820, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x880, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x8e0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x940, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x9a0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xa00, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xa60, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xac0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xb20, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xb80, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xbe0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xc40, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xca0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xd00, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xd60, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xdc0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xe20, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xe80, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xee0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xf40, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0xfa0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1000, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1060, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x10c0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1120, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1180, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x11e0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1240, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x12a0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1300, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1360, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x13c0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1420, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1480, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x14e0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1540, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x15a0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1600, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1660, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x16c0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1720, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1780, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x17e0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1840, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x18a0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1900, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1960, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x19c0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1a20, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1a80, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1ae0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1b40, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1ba0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1c00, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1c60, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1cc0, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1d20, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
-                ok := and(ok, staticcall(gas(), 0x07, 0x1d80, 0x60, 0x1e20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1de0, 0x80, 0x1de0, 0x40))
+                mstore(0x1ce0, mload(0x5a0))
+                mstore(0x1d00, mload(0x5c0))
+                ok := and(ok, staticcall(gas(), 0x07, 0x600, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x660, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x6c0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x720, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x780, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x7e0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x840, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x8a0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x900, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x960, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x9c0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xa20, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xa80, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xae0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xb40, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xba0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xc00, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xc60, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xcc0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xd20, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xd80, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xde0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xe40, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xea0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xf00, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xf60, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0xfc0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1020, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1080, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x10e0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1140, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x11a0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1200, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1260, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x12c0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1320, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1380, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x13e0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1440, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x14a0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1500, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1560, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x15c0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1620, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1680, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x16e0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1740, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x17a0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1800, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1860, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x18c0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1920, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1980, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x19e0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1a40, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1aa0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1b00, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1b60, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1bc0, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1c20, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
+                ok := and(ok, staticcall(gas(), 0x07, 0x1c80, 0x60, 0x1d20, 0x40)) ok := and(ok, staticcall(gas(), 0x06, 0x1ce0, 0x80, 0x1ce0, 0x40))
                 if iszero(ok) { fail(7) }
             }
             // 10. pairing: e(W', [s]_2) * e(acc, -[1]_2) == 1
-            calldatacopy(0x1e60, 0x1144, 0x40)
-            mstore(0x1ea0, 0x22a84710fee65dbba4eb3c699cd3861155ed120cfa8d5c6680ff10ec2a8a9646)
-            mstore(0x1ec0, 0x2f202beee2c720c773d8a0d4cedf8628bd7da6d8f150a903eb29fbbd8bcd4729)
-            mstore(0x1ee0, 0xbc58432c4e1a6bc55e3883335dcd7bf348bfae4966b0332793691d4888a8662)
-            mstore(0x1f00, 0x2c464062c0af60b1103015b6fb51e1e8482c8e7b4f0749ee669c5c8bf80ac401)
-            mstore(0x1f20, mload(0x1de0))
-            mstore(0x1f40, mload(0x1e00))
-            mstore(0x1f60, 0x198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2)
-            mstore(0x1f80, 0x1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed)
-            mstore(0x1fa0, 0x275dc4a288d1afb3cbb1ac09187524c7db36395df7be3b99e673b13a075a65ec)
-            mstore(0x1fc0, 0x1d9befcd05a5323e6da4d435f3b617cdb3af83285c2df711ef39c01571827f9d)
-            if iszero(staticcall(gas(), 0x08, 0x1e60, 0x180, 0x1e60, 0x20)) { fail(8) }
-            mstore(0, mload(0x1e60))
+            calldatacopy(0x1d60, 0x1144, 0x40)
+            mstore(0x1da0, 0x22a84710fee65dbba4eb3c699cd3861155ed120cfa8d5c6680ff10ec2a8a9646)
+            mstore(0x1dc0, 0x2f202beee2c720c773d8a0d4cedf8628bd7da6d8f150a903eb29fbbd8bcd4729)
+            mstore(0x1de0, 0xbc58432c4e1a6bc55e3883335dcd7bf348bfae4966b0332793691d4888a8662)
+            mstore(0x1e00, 0x2c464062c0af60b1103015b6fb51e1e8482c8e7b4f0749ee669c5c8bf80ac401)
+            mstore(0x1e20, mload(0x1ce0))
+            mstore(0x1e40, mload(0x1d00))
+            mstore(0x1e60, 0x198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2)
+            mstore(0x1e80, 0x1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed)
+            mstore(0x1ea0, 0x275dc4a288d1afb3cbb1ac09187524c7db36395df7be3b99e673b13a075a65ec)
+            mstore(0x1ec0, 0x1d9befcd05a5323e6da4d435f3b617cdb3af83285c2df711ef39c01571827f9d)
+            if iszero(staticcall(gas(), 0x08, 0x1d60, 0x180, 0x1d60, 0x20)) { fail(8) }
+            mstore(0, mload(0x1d60))
             return(0, 0x20)
         }
     }
