@@ -347,6 +347,64 @@ mod tests {
         assert!(text.contains("fold 2 mulmod(a, c, R)"), "{text}");
     }
 
+    /// The value of `e` with leaf `vI` = `vals[I]` and `mload(slot)` = the value stored there.
+    fn eval(e: &E, vals: &[Fr], mem: &HashMap<String, Fr>) -> Fr {
+        match e {
+            E::L(s) if s.starts_with('v') => vals[s[1..].parse::<usize>().unwrap()],
+            E::L(s) => mem[s],
+            E::C(c) => *c,
+            E::Neg(a) => -eval(a, vals, mem),
+            E::Add(ts) => ts.iter().map(|t| eval(t, vals, mem)).sum(),
+            E::Mul(ts) => ts.iter().map(|t| eval(t, vals, mem)).product(),
+        }
+    }
+
+    /// A random expression; its leaves are constants, variables or copies of `pool`'s subtrees.
+    fn random_expr(rng: &mut impl rand::Rng, depth: u32, pool: &[E]) -> E {
+        let consts = [Fr::ZERO, Fr::ONE, -Fr::ONE, Fr::from(2), Fr::from(256)];
+        if depth == 0 || rng.gen_range(0..4) == 0 {
+            return match rng.gen_range(0..4) {
+                0 => E::C(consts[rng.gen_range(0..consts.len())]),
+                1 if !pool.is_empty() => pool[rng.gen_range(0..pool.len())].clone(),
+                _ => l(&format!("v{}", rng.gen_range(0..4))),
+            };
+        }
+        let n = rng.gen_range(1..4);
+        let kids: Vec<E> = (0..n).map(|_| random_expr(rng, depth - 1, pool)).collect();
+        match rng.gen_range(0..3) {
+            0 => E::Add(kids),
+            1 => E::Mul(kids),
+            _ => E::Neg(Box::new(kids.into_iter().next().unwrap())),
+        }
+    }
+
+    /// Simplifying and sharing never changes a value: random expressions over few leaves (so that
+    /// subexpressions repeat), evaluated before and after, at random points.
+    #[test]
+    fn simplified_and_shared_expressions_keep_their_values() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut shared = 0;
+        for _ in 0..200 {
+            let pool: Vec<E> = (0..3).map(|_| random_expr(&mut rng, 2, &[])).collect();
+            let exprs: Vec<E> = (0..6).map(|_| random_expr(&mut rng, 4, &pool)).collect();
+            let plan = Plan::new(&exprs, 0x1000);
+            shared += plan.scratch_words();
+            for _ in 0..3 {
+                let vals: Vec<Fr> = (0..4).map(|_| Fr::random(&mut rng)).collect();
+                let mut mem = HashMap::new();
+                for (i, d) in plan.defs.iter().enumerate() {
+                    let v = eval(d, &vals, &mem);
+                    mem.insert(format!("mload({})", h(0x1000 + 32 * i)), v);
+                }
+                for (orig, planned) in exprs.iter().zip(&plan.exprs) {
+                    assert_eq!(eval(orig, &vals, &HashMap::new()), eval(planned, &vals, &mem), "{orig:?}");
+                }
+            }
+        }
+        assert!(shared > 100, "the random expressions share subexpressions ({shared})");
+    }
+
     #[test]
     fn deep_expressions_fall_back_to_statements_within_stack_reach() {
         let terms: Vec<E> = (0..30).map(|i| E::Mul(vec![l(&format!("a{i}")), l(&format!("b{i}"))])).collect();
