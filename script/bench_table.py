@@ -15,6 +15,13 @@ with open("docs/bench.md", "w") as out:
     out.write("| model | k | rows | advice cols | lookups | instances | setup s | prove s | verify s | peak MB | proof B | verifier runtime B | verify gas | max abs err | argmax match |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     for name, r in rows:
         out.write(f"| {name} | {r['k']} | {r['rows']} | {r['advice_columns']} | {r['lookups']} | {r['num_instances']} | {r['setup_s']:.2f} | {r['prove_s']:.2f} | {r['verify_s']:.3f} | {r['peak_rss_mb']:.0f} | {r['proof_bytes']} | {r['verifier_runtime_bytes']} | {r['verify_gas']} | {r['max_abs_err']:.4f} | {r['argmax_match']} |\n")
+    out.write("\n## Where the verify gas goes\n\nThe transaction's `verify gas`, default visibility: intrinsic (21k) and calldata gas (EIP-2028), then the call's execution by verifier step, measured by the verifier's gas probe build (the same code returning the gas left before and after each step) on the same proof. MSM: one `ecMul` (6k) and one `ecAdd` (150) per base but the first, plus the calls; pairing: one two-pair `ecPairing` (113k). Quotient: every gate, permutation and lookup constraint at `x`; SHPLONK: the MSM scalars and the combined evaluation; domain: powers of `x`, Lagrange and instance evaluations, the batch inversion; input checks: calldata layout, scalars below r, points on the curve.\n\n")
+    out.write("| model | verify gas | tx + calldata | MSM (ecMul) | pairing | quotient | SHPLONK | domain | transcript | input checks |\n|---|---|---|---|---|---|---|---|---|---|\n")
+    for name, r in rows:
+        st, b = r.get("verify_gas_steps"), r["verify_gas_breakdown"]
+        if not st:
+            continue
+        out.write(f"| {name} | {r['verify_gas']} | {b['tx_base'] + b['calldata']} | {st['msm']} ({b['ec_mul_count']}) | {st['pairing']} | {st['quotient']} | {st['shplonk']} | {st['domain']} | {st['transcript']} | {st['input_checks']} |\n")
     out.write("\n## What hashing the input costs\n\nThe same models with `--visibility input=public` (`docs/bench/public/`): the input's values as public instances instead of one commitment. Commitment rows: the packing (one row per limb of every input value) and the sponge (132 rows per two packed elements), as a share of all rows.\n\n")
     out.write("| model | inputs | commitment rows | share of rows | k public → hashed | prove s public → hashed | instances public → hashed | verify gas public → hashed |\n|---|---|---|---|---|---|---|---|\n")
     for name, r in rows:

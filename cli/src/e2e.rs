@@ -51,6 +51,9 @@ pub struct Report {
     pub predicted_verify_gas: u64,
     /// Where `verify_gas` goes.
     pub verify_gas_breakdown: zkinfer_verifier_gen::GasBreakdown,
+    /// The call's execution by verifier step (quotient evaluation, SHPLONK, MSM, pairing, …),
+    /// measured by the verifier's gas probe build on the same proof.
+    pub verify_gas_steps: zkinfer_verifier_gen::GasSteps,
     pub verified_onchain: bool,
     pub max_abs_err: f64,
     pub argmax_match: bool,
@@ -97,7 +100,7 @@ pub struct Options<'a> {
 
 /// Runs the whole pipeline.
 pub async fn run(o: Options<'_>) -> Result<Report> {
-    let mut p = Progress::new(11 + if o.bounty.is_some() { crate::accuracy_demo::STEPS } else { 0 }, o.quiet);
+    let mut p = Progress::new(12 + if o.bounty.is_some() { crate::accuracy_demo::STEPS } else { 0 }, o.quiet);
     let ((art, layout), compile_s) = p.step("compiling the ONNX model to a circuit", || pipeline::compile(o.model, &o.compile, &o.dir))?;
     p.note(&format!(
         "k = {}, {} rows, {} advice columns (dot width {}), {} lookups, {} public instances; predicted prove {:.2} s",
@@ -149,6 +152,20 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     p.note(&format!(
         "verify gas {verify_gas}: calldata {}, {} ecMul {}, pairing {}, execution {}",
         gas.calldata, gas.ec_mul_count, gas.ec_mul + gas.ec_add, gas.pairing, gas.execution
+    ));
+
+    let probe = async {
+        let g = pipeline::gas_probe_source(&params, pk.get_vk(), &art)?;
+        let c = pipeline::compile_verifier(&g)?;
+        let probe = onchain::deploy_verifier(poster, c.bytecode).await?.address;
+        let data = zkinfer_verifier_gen::encode_calldata(&proof_bytes, &instances);
+        let out = poster.call(probe, data.into()).await.context("calling the gas probe")?;
+        zkinfer_verifier_gen::GasSteps::from_probe_output(&out.output).with_context(|| format!("the gas probe returned {} bytes", out.output.len()))
+    };
+    let (steps, _) = p.step_async("measuring each verifier step's gas (the verifier's gas probe build)", probe).await?;
+    p.note(&format!(
+        "execution by step: input checks {}, transcript {}, domain {}, quotient {}, SHPLONK {}, MSM {}, pairing {}",
+        steps.input_checks, steps.transcript, steps.domain, steps.quotient, steps.shplonk, steps.msm, steps.pairing
     ));
 
     let (other, _) = p.step("proving another circuit of the same shape", || other_claim(&params, &art, &o.input, &ctx))?;
@@ -243,6 +260,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         verify_gas,
         predicted_verify_gas: art.plan.predicted_verify_gas,
         verify_gas_breakdown: gas,
+        verify_gas_steps: steps,
         verified_onchain,
         max_abs_err: acc.max_abs_err,
         argmax_match: acc.argmax_match,

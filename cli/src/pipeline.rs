@@ -141,6 +141,13 @@ pub fn verifier_source(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, a
     Ok(zkinfer_verifier_gen::generate(params, vk, art.plan.num_instances, &zkinfer_verifier_gen::VerifierOptions::default())?)
 }
 
+/// The verifier's gas probe build (see [`zkinfer_verifier_gen::VerifierOptions::gas_probe`]):
+/// for measuring where the gas goes, never for verifying.
+pub fn gas_probe_source(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, art: &CircuitArtifact) -> Result<zkinfer_verifier_gen::GeneratedVerifier> {
+    let options = zkinfer_verifier_gen::VerifierOptions { contract_name: "Halo2VerifierGasProbe".into(), gas_probe: true };
+    Ok(zkinfer_verifier_gen::generate(params, vk, art.plan.num_instances, &options)?)
+}
+
 /// solc settings for generated verifiers (verifier-gen's choice, mapped onto the harness).
 pub fn verifier_solc_settings() -> zkinfer_relayer::CompilerSettings {
     let s = zkinfer_verifier_gen::SOLC_SETTINGS;

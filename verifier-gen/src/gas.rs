@@ -122,3 +122,50 @@ impl VerifierCost {
             + if self.instances <= UNROLL_INSTANCES { EXEC_PER_INSTANCE } else { EXEC_PER_INSTANCE_LOOP } * self.instances as u64
     }
 }
+
+/// Gas of each step of the generated verifier, measured by its gas probe build
+/// ([`crate::VerifierOptions::gas_probe`]) on a real proof: the execution inside the call (no
+/// intrinsic or calldata gas), each step with its precompile calls. Each step also carries its
+/// stamp's ~10 gas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GasSteps {
+    /// Steps 1-2: calldata layout, scalar range checks, points on the curve.
+    pub input_checks: u64,
+    /// Step 3: the Keccak transcript's challenges.
+    pub transcript: u64,
+    /// Steps 4-5: powers of `x`, Lagrange and instance evaluations, the batch inversion.
+    pub domain: u64,
+    /// Step 6: the quotient evaluation (every gate, permutation and lookup constraint).
+    pub quotient: u64,
+    /// Step 7: SHPLONK's MSM scalars and combined evaluation.
+    pub shplonk: u64,
+    /// Steps 8-9: the MSM (its `ecMul`/`ecAdd` precompile calls and their setup).
+    pub msm: u64,
+    /// Step 10: the pairing (precompile call and setup).
+    pub pairing: u64,
+}
+
+impl GasSteps {
+    /// Step names, in order (the probe returns one stamp more than there are steps).
+    pub const NAMES: [&'static str; 7] = ["input_checks", "transcript", "domain", "quotient", "shplonk", "msm", "pairing"];
+
+    /// The steps from the probe's return data: `gas()` before each step and after the last, as
+    /// 32-byte words. `None` if the data is not that.
+    pub fn from_probe_output(data: &[u8]) -> Option<Self> {
+        let n = Self::NAMES.len() + 1;
+        if data.len() != 32 * n {
+            return None;
+        }
+        let stamps: Vec<u64> = data
+            .chunks(32)
+            .map(|w| if w[..24].iter().all(|b| *b == 0) { Some(u64::from_be_bytes(w[24..].try_into().ok()?)) } else { None })
+            .collect::<Option<_>>()?;
+        let d: Vec<u64> = stamps.windows(2).map(|w| w[0].checked_sub(w[1])).collect::<Option<_>>()?;
+        Some(GasSteps { input_checks: d[0], transcript: d[1], domain: d[2], quotient: d[3], shplonk: d[4], msm: d[5], pairing: d[6] })
+    }
+
+    /// Sum of the steps.
+    pub fn total(&self) -> u64 {
+        self.input_checks + self.transcript + self.domain + self.quotient + self.shplonk + self.msm + self.pairing
+    }
+}

@@ -15,7 +15,7 @@ pub mod transcript;
 mod codegen;
 
 pub use codegen::{check_hint, generate, inversion_hint, with_hint, GeneratedVerifier, VerifierOptions};
-pub use gas::GasBreakdown;
+pub use gas::{GasBreakdown, GasSteps};
 pub use transcript::{encode_scalar, KeccakTranscriptRead, KeccakTranscriptWrite};
 
 use halo2_proofs::halo2curves::bn256::Fr;

@@ -7,7 +7,7 @@ use alloy::primitives::Bytes;
 use common::*;
 use halo2_proofs::halo2curves::bn256::Fr;
 use zkinfer_relayer::{compile, CompilerSettings, LocalChain};
-use zkinfer_verifier_gen::{encode_calldata, generate, VerifierOptions, SOLC_SETTINGS};
+use zkinfer_verifier_gen::{encode_calldata, gas, generate, GasSteps, VerifierOptions, SOLC_SETTINGS};
 
 pub fn settings() -> CompilerSettings {
     CompilerSettings {
@@ -75,6 +75,23 @@ fn check_circuit(k: u32, rows: usize, compress: bool, extra_public: usize) {
         let tx = chain.send(addr, Bytes::from(cd.clone()), Default::default()).await.unwrap();
         assert!(tx.status);
         println!("verify tx gas (incl. 21k base + calldata): {}", tx.gas_used);
+
+        // The gas probe build: the same code, returning the gas of each step instead of the
+        // verdict. The steps add up to the call's execution (the transaction less intrinsic and
+        // calldata gas; the probe's stamps and the dispatch before the first are the difference).
+        let pg = generate(&s.params, s.vk(), inst.len(), &VerifierOptions { gas_probe: true, ..Default::default() }).unwrap();
+        assert!(pg.source.starts_with("// GAS PROBE BUILD"));
+        let pc = compile(&[("Probe.sol".into(), pg.source.clone())], &pg.contract_name, &settings()).unwrap();
+        let probe = chain.deploy(pc.bytecode.clone()).await.unwrap().address;
+        let out = chain.call(probe, Bytes::from(cd.clone())).await.unwrap();
+        assert!(out.success);
+        let steps = GasSteps::from_probe_output(&out.output).expect("the probe returns its stamps");
+        let exec = tx.gas_used - gas::TX_BASE - gas::calldata_gas(&cd);
+        println!("gas steps: {steps:?} (sum {}; call execution {exec})", steps.total());
+        assert!(steps.total().abs_diff(exec) < 1_000, "{steps:?} vs {exec}");
+        assert!(steps.pairing >= gas::PAIRING_TWO_PAIRS, "{steps:?}");
+        assert!(steps.msm >= g.num_ec_mul as u64 * (gas::EC_MUL + gas::EC_ADD), "{steps:?}");
+        assert!(steps.quotient > 0 && steps.shplonk > 0 && steps.transcript > 0, "{steps:?}");
 
         // flipped proof bytes: point x, point y, a lookup commitment, h piece, a scalar, W, W',
         // the inversion hint (the last 32 bytes; `end` is where halo2's proof ends)

@@ -21,7 +21,7 @@ use zkinfer_verifier_gen::{
 fn source_is_complete_and_compiles() {
     let circuit = TestCircuit::new(20);
     let s = setup(9, &circuit, true);
-    let opts = VerifierOptions { contract_name: "MyModelVerifier".into() };
+    let opts = VerifierOptions { contract_name: "MyModelVerifier".into(), ..Default::default() };
     let g = generate(&s.params, s.vk(), 3, &opts).unwrap();
     assert!(!g.source.contains("{{") && !g.source.contains("}}"), "placeholder left over");
     assert!(g.source.contains("contract MyModelVerifier {"));
@@ -39,7 +39,7 @@ fn source_is_complete_and_compiles() {
     assert!(c.deployed_bytecode.len() > 1000 && c.deployed_bytecode.len() <= 24_576);
     assert_eq!(solc_settings_json()["viaIR"], false);
     // invalid contract name
-    let bad = VerifierOptions { contract_name: "1bad-name".into() };
+    let bad = VerifierOptions { contract_name: "1bad-name".into(), ..Default::default() };
     assert!(matches!(generate(&s.params, s.vk(), 3, &bad), Err(VerifierGenError::Invalid(_))));
     // params for another k
     let other = ParamsKZG::<Bn256>::setup(10, ChaCha20Rng::seed_from_u64(1));

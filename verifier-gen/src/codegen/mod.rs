@@ -36,11 +36,16 @@ use yul::Code;
 pub struct VerifierOptions {
     /// Name of the generated contract.
     pub contract_name: String,
+    /// Build the gas probe instead of the verifier: the same code, which returns the gas left
+    /// before and after each step ([`crate::gas::GasSteps`]) instead of the verdict. For
+    /// measuring where the gas goes (`zkinfer bench`); it accepts anything: never deploy it as a
+    /// verifier.
+    pub gas_probe: bool,
 }
 
 impl Default for VerifierOptions {
     fn default() -> Self {
-        VerifierOptions { contract_name: "Halo2Verifier".to_string() }
+        VerifierOptions { contract_name: "Halo2Verifier".to_string(), gas_probe: false }
     }
 }
 
@@ -79,15 +84,44 @@ pub fn generate(
     let constraints = quotient::constraints(&shape, &proof, &mem)?;
 
     let mut c = Code::new(3);
+    // The gas probe keeps `gas()` before each step and after the last in variables declared
+    // before `R` (so that no step's stack or memory use changes), and returns them at the end.
+    let stamps = crate::gas::GasSteps::NAMES.len() + 1;
+    let probe = options.gas_probe;
+    let stamp = |c: &mut Code, i: usize| {
+        if probe {
+            c.line(format!("g{i} := gas() // gas probe"));
+        }
+    };
+    if probe {
+        c.line(format!("{} // gas probe", (1..stamps).map(|i| format!("let g{i} := 0")).collect::<Vec<_>>().join(" ")));
+        c.line("let g0 := gas() // gas probe");
+    }
     input::emit(&mut c, &proof, &cd); // 1-2
+    stamp(&mut c, 1);
     fiat_shamir::emit(&mut c, &shape, &proof, &cd, &mem); // 3
+    stamp(&mut c, 2);
     domain::emit(&mut c, &shape, &proof, &cd, &plan, &mem); // 4-5
+    stamp(&mut c, 3);
     quotient::emit(&mut c, &constraints, &mem); // 6
+    stamp(&mut c, 4);
     plan.emit_combination(&mut c, &shape, &mem); // 7
+    stamp(&mut c, 5);
     plan.emit_msm(&mut c, &mem); // 8-9
+    stamp(&mut c, 6);
     shplonk::emit_pairing(&mut c, params, &proof, &mem); // 10
+    stamp(&mut c, 7);
+    if probe {
+        c.line((0..stamps).map(|i| format!("mstore({}, g{i})", yul::h(0x80 + 32 * i))).collect::<Vec<_>>().join(" "));
+        c.line(format!("return(0x80, {})", yul::h(32 * stamps)));
+    } else {
+        c.line("return(0, 0x20)");
+    }
 
-    let source = template::render(&shape, proof.len, plan.num_ec_mul(), c.finish())?;
+    let mut source = template::render(&shape, proof.len, plan.num_ec_mul(), c.finish())?;
+    if options.gas_probe {
+        source = format!("// GAS PROBE BUILD: returns gas stamps, not a verdict; it accepts any proof. Never deploy it as a verifier.\n{source}");
+    }
     Ok(GeneratedVerifier {
         source,
         contract_name: shape.name.clone(),

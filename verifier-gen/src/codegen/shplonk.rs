@@ -308,7 +308,7 @@ impl Shplonk {
     }
 }
 
-/// Step 10: `e(W', [s]_2) * e(acc, -[1]_2) == 1`, returned as the call's result.
+/// Step 10: `e(W', [s]_2) * e(acc, -[1]_2) == 1`, left in memory word 0 (the caller returns it).
 pub(super) fn emit_pairing(c: &mut Code, params: &ParamsKZG<Bn256>, p: &ProofLayout, mem: &Memory) {
     c.comment("10. pairing: e(W', [s]_2) * e(acc, -[1]_2) == 1");
     let g2_words = |g: &G2Affine| -> [String; 4] {
@@ -327,7 +327,6 @@ pub(super) fn emit_pairing(c: &mut Code, params: &ParamsKZG<Bn256>, p: &ProofLay
     }
     c.line(format!("if iszero(staticcall(gas(), 0x08, {}, 0x180, {}, 0x20)) {{ fail(8) }}", h(mem.pair), h(mem.pair)));
     c.line(format!("mstore(0, mload({}))", h(mem.pair)));
-    c.line("return(0, 0x20)");
 }
 
 /// The queries in halo2-axiom's `verify_proof` order.
