@@ -59,6 +59,16 @@ async fn setup(manual: bool, tweak: impl FnOnce(&mut RelayerConfig)) -> Setup {
     Setup { anvil, deployer, probe, relayer, client, db }
 }
 
+/// Submits probe job `job_id` and waits until its transaction is sent; the job then.
+async fn submitted_and_sent(s: &Setup, job_id: u64) -> zkinfer_relayer::Job {
+    let id = s.client.submit(&probe_job(s.probe, job_id)).await.unwrap().job().unwrap().id;
+    eventually(WAIT, "sent", || async {
+        let j = s.client.job(id).await.unwrap().unwrap();
+        (j.state == JobState::Sent).then_some(j)
+    })
+    .await
+}
+
 async fn metric(client: &RelayerClient, name: &str) -> f64 {
     sample(&client.metrics().await.unwrap(), name).unwrap_or_else(|| panic!("no metric {name}"))
 }
@@ -167,12 +177,8 @@ async fn a_job_that_would_revert_fails_without_gas_and_can_be_rearmed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_that_reverts_on_chain_fails_its_job_with_the_reason() {
     let s = setup(true, |_| {}).await;
-    let id = s.client.submit(&probe_job(s.probe, 5)).await.unwrap().job().unwrap().id;
-    let sent = eventually(WAIT, "sent", || async {
-        let j = s.client.job(id).await.unwrap().unwrap();
-        (j.state == JobState::Sent).then_some(j)
-    })
-    .await;
+    let sent = submitted_and_sent(&s, 5).await;
+    let id = sent.id;
     // Someone else submits job 5 first in the same block (a higher tip orders it first).
     let p = fixture_proof();
     alloy::sol! { function submit(uint256 jobId, bytes proof, uint256[] instances); }
@@ -249,12 +255,8 @@ async fn a_stuck_transaction_is_replaced_with_higher_fees_and_the_same_nonce() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_and_reorged_transactions_are_sent_again() {
     let s = setup(true, |c| c.confirmations = 3).await;
-    let id = s.client.submit(&probe_job(s.probe, 1)).await.unwrap().job().unwrap().id;
-    let sent = eventually(WAIT, "sent", || async {
-        let j = s.client.job(id).await.unwrap().unwrap();
-        (j.state == JobState::Sent).then_some(j)
-    })
-    .await;
+    let sent = submitted_and_sent(&s, 1).await;
+    let id = sent.id;
     let hash = sent.tx_hash.unwrap();
     let p = s.deployer.provider();
     let _: serde_json::Value = p.raw_request("anvil_dropTransaction".into(), (hash,)).await.unwrap();
@@ -289,12 +291,8 @@ async fn dropped_and_reorged_transactions_are_sent_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_foreign_transaction_taking_the_nonce_gets_the_job_a_new_one() {
     let s = setup(true, |c| c.confirmations = 2).await;
-    let id = s.client.submit(&probe_job(s.probe, 1)).await.unwrap().job().unwrap().id;
-    let sent = eventually(WAIT, "sent", || async {
-        let j = s.client.job(id).await.unwrap().unwrap();
-        (j.state == JobState::Sent).then_some(j)
-    })
-    .await;
+    let sent = submitted_and_sent(&s, 1).await;
+    let id = sent.id;
     let attempt = sent.attempts[0].clone();
     // Someone else with the relayer's key replaces the transaction (same nonce, higher fees).
     let thief = s.anvil.chain(1);

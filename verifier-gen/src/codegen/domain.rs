@@ -15,6 +15,7 @@ use crate::gas::UNROLL_INSTANCES;
 /// Emits steps 4 and 5.
 pub(super) fn emit(c: &mut Code, s: &Shape<'_>, p: &ProofLayout, cd: &Calldata, plan: &Shplonk, mem: &Memory) {
     let lag_rots = s.lagrange_rots();
+    let lag_slots = mem.inv_lag_len;
     c.comment("4. powers of x, Lagrange denominators, SHPLONK point differences, batch inversion");
     c.open("");
     c.line(format!("let x := {}", mload(mem.x)));
@@ -31,7 +32,6 @@ pub(super) fn emit(c: &mut Code, s: &Shape<'_>, p: &ProofLayout, cd: &Calldata, 
         field_hex(&Fr::from(s.n).invert().expect("n != 0"))
     ));
     // l_last and l_0: their denominators x - w^r
-    let lag_slots = mem.inv_lag_len;
     c.line(format!("mstore({}, addmod(x, {}, R))", h(mem.inv_lag), field_hex(&-s.omega_pow(lag_rots[0]))));
     c.line(format!("mstore({}, addmod(x, {}, R))", h(mem.inv_lag + 32 * (lag_slots - 1)), field_hex(&-Fr::ONE)));
     // l_blind = lc · sum_r w^r / (x - w^r) over the blinding rows, as one fraction bnum/bden
@@ -92,7 +92,6 @@ pub(super) fn emit(c: &mut Code, s: &Shape<'_>, p: &ProofLayout, cd: &Calldata, 
     c.line(format!("let lc := {}", mload(mem.lc)));
     let w = s.omega_pow(lag_rots[0]);
     c.line(format!("mstore({}, mulmod(mulmod(lc, {}, R), {}, R))", h(mem.llast), field_hex(&w), mload(mem.inv_lag)));
-    let lag_slots = mem.inv_lag_len;
     if lag_slots == 3 {
         c.line(format!("let lb := mulmod(mulmod({}, {}, R), lc, R)", mload(mem.lblind), mload(mem.inv_lag + 32)));
     } else {

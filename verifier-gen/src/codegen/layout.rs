@@ -209,9 +209,6 @@ pub(super) struct Memory {
     pub pair: usize,
     /// Transcript scratch: `h_prev ‖ segment` (grows past the end).
     pub tr: usize,
-    /// Scratch words from here on, free once the transcript is done (step 3): the quotient's
-    /// shared subexpressions (step 6).
-    pub scratch: usize,
 }
 
 impl Memory {
@@ -291,8 +288,13 @@ impl Memory {
             acc,
             pair,
             tr,
-            scratch: tr,
         }
+    }
+
+    /// Scratch words from here on: the transcript's, free once it is done (step 3); the
+    /// quotient's shared subexpressions (step 6).
+    pub(super) fn scratch(&self) -> usize {
+        self.tr
     }
 
     /// Address of MSM base `i` (its scalar is at `+ 64`).

@@ -119,7 +119,7 @@ pub fn generate(
     }
 
     let mut source = template::render(&shape, proof.len, plan.num_ec_mul(), c.finish())?;
-    if options.gas_probe {
+    if probe {
         source = format!("// GAS PROBE BUILD: returns gas stamps, not a verdict; it accepts any proof. Never deploy it as a verifier.\n{source}");
     }
     Ok(GeneratedVerifier {

@@ -251,30 +251,29 @@ impl Plan {
     pub(super) fn emit(&self, c: &mut Code, scope: usize, labels: &[String], mut fold: impl FnMut(&mut Code, usize, &str)) {
         for (i, d) in self.defs.iter().enumerate() {
             let slot = h(self.scratch + 32 * i);
-            if scope + 1 + need(d) <= STACK_REACH {
-                c.line(format!("mstore({slot}, {})", render(d)));
-            } else {
-                c.open("");
-                c.line("let s := 0");
-                assign(c, "s", d, scope + 1);
-                c.line(format!("mstore({slot}, s)"));
-                c.close();
-            }
+            with_value(c, d, scope, 1, "s", |c, v| c.line(format!("mstore({slot}, {v})")));
         }
         for (i, e) in self.exprs.iter().enumerate() {
             if let Some(label) = labels.get(i) {
                 c.comment(label);
             }
-            if scope + 2 + need(e) <= STACK_REACH {
-                fold(c, i, &render(e));
-            } else {
-                c.open("");
-                c.line("let e := 0");
-                assign(c, "e", e, scope + 1);
-                fold(c, i, "e");
-                c.close();
-            }
+            with_value(c, e, scope, 2, "e", |c, v| fold(c, i, v));
         }
+    }
+}
+
+/// Calls `use_value` with `e` as one nested Yul expression when it fits, with `extra` more words
+/// on the stack while it is used, within reach; else with the block-scoped variable `var`,
+/// computed statement by statement.
+fn with_value(c: &mut Code, e: &E, scope: usize, extra: usize, var: &str, use_value: impl FnOnce(&mut Code, &str)) {
+    if scope + extra + need(e) <= STACK_REACH {
+        use_value(c, &render(e));
+    } else {
+        c.open("");
+        c.line(format!("let {var} := 0"));
+        assign(c, var, e, scope + 1);
+        use_value(c, var);
+        c.close();
     }
 }
 
@@ -297,15 +296,7 @@ pub(super) fn assign(c: &mut Code, var: &str, e: &E, scope: usize) {
             order.sort_by_key(|t| std::cmp::Reverse(need(t)));
             assign(c, var, order[0], scope);
             for t in &order[1..] {
-                if scope + 1 + need(t) <= STACK_REACH {
-                    c.line(format!("{var} := {op}({var}, {}, R)", render(t)));
-                } else {
-                    c.open("");
-                    c.line("let t := 0");
-                    assign(c, "t", t, scope + 1);
-                    c.line(format!("{var} := {op}({var}, t, R)"));
-                    c.close();
-                }
+                with_value(c, t, scope, 1, "t", |c, v| c.line(format!("{var} := {op}({var}, {v}, R)")));
             }
         }
     }

@@ -47,7 +47,7 @@ pub(super) fn constraints(
 pub(super) fn emit(c: &mut Code, constraints: &[Constraint], mem: &Memory) {
     c.comment("6. expected quotient evaluation: fold of all constraints with y, divided by x^n - 1");
     let (labels, exprs): (Vec<String>, Vec<E>) = constraints.iter().cloned().unzip();
-    let plan = optimise::Plan::new(&exprs, mem.scratch);
+    let plan = optimise::Plan::new(&exprs, mem.scratch());
     c.open("");
     c.line(format!("let y := {}", mload(mem.y)));
     c.line("let hv := 0");
