@@ -26,6 +26,11 @@ pub fn prove(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, circuit: &Mod
     if circuit.trace.is_none() {
         return Err(ProverError::BadInput("no witness to prove".into()));
     }
+    prove_circuit(params, pk, circuit, instances)
+}
+
+/// [`prove`] for any circuit of the same configuration (test support proves forged witnesses).
+pub(crate) fn prove_circuit<C: Circuit<Fr>>(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, circuit: &C, instances: &[Fr]) -> Result<Vec<u8>> {
     let mut transcript = KeccakTranscriptWrite::init(Vec::new());
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, Challenge255<G1Affine>, _, _, _>(
         params,

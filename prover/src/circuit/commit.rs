@@ -27,7 +27,7 @@
 //! `y_k = t_k²·b_k` (the S-box `b⁵` in full rounds, `b_k` in partial ones), the next state is
 //! `a[r+2] = M·y`. Degree 4 with the selector, so that it shares a selector column.
 
-use super::layout::Sink;
+use super::layout::{Root, Sink};
 use super::{fr_from_i128, pow2, ModelConfig};
 use crate::hash::{self, poseidon, Tensor};
 use halo2_proofs::circuit::Value;
@@ -206,7 +206,12 @@ pub(super) fn assign<S: Sink>(
         let x1_cell = put_state(sink, row, state);
         zero.get_or_insert(x1_cell);
         let (ia, ib) = (2 * b, 2 * b + 1);
-        element_cells.push(sink.advice(x0, row + 1, element(ia)));
+        let ea = sink.advice(x0, row + 1, element(ia));
+        if b == 0 {
+            // Element 0 is the salt: the prover's choice.
+            sink.root(&ea, Root::Salt(tensor));
+        }
+        element_cells.push(ea);
         let eb = sink.advice(x1, row + 1, element(ib));
         if ib >= elements {
             sink.copy(zero.as_ref().ok_or(Error::Synthesis)?, &eb);
@@ -263,7 +268,12 @@ pub(super) fn assign<S: Sink>(
                         l & mask
                     }
                 });
-                sink.advice(z, row, limb.map_or(Value::unknown(), |l| Value::known(fr_from_i128(l))));
+                let limb_cell = sink.advice(z, row, limb.map_or(Value::unknown(), |l| Value::known(fr_from_i128(l))));
+                // A hashed input's or weights' values are the prover's choice, limb by limb (each
+                // value is determined by its limbs); an output's limbs are determined by its value.
+                if tensor != Tensor::Output {
+                    sink.root(&limb_cell, Root::Limb(tensor));
+                }
                 sink.advice(acc, row, known(running));
                 if let Some(l) = limb {
                     running = if first { Fr::zero() } else { running * super::pow2(s) } + fr_from_i128(l);

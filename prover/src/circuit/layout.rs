@@ -1,15 +1,36 @@
 //! The layout walker: one function places every cell of a model, written against [`Sink`], so
-//! that the real synthesis ([`RegionSink`]) and the sizing dry run ([`CountingSink`]) run the
-//! same code. Circuits are sized by this dry run, never by retrying on failure.
+//! that the real synthesis ([`RegionSink`]), the sizing dry run ([`CountingSink`]) and the
+//! free-cell audit ([`super::audit`]) run the same code. Circuits are sized by this dry run,
+//! never by retrying on failure.
+//!
+//! Every advice cell a gate reads is copied from a constrained cell, range-checked as a limb of
+//! a decomposition, or determined by a gate; the only free cells are the declared witness roots
+//! ([`Root`]). In particular the padding of a row (a dot-product row's unused inputs have weight
+//! 0; a product row's unused pairs are copies of a constrained zero: issue 14, where a free pair
+//! `(d, 1)` added any `d` to an output) is never free.
 
 use super::commit;
 use super::{fr_from_i128, ModelConfig};
 use crate::hash::Tensor;
+use crate::ir::Activation;
+use crate::quant::{NeuronTrace, QuantModel, Trace};
 use crate::visibility::Visibility;
-use crate::quant::{QuantModel, Trace};
 use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, Error, Fixed, Selector};
+use std::ops::Range;
+
+/// A free witness cell: what the prover chooses. Every other cell a gate reads is determined by
+/// these, the fixed columns and the public instances (checked by [`super::audit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Root {
+    /// A private input's value.
+    PrivateInput,
+    /// A limb of a hashed input's or hashed weights' value (the value is determined by its limbs).
+    Limb(Tensor),
+    /// A commitment's salt.
+    Salt(Tensor),
+}
 
 /// Where the layout writes.
 pub trait Sink {
@@ -23,6 +44,42 @@ pub trait Sink {
     fn enable(&mut self, sel: Selector, row: usize) -> Result<(), Error>;
     /// Constrains two cells equal.
     fn copy(&mut self, a: &Self::Cell, b: &Self::Cell);
+    /// Declares `cell` a free witness cell (the audit's roots). Does nothing by default.
+    fn root(&mut self, _cell: &Self::Cell, _root: Root) {}
+}
+
+/// What a run of rows holds (for reports that name a cell's place).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// The public rows, one per instance.
+    Public,
+    /// Output `output` of layer `layer`: its dot-product rows, its product rows (`mul`) and its
+    /// rescale row.
+    Output {
+        /// The layer.
+        layer: usize,
+        /// The output within the layer.
+        output: usize,
+        /// Its product rows.
+        mul: Range<usize>,
+        /// Its rescale + activation row.
+        rescale: usize,
+    },
+    /// The constrained zero the padding copies when no commitment provides one.
+    ZeroOutput,
+    /// A private input's cells.
+    PrivateInput,
+    /// A tensor's commitment chips.
+    Commitment(Tensor),
+}
+
+/// A run of rows and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// The rows.
+    pub rows: Range<usize>,
+    /// What they hold.
+    pub part: Part,
 }
 
 /// What the layout leaves for the caller.
@@ -35,6 +92,8 @@ pub struct Bindings {
     pub commitment_rows: usize,
     /// Of those, the weights' commitment rows.
     pub weight_commitment_rows: usize,
+    /// Where every part of the model was placed.
+    pub spans: Vec<Span>,
 }
 
 /// Synthesis into a halo2 region.
@@ -104,304 +163,458 @@ impl Sink for CountingSink {
 /// instead pins the instance to the model commitment in `w[0]`, unless the weights are hashed):
 /// the commitment, the binding, the input (values, commitment or none), the outputs. The model's
 /// outputs follow, each reading its bias from `w[0]` on the row above its first row (hashed
-/// weights: from its rescale row's `x[2]`); then a row with `acc = 0`; then, for a hashed input,
-/// the commitment chips ([`super::commit`]), for a private one its cells; then the hashed
-/// weights' commitment; then a hashed output's.
-pub fn assign<S: Sink>(
-    cfg: &ModelConfig,
-    model: &QuantModel,
-    trace: Option<&Trace>,
-    sink: &mut S,
-) -> Result<Bindings, Error> {
-    let shape = cfg.shape;
-    let width = shape.dot_width;
-    let n = shape.range_limbs as usize;
-    let known = |f: &dyn Fn(&Trace) -> Fr| match trace {
-        Some(t) => Value::known(f(t)),
-        None => Value::unknown(),
-    };
-    let value = |w: usize| trace.map_or(0, |t| t.wire(w));
-
-    let hashed_weights = shape.hashed_weights();
-    // Hashed weights: their values (witness, from the model being proven) and salt.
-    let weights: Option<Vec<i64>> = hashed_weights.then(|| model.committed_weights());
-    let weight_witness = weights.as_deref().zip(trace.map(|t| t.weight_salt));
-    // Row 0: the model commitment. Fixed weights: instance 0 = w[0], a constant of the verifying
-    // key (w[1] = 0). Hashed weights: instance 0 = x[0] (w[1] = 1), a copy of the weights'
-    // commitment.
-    sink.enable(cfg.q_pub, 0)?;
-    let row0 = if let Some(values) = weights.as_deref() {
-        sink.fixed(cfg.w[1], 0, Fr::one());
-        sink.advice(cfg.x[0], 0, known(&|t| crate::hash::commit_unchecked(Tensor::Weights, values, shape.packing_bits(), t.weight_salt)))
-    } else {
-        sink.fixed(cfg.w[0], 0, super::commitment_fr(model));
-        sink.advice(cfg.x[0], 0, Value::known(Fr::zero()))
-    };
-    // Rows 1..: the binding, the input, the outputs; each x[0] equals its instance (w[1] = 1).
-    let inputs = model.input_len();
-    let input_rows = shape.input_instances(model);
-    let first_output_row = 2 + input_rows;
-    let public_rows = first_output_row + shape.output_instances(model);
-    // A tensor's commitment as the witness computes it, whether or not every value is in range
-    // (`ModelCircuit::instances` refuses out-of-range values; the circuit's lookup fails them).
-    let commitment = |tensor: Tensor, t: &Trace| {
-        let values = if tensor == Tensor::Input { t.input.clone() } else { t.output() };
-        crate::hash::commit_unchecked(tensor, &values, shape.packing_bits(), t.salt)
-    };
-    let mut public = Vec::with_capacity(public_rows - 1);
-    for r in 1..public_rows {
-        sink.enable(cfg.q_pub, r)?;
-        sink.fixed(cfg.w[1], r, Fr::one());
-        let v = match r {
-            1 => known(&|t| t.binding),
-            _ if r < first_output_row => match shape.visibility.input {
-                Visibility::Public => known(&|_| fr_from_i128(i128::from(value(r - 2)))),
-                _ => known(&|t| commitment(Tensor::Input, t)),
-            },
-            _ => match shape.visibility.output {
-                Visibility::Public => known(&|_| fr_from_i128(i128::from(value(model.outputs[r - first_output_row])))),
-                _ => known(&|t| commitment(Tensor::Output, t)),
-            },
-        };
-        public.push(sink.advice(cfg.x[0], r, v));
-        sink.advice(cfg.acc, r, Value::known(Fr::zero()));
-    }
-    for r in 0..public_rows {
-        sink.advice(cfg.z, r, Value::known(Fr::zero()));
-    }
-    // Where every wire's value lives: public inputs in their public rows, hashed or private ones
-    // in cells placed after the model (reads of them wait in `pending`), layer outputs in `out`.
-    let mut sources: Vec<Option<S::Cell>> = match shape.visibility.input {
-        Visibility::Public => public[1..=inputs].iter().cloned().map(Some).collect(),
-        _ => vec![None; inputs],
-    };
-    let mut pending: Vec<(S::Cell, usize)> = Vec::new();
-    // Hashed weights: cells reading committed weight `j` ([`QuantModel::committed_weights`]).
-    let mut weight_reads: Vec<(S::Cell, usize)> = Vec::new();
+/// weights: from its rescale row's `x[2]`); then, when product rows are padded and no tensor is
+/// hashed, a zero output (the padding's constrained zero); then a row with `acc = 0`; then, for
+/// a hashed input, the commitment chips ([`super::commit`]), for a private one its cells; then
+/// the hashed weights' commitment; then a hashed output's.
+pub fn assign<S: Sink>(cfg: &ModelConfig, model: &QuantModel, trace: Option<&Trace>, sink: &mut S) -> Result<Bindings, Error> {
+    let mut walk = Walk::new(cfg, model, trace, sink);
+    let (row0, public) = walk.public_rows()?;
     let slots = model.weight_slots();
-    // Hashed weights: the rescale rows of pinned layers, whose x[2] (the bias cell) must be 0.
-    let mut zero_reads: Vec<S::Cell> = Vec::new();
-    let mut row = public_rows;
-    let pairs = width / 2;
-    // The row above each output's first row holds its bias in w[0] (gates `public`, `rescale`).
-    let mut bias_row = public_rows - 1;
     for ((li, layer), layer_slots) in model.layers.iter().enumerate().zip(&slots) {
         for (o, slot) in layer_slots.iter().enumerate() {
-            let terms = &layer.rows[o];
-            let prods = layer.prods_of(o);
-            // With hashed weights every term of a layer that is not pinned is a product with its
-            // weight's cell (from the weights' commitment, at `first_weight`).
-            let first_weight = slot.filter(|_| hashed_weights);
-            let committed = first_weight.is_some();
-            let (dot_rows, mul_rows) = match committed {
-                false => (terms.len().div_ceil(width), prods.len().div_ceil(pairs.max(1))),
-                true => (0, (terms.len() + prods.len()).div_ceil(pairs.max(1))),
+            let spec = OutputSpec {
+                terms: &layer.rows[o],
+                prods: layer.prods_of(o),
+                bias: layer.bias[o],
+                activation: layer.activation,
+                first_weight: slot.filter(|_| walk.hashed_weights()),
+                neuron: trace.map(|t| t.layers[li][o].clone()),
+                part: Part::Output { layer: li, output: o, mul: 0..0, rescale: 0 },
             };
-            // `z` holds the shifted top limb, the remainder and the limbs on the n + 2 rows above
-            // the rescale row: pad with zero-weight rows.
-            let (dot_rows, mul_rows) = match committed {
-                false => (dot_rows.max((n + 2).saturating_sub(mul_rows)).max(1), mul_rows),
-                true => (0, mul_rows.max(n + 2)),
-            };
-            let first_row = row;
-            // The accumulator starts at the bias (fixed weights: w[0] on the row above) or at 0
-            // (hashed weights: the rescale row adds the bias cell).
-            let bias = i128::from(layer.bias[o]);
-            let mut acc: i128 = if committed { 0 } else { bias };
-            if !committed {
-                sink.fixed(cfg.w[0], bias_row, fr_from_i128(bias));
-            }
-            // Places the cell reading wire `i` in column `k` and ties it to the wire's source.
-            let read = |sink: &mut S, pending: &mut Vec<(S::Cell, usize)>, k: usize, row: usize, i: usize| -> Result<(), Error> {
-                let cell = sink.advice(cfg.x[k], row, known(&|_| fr_from_i128(i128::from(value(i)))));
-                match sources.get(i).ok_or(Error::Synthesis)? {
-                    Some(src) => sink.copy(src, &cell),
-                    None => pending.push((cell, i)),
-                }
-                Ok(())
-            };
-            // Dot-product rows.
-            for c in 0..dot_rows {
-                sink.enable(cfg.q_dot.ok_or(Error::Synthesis)?, row)?;
-                sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
-                for k in 0..width {
-                    if let Some(&(i, w)) = terms.get(c * width + k) {
-                        read(sink, &mut pending, k, row, i)?;
-                        sink.fixed(cfg.w[k], row, fr_from_i128(i128::from(w)));
-                        acc += i128::from(w) * i128::from(value(i));
-                    } else {
-                        // Padding: weight 0, so the cell's value does not matter; assign 0.
-                        sink.advice(cfg.x[k], row, Value::known(Fr::zero()));
-                        sink.fixed(cfg.w[k], row, Fr::zero());
-                    }
-                }
-                row += 1;
-            }
-            // Product rows.
-            for c in 0..mul_rows {
-                sink.enable(cfg.q_mul.ok_or(Error::Synthesis)?, row)?;
-                sink.advice(cfg.acc, row, known(&|_| fr_from_i128(acc)));
-                for k in 0..pairs {
-                    let p = c * pairs + k;
-                    let term = if committed { terms.get(p) } else { None };
-                    let prod = prods.get(if committed { p.wrapping_sub(terms.len()) } else { p });
-                    if let (Some(&(i, w)), Some(first)) = (term, first_weight) {
-                        // Hashed weight: the input times the weight's cell (a copy of the committed one).
-                        read(sink, &mut pending, 2 * k, row, i)?;
-                        let cell = sink.advice(cfg.x[2 * k + 1], row, known(&|_| fr_from_i128(i128::from(w))));
-                        weight_reads.push((cell, first + p));
-                        acc += i128::from(w) * i128::from(value(i));
-                    } else if let Some(&(a, b)) = prod {
-                        read(sink, &mut pending, 2 * k, row, a)?;
-                        read(sink, &mut pending, 2 * k + 1, row, b)?;
-                        acc += i128::from(value(a)) * i128::from(value(b));
-                    } else {
-                        // Padding: 0 · 0.
-                        sink.advice(cfg.x[2 * k], row, Value::known(Fr::zero()));
-                        sink.advice(cfg.x[2 * k + 1], row, Value::known(Fr::zero()));
-                    }
-                }
-                if width % 2 == 1 {
-                    sink.advice(cfg.x[width - 1], row, Value::known(Fr::zero()));
-                }
-                row += 1;
-            }
-            // Rescale + activation row.
-            let nt = trace.map(|t| &t.layers[li][o]);
-            sink.advice(cfg.acc, row, known(&|_| fr_from_i128(nt.map_or(acc, |t| if committed { t.acc - bias } else { t.acc }))));
-            if let Some(first) = first_weight {
-                // The bias cell, at the weights' scale (the gate multiplies it by 2^s).
-                let cell = sink.advice(cfg.x[2], row, known(&|_| fr_from_i128(bias >> shape.scale_bits)));
-                weight_reads.push((cell, first + terms.len()));
-            } else if hashed_weights {
-                // A pinned layer's bias is in w[0] above; its bias cell is a copy of a zero.
-                zero_reads.push(sink.advice(cfg.x[2], row, Value::known(Fr::zero())));
-            }
-            sink.enable(cfg.q_rescale, row)?;
-            match layer.activation {
-                act @ (crate::ir::Activation::Relu | crate::ir::Activation::None) => {
-                    if let Some(q) = cfg.q_act {
-                        sink.enable(q, row)?;
-                    }
-                    if act == crate::ir::Activation::Relu {
-                        sink.fixed(cfg.w[1], row, Fr::one());
-                    }
-                }
-                tabulated => {
-                    // The lookup reads (q + off_f, out + C) on this row.
-                    sink.fixed(cfg.fon.ok_or(Error::Synthesis)?, row, Fr::one());
-                    sink.fixed(cfg.w[1], row, shape.function_offset(tabulated));
-                }
-            }
-            debug_assert!(row - first_row >= n + 2);
-            // z: l_i on row − 1 − i, t = l_{n−1} − sign·2^(s−1) on row − n, r on row − n − 1,
-            // t + 2^(s−1) on row − n − 2; 0 elsewhere.
-            let limb = |i: usize| i128::from(nt.and_then(|t| t.limbs.get(i).copied()).unwrap_or(0));
-            let sign = nt.is_some_and(|t| t.sign);
-            for i in 0..n - 1 {
-                sink.advice(cfg.z, row - 1 - i, known(&|_| fr_from_i128(limb(i))));
-            }
-            let half = 1i128 << (shape.scale_bits - 1);
-            let top = limb(n - 1) - if sign { half } else { 0 };
-            sink.advice(cfg.z, row - n, known(&|_| fr_from_i128(top)));
-            sink.advice(cfg.z, row - n - 1, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.r)))));
-            sink.advice(cfg.z, row - n - 2, known(&|_| fr_from_i128(top + half)));
-            for r in (first_row..row - n - 2).chain([row]) {
-                sink.advice(cfg.z, r, Value::known(Fr::zero()));
-            }
-            sink.advice(cfg.x[0], row, known(&|_| Fr::from(u64::from(sign))));
-            let out = sink.advice(cfg.x[1], row, known(&|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.out)))));
-            sources.push(Some(out));
-            bias_row = row;
-            row += 1;
+            let out = walk.output(spec)?;
+            walk.sources.push(Some(out));
         }
     }
-    // The accumulator after the last output is 0 (its rescale row's w[0] = 0): a hashed input's
-    // sponge may start on this row (its init row needs acc = 0), anything else on the next.
-    let mut commitment_rows = 0;
-    if shape.visibility.input != Visibility::Hashed {
-        zero_row(cfg, row, sink);
-        row += 1;
-    }
-    let input_cells: Vec<S::Cell> = match shape.visibility.input {
-        Visibility::Hashed => {
-            let c = cfg.commit.ok_or(Error::Synthesis)?;
-            let placed = commit::assign(cfg, &c, Tensor::Input, inputs, trace.map(|t| (t.input.as_slice(), t.salt)), row, sink)?;
-            sink.copy(&placed.hash, &public[1]);
-            commitment_rows += placed.end - row;
-            row = placed.end;
-            placed.cells
-        }
-        Visibility::Private | Visibility::Fixed => {
-            let mut cells = Vec::with_capacity(inputs);
-            for chunk in (0..inputs).collect::<Vec<_>>().chunks(width) {
-                for (k, i) in chunk.iter().enumerate() {
-                    cells.push(sink.advice(cfg.x[k], row, known(&|_| fr_from_i128(i128::from(value(*i))))));
-                }
-                sink.advice(cfg.z, row, Value::known(Fr::zero()));
-                row += 1;
-            }
-            cells
-        }
-        Visibility::Public => Vec::new(),
-    };
-    for (cell, i) in &pending {
-        sink.copy(input_cells.get(*i).ok_or(Error::Synthesis)?, cell);
-    }
-    // Hashed weights: their commitment, whose cells the product and rescale rows read, and whose
-    // hash is instance 0.
-    let mut weight_commitment_rows = 0;
-    if hashed_weights {
-        let c = cfg.commit.ok_or(Error::Synthesis)?;
-        let count = weights.as_ref().map_or(0, Vec::len);
-        let placed = commit::assign(cfg, &c, Tensor::Weights, count, weight_witness, row, sink)?;
-        for (cell, j) in &weight_reads {
-            sink.copy(placed.cells.get(*j).ok_or(Error::Synthesis)?, cell);
-        }
-        for cell in &zero_reads {
-            sink.copy(&placed.zero, cell);
-        }
-        sink.copy(&placed.hash, &row0);
-        weight_commitment_rows = placed.end - row;
-        commitment_rows += weight_commitment_rows;
-        row = placed.end;
-    }
-    // The output wires' cells (an input may be an output).
-    let output_cells = model
-        .outputs
-        .iter()
-        .map(|w| match sources.get(*w).ok_or(Error::Synthesis)? {
-            Some(c) => Ok(c.clone()),
-            None => input_cells.get(*w).cloned().ok_or(Error::Synthesis),
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    match shape.visibility.output {
-        // Their public rows hold copies.
-        Visibility::Public => {
-            for (j, src) in output_cells.iter().enumerate() {
-                sink.copy(src, &public[first_output_row - 1 + j]);
-            }
-        }
-        // The commitment's value cells are copies; its sponge starts after a row no gate sets.
-        Visibility::Hashed => {
-            let c = cfg.commit.ok_or(Error::Synthesis)?;
-            let outputs = trace.map(Trace::output);
-            let witness = outputs.as_deref().zip(trace.map(|t| t.salt));
-            let placed = commit::assign(cfg, &c, Tensor::Output, model.outputs.len(), witness, row, sink)?;
-            for (src, cell) in output_cells.iter().zip(&placed.cells) {
-                sink.copy(src, cell);
-            }
-            sink.copy(&placed.hash, &public[first_output_row - 1]);
-            commitment_rows += placed.end - row;
-            row = placed.end;
-        }
-        Visibility::Private | Visibility::Fixed => {}
-    }
-    Ok(Bindings { rows: row, commitment_rows, weight_commitment_rows })
+    walk.after_model(row0, &public)
 }
 
-/// `acc = 0` and `z = 0` on `row`.
-fn zero_row<S: Sink>(cfg: &ModelConfig, row: usize, sink: &mut S) {
-    sink.advice(cfg.acc, row, Value::known(Fr::zero()));
-    sink.advice(cfg.z, row, Value::known(Fr::zero()));
+/// One output's rows.
+struct OutputSpec<'m> {
+    terms: &'m [(usize, i64)],
+    prods: &'m [(usize, usize)],
+    bias: i64,
+    activation: Activation,
+    /// Hashed weights: where its weights start among the committed ones.
+    first_weight: Option<usize>,
+    neuron: Option<NeuronTrace>,
+    part: Part,
+}
+
+/// The walker's state.
+struct Walk<'a, S: Sink> {
+    cfg: &'a ModelConfig,
+    model: &'a QuantModel,
+    trace: Option<&'a Trace>,
+    sink: &'a mut S,
+    row: usize,
+    /// The row whose `w[0]` holds the next output's bias (gates `public`, `rescale`).
+    bias_row: usize,
+    /// Where every wire's value lives: public inputs in their public rows, hashed or private
+    /// ones in cells placed after the model (reads of them wait in `pending`), layer outputs.
+    sources: Vec<Option<S::Cell>>,
+    pending: Vec<(S::Cell, usize)>,
+    /// Hashed weights: cells reading committed weight `j` ([`QuantModel::committed_weights`]).
+    weight_reads: Vec<(S::Cell, usize)>,
+    /// Cells that must be a constrained zero: product-row padding, and with hashed weights the
+    /// bias cells of pinned layers.
+    zero_reads: Vec<S::Cell>,
+    spans: Vec<Span>,
+}
+
+impl<'a, S: Sink> Walk<'a, S> {
+    fn new(cfg: &'a ModelConfig, model: &'a QuantModel, trace: Option<&'a Trace>, sink: &'a mut S) -> Self {
+        Self {
+            cfg,
+            model,
+            trace,
+            sink,
+            row: 0,
+            bias_row: 0,
+            sources: Vec::new(),
+            pending: Vec::new(),
+            weight_reads: Vec::new(),
+            zero_reads: Vec::new(),
+            spans: Vec::new(),
+        }
+    }
+
+    fn hashed_weights(&self) -> bool {
+        self.cfg.shape.hashed_weights()
+    }
+
+    /// A witness value (unknown at key generation).
+    fn known(&self, f: impl FnOnce(&Trace) -> Fr) -> Value<Fr> {
+        self.trace.map_or(Value::unknown(), |t| Value::known(f(t)))
+    }
+
+    /// The value on wire `w` (0 at key generation).
+    fn value(&self, w: usize) -> i64 {
+        self.trace.map_or(0, |t| t.wire(w))
+    }
+
+    /// A zero advice cell (its value does not depend on the witness).
+    fn zero(&mut self, col: Column<Advice>, row: usize) -> S::Cell {
+        self.sink.advice(col, row, Value::known(Fr::zero()))
+    }
+
+    /// A tensor's commitment as the witness computes it, whether or not every value is in range
+    /// (`ModelCircuit::instances` refuses out-of-range values; the circuit's lookup fails them).
+    fn commitment(&self, tensor: Tensor, t: &Trace) -> Fr {
+        let values = if tensor == Tensor::Input { t.input.clone() } else { t.output() };
+        crate::hash::commit_unchecked(tensor, &values, self.cfg.shape.packing_bits(), t.salt)
+    }
+
+    /// Rows `0..m`: row 0 the model commitment, then the binding, the input and the outputs,
+    /// each `x[0]` equal to its instance (`w[1] = 1`). Returns row 0's cell and the others'.
+    fn public_rows(&mut self) -> Result<(S::Cell, Vec<S::Cell>), Error> {
+        let (cfg, model, shape) = (self.cfg, self.model, self.cfg.shape);
+        // Fixed weights: instance 0 = w[0], a constant of the verifying key (w[1] = 0). Hashed
+        // weights: instance 0 = x[0] (w[1] = 1), a copy of the weights' commitment.
+        self.sink.enable(cfg.q_pub, 0)?;
+        let row0 = if self.hashed_weights() {
+            let values = model.committed_weights();
+            self.sink.fixed(cfg.w[1], 0, Fr::one());
+            let v = self.known(|t| crate::hash::commit_unchecked(Tensor::Weights, &values, shape.packing_bits(), t.weight_salt));
+            self.sink.advice(cfg.x[0], 0, v)
+        } else {
+            self.sink.fixed(cfg.w[0], 0, super::commitment_fr(model));
+            self.zero(cfg.x[0], 0)
+        };
+        let first_output_row = 2 + shape.input_instances(model);
+        let public_rows = first_output_row + shape.output_instances(model);
+        let mut public = Vec::with_capacity(public_rows - 1);
+        for r in 1..public_rows {
+            self.sink.enable(cfg.q_pub, r)?;
+            self.sink.fixed(cfg.w[1], r, Fr::one());
+            let v = match r {
+                1 => self.known(|t| t.binding),
+                _ if r < first_output_row => match shape.visibility.input {
+                    Visibility::Public => self.known(|t| fr_from_i128(i128::from(t.wire(r - 2)))),
+                    _ => self.known(|t| self.commitment(Tensor::Input, t)),
+                },
+                _ => match shape.visibility.output {
+                    Visibility::Public => self.known(|t| fr_from_i128(i128::from(t.wire(model.outputs[r - first_output_row])))),
+                    _ => self.known(|t| self.commitment(Tensor::Output, t)),
+                },
+            };
+            public.push(self.sink.advice(cfg.x[0], r, v));
+            self.zero(cfg.acc, r);
+        }
+        for r in 0..public_rows {
+            self.zero(cfg.z, r);
+        }
+        let inputs = model.input_len();
+        self.sources = match shape.visibility.input {
+            Visibility::Public => public[1..=inputs].iter().cloned().map(Some).collect(),
+            _ => vec![None; inputs],
+        };
+        self.row = public_rows;
+        self.bias_row = public_rows - 1;
+        self.spans.push(Span { rows: 0..public_rows, part: Part::Public });
+        Ok((row0, public))
+    }
+
+    /// Places the cell reading wire `i` in column `k` of `row` and ties it to the wire's source.
+    fn read(&mut self, k: usize, row: usize, i: usize) -> Result<(), Error> {
+        let v = self.known(|t| fr_from_i128(i128::from(t.wire(i))));
+        let cell = self.sink.advice(self.cfg.x[k], row, v);
+        match self.sources.get(i).ok_or(Error::Synthesis)? {
+            Some(src) => self.sink.copy(src, &cell),
+            None => self.pending.push((cell, i)),
+        }
+        Ok(())
+    }
+
+    /// One output: its dot-product rows, its product rows and its rescale row. Returns the
+    /// output's cell.
+    fn output(&mut self, spec: OutputSpec<'_>) -> Result<S::Cell, Error> {
+        let (cfg, shape) = (self.cfg, self.cfg.shape);
+        let (width, n) = (shape.dot_width, shape.range_limbs as usize);
+        let pairs = (width / 2).max(1);
+        // With hashed weights every term of a layer that is not pinned is a product with its
+        // weight's cell (from the weights' commitment, at `first_weight`).
+        let committed = spec.first_weight.is_some();
+        let (terms, prods) = (spec.terms, spec.prods);
+        // `z` holds the shifted top limb, the remainder and the limbs on the n + 2 rows above
+        // the rescale row: pad with zero-weight rows.
+        let (dot_rows, mul_rows) = match committed {
+            false => {
+                let mul_rows = prods.len().div_ceil(pairs);
+                (terms.len().div_ceil(width).max((n + 2).saturating_sub(mul_rows)).max(1), mul_rows)
+            }
+            true => (0, (terms.len() + prods.len()).div_ceil(pairs).max(n + 2)),
+        };
+        let first_row = self.row;
+        // The accumulator starts at the bias (fixed weights: w[0] on the row above) or at 0
+        // (hashed weights: the rescale row adds the bias cell).
+        let bias = i128::from(spec.bias);
+        let mut acc: i128 = if committed { 0 } else { bias };
+        if !committed {
+            self.sink.fixed(cfg.w[0], self.bias_row, fr_from_i128(bias));
+        }
+        for c in 0..dot_rows {
+            let row = self.row;
+            self.sink.enable(cfg.q_dot.ok_or(Error::Synthesis)?, row)?;
+            self.sink.advice(cfg.acc, row, self.known(|_| fr_from_i128(acc)));
+            for k in 0..width {
+                if let Some(&(i, w)) = terms.get(c * width + k) {
+                    self.read(k, row, i)?;
+                    self.sink.fixed(cfg.w[k], row, fr_from_i128(i128::from(w)));
+                    acc += i128::from(w) * i128::from(self.value(i));
+                } else {
+                    // Padding: weight 0, so the gate does not read the cell.
+                    self.zero(cfg.x[k], row);
+                    self.sink.fixed(cfg.w[k], row, Fr::zero());
+                }
+            }
+            self.row += 1;
+        }
+        let mul_start = self.row;
+        for c in 0..mul_rows {
+            let row = self.row;
+            self.sink.enable(cfg.q_mul.ok_or(Error::Synthesis)?, row)?;
+            self.sink.advice(cfg.acc, row, self.known(|_| fr_from_i128(acc)));
+            for k in 0..width / 2 {
+                let p = c * pairs + k;
+                let term = if committed { terms.get(p) } else { None };
+                let prod = prods.get(if committed { p.wrapping_sub(terms.len()) } else { p });
+                if let (Some(&(i, w)), Some(first)) = (term, spec.first_weight) {
+                    // Hashed weight: the input times the weight's cell (a copy of the committed one).
+                    self.read(2 * k, row, i)?;
+                    let cell = self.sink.advice(cfg.x[2 * k + 1], row, self.known(|_| fr_from_i128(i128::from(w))));
+                    self.weight_reads.push((cell, first + p));
+                    acc += i128::from(w) * i128::from(self.value(i));
+                } else if let Some(&(a, b)) = prod {
+                    self.read(2 * k, row, a)?;
+                    self.read(2 * k + 1, row, b)?;
+                    acc += i128::from(self.value(a)) * i128::from(self.value(b));
+                } else {
+                    // Padding: 0 · 0, both cells copies of a constrained zero (issue 14).
+                    let a = self.zero(cfg.x[2 * k], row);
+                    let b = self.zero(cfg.x[2 * k + 1], row);
+                    self.zero_reads.extend([a, b]);
+                }
+            }
+            if width % 2 == 1 {
+                // Not read by the product gate.
+                self.zero(cfg.x[width - 1], row);
+            }
+            self.row += 1;
+        }
+        let mul = mul_start..self.row;
+        let out = self.rescale_row(&spec, first_row, acc)?;
+        let part = match spec.part {
+            Part::Output { layer, output, .. } => Part::Output { layer, output, mul, rescale: self.row - 1 },
+            other => other,
+        };
+        self.spans.push(Span { rows: first_row..self.row, part });
+        Ok(out)
+    }
+
+    /// The rescale + activation row of an output whose rows start at `first_row`, after its
+    /// accumulating rows (`acc`: their sum, used at key generation only through the trace).
+    fn rescale_row(&mut self, spec: &OutputSpec<'_>, first_row: usize, acc: i128) -> Result<S::Cell, Error> {
+        let (cfg, shape) = (self.cfg, self.cfg.shape);
+        let n = shape.range_limbs as usize;
+        let row = self.row;
+        let committed = spec.first_weight.is_some();
+        let bias = i128::from(spec.bias);
+        let nt = spec.neuron.as_ref().filter(|_| self.trace.is_some());
+        let v = self.known(|_| fr_from_i128(nt.map_or(acc, |t| if committed { t.acc - bias } else { t.acc })));
+        self.sink.advice(cfg.acc, row, v);
+        if let Some(first) = spec.first_weight {
+            // The bias cell, at the weights' scale (the gate multiplies it by 2^s).
+            let cell = self.sink.advice(cfg.x[2], row, self.known(|_| fr_from_i128(bias >> shape.scale_bits)));
+            self.weight_reads.push((cell, first + spec.terms.len()));
+        } else if self.hashed_weights() {
+            // A pinned layer's bias is in w[0] above; its bias cell is a copy of a zero.
+            let cell = self.zero(cfg.x[2], row);
+            self.zero_reads.push(cell);
+        }
+        self.sink.enable(cfg.q_rescale, row)?;
+        match spec.activation {
+            act @ (Activation::Relu | Activation::None) => {
+                if let Some(q) = cfg.q_act {
+                    self.sink.enable(q, row)?;
+                }
+                if act == Activation::Relu {
+                    self.sink.fixed(cfg.w[1], row, Fr::one());
+                }
+            }
+            tabulated => {
+                // The lookup reads (q + off_f, out + C) on this row.
+                self.sink.fixed(cfg.fon.ok_or(Error::Synthesis)?, row, Fr::one());
+                self.sink.fixed(cfg.w[1], row, shape.function_offset(tabulated));
+            }
+        }
+        if row - first_row < n + 2 {
+            return Err(Error::Synthesis);
+        }
+        // z: l_i on row − 1 − i, t = l_{n−1} − sign·2^(s−1) on row − n, r on row − n − 1,
+        // t + 2^(s−1) on row − n − 2; 0 elsewhere.
+        let limb = |i: usize| i128::from(nt.and_then(|t| t.limbs.get(i).copied()).unwrap_or(0));
+        let sign = nt.is_some_and(|t| t.sign);
+        for i in 0..n - 1 {
+            self.sink.advice(cfg.z, row - 1 - i, self.known(|_| fr_from_i128(limb(i))));
+        }
+        let half = 1i128 << (shape.scale_bits - 1);
+        let top = limb(n - 1) - if sign { half } else { 0 };
+        self.sink.advice(cfg.z, row - n, self.known(|_| fr_from_i128(top)));
+        let r = i128::from(nt.map_or(0, |t| t.r));
+        self.sink.advice(cfg.z, row - n - 1, self.known(|_| fr_from_i128(r)));
+        self.sink.advice(cfg.z, row - n - 2, self.known(|_| fr_from_i128(top + half)));
+        for r in (first_row..row - n - 2).chain([row]) {
+            self.zero(cfg.z, r);
+        }
+        self.sink.advice(cfg.x[0], row, self.known(|_| Fr::from(u64::from(sign))));
+        let out = self.sink.advice(cfg.x[1], row, self.known(|_| fr_from_i128(i128::from(nt.map_or(0, |t| t.out)))));
+        self.bias_row = row;
+        self.row += 1;
+        Ok(out)
+    }
+
+    /// Everything after the layers: the padding's zero, the input's cells or commitment, the
+    /// weights' and the output's commitments, and the copies that tie them to their readers.
+    fn after_model(mut self, row0: S::Cell, public: &[S::Cell]) -> Result<Bindings, Error> {
+        let (cfg, model, shape) = (self.cfg, self.model, self.cfg.shape);
+        // The padding's constrained zero: the first commitment's (its init row's x[1]), or,
+        // when no tensor is hashed, the output of a zero output (no terms, bias 0: q = 0).
+        let mut zero = None;
+        if !self.zero_reads.is_empty() && !shape.hashes() {
+            zero = Some(self.zero_output()?);
+        }
+        // The accumulator after the last output is 0 (its rescale row's w[0] = 0): a hashed input's
+        // sponge may start on this row (its init row needs acc = 0), anything else on the next.
+        let mut commitment_rows = 0;
+        if shape.visibility.input != Visibility::Hashed {
+            self.zero(cfg.acc, self.row);
+            self.zero(cfg.z, self.row);
+            self.row += 1;
+        }
+        let inputs = model.input_len();
+        let input_cells: Vec<S::Cell> = match shape.visibility.input {
+            Visibility::Hashed => {
+                let placed = self.commitment_chips(Tensor::Input, inputs)?;
+                self.sink.copy(&placed.hash, public.get(1).ok_or(Error::Synthesis)?);
+                commitment_rows += placed.end - placed.start;
+                zero.get_or_insert(placed.zero);
+                placed.cells
+            }
+            Visibility::Private | Visibility::Fixed => self.private_input(inputs),
+            Visibility::Public => Vec::new(),
+        };
+        for (cell, i) in &self.pending {
+            self.sink.copy(input_cells.get(*i).ok_or(Error::Synthesis)?, cell);
+        }
+        // Hashed weights: their commitment, whose cells the product and rescale rows read, and whose
+        // hash is instance 0.
+        let mut weight_commitment_rows = 0;
+        if self.hashed_weights() {
+            let count = model.committed_weights().len();
+            let placed = self.commitment_chips(Tensor::Weights, count)?;
+            for (cell, j) in &self.weight_reads {
+                self.sink.copy(placed.cells.get(*j).ok_or(Error::Synthesis)?, cell);
+            }
+            self.sink.copy(&placed.hash, &row0);
+            weight_commitment_rows = placed.end - placed.start;
+            commitment_rows += weight_commitment_rows;
+            zero.get_or_insert(placed.zero);
+        }
+        // The output wires' cells (an input may be an output).
+        let output_cells = model
+            .outputs
+            .iter()
+            .map(|w| match self.sources.get(*w).ok_or(Error::Synthesis)? {
+                Some(c) => Ok(c.clone()),
+                None => input_cells.get(*w).cloned().ok_or(Error::Synthesis),
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let first_output = 1 + shape.input_instances(model);
+        match shape.visibility.output {
+            // Their public rows hold copies.
+            Visibility::Public => {
+                for (j, src) in output_cells.iter().enumerate() {
+                    self.sink.copy(src, public.get(first_output + j).ok_or(Error::Synthesis)?);
+                }
+            }
+            // The commitment's value cells are copies; its sponge starts after a row no gate sets.
+            Visibility::Hashed => {
+                let placed = self.commitment_chips(Tensor::Output, model.outputs.len())?;
+                for (src, cell) in output_cells.iter().zip(&placed.cells) {
+                    self.sink.copy(src, cell);
+                }
+                self.sink.copy(&placed.hash, public.get(first_output).ok_or(Error::Synthesis)?);
+                commitment_rows += placed.end - placed.start;
+                zero.get_or_insert(placed.zero);
+            }
+            Visibility::Private | Visibility::Fixed => {}
+        }
+        if !self.zero_reads.is_empty() {
+            let zero = zero.ok_or(Error::Synthesis)?;
+            for cell in &self.zero_reads {
+                self.sink.copy(&zero, cell);
+            }
+        }
+        Ok(Bindings { rows: self.row, commitment_rows, weight_commitment_rows, spans: self.spans })
+    }
+
+    /// A zero output: no terms and bias 0 (its accumulator starts at the last output's `w[0] =
+    /// 0`), linear, so `q = 0` and its output cell is a constrained zero. Needs the dot-product
+    /// chip (fixed weights: without a hashed tensor the weights are fixed).
+    fn zero_output(&mut self) -> Result<S::Cell, Error> {
+        let p = self.model.params;
+        let neuron = self.trace.map(|_| {
+            let shifted = (-p.min()) as u64;
+            let mask = (1u64 << p.scale_bits) - 1;
+            let limbs = (0..p.range_limbs).map(|i| (shifted >> (p.scale_bits * i)) & mask).collect();
+            NeuronTrace { acc: 0, q: 0, r: 1 << (p.scale_bits - 1), out: 0, limbs, sign: true }
+        });
+        let spec = OutputSpec { terms: &[], prods: &[], bias: 0, activation: Activation::None, first_weight: None, neuron, part: Part::ZeroOutput };
+        self.output(spec)
+    }
+
+    /// A private input's cells (the prover's free choice), `dot_width` per row.
+    fn private_input(&mut self, inputs: usize) -> Vec<S::Cell> {
+        let (cfg, width) = (self.cfg, self.cfg.shape.dot_width);
+        let start = self.row;
+        let mut cells = Vec::with_capacity(inputs);
+        for chunk in (0..inputs).collect::<Vec<_>>().chunks(width) {
+            for (k, i) in chunk.iter().enumerate() {
+                let cell = self.sink.advice(cfg.x[k], self.row, self.known(|t| fr_from_i128(i128::from(t.wire(*i)))));
+                self.sink.root(&cell, Root::PrivateInput);
+                cells.push(cell);
+            }
+            self.zero(cfg.z, self.row);
+            self.row += 1;
+        }
+        self.spans.push(Span { rows: start..self.row, part: Part::PrivateInput });
+        cells
+    }
+
+    /// A tensor's commitment chips from the current row.
+    fn commitment_chips(&mut self, tensor: Tensor, count: usize) -> Result<Placed<S::Cell>, Error> {
+        let c = self.cfg.commit.ok_or(Error::Synthesis)?;
+        let start = self.row;
+        let weights = (tensor == Tensor::Weights).then(|| self.model.committed_weights());
+        let outputs = (tensor == Tensor::Output).then(|| self.trace.map(Trace::output)).flatten();
+        let witness = self.trace.map(|t| match tensor {
+            Tensor::Input => (t.input.as_slice(), t.salt),
+            Tensor::Output => (outputs.as_deref().unwrap_or(&[]), t.salt),
+            Tensor::Weights => (weights.as_deref().unwrap_or(&[]), t.weight_salt),
+        });
+        let placed = commit::assign(self.cfg, &c, tensor, count, witness, start, self.sink)?;
+        self.row = placed.end;
+        self.spans.push(Span { rows: start..placed.end, part: Part::Commitment(tensor) });
+        Ok(Placed { cells: placed.cells, hash: placed.hash, zero: placed.zero, start, end: placed.end })
+    }
+}
+
+/// A placed commitment.
+struct Placed<C> {
+    cells: Vec<C>,
+    hash: C,
+    zero: C,
+    start: usize,
+    end: usize,
 }

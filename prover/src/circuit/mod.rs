@@ -81,7 +81,10 @@
 //! ([`crate::binding::Binding`]) ties the proof to its claimant; the input and the output are
 //! each their values (public), one commitment (hashed, see [`commit`]) or nothing (private).
 
+pub mod audit;
 pub mod commit;
+#[cfg(any(test, feature = "test-support"))]
+pub mod forge;
 pub mod layout;
 
 use crate::ir::Activation;
@@ -424,12 +427,15 @@ impl ModelConfig {
         Self { shape, x, acc, w, q_pub, q_dot, q_mul, q_rescale, q_act, z, fon, commit, t_value, t_fx }
     }
 
-    fn load_tables(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
+    /// The lookup table's rows, in the order of the lookup's components: `[value]` without
+    /// tabulated functions, else `[value, f(x)]` (limb entries `(v, 0)`, then every function's
+    /// `(x + off_f, f(x) + C)`).
+    pub fn lookup_table(&self) -> Result<Vec<Vec<Fr>>, Error> {
         let p = self.shape.params();
         let s = self.shape.scale_bits;
         let bound = 1i128 << (s * self.shape.range_limbs - 1);
         let c = self.shape.function_output_offset();
-        let mut functions: Vec<(Fr, Fr)> = Vec::new();
+        let mut rows: Vec<Vec<Fr>> = (0..1u64 << s).map(|v| vec![Fr::from(v), Fr::zero()]).collect();
         for a in self.shape.tabulated() {
             let d = p.domain(a).ok_or(Error::Synthesis)?;
             let off = self.shape.function_offset(a);
@@ -439,22 +445,54 @@ impl ModelConfig {
                 if i128::from(x).abs() >= bound || i128::from(fx).abs() >= bound {
                     return Err(Error::Synthesis);
                 }
-                functions.push((fr_from_i128(i128::from(x)) + off, fr_from_i128(i128::from(fx)) + c));
+                rows.push(vec![fr_from_i128(i128::from(x)) + off, fr_from_i128(i128::from(fx)) + c]);
             }
         }
+        if self.t_fx.is_none() {
+            rows.iter_mut().for_each(|r| r.truncate(1));
+        }
+        Ok(rows)
+    }
+
+    fn load_tables(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
+        let rows = self.lookup_table()?;
         layouter.assign_table(
             || "limbs and functions",
             |mut t| {
-                let limbs = (0..1u64 << s).map(|v| (Fr::from(v), Fr::zero()));
-                for (row, (v, fx)) in limbs.chain(functions.iter().copied()).enumerate() {
-                    t.assign_cell(|| "value", self.t_value, row, || Value::known(v))?;
-                    if let Some(t_fx) = self.t_fx {
-                        t.assign_cell(|| "f(x)", t_fx, row, || Value::known(fx))?;
+                for (row, entry) in rows.iter().enumerate() {
+                    t.assign_cell(|| "value", self.t_value, row, || Value::known(entry[0]))?;
+                    if let (Some(t_fx), Some(fx)) = (self.t_fx, entry.get(1)) {
+                        t.assign_cell(|| "f(x)", t_fx, row, || Value::known(*fx))?;
                     }
                 }
                 Ok(())
             },
         )
+    }
+
+    /// The `x` advice columns (the only ones in the permutation).
+    pub fn x_columns(&self) -> &[Column<Advice>] {
+        &self.x
+    }
+    /// The accumulator column.
+    pub fn acc_column(&self) -> Column<Advice> {
+        self.acc
+    }
+    /// The limb column.
+    pub fn z_column(&self) -> Column<Advice> {
+        self.z
+    }
+
+    /// A name for advice column `index` (`x[k]`, `acc` or `z`), for reports.
+    pub fn advice_name(&self, index: usize) -> String {
+        if let Some(k) = self.x.iter().position(|c| c.index() == index) {
+            return format!("x[{k}]");
+        }
+        match index {
+            i if i == self.acc.index() => "acc".into(),
+            i if i == self.z.index() => "z".into(),
+            i => format!("advice {i}"),
+        }
     }
 }
 

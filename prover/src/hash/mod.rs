@@ -27,7 +27,7 @@ use halo2_proofs::halo2curves::bn256::Fr;
 
 /// Which tensor a commitment is to. Its tag enters the sponge's initial capacity, so that an
 /// input and an output commitment of the same values differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tensor {
     /// The model's input (tag 0).
