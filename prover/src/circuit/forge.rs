@@ -18,7 +18,7 @@ use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Fixed, ProvingKey, Selector};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::{Rng, SeedableRng};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 /// The model circuit with every advice cell's value taken from `values` (where present).
@@ -185,8 +185,8 @@ impl Forger {
     pub fn forge(&self, changes: &[(CellRef, Fr)]) -> Forgery {
         let sys = &self.snapshot.system;
         let mut values = self.honest.clone();
-        let mut pinned = HashSet::new();
-        let mut loose: HashMap<CellRef, Fr> = HashMap::new();
+        let mut pinned = HashSet::default();
+        let mut loose: HashMap<CellRef, Fr> = HashMap::default();
         for (cell, v) in changes {
             match sys.advice_var(*cell) {
                 Some(var) => {
@@ -251,7 +251,7 @@ impl Forger {
     pub fn fuzz(&self, cases: usize, confirm: usize, seed: u64) -> FuzzReport {
         let sys = &self.snapshot.system;
         let roots: HashSet<Var> = sys.roots.iter().map(|(v, _)| *v).collect();
-        let mut by_row: HashMap<usize, Vec<CellRef>> = HashMap::new();
+        let mut by_row: HashMap<usize, Vec<CellRef>> = HashMap::default();
         let mut read: Vec<Var> = sys.constraints.iter().flat_map(|c| c.poly.vars()).collect();
         read.sort_unstable();
         read.dedup();
@@ -278,7 +278,7 @@ impl Forger {
             // any cells one constraint reads, 30%: any cells of one row or two adjacent rows.
             let mut cells: Vec<CellRef> = match (mode, constraint) {
                 (0..=3, Some(c)) => {
-                    let products: Vec<Vec<CellRef>> = c.poly.terms().iter().map(|(m, _)| m.iter().copied().filter_map(cell_of).collect::<Vec<_>>()).filter(|m| m.len() >= 2).collect();
+                    let products: Vec<Vec<CellRef>> = c.poly.terms().iter().map(|(m, _)| m.as_slice().iter().copied().filter_map(cell_of).collect::<Vec<_>>()).filter(|m| m.len() >= 2).collect();
                     products.get(rng.gen_range(0..products.len().max(1))).cloned().unwrap_or_default()
                 }
                 _ => Vec::new(),

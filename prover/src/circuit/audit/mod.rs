@@ -34,6 +34,7 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::ConstraintSystem;
 use poly::Var;
 use solve::{Analysis, Rule};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt;
 use system::{CellRef, Recorder, System, VarKind};
 
@@ -259,7 +260,7 @@ impl Snapshot {
     /// The audit's findings.
     pub fn audit(&self, model: &QuantModel) -> Audit {
         let sys = &self.system;
-        let mut gate_readers: std::collections::HashMap<Var, Vec<usize>> = std::collections::HashMap::new();
+        let mut gate_readers: HashMap<Var, Vec<usize>> = HashMap::default();
         for c in &sys.constraints {
             for v in c.poly.vars() {
                 let g = gate_readers.entry(v).or_default();
@@ -271,6 +272,7 @@ impl Snapshot {
         let mut lookup_read: Vec<Var> = sys.lookups.iter().flat_map(|l| l.inputs.iter().flat_map(poly::Poly::vars)).collect();
         lookup_read.sort_unstable();
         lookup_read.dedup();
+        let root_set: HashSet<Var> = sys.roots.iter().map(|(r, _)| *r).collect();
         let mut counts = Counts::default();
         let mut free_count = 0;
         let mut read_cells = 0;
@@ -293,9 +295,9 @@ impl Snapshot {
                 (None, Some(_)) => free_count += 1,
                 (Some(rule), _) if cell.is_some() => {
                     let direct = match *rule {
-                        Rule::Linear(ci) | Rule::Decomposition(ci) => sys.constraints[ci].poly.vars().contains(&v),
-                        Rule::Function(li, _) => sys.lookups[li].inputs.iter().any(|p| p.vars().contains(&v)),
-                        Rule::Root => sys.roots.iter().any(|(r, _)| *r == v),
+                        Rule::Linear(ci) | Rule::Decomposition(ci) => sys.constraints[ci].poly.mentions(v),
+                        Rule::Function(li, _) => sys.lookups[li].inputs.iter().any(|p| p.mentions(v)),
+                        Rule::Root => root_set.contains(&v),
                         Rule::Instance => false,
                     };
                     let slot = match (*rule, direct) {

@@ -7,11 +7,63 @@ use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 /// A cell variable: an index into the audit's variable table.
 pub type Var = u32;
 
-/// A sum of monomials (each a sorted list of variables, repeated for powers) with nonzero
-/// coefficients, sorted by monomial.
+/// Most variables in one monomial (gates have degree at most 5, and selectors and fixed columns
+/// are constants here).
+pub const MAX_DEGREE: usize = 7;
+
+/// A monomial: a sorted list of variables, repeated for powers (a product of more than
+/// [`MAX_DEGREE`] variables keeps the first ones and is marked [`Mono::truncated`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Mono {
+    len: u8,
+    truncated: bool,
+    vars: [Var; MAX_DEGREE],
+}
+
+impl Mono {
+    const ONE: Mono = Mono { len: 0, truncated: false, vars: [0; MAX_DEGREE] };
+    /// Its variables, sorted.
+    pub fn as_slice(&self) -> &[Var] {
+        &self.vars[..self.len as usize]
+    }
+    /// Whether a product overflowed [`MAX_DEGREE`] (the audit then treats the polynomial as
+    /// opaque: no rule uses it).
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+    fn of(vars: &[Var], truncated: bool) -> Self {
+        let mut m = Mono { truncated: truncated || vars.len() > MAX_DEGREE, ..Self::ONE };
+        let n = vars.len().min(MAX_DEGREE);
+        m.vars[..n].copy_from_slice(&vars[..n]);
+        m.vars[..n].sort_unstable();
+        m.len = n as u8;
+        m
+    }
+    fn times(&self, other: &Mono) -> Mono {
+        let mut all = [0 as Var; 2 * MAX_DEGREE];
+        let (a, b) = (self.as_slice(), other.as_slice());
+        all[..a.len()].copy_from_slice(a);
+        all[a.len()..a.len() + b.len()].copy_from_slice(b);
+        Mono::of(&all[..a.len() + b.len()], self.truncated || other.truncated)
+    }
+}
+
+impl PartialOrd for Mono {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Mono {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_slice().cmp(other.as_slice()).then(self.truncated.cmp(&other.truncated))
+    }
+}
+
+/// A sum of monomials with nonzero coefficients, sorted by monomial.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Poly {
-    terms: Vec<(Vec<Var>, Fr)>,
+    terms: Vec<(Mono, Fr)>,
 }
 
 impl Poly {
@@ -19,34 +71,34 @@ impl Poly {
     pub fn constant(c: Fr) -> Self {
         let mut p = Self::default();
         if c != Fr::ZERO {
-            p.terms.push((Vec::new(), c));
+            p.terms.push((Mono::ONE, c));
         }
         p
     }
     /// The variable `v`.
     pub fn var(v: Var) -> Self {
-        Self { terms: vec![(vec![v], Fr::ONE)] }
+        Self { terms: vec![(Mono::of(&[v], false), Fr::ONE)] }
     }
     /// Whether it is the zero polynomial.
     pub fn is_zero(&self) -> bool {
         self.terms.is_empty()
     }
     /// Its monomials and coefficients.
-    pub fn terms(&self) -> &[(Vec<Var>, Fr)] {
+    pub fn terms(&self) -> &[(Mono, Fr)] {
         &self.terms
     }
     /// The constant term.
     pub fn constant_term(&self) -> Fr {
-        self.terms.first().filter(|(m, _)| m.is_empty()).map_or(Fr::ZERO, |(_, c)| *c)
+        self.terms.first().filter(|(m, _)| m.len == 0).map_or(Fr::ZERO, |(_, c)| *c)
     }
     /// Whether it has no variables.
     pub fn is_constant(&self) -> bool {
-        self.terms.iter().all(|(m, _)| m.is_empty())
+        self.terms.iter().all(|(m, _)| m.len == 0)
     }
 
-    fn normalise(mut terms: Vec<(Vec<Var>, Fr)>) -> Self {
+    fn normalise(mut terms: Vec<(Mono, Fr)>) -> Self {
         terms.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(Vec<Var>, Fr)> = Vec::with_capacity(terms.len());
+        let mut out: Vec<(Mono, Fr)> = Vec::with_capacity(terms.len());
         for (m, c) in terms {
             match out.last_mut() {
                 Some((lm, lc)) if *lm == m => *lc += c,
@@ -84,10 +136,7 @@ impl Poly {
         let mut t = Vec::with_capacity(self.terms.len() * other.terms.len());
         for (ma, ca) in &self.terms {
             for (mb, cb) in &other.terms {
-                let mut m = ma.clone();
-                m.extend_from_slice(mb);
-                m.sort_unstable();
-                t.push((m, *ca * cb));
+                t.push((ma.times(mb), *ca * cb));
             }
         }
         Self::normalise(t)
@@ -95,10 +144,15 @@ impl Poly {
 
     /// The distinct variables, sorted.
     pub fn vars(&self) -> Vec<Var> {
-        let mut v: Vec<Var> = self.terms.iter().flat_map(|(m, _)| m.iter().copied()).collect();
+        let mut v: Vec<Var> = self.terms.iter().flat_map(|(m, _)| m.as_slice().iter().copied()).collect();
         v.sort_unstable();
         v.dedup();
         v
+    }
+
+    /// Whether `v` occurs in it.
+    pub fn mentions(&self, v: Var) -> bool {
+        self.terms.iter().any(|(m, _)| m.as_slice().contains(&v))
     }
 
     /// `Some(c)` when `v` occurs only in the monomial `v` itself, with coefficient `c`: the
@@ -106,8 +160,8 @@ impl Poly {
     pub fn linear_coefficient(&self, v: Var) -> Option<Fr> {
         let mut coefficient = None;
         for (m, c) in &self.terms {
-            if m.contains(&v) {
-                if m.len() != 1 || coefficient.is_some() {
+            if m.as_slice().contains(&v) {
+                if m.len != 1 || m.truncated || coefficient.is_some() {
                     return None;
                 }
                 coefficient = Some(*c);
@@ -122,9 +176,11 @@ impl Poly {
             self.terms
                 .iter()
                 .map(|(m, c)| {
-                    let mut m: Vec<Var> = m.iter().map(|v| f(*v)).collect();
-                    m.sort_unstable();
-                    (m, *c)
+                    let mut vars = [0 as Var; MAX_DEGREE];
+                    for (slot, v) in vars.iter_mut().zip(m.as_slice()) {
+                        *slot = f(*v);
+                    }
+                    (Mono::of(&vars[..m.len as usize], m.truncated), *c)
                 })
                 .collect(),
         )
@@ -132,7 +188,7 @@ impl Poly {
 
     /// The value at `value(v)` for every variable.
     pub fn eval(&self, value: impl Fn(Var) -> Fr) -> Fr {
-        self.terms.iter().fold(Fr::ZERO, |acc, (m, c)| acc + m.iter().fold(*c, |p, v| p * value(*v)))
+        self.terms.iter().fold(Fr::ZERO, |acc, (m, c)| acc + m.as_slice().iter().fold(*c, |p, v| p * value(*v)))
     }
 }
 

@@ -23,7 +23,8 @@ use super::poly::{small_int, Poly, Var};
 use super::system::System;
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::Field;
-use std::collections::{HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::VecDeque;
 
 /// Why a class is determined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,13 +114,13 @@ impl Analysis {
             }
         }
         let class: Vec<Var> = (0..n as Var).map(|v| find(&mut parent, v)).collect();
-        let mut members: HashMap<Var, Vec<Var>> = HashMap::new();
+        let mut members: HashMap<Var, Vec<Var>> = HashMap::default();
         for (v, c) in class.iter().enumerate() {
             members.entry(*c).or_default().push(v as Var);
         }
         let cpolys: Vec<Poly> = sys.constraints.iter().map(|c| c.poly.rename(|v| class[v as usize])).collect();
         let clookups: Vec<Vec<Poly>> = sys.lookups.iter().map(|l| l.inputs.iter().map(|p| p.rename(|v| class[v as usize])).collect()).collect();
-        let mut a = Self { class, members, why: HashMap::new(), events: Vec::new(), ranges: HashMap::new(), cpolys, clookups, state: State::default() };
+        let mut a = Self { class, members, why: HashMap::default(), events: Vec::new(), ranges: HashMap::default(), cpolys, clookups, state: State::default() };
         a.ranges = a.derive_ranges(sys);
         a.fixpoint(sys, known, extra_roots);
         a
@@ -149,12 +150,12 @@ impl Analysis {
     }
 
     fn derive_ranges(&self, sys: &System) -> HashMap<Var, (i128, i128)> {
-        let mut ranges: HashMap<Var, (i128, i128)> = HashMap::new();
+        let mut ranges: HashMap<Var, (i128, i128)> = HashMap::default();
         let narrow = |ranges: &mut HashMap<Var, (i128, i128)>, v: Var, r: (i128, i128)| {
             let e = ranges.entry(v).or_insert(r);
             *e = (e.0.max(r.0), e.1.min(r.1));
         };
-        let mut cache: HashMap<PatternKey, Option<Range>> = HashMap::new();
+        let mut cache: HashMap<PatternKey, Option<Range>> = HashMap::default();
         for (li, inputs) in self.clookups.iter().enumerate() {
             let lookup = sys.lookups[li].lookup;
             for (j, p) in inputs.iter().enumerate() {
@@ -176,7 +177,7 @@ impl Analysis {
             let vars = p.vars();
             match (vars.as_slice(), p.terms()) {
                 // c·u − c·u² (u ∈ {0, 1}).
-                ([u], [(m1, c1), (m2, c2)]) if m1 == &vec![*u] && m2 == &vec![*u, *u] && *c1 == -*c2 => narrow(&mut ranges, *u, (0, 1)),
+                ([u], [(m1, c1), (m2, c2)]) if m1.as_slice() == [*u] && m2.as_slice() == [*u, *u] && *c1 == -*c2 => narrow(&mut ranges, *u, (0, 1)),
                 _ => {}
             }
         }
@@ -438,7 +439,7 @@ fn table_interval(table: &[Vec<Fr>], j: usize, pattern: &[[u8; 32]]) -> Option<(
 
 /// Whether a table's rows are a function of their first column (no two rows share it).
 fn is_function(table: &[Vec<Fr>]) -> bool {
-    let mut seen: HashMap<[u8; 32], &Vec<Fr>> = HashMap::new();
+    let mut seen: HashMap<[u8; 32], &Vec<Fr>> = HashMap::default();
     for row in table {
         let Some(k) = row.first() else { return false };
         match seen.get(&bytes(*k)) {

@@ -8,7 +8,7 @@ use halo2_proofs::circuit::Value;
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// An advice cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,7 +121,7 @@ pub struct System {
 impl System {
     /// Builds the equations of a recorded layout for `cs`, whose lookups' tables are `tables`.
     pub fn build(cs: &ConstraintSystem<Fr>, rec: &Recorder, tables: Vec<Vec<Vec<Fr>>>) -> Self {
-        let vars = RefCell::new((Vec::<VarKind>::new(), HashMap::<VarKind, Var>::new()));
+        let vars = RefCell::new((Vec::<VarKind>::new(), HashMap::<VarKind, Var>::default()));
         let var = |k: VarKind| -> Var {
             let mut v = vars.borrow_mut();
             if let Some(i) = v.1.get(&k) {
