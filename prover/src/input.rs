@@ -62,7 +62,8 @@ impl<'de> serde::de::Visitor<'de> for InputFile {
         f.write_str("an object with a field 'input' (zkinfer) or 'input_data' (ezkl)")
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
-        let (mut input, mut input_data): (Option<Vec<f32>>, Option<std::result::Result<Vec<f32>, String>>) = (None, None);
+        let mut input: Option<Vec<f32>> = None;
+        let mut input_data: Option<Self::Value> = None;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "input" if input.is_none() => {

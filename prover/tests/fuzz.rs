@@ -184,7 +184,7 @@ fn synthetic_onnx() -> Vec<Vec<u8>> {
         let n: i64 = dims.iter().product();
         tensor_f32(name, dims, &(0..n).map(|i| ((i % 7) as f32 - 3.0) / 8.0).collect::<Vec<_>>())
     };
-    let models = vec![
+    let models = [
         model(
             &[1, 2, 6, 6],
             vec![

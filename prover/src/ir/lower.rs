@@ -221,11 +221,12 @@ impl Graph {
 fn check_coefficients(source: &std::path::Path, layers: &[Layer]) -> Result<()> {
     for (li, layer) in layers.iter().enumerate() {
         for (o, row) in layer.rows.iter().enumerate() {
-            if let Some((t, (_, w))) = row.iter().enumerate().find(|(_, (_, w))| !(w.abs() <= MAX_WEIGHT)) {
+            let ok = |v: f32, max: f32| v.is_finite() && v.abs() <= max;
+            if let Some((t, (_, w))) = row.iter().enumerate().find(|(_, (_, w))| !ok(*w, MAX_WEIGHT)) {
                 return Err(ProverError::invalid(source, format!("layer {li}, output {o}, weight {t}"), format!("{w} is not a finite weight of magnitude at most 2^46")));
             }
             let b = layer.bias.get(o).copied().unwrap_or(0.0);
-            if !(b.abs() <= MAX_BIAS) {
+            if !ok(b, MAX_BIAS) {
                 return Err(ProverError::invalid(source, format!("layer {li}, output {o}, bias"), format!("{b} is not a finite bias of magnitude at most 2^30")));
             }
         }
