@@ -89,6 +89,7 @@ pub fn setup(dir: &Dir, art: &CircuitArtifact, source: SrsSource) -> Result<(Par
 pub fn load_verifier_side(dir: &Dir) -> Result<(CircuitArtifact, ParamsKZG<Bn256>, VerifyingKey<G1Affine>)> {
     let art = dir.load_circuit()?;
     let setup = dir.load_setup()?;
+    setup.check_circuit(&dir.setup(), &art)?;
     let params = params(&setup.srs, art.plan.k)?;
     let vk = artifact::load_vk(&dir.vk(), &art)?;
     Ok((art, params, vk))

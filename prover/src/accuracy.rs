@@ -42,7 +42,19 @@ pub struct AccuracySpec {
 impl AccuracySpec {
     /// Input values of the accuracy model: per sample its features and its label one-hot.
     pub fn input_len(&self) -> usize {
-        self.samples * (self.features + self.classes)
+        self.samples.saturating_mul(self.features.saturating_add(self.classes))
+    }
+    /// What is inconsistent between the spec and its accuracy model, if anything: the samples
+    /// out of `1..=`[`MAX_SAMPLES`], no class, or an input length other than the model's.
+    pub fn defect(&self, model: &QuantModel) -> Option<String> {
+        if self.samples == 0 || self.samples > MAX_SAMPLES || self.features == 0 || self.classes == 0 {
+            return Some(format!("{} samples, {} features, {} classes: an accuracy circuit has 1 to {MAX_SAMPLES} samples and at least one feature and class", self.samples, self.features, self.classes));
+        }
+        let len = self.features.checked_add(self.classes).and_then(|s| s.checked_mul(self.samples));
+        if len != Some(model.inputs) || model.outputs.len() != 1 {
+            return Some(format!("{} samples of {} features and {} classes do not make the model's {} inputs and one output", self.samples, self.features, self.classes, model.inputs));
+        }
+        None
     }
 }
 
@@ -67,7 +79,7 @@ impl TestSet {
                 self.labels.len()
             )));
         }
-        let mut out = Vec::with_capacity(spec.input_len());
+        let mut out = Vec::with_capacity(spec.input_len().min(crate::limits::MAX_TENSOR_VALUES));
         for (i, (x, label)) in self.inputs.iter().zip(&self.labels).enumerate() {
             if x.len() != spec.features {
                 return Err(ProverError::BadInput(format!("test set sample {i} has {} values, the model takes {}", x.len(), spec.features)));
@@ -92,6 +104,15 @@ pub fn accuracy_model(base: &QuantModel, samples: usize) -> Result<(QuantModel, 
     }
     let (f, c) = (base.inputs, base.output_len());
     let spec = AccuracySpec { samples, features: f, classes: c };
+    // `samples` replicas of the base model, before any is built.
+    let (wires, terms) = (base.wires().saturating_add(c), base.layers.iter().map(QuantLayer::terms).sum::<usize>().saturating_add(4 * c));
+    if wires.saturating_mul(samples) > crate::limits::MAX_WIRES || terms.saturating_mul(samples) > crate::limits::MAX_MODEL_TERMS {
+        return Err(ProverError::BadSettings(format!(
+            "an accuracy circuit of {samples} samples of this model has more than {} wires or {} terms",
+            crate::limits::MAX_WIRES,
+            crate::limits::MAX_MODEL_TERMS
+        )));
+    }
     let unit = 1i64 << base.params.scale_bits;
     let stride = f + c;
     // Where base layer l's outputs start among the base wires, and in the accuracy model.

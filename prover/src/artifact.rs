@@ -5,6 +5,9 @@
 //!   `ProvingKey::write` / `VerifyingKey::write` in `SerdeFormat::RawBytes`.
 //! * `proof.json` — [`ProofArtifact`]: proof bytes, public instances and decoded outputs.
 
+mod check;
+mod keys;
+
 use crate::circuit::{CircuitPlan, CircuitShape, ModelCircuit};
 use crate::hash::Tensor;
 use crate::visibility::{Visibilities, Visibility};
@@ -107,10 +110,11 @@ impl CircuitArtifact {
     pub fn save(&self, path: &Path) -> Result<()> {
         write_json(path, self)
     }
-    /// Reads and checks format and version.
+    /// Reads and checks the file: format and version, then every field ([`CircuitArtifact::validate`]).
     pub fn load(path: &Path) -> Result<Self> {
-        let a: Self = read_json(path)?;
+        let a: Self = read_json(path, crate::limits::MAX_CIRCUIT_JSON_BYTES)?;
         check_header(path, &a.format, "zkinfer-circuit", a.version)?;
+        a.validate(path)?;
         Ok(a)
     }
     /// The same circuit proving another weight set of its architecture (hashed weights only):
@@ -203,10 +207,11 @@ impl ProofArtifact {
     pub fn save(&self, path: &Path) -> Result<()> {
         write_json(path, self)
     }
-    /// Reads and checks format and version.
+    /// Reads and checks the file: format and version, then every field ([`ProofArtifact::validate`]).
     pub fn load(path: &Path) -> Result<Self> {
-        let a: Self = read_json(path)?;
+        let a: Self = read_json(path, crate::limits::MAX_DATA_JSON_BYTES)?;
         check_header(path, &a.format, "zkinfer-proof", a.version)?;
+        a.validate(path)?;
         Ok(a)
     }
     /// Decoded proof bytes.
@@ -296,10 +301,11 @@ impl OpeningArtifact {
     pub fn save(&self, path: &Path) -> Result<()> {
         write_json(path, self)
     }
-    /// Reads and checks format and version.
+    /// Reads and checks the file: format and version, then every field ([`OpeningArtifact::validate`]).
     pub fn load(path: &Path) -> Result<Self> {
-        let a: Self = read_json(path)?;
+        let a: Self = read_json(path, crate::limits::MAX_DATA_JSON_BYTES)?;
         check_header(path, &a.format, "zkinfer-opening", a.version)?;
+        a.validate(path)?;
         Ok(a)
     }
 }
@@ -335,6 +341,8 @@ pub fn save_vk(path: &Path, vk: &VerifyingKey<G1Affine>) -> Result<()> {
 }
 
 fn open_with_magic(path: &Path, magic: &[u8; 8]) -> Result<BufReader<std::fs::File>> {
+    // A regular file (its length is checked against the key's layout before it is read).
+    crate::limits::check_file(path, u64::MAX)?;
     let f = std::fs::File::open(path).map_err(|e| ProverError::io(path, e))?;
     let mut r = BufReader::new(f);
     let mut m = [0u8; 8];
@@ -348,18 +356,26 @@ fn open_with_magic(path: &Path, magic: &[u8; 8]) -> Result<BufReader<std::fs::Fi
     Ok(r)
 }
 
-/// Reads a proving key for a circuit.
+/// Reads a proving key for a circuit, after checking the file against the key layout the
+/// circuit's shape implies (its length, every length field, every scalar; see [`keys`]).
 pub fn load_pk(path: &Path, circuit: &CircuitArtifact) -> Result<ProvingKey<G1Affine>> {
+    keys::check(path, circuit, keys::Kind::Proving, open_with_magic(path, PK_MAGIC)?)?;
     let mut r = open_with_magic(path, PK_MAGIC)?;
-    ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, circuit.plan.shape)
-        .map_err(|e| ProverError::Artifact { path: path.to_path_buf(), message: format!("unreadable proving key: {e}") })
+    let pk = ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, circuit.plan.shape)
+        .map_err(|e| ProverError::Artifact { path: path.to_path_buf(), message: format!("unreadable proving key: {e}") })?;
+    keys::check_loaded(path, pk.get_vk())?;
+    Ok(pk)
 }
 
-/// Reads a verifying key for a circuit.
+/// Reads a verifying key for a circuit, after checking the file against the key layout the
+/// circuit's shape implies (see [`keys`]).
 pub fn load_vk(path: &Path, circuit: &CircuitArtifact) -> Result<VerifyingKey<G1Affine>> {
+    keys::check(path, circuit, keys::Kind::Verifying, open_with_magic(path, VK_MAGIC)?)?;
     let mut r = open_with_magic(path, VK_MAGIC)?;
-    VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, circuit.plan.shape)
-        .map_err(|e| ProverError::Artifact { path: path.to_path_buf(), message: format!("unreadable verifying key: {e}") })
+    let vk = VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, circuit.plan.shape)
+        .map_err(|e| ProverError::Artifact { path: path.to_path_buf(), message: format!("unreadable verifying key: {e}") })?;
+    keys::check_loaded(path, &vk)?;
+    Ok(vk)
 }
 
 /// `setup.json`: which SRS the keys were made with.
@@ -390,10 +406,11 @@ impl SetupArtifact {
     pub fn save(&self, path: &Path) -> Result<()> {
         write_json(path, self)
     }
-    /// Reads and checks format and version.
+    /// Reads and checks the file: format and version, then every field ([`SetupArtifact::validate`]).
     pub fn load(path: &Path) -> Result<Self> {
-        let a: Self = read_json(path)?;
+        let a: Self = read_json(path, crate::limits::MAX_SMALL_JSON_BYTES)?;
         check_header(path, &a.format, "zkinfer-setup", a.version)?;
+        a.validate(path)?;
         Ok(a)
     }
 }
@@ -404,8 +421,8 @@ fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
     std::fs::write(path, s).map_err(|e| ProverError::io(path, e))
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| ProverError::io(path, e))?;
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, max_bytes: u64) -> Result<T> {
+    let text = crate::limits::read_text(path, max_bytes)?;
     serde_json::from_str(&text).map_err(|e| ProverError::Artifact { path: path.to_path_buf(), message: e.to_string() })
 }
 

@@ -62,6 +62,11 @@ pub const DEFAULT_RANGE_LIMBS: u32 = 2;
 
 /// Compiles an ONNX model.
 pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
+    // The settings first: calibration divides by the scale bits and shifts by them.
+    QuantParams { scale_bits: opts.scale_bits, range_limbs: opts.range_limbs.unwrap_or(DEFAULT_RANGE_LIMBS), tables: Tables::default() }.validate()?;
+    if opts.dot_width.is_some_and(|w| w > crate::limits::MAX_DOT_WIDTH) {
+        return Err(ProverError::BadSettings(format!("dot_width must be at most {}", crate::limits::MAX_DOT_WIDTH)));
+    }
     let graph = crate::onnx::load(path)?;
     let layers = graph.lower()?;
     let (chosen_limbs, tables) = choose_ranges(&layers, opts)?;

@@ -91,6 +91,18 @@ pub enum ProverError {
         /// Explanation, naming the field.
         message: String,
     },
+    /// A field of a file is malformed, out of its bounds, or inconsistent with the rest of the
+    /// file (or with the file it goes with).
+    #[error("{path}: {}{message}", field_prefix(field))]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The field, as a path into the file (`model.layers[3].bias`, `plan.k`, `l0` of a key,
+        /// a node of an ONNX graph); empty for the file as a whole.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The circuit needs more rows than the largest supported k allows.
     #[error("circuit needs {rows} rows, more than 2^{max_k}")]
     TooLarge {
@@ -128,6 +140,18 @@ impl ProverError {
     /// Wraps an I/O error with the file it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io { path: path.into(), source }
+    }
+    /// A malformed field of a file ([`ProverError::Invalid`]).
+    pub fn invalid(path: impl Into<PathBuf>, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid { path: path.into(), field: field.into(), message: message.into() }
+    }
+}
+
+fn field_prefix(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!("field '{field}': ")
     }
 }
 

@@ -1,11 +1,12 @@
 //! Input JSON: zkinfer's own `{"input": [..]}` and ezkl's `{"input_data": [[..]]}`.
 
 use crate::error::{ProverError, Result};
+use crate::limits::{self, MAX_DATA_JSON_BYTES, MAX_TENSOR_VALUES};
 use std::path::Path;
 
-/// Reads one input vector from a JSON file.
+/// Reads one input vector from a JSON file (at most [`MAX_DATA_JSON_BYTES`]).
 pub fn read_input(path: &Path) -> Result<Vec<f32>> {
-    let text = std::fs::read_to_string(path).map_err(|e| ProverError::io(path, e))?;
+    let text = limits::read_text(path, MAX_DATA_JSON_BYTES)?;
     parse_input(&text).map_err(|e| match e {
         ProverError::BadInput(m) => ProverError::BadInput(format!("{}: {m}", path.display())),
         other => other,
@@ -13,49 +14,163 @@ pub fn read_input(path: &Path) -> Result<Vec<f32>> {
 }
 
 /// Parses one input vector. Accepts `{"input": [...]}` (nested arrays are flattened) and ezkl's
-/// `{"input_data": [[...]]}` (exactly one input tensor).
+/// `{"input_data": [[...]]}` (exactly one input tensor). Values are streamed into the vector (no
+/// JSON tree is built), at most [`MAX_TENSOR_VALUES`] of them.
 pub fn parse_input(text: &str) -> Result<Vec<f32>> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| ProverError::BadInput(format!("not valid JSON: {e}")))?;
-    let (field, data) = if let Some(d) = v.get("input") {
-        ("input", d)
-    } else if let Some(d) = v.get("input_data") {
-        let arr = d.as_array().ok_or_else(|| ProverError::BadInput("field 'input_data' must be an array of tensors".into()))?;
-        match arr.as_slice() {
-            [one] => ("input_data[0]", one),
-            _ => {
-                return Err(ProverError::BadInput(format!(
-                    "field 'input_data' has {} tensors; this model takes exactly one",
-                    arr.len()
-                )))
-            }
-        }
-    } else {
-        return Err(ProverError::BadInput("expected a field 'input' (zkinfer) or 'input_data' (ezkl)".into()));
-    };
-    let mut out = Vec::new();
-    flatten(data, field, &mut out)?;
-    Ok(out)
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = InputFile.deserialize(&mut de).and_then(|v| de.end().map(|_| v));
+    match parsed {
+        Ok(Ok(values)) => Ok(values),
+        Ok(Err(message)) => Err(ProverError::BadInput(message)),
+        Err(e) if e.is_data() => Err(ProverError::BadInput(e.to_string())),
+        Err(e) => Err(ProverError::BadInput(format!("not valid JSON: {e}"))),
+    }
 }
+
+/// Largest test set read (a test set has at most [`crate::accuracy::MAX_SAMPLES`] samples).
+pub const MAX_TEST_SET_BYTES: u64 = 16 << 20;
 
 /// Reads a test set, `{"inputs": [[...], ...], "labels": [class, ...]}` (an accuracy circuit's
 /// input; see [`crate::accuracy`]).
 pub fn read_test_set(path: &Path) -> Result<crate::accuracy::TestSet> {
-    let text = std::fs::read_to_string(path).map_err(|e| ProverError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let text = limits::read_text(path, MAX_TEST_SET_BYTES)?;
+    let set: crate::accuracy::TestSet = serde_json::from_str(&text).map_err(|e| {
         ProverError::BadInput(format!("{}: not a test set ({e}); expected {{\"inputs\": [[...], ...], \"labels\": [class, ...]}}", path.display()))
-    })
+    })?;
+    let max = crate::accuracy::MAX_SAMPLES;
+    if set.inputs.len() > max || set.labels.len() > max {
+        return Err(ProverError::invalid(path, "inputs", format!("{} inputs and {} labels: a test set has at most {max} samples", set.inputs.len(), set.labels.len())));
+    }
+    Ok(set)
 }
 
-fn flatten(v: &serde_json::Value, field: &str, out: &mut Vec<f32>) -> Result<()> {
-    match v {
-        serde_json::Value::Number(n) => {
-            let f = n.as_f64().ok_or_else(|| ProverError::BadInput(format!("field '{field}': bad number {n}")))?;
-            out.push(f as f32);
-            Ok(())
+/// The input file's top level: an object with `input` or `input_data`; `Ok(Err(message))` when
+/// it is valid JSON but not an input.
+struct InputFile;
+
+impl<'de> serde::de::DeserializeSeed<'de> for InputFile {
+    type Value = std::result::Result<Vec<f32>, String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for InputFile {
+    type Value = std::result::Result<Vec<f32>, String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object with a field 'input' (zkinfer) or 'input_data' (ezkl)")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+        let mut input: Option<Vec<f32>> = None;
+        let mut input_data: Option<Self::Value> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "input" if input.is_none() => {
+                    let mut out = Vec::new();
+                    map.next_value_seed(Flatten { field: "input", out: &mut out })?;
+                    input = Some(out);
+                }
+                "input_data" if input_data.is_none() => input_data = Some(map.next_value_seed(Tensors)?),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
         }
-        serde_json::Value::Array(a) => a.iter().try_for_each(|x| flatten(x, field, out)),
-        other => Err(ProverError::BadInput(format!("field '{field}': expected numbers, found {other}"))),
+        Ok(match (input, input_data) {
+            (Some(v), _) => Ok(v),
+            (None, Some(v)) => v,
+            (None, None) => Err("expected a field 'input' (zkinfer) or 'input_data' (ezkl)".into()),
+        })
+    }
+}
+
+/// ezkl's `input_data`: a list of exactly one tensor (the others are counted, not kept).
+struct Tensors;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Tensors {
+    type Value = std::result::Result<Vec<f32>, String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Tensors {
+    type Value = std::result::Result<Vec<f32>, String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("field 'input_data' to be an array of tensors")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Self::Value, A::Error> {
+        let mut first = Vec::new();
+        let mut count = 0usize;
+        if seq.next_element_seed(Flatten { field: "input_data[0]", out: &mut first })?.is_some() {
+            count = 1;
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                count += 1;
+            }
+        }
+        Ok(match count {
+            1 => Ok(first),
+            n => Err(format!("field 'input_data' has {n} tensors; this model takes exactly one")),
+        })
+    }
+}
+
+/// Appends every number of a (nested) array to `out`, naming `field` in errors.
+struct Flatten<'a> {
+    field: &'static str,
+    out: &'a mut Vec<f32>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Flatten<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl Flatten<'_> {
+    fn push<E: serde::de::Error>(self, v: f64) -> std::result::Result<(), E> {
+        if self.out.len() >= MAX_TENSOR_VALUES {
+            return Err(E::custom(format!("field '{}': more than {MAX_TENSOR_VALUES} values", self.field)));
+        }
+        self.out.push(v as f32);
+        Ok(())
+    }
+    fn wrong<E: serde::de::Error>(&self, found: std::fmt::Arguments<'_>) -> E {
+        E::custom(format!("field '{}': expected numbers, found {found}", self.field))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Flatten<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "numbers in field '{}'", self.field)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<(), E> {
+        self.push(v)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<(), E> {
+        self.push(v as f64)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<(), E> {
+        self.push(v as f64)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while seq.next_element_seed(Flatten { field: self.field, out: &mut *self.out })?.is_some() {}
+        Ok(())
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<(), E> {
+        Err(self.wrong(format_args!("{v:?}")))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<(), E> {
+        Err(self.wrong(format_args!("{v}")))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<(), E> {
+        Err(self.wrong(format_args!("null")))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> std::result::Result<(), A::Error> {
+        Err(self.wrong(format_args!("an object")))
     }
 }
 

@@ -15,6 +15,7 @@ pub mod costmodel;
 pub mod error;
 pub mod hash;
 pub mod input;
+pub mod limits;
 pub mod ir;
 pub mod onnx;
 pub mod optimise;

@@ -92,27 +92,50 @@ impl QuantParams {
     }
     /// Checks the parameters are usable.
     pub fn validate(&self) -> Result<()> {
+        self.defect().map_or(Ok(()), |m| Err(ProverError::BadSettings(m)))
+    }
+    /// What makes the parameters unusable, if anything ([`QuantParams::validate`]).
+    pub fn defect(&self) -> Option<String> {
+        if !(2..=16).contains(&self.scale_bits) {
+            return Some(format!("scale_bits must be in 2..=16, got {}", self.scale_bits));
+        }
+        if !(1..=8).contains(&self.range_limbs) || self.range_bits() > 64 {
+            return Some(format!("range_limbs must be in 1..=8 with scale_bits·range_limbs ≤ 64, got {}", self.range_limbs));
+        }
         for (a, d) in Activation::TABULATED.iter().zip(&self.tables) {
             if let Some(d) = d {
                 if d.is_empty() {
-                    return Err(ProverError::BadSettings(format!("the {} table's domain {}..={} is empty", a.name(), d.lo, d.hi)));
+                    return Some(format!("the {} table's domain {}..={} is empty", a.name(), d.lo, d.hi));
                 }
             }
         }
-        if !(2..=16).contains(&self.scale_bits) {
-            return Err(ProverError::BadSettings(format!("scale_bits must be in 2..=16, got {}", self.scale_bits)));
-        }
-        if !(1..=8).contains(&self.range_limbs) || self.range_bits() > 64 {
-            return Err(ProverError::BadSettings(format!(
-                "range_limbs must be in 1..=8 with scale_bits·range_limbs ≤ 64, got {}",
-                self.range_limbs
-            )));
-        }
-        Ok(())
+        None
     }
-    /// Quantises a float at scale `2^s`.
+    /// What makes the function tables unprovable, if anything: a domain of more than
+    /// [`MAX_TABLE_ENTRIES`] entries, or reaching outside the range of rescaled values (the table's
+    /// offsets keep functions apart only inside it). Compiled models always pass; a loaded one may
+    /// not (calibration's probe uses wider, unprovable tables on purpose).
+    pub fn table_defect(&self) -> Option<String> {
+        self.defect().or_else(|| {
+            let (min, max) = (self.min(), self.max());
+            Activation::TABULATED.iter().zip(&self.tables).find_map(|(a, d)| {
+                let d = (*d)?;
+                let inside = i128::from(d.lo) > min && i128::from(d.hi) <= max;
+                (d.len() as i64 > MAX_TABLE_ENTRIES || !inside).then(|| {
+                    format!("the {} table's domain {}..={} has more than {MAX_TABLE_ENTRIES} entries or leaves the value range ({min}, {max})", a.name(), d.lo, d.hi)
+                })
+            })
+        })
+    }
+    /// Quantises a float at scale `2^s` (saturating; see [`QuantParams::quantise_exact`]).
     pub fn quantise(&self, v: f32) -> i64 {
         (f64::from(v) * f64::from(1u32 << self.scale_bits)).round() as i64
+    }
+    /// `round(v · 2^bits)`, if `v` is finite and the result is below `2^62` in magnitude (no
+    /// saturation, and room for the rounding of [`QuantModel::with_committed_biases`]).
+    pub fn quantise_exact(v: f32, bits: u32) -> Option<i64> {
+        let q = (f64::from(v) * 2f64.powi(bits as i32)).round();
+        (q.abs() < 2f64.powi(62)).then_some(q as i64)
     }
     /// Back to float.
     pub fn dequantise(&self, q: i64) -> f64 {
@@ -148,6 +171,37 @@ pub struct QuantLayer {
 }
 
 impl QuantLayer {
+    /// What is malformed in the layer, given the wires before it, if anything: sizes, wires it
+    /// reads, ties ([`QuantModel::check_ties`]).
+    pub fn defect(&self, wires: usize) -> Option<String> {
+        if self.inputs != wires {
+            return Some(format!("'inputs' is {}, but {wires} wires exist before it", self.inputs));
+        }
+        if self.outputs == 0 || self.rows.len() != self.outputs || self.bias.len() != self.outputs {
+            return Some(format!("{} outputs, {} rows and {} biases (one row and one bias per output, at least one output)", self.outputs, self.rows.len(), self.bias.len()));
+        }
+        if !(self.prods.is_empty() || self.prods.len() == self.outputs) || !(self.tied.is_empty() || self.tied.len() == self.outputs) {
+            return Some(format!("{} product lists and {} ties for {} outputs (none, or one per output)", self.prods.len(), self.tied.len(), self.outputs));
+        }
+        if let Some((o, i)) = self.rows.iter().enumerate().find_map(|(o, r)| r.iter().find(|(i, _)| *i >= wires).map(|(i, _)| (o, *i))) {
+            return Some(format!("output {o} reads wire {i}, which does not exist yet"));
+        }
+        if let Some((o, (a, b))) = self.prods.iter().enumerate().find_map(|(o, p)| p.iter().find(|(a, b)| *a >= wires || *b >= wires).map(|p| (o, *p))) {
+            return Some(format!("output {o} multiplies wires {a} and {b}, which do not all exist yet"));
+        }
+        for (o, t) in self.tied.iter().enumerate() {
+            let Some(base) = *t else { continue };
+            let same = base < o
+                && self.tied.get(base).copied().flatten().is_none()
+                && self.rows[base].len() == self.rows[o].len()
+                && self.rows[base].iter().zip(&self.rows[o]).all(|(a, b)| a.1 == b.1)
+                && self.bias[base] == self.bias[o];
+            if !same {
+                return Some(format!("output {o} is tied to output {base}, which is not an earlier untied output with the same weights and bias"));
+            }
+        }
+        None
+    }
     /// Number of weights and products (terms).
     pub fn terms(&self) -> usize {
         self.rows.iter().map(Vec::len).sum::<usize>() + self.prods.iter().map(Vec::len).sum::<usize>()
@@ -186,6 +240,25 @@ pub struct NeuronTrace {
     pub limbs: Vec<u64>,
     /// Top bit of the shifted value: `q ≥ 0`.
     pub sign: bool,
+}
+
+/// Largest magnitude of an accumulator, and of every partial sum on the way (in the order the
+/// circuit adds: the bias, the terms, the products): far below the field's modulus, and with room
+/// for the bias the circuit adds last with hashed weights.
+pub const MAX_ACCUMULATOR: i128 = 1 << 125;
+
+/// Output `o`'s accumulator over the wire values `x`, `None` if a partial sum leaves
+/// `±`[`MAX_ACCUMULATOR`].
+fn accumulate(layer: &QuantLayer, o: usize, x: &[i64]) -> Option<i128> {
+    let step = |acc: i128, v: i128| acc.checked_add(v).filter(|a| a.abs() <= MAX_ACCUMULATOR);
+    let mut acc = i128::from(layer.bias[o]);
+    for (i, w) in &layer.rows[o] {
+        acc = step(acc, i128::from(*w) * i128::from(x[*i]))?;
+    }
+    for (a, b) in layer.prods_of(o) {
+        acc = step(acc, i128::from(x[*a]) * i128::from(x[*b]))?;
+    }
+    Some(acc)
 }
 
 /// The full fixed-point execution trace.
@@ -245,21 +318,31 @@ impl QuantModel {
     /// Quantises lowered layers.
     pub fn from_layers(g: &LayerGraph, params: QuantParams) -> Result<Self> {
         params.validate()?;
-        let bias_scale = f64::from(1u32 << params.scale_bits).powi(2);
-        let layers = g
-            .layers
-            .iter()
-            .map(|l| QuantLayer {
+        let s = params.scale_bits;
+        let bad = |li: usize, o: usize, what: &str, v: f32| {
+            ProverError::BadSettings(format!("layer {li}, output {o}: {what} {v} is not finite or too large to quantise at scale 2^{s}"))
+        };
+        let mut layers = Vec::with_capacity(g.layers.len());
+        for (li, l) in g.layers.iter().enumerate() {
+            let mut rows = Vec::with_capacity(l.rows.len());
+            let mut bias = Vec::with_capacity(l.rows.len());
+            for (o, r) in l.rows.iter().enumerate() {
+                let row = r.iter().map(|(i, w)| QuantParams::quantise_exact(*w, s).map(|q| (*i, q)).ok_or_else(|| bad(li, o, "weight", *w)));
+                rows.push(row.collect::<Result<Vec<_>>>()?);
+                let b = l.bias.get(o).copied().unwrap_or(0.0);
+                bias.push(QuantParams::quantise_exact(b, 2 * s).ok_or_else(|| bad(li, o, "bias", b))?);
+            }
+            layers.push(QuantLayer {
                 inputs: l.inputs,
                 outputs: l.outputs(),
-                rows: l.rows.iter().map(|r| r.iter().map(|(i, w)| (*i, params.quantise(*w))).collect()).collect(),
+                rows,
                 prods: if l.prods.iter().all(Vec::is_empty) { Vec::new() } else { l.prods.clone() },
-                bias: l.bias.iter().map(|b| (f64::from(*b) * bias_scale).round() as i64).collect(),
+                bias,
                 activation: l.activation,
                 pinned: false,
                 tied: Vec::new(),
-            })
-            .collect();
+            });
+        }
         Ok(Self { params, inputs: g.inputs, layers, outputs: g.outputs.clone() })
     }
 
@@ -273,29 +356,50 @@ impl QuantModel {
     }
     /// Total number of wires.
     pub fn wires(&self) -> usize {
-        self.inputs + self.layers.iter().map(|l| l.outputs).sum::<usize>()
+        self.layers.iter().fold(self.inputs, |w, l| w.saturating_add(l.outputs))
     }
 
-    /// Checks the structure: layer sizes, wire indices, outputs.
+    /// Checks the structure: parameters, layer sizes, wire indices, ties, outputs, and the
+    /// limits on wires and terms.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(ProverError::BadSettings(format!("malformed model: {m}")));
-        let mut wires = self.inputs;
+        match self.defect() {
+            Some((field, m)) => Err(ProverError::BadSettings(format!("malformed model: {field}: {m}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// What is malformed in the model, if anything: the field (`params`, `layers[3]`,
+    /// `outputs`, …) and what is wrong with it ([`QuantModel::validate`]).
+    pub fn defect(&self) -> Option<(String, String)> {
+        use crate::limits::{MAX_MODEL_TERMS, MAX_WIRES};
+        if let Some(m) = self.params.defect() {
+            return Some(("params".into(), m));
+        }
+        if self.inputs == 0 || self.inputs > MAX_WIRES {
+            return Some(("inputs".into(), format!("{} inputs: a model has 1 to {MAX_WIRES}", self.inputs)));
+        }
+        if self.layers.is_empty() || self.outputs.is_empty() {
+            return Some(("layers".into(), "a model has at least one layer and one output".into()));
+        }
+        let (mut wires, mut terms) = (self.inputs, 0usize);
         for (li, l) in self.layers.iter().enumerate() {
-            if l.inputs != wires || l.rows.len() != l.outputs || l.bias.len() != l.outputs || !(l.prods.is_empty() || l.prods.len() == l.outputs) {
-                return bad(format!("layer {li} has inconsistent sizes"));
+            let at = || format!("layers[{li}]");
+            if let Some(m) = l.defect(wires) {
+                return Some((at(), m));
             }
-            if l.rows.iter().flatten().any(|(i, _)| *i >= wires) || l.prods.iter().flatten().any(|(a, b)| *a >= wires || *b >= wires) {
-                return bad(format!("layer {li} reads a wire that does not exist yet"));
+            wires = wires.saturating_add(l.outputs);
+            terms = terms.saturating_add(l.terms());
+            if wires > MAX_WIRES || terms > MAX_MODEL_TERMS {
+                return Some((at(), format!("the model up to this layer has {wires} wires and {terms} terms, more than {MAX_WIRES} wires or {MAX_MODEL_TERMS} terms")));
             }
             if l.activation.is_tabulated() && self.params.domain(l.activation).is_none() {
-                return bad(format!("layer {li} uses {} but the model has no table for it", l.activation.name()));
+                return Some((at(), format!("uses {} but the model has no table for it", l.activation.name())));
             }
-            wires += l.outputs;
         }
-        if self.outputs.iter().any(|w| *w >= wires) {
-            return bad("an output wire does not exist".into());
+        if let Some(i) = self.outputs.iter().position(|w| *w >= wires) {
+            return Some((format!("outputs[{i}]"), format!("wire {} does not exist", self.outputs[i])));
         }
-        Ok(())
+        None
     }
 
     /// Quantises a float input, checking its length.
@@ -333,9 +437,14 @@ impl QuantModel {
         for (li, layer) in self.layers.iter().enumerate() {
             let mut outs = Vec::with_capacity(layer.outputs);
             for o in 0..layer.outputs {
-                let acc: i128 = i128::from(layer.bias[o])
-                    + layer.rows[o].iter().map(|(i, w)| i128::from(*w) * i128::from(x[*i])).sum::<i128>()
-                    + layer.prods_of(o).iter().map(|(a, b)| i128::from(x[*a]) * i128::from(x[*b])).sum::<i128>();
+                let acc = accumulate(layer, o, &x).ok_or_else(|| ProverError::OutOfRange {
+                    layer: li,
+                    index: o,
+                    value: i128::MAX,
+                    min: p.min(),
+                    max: p.max(),
+                    scale_bits: p.scale_bits,
+                })?;
                 let shifted = acc + half;
                 let q = shifted.div_euclid(s);
                 let r = shifted.rem_euclid(s);

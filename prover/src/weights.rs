@@ -135,11 +135,11 @@ impl QuantModel {
         for (li, l) in self.layers.iter().enumerate() {
             for (o, t) in l.tied.iter().enumerate() {
                 let Some(base) = *t else { continue };
+                let (rows, bias) = (l.rows.get(base).zip(l.rows.get(o)), l.bias.get(base).zip(l.bias.get(o)));
                 let same = base < o
                     && l.tied.get(base).copied().flatten().is_none()
-                    && l.rows[base].len() == l.rows[o].len()
-                    && l.rows[base].iter().zip(&l.rows[o]).all(|(a, b)| a.1 == b.1)
-                    && l.bias[base] == l.bias[o];
+                    && rows.is_some_and(|(a, b)| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.1 == y.1))
+                    && bias.is_some_and(|(a, b)| a == b);
                 if !same {
                     return Err(ProverError::BadSettings(format!(
                         "layer {li}, output {o} does not share output {base}'s weights and bias, as the circuit's architecture does (a convolution's kernel, a shared projection)"
@@ -156,7 +156,7 @@ impl QuantModel {
         let s = self.params.scale_bits;
         let half = 1i64 << (s - 1);
         for b in self.layers.iter_mut().filter(|l| !l.pinned).flat_map(|l| l.bias.iter_mut()) {
-            *b = ((*b + half) >> s) << s;
+            *b = (b.saturating_add(half) >> s) << s;
         }
         self
     }

@@ -44,6 +44,7 @@ pub fn run(a: Args) -> Result<()> {
         None => compiled,
     };
     let setup = dir.load_setup()?;
+    setup.check_circuit(&dir.setup(), &art)?;
     let input = crate::pipeline::read_model_input(&art, &a.input)?;
     let salt = hash::salt_arg(a.salt.as_deref())?;
     let weight_salt = hash::salt_arg(a.weight_salt.as_deref())?;

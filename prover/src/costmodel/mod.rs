@@ -167,7 +167,7 @@ impl CostModel {
 
     /// Reads a cost-model file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| ProverError::io(path, e))?;
+        let text = crate::limits::read_text(path, crate::limits::MAX_SMALL_JSON_BYTES)?;
         Self::parse(&text, path)
     }
 
@@ -180,7 +180,28 @@ impl CostModel {
         if m.per_k.is_empty() {
             return Err(bad("cost model has no measured k".into()));
         }
+        m.check().map_err(|(field, message)| ProverError::invalid(path, field, message))?;
         Ok(m)
+    }
+
+    /// What a loaded model must satisfy for [`CostModel::predict_counts`] to be meaningful: a
+    /// constraint degree in `2..=64`, every `k` in `1..=MAX_K` (ascending, distinct), every
+    /// coefficient finite and non-negative.
+    fn check(&self) -> std::result::Result<(), (String, String)> {
+        if !(2..=64).contains(&self.degree) {
+            return Err(("degree".into(), format!("{} is not a constraint degree in 2..=64", self.degree)));
+        }
+        let mut last = 0;
+        for (i, c) in self.per_k.iter().enumerate() {
+            if c.k <= last || c.k > crate::circuit::MAX_K {
+                return Err((format!("per_k[{i}].k"), format!("{} is not in {}..={} (ascending)", c.k, last + 1, crate::circuit::MAX_K)));
+            }
+            last = c.k;
+            if ![c.base_s, c.advice_s, c.fixed_s, c.lookup_s].iter().all(|v| v.is_finite() && *v >= 0.0) {
+                return Err((format!("per_k[{i}]"), "every coefficient is a finite number of seconds, at least 0".into()));
+            }
+        }
+        Ok(())
     }
 
     /// Writes the model as pretty JSON.

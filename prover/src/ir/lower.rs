@@ -16,6 +16,7 @@
 use super::maps::Term;
 use super::{Activation, AffineMap, Graph, LinearMap, MaxMap, Op, ProductMap};
 use crate::error::{ProverError, Result};
+use crate::limits::{volume, MAX_MODEL_TERMS, MAX_TENSOR_VALUES, MAX_WIRES};
 use std::collections::BTreeMap;
 
 /// One proven layer over wires.
@@ -100,8 +101,15 @@ impl Form {
 /// Extra cost, in terms, charged for materialising one value (its rescale row).
 const MATERIALISE_COST: usize = 8;
 
+/// Largest magnitude of a lowered weight: at the largest scale (`2^16`) it stays below `2^62`.
+pub const MAX_WEIGHT: f32 = (1u64 << 46) as f32;
+/// Largest magnitude of a lowered bias: at the largest bias scale (`2^32`) it stays below `2^62`.
+pub const MAX_BIAS: f32 = (1u64 << 30) as f32;
+
 struct Lowerer {
     wires: usize,
+    /// Terms (weights and products) of the layers emitted so far.
+    terms: usize,
     layers: Vec<Layer>,
     tensors: Vec<Vec<Form>>,
     shapes: Vec<Vec<usize>>,
@@ -111,8 +119,12 @@ impl Graph {
     /// Lowers the graph to layers over wires (see the module docs).
     pub fn lower(&self) -> Result<LayerGraph> {
         let n = self.input_len();
+        if volume(&self.input_shape, MAX_TENSOR_VALUES).is_none_or(|v| v == 0) {
+            return Err(ProverError::BadGraph { path: self.source.clone(), message: format!("input shape {:?} has no values or more than {MAX_TENSOR_VALUES}", self.input_shape) });
+        }
         let mut l = Lowerer {
             wires: n,
+            terms: 0,
             layers: Vec::new(),
             tensors: vec![(0..n).map(Form::wire).collect()],
             shapes: vec![self.input_shape.clone()],
@@ -135,16 +147,15 @@ impl Graph {
                     l.linear(&node.inputs, m)
                 }
                 Op::Affine(a, shape) => {
-                    if a.inputs != width || a.src.iter().any(|i| *i >= width) || shape.iter().product::<usize>() != a.len() {
+                    if a.inputs != width || a.src.iter().any(|i| *i >= width) || volume(shape, MAX_TENSOR_VALUES) != Some(a.len()) || a.scale.len() != a.len() || a.shift.len() != a.len() {
                         return Err(bad(format!("the op's {} inputs / {} outputs do not fit the tensor of {width} values", a.inputs, a.len())));
                     }
                     l.linear(&node.inputs, &affine_as_linear(a, shape.clone()))
                 }
                 Op::Act(act) => l.activate(first, *act),
                 Op::Reshape(s) => {
-                    let k: usize = s.iter().product();
-                    if k != l.tensors[first].len() {
-                        return Err(bad(format!("reshape to {s:?} ({k} values) but the tensor has {}", l.tensors[first].len())));
+                    if volume(s, MAX_TENSOR_VALUES) != Some(l.tensors[first].len()) {
+                        return Err(bad(format!("reshape to {s:?} but the tensor has {} values", l.tensors[first].len())));
                     }
                     l.tensors[first].clone()
                 }
@@ -162,8 +173,14 @@ impl Graph {
                 }
             };
             let shape = node.op.output_shape(&l.shapes[first]);
-            if shape.iter().product::<usize>() != out.len() {
+            if volume(&shape, MAX_TENSOR_VALUES) != Some(out.len()) {
                 return Err(bad(format!("output shape {shape:?} does not hold {} values", out.len())));
+            }
+            if l.wires > MAX_WIRES || l.terms > MAX_MODEL_TERMS {
+                return Err(bad(format!(
+                    "the model up to this node has {} wires and {} terms, more than the {MAX_WIRES} wires or {MAX_MODEL_TERMS} terms a model may have",
+                    l.wires, l.terms
+                )));
             }
             l.tensors.push(out);
             l.shapes.push(shape);
@@ -185,6 +202,10 @@ impl Graph {
         if l.layers.is_empty() {
             return Err(ProverError::BadGraph { path: self.source.clone(), message: "the model has no layer to prove".into() });
         }
+        if l.wires > MAX_WIRES {
+            return Err(ProverError::BadGraph { path: self.source.clone(), message: format!("the model has {} wires, more than {MAX_WIRES}", l.wires) });
+        }
+        check_coefficients(&self.source, &l.layers)?;
         Ok(LayerGraph {
             inputs: n,
             layers: l.layers,
@@ -194,11 +215,30 @@ impl Graph {
     }
 }
 
+/// Every weight and bias is finite and within [`MAX_WEIGHT`] / [`MAX_BIAS`] (a division by a
+/// subnormal constant, an overflowing product of folded constants, a NaN from an attribute), so
+/// that quantising it at any supported scale is exact integer arithmetic.
+fn check_coefficients(source: &std::path::Path, layers: &[Layer]) -> Result<()> {
+    for (li, layer) in layers.iter().enumerate() {
+        for (o, row) in layer.rows.iter().enumerate() {
+            let ok = |v: f32, max: f32| v.is_finite() && v.abs() <= max;
+            if let Some((t, (_, w))) = row.iter().enumerate().find(|(_, (_, w))| !ok(*w, MAX_WEIGHT)) {
+                return Err(ProverError::invalid(source, format!("layer {li}, output {o}, weight {t}"), format!("{w} is not a finite weight of magnitude at most 2^46")));
+            }
+            let b = layer.bias.get(o).copied().unwrap_or(0.0);
+            if !ok(b, MAX_BIAS) {
+                return Err(ProverError::invalid(source, format!("layer {li}, output {o}, bias"), format!("{b} is not a finite bias of magnitude at most 2^30")));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_linear(m: &LinearMap, width: usize) -> std::result::Result<(), String> {
     if m.inputs != width {
         return Err(format!("expects {} inputs but the incoming tensor has {width} values", m.inputs));
     }
-    if m.bias.len() != m.outputs() || m.out_shape.iter().product::<usize>() != m.outputs() {
+    if m.bias.len() != m.outputs() || volume(&m.out_shape, MAX_TENSOR_VALUES) != Some(m.outputs()) {
         return Err("inconsistent output size".into());
     }
     if m.rows.iter().flatten().any(|(i, _)| *i >= width) {
@@ -232,6 +272,7 @@ impl Lowerer {
             let k = if f.prods.is_empty() { 1.0 } else { f.pscale };
             debug_assert!(k == 1.0 || act == Activation::None);
             layer.rows.push(f.terms.iter().map(|(i, w)| (*i, w / k)).collect());
+            self.terms = self.terms.saturating_add(f.size());
             layer.prods.push(f.prods.clone());
             layer.bias.push(f.bias / k);
             let wire = self.wires + out.len();

@@ -46,6 +46,17 @@ impl Op {
             Op::Act(_) => first_input.to_vec(),
         }
     }
+    /// Number of terms the op carries: weights, products, the inputs of its maxima, one per
+    /// output of a gather.
+    pub fn terms(&self) -> usize {
+        match self {
+            Op::Linear(m) => m.rows.iter().map(Vec::len).sum(),
+            Op::Affine(a, _) => a.len(),
+            Op::Product(p) => p.pairs.iter().map(Vec::len).sum(),
+            Op::Max(m) => m.windows.iter().map(Vec::len).sum(),
+            Op::Act(_) | Op::Reshape(_) => 0,
+        }
+    }
 }
 
 /// One IR node, remembering the ONNX node it came from for error messages.
@@ -78,7 +89,7 @@ pub struct Graph {
 impl Graph {
     /// Number of input values.
     pub fn input_len(&self) -> usize {
-        self.input_shape.iter().product()
+        self.input_shape.iter().try_fold(1usize, |n, d| n.checked_mul(*d)).unwrap_or(usize::MAX)
     }
 }
 

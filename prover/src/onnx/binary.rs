@@ -22,6 +22,7 @@ impl Pair {
         let (sa, sb) = (ctx.act_shape(0)?.to_vec(), ctx.act_shape(1)?.to_vec());
         let refuse = || ctx.error(format!("input shapes {sa:?} and {sb:?} do not broadcast"));
         let out = broadcast_shape(&sa, &sb).ok_or_else(refuse)?;
+        ctx.output_values(&out)?;
         let na: usize = sa.iter().product();
         let a = broadcast_index(&sa, &out).ok_or_else(refuse)?;
         let b = broadcast_index(&sb, &out).ok_or_else(refuse)?.into_iter().map(|i| na + i).collect();
@@ -78,10 +79,13 @@ fn matmul_dims(ctx: &NodeCtx<'_>, sa: &[usize], sb: &[usize]) -> Result<MatMulDi
     let (ba, bb) = (&sa[..sa.len() - 2], &sb[..sb.len() - 2]);
     let refuse = || ctx.error(format!("MatMul batch dimensions {ba:?} and {bb:?} do not broadcast"));
     let batch = broadcast_shape(ba, bb).ok_or_else(refuse)?;
+    let mut out_shape = batch.clone();
+    out_shape.extend([m, n]);
+    // Checked before the offsets are built: the outputs, and `k` terms per output.
+    let outputs = ctx.output_values(&out_shape)?;
+    ctx.check_terms(outputs.checked_mul(k))?;
     let a_off = broadcast_index(ba, &batch).ok_or_else(refuse)?.into_iter().map(|i| i * m * k).collect();
     let b_off = broadcast_index(bb, &batch).ok_or_else(refuse)?.into_iter().map(|i| i * k * n).collect();
-    let mut out_shape = batch;
-    out_shape.extend([m, n]);
     Ok(MatMulDims { out_shape, m, k, n, a_off, b_off })
 }
 
@@ -173,7 +177,8 @@ pub fn concat(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         return Err(ctx.error(format!("input shapes {:?} differ outside axis {axis}", parts.iter().map(|p| &p.0).collect::<Vec<_>>())));
     }
     let mut out_shape = parts[0].0.clone();
-    out_shape[axis] = parts.iter().map(|p| p.0[axis]).sum();
+    out_shape[axis] = parts.iter().try_fold(0usize, |acc, p| acc.checked_add(p.0[axis])).unwrap_or(usize::MAX);
+    ctx.output_values(&out_shape)?;
     let outer: usize = out_shape[..axis].iter().product();
     let inner: usize = out_shape[axis + 1..].iter().product();
     let mut map = AffineMap { inputs: width, src: Vec::new(), scale: Vec::new(), shift: Vec::new() };

@@ -5,6 +5,7 @@ use super::registry::Lowered;
 use super::NodeCtx;
 use crate::error::Result;
 use crate::ir::{LinearMap, MaxMap, Op};
+use crate::limits::MAX_TENSOR_VALUES;
 
 /// Geometry of a 2-D sliding window.
 #[derive(Debug, Clone, Copy)]
@@ -17,11 +18,23 @@ struct Window {
 }
 
 impl Window {
-    fn out_dims(&self, h: usize, w: usize) -> Option<(usize, usize)> {
-        let ph = h + self.pads[0] + self.pads[2];
-        let pw = w + self.pads[1] + self.pads[3];
-        (ph >= self.kh && pw >= self.kw)
-            .then(|| ((ph - self.kh) / self.strides[0] + 1, (pw - self.kw) / self.strides[1] + 1))
+    /// The output's spatial size, checked: the padded input (at most [`MAX_TENSOR_VALUES`] per
+    /// dimension) holds the kernel.
+    fn out_dims(&self, ctx: &NodeCtx<'_>, h: usize, w: usize) -> Result<(usize, usize)> {
+        let padded = |d: usize, a: usize, b: usize| d.checked_add(a)?.checked_add(b).filter(|v| *v <= MAX_TENSOR_VALUES);
+        let (Some(ph), Some(pw)) = (padded(h, self.pads[0], self.pads[2]), padded(w, self.pads[1], self.pads[3])) else {
+            return Err(ctx.error(format!("attribute 'pads' = {:?}: the padded input is larger than {MAX_TENSOR_VALUES} per dimension", self.pads)));
+        };
+        if ph < self.kh || pw < self.kw {
+            return Err(ctx.error("the kernel is larger than the padded input"));
+        }
+        Ok(((ph - self.kh) / self.strides[0] + 1, (pw - self.kw) / self.strides[1] + 1))
+    }
+    /// Checks, before any is built, that `outputs` windows of `per_tap` terms per kernel position
+    /// fit the limits: the positions visited (in-bounds or not) are at most [`crate::limits::MAX_OP_TERMS`].
+    fn check_taps(&self, ctx: &NodeCtx<'_>, outputs: usize, per_tap: usize) -> Result<()> {
+        let taps = self.kh.checked_mul(self.kw).and_then(|t| t.checked_mul(per_tap)).and_then(|t| t.checked_mul(outputs));
+        ctx.check_terms(taps).map(|_| ())
     }
     /// In-bounds input positions `(ih, iw, kh, kw)` of the window at output `(oh, ow)`.
     fn taps(&self, h: usize, w: usize, oh: usize, ow: usize) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
@@ -105,9 +118,11 @@ pub fn conv(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         vec![0.0; m]
     };
     let win = window(ctx, kh, kw)?;
-    let (oh, ow) = win.out_dims(h, w).ok_or_else(|| ctx.error("the kernel is larger than the padded input"))?;
-    let mut rows = Vec::with_capacity(m * oh * ow);
-    let mut biases = Vec::with_capacity(m * oh * ow);
+    let (oh, ow) = win.out_dims(ctx, h, w)?;
+    let outputs = ctx.output_values(&[1, m, oh, ow])?;
+    win.check_taps(ctx, outputs, c)?;
+    let mut rows = Vec::with_capacity(outputs);
+    let mut biases = Vec::with_capacity(outputs);
     for (mo, &b) in bias.iter().enumerate() {
         for y in 0..oh {
             for x in 0..ow {
@@ -134,8 +149,10 @@ pub fn average_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let include_pad = ctx.attr_int("count_include_pad", 0) != 0;
     let k = usizes(ctx, "kernel_shape", 2)?.ok_or_else(|| ctx.error("attribute 'kernel_shape' is required"))?;
     let win = window(ctx, k[0], k[1])?;
-    let (oh, ow) = win.out_dims(h, w).ok_or_else(|| ctx.error("the kernel is larger than the padded input"))?;
-    let mut rows = Vec::with_capacity(c * oh * ow);
+    let (oh, ow) = win.out_dims(ctx, h, w)?;
+    let outputs = ctx.output_values(&[1, c, oh, ow])?;
+    win.check_taps(ctx, outputs, 1)?;
+    let mut rows = Vec::with_capacity(outputs);
     for ci in 0..c {
         for y in 0..oh {
             for x in 0..ow {
@@ -145,7 +162,7 @@ pub fn average_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
             }
         }
     }
-    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * h * w, rows, bias: vec![0.0; c * oh * ow], out_shape: vec![1, c, oh, ow] })))
+    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * h * w, rows, bias: vec![0.0; outputs], out_shape: vec![1, c, oh, ow] })))
 }
 
 /// `MaxPool`: 2-D, ceil_mode 0, dilations 1; padded positions never win.
@@ -167,8 +184,10 @@ pub fn max_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     }
     let k = usizes(ctx, "kernel_shape", 2)?.ok_or_else(|| ctx.error("attribute 'kernel_shape' is required"))?;
     let win = window(ctx, k[0], k[1])?;
-    let (oh, ow) = win.out_dims(h, w).ok_or_else(|| ctx.error("the kernel is larger than the padded input"))?;
-    let mut windows = Vec::with_capacity(c * oh * ow);
+    let (oh, ow) = win.out_dims(ctx, h, w)?;
+    let outputs = ctx.output_values(&[1, c, oh, ow])?;
+    win.check_taps(ctx, outputs, 1)?;
+    let mut windows = Vec::with_capacity(outputs);
     for ci in 0..c {
         for y in 0..oh {
             for x in 0..ow {

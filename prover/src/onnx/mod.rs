@@ -10,6 +10,7 @@ pub mod shape_ops;
 
 use crate::error::{ProverError, Result};
 use crate::ir::{Graph, Node};
+use crate::limits::{self, MAX_GRAPH_VALUES, MAX_MODEL_TERMS, MAX_OP_TERMS, MAX_TENSOR_VALUES};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tract_onnx::pb;
@@ -94,6 +95,24 @@ impl NodeCtx<'_> {
     pub fn attr_float(&self, name: &str, default: f32) -> f32 {
         self.attr(name).map_or(default, |a| a.f)
     }
+    /// The number of values of an output of `shape`, checked (before the output is built) against
+    /// [`MAX_TENSOR_VALUES`] and [`limits::MAX_RANK`].
+    pub fn output_values(&self, shape: &[usize]) -> Result<usize> {
+        match limits::volume(shape, MAX_TENSOR_VALUES) {
+            Some(n) => Ok(n),
+            None => Err(self.error(format!(
+                "its output of shape {shape:?} has more than {MAX_TENSOR_VALUES} values (or more than {} dimensions)",
+                limits::MAX_RANK
+            ))),
+        }
+    }
+    /// Checks (before they are built) that `count` terms, `None` when the count overflows, are at
+    /// most [`MAX_OP_TERMS`].
+    pub fn check_terms(&self, count: Option<usize>) -> Result<usize> {
+        count
+            .filter(|c| *c <= MAX_OP_TERMS)
+            .ok_or_else(|| self.error(format!("it lowers to more than {MAX_OP_TERMS} terms (weights, products or pooling taps)")))
+    }
 }
 
 fn node_name(node: &pb::NodeProto) -> String {
@@ -110,6 +129,7 @@ pub fn load(path: &Path) -> Result<Graph> {
     if !path.exists() {
         return Err(load_err("file not found".into()));
     }
+    limits::check_file(path, limits::MAX_ONNX_BYTES)?;
     let proto = tract_onnx::onnx().proto_model_for_path(path).map_err(|e| load_err(format!("{e:#}")))?;
     let graph = proto.graph.as_ref().ok_or_else(|| load_err("model has no graph".into()))?;
     let dir = path.parent().and_then(|d| d.to_str());
@@ -139,6 +159,8 @@ pub fn load(path: &Path) -> Result<Graph> {
     let mut acts: HashMap<String, (usize, Vec<usize>)> = HashMap::new();
     acts.insert(input.name.clone(), (0, input_shape.clone()));
     let mut nodes: Vec<Node> = Vec::new();
+    // Values of every tensor and terms of every op so far, against the graph's limits.
+    let (mut graph_values, mut graph_terms) = (0usize, 0usize);
     for node in &graph.node {
         let first = node.input.iter().find(|n| acts.contains_key(*n)).cloned().unwrap_or_default();
         let (width, shape) = acts.get(&first).map_or((0, Vec::new()), |(_, s)| (s.iter().product(), s.clone()));
@@ -163,7 +185,7 @@ pub fn load(path: &Path) -> Result<Graph> {
                 )));
             }
         }
-        let out = node.output.first().ok_or_else(|| ctx.error("no output"))?.clone();
+        let out = node.output.first().filter(|o| !o.is_empty()).ok_or_else(|| ctx.error("no output"))?.clone();
         let steps = match (entry.build)(&ctx)? {
             registry::Lowered::Const(t) => {
                 consts.insert(out, t);
@@ -194,7 +216,19 @@ pub fn load(path: &Path) -> Result<Graph> {
                     registry::Ref::Step(j) => produced.get(*j).cloned().ok_or_else(|| ctx.error(format!("internal: step {j} not built yet")))?,
                 });
             }
-            let shape = step.op.output_shape(&inputs[0].1);
+            let first_shape = inputs.first().map(|(_, s)| s.as_slice()).ok_or_else(|| ctx.error("internal: a step without inputs"))?;
+            let shape = step.op.output_shape(first_shape);
+            let values = ctx.output_values(&shape)?;
+            if values == 0 {
+                return Err(ctx.error(format!("its output of shape {shape:?} has no values")));
+            }
+            graph_values = graph_values.saturating_add(values);
+            graph_terms = graph_terms.saturating_add(step.op.terms());
+            if graph_values > MAX_GRAPH_VALUES || graph_terms > MAX_MODEL_TERMS {
+                return Err(ctx.error(format!(
+                    "the graph up to this node has {graph_values} values and {graph_terms} terms, more than the {MAX_GRAPH_VALUES} values or {MAX_MODEL_TERMS} terms a model may have"
+                )));
+            }
             nodes.push(Node { name: ctx.name(), source_op: node.op_type.clone(), op: step.op, inputs: inputs.iter().map(|(t, _)| *t).collect() });
             produced.push((nodes.len(), shape));
         }
@@ -213,10 +247,37 @@ pub fn load(path: &Path) -> Result<Graph> {
     Ok(Graph { source: PathBuf::from(path), input_shape, nodes, output })
 }
 
+/// Checks what an initializer or a `Constant` claims before tract reads it: a numeric data type
+/// (tract's raw loader has no case for the others and panics) and dimensions within
+/// [`MAX_TENSOR_VALUES`].
+fn check_tensor_proto(t: &pb::TensorProto) -> std::result::Result<(), String> {
+    use pb::tensor_proto::DataType as D;
+    let numeric = matches!(
+        D::try_from(t.data_type),
+        Ok(D::Float | D::Double | D::Float16 | D::Int8 | D::Int16 | D::Int32 | D::Int64 | D::Uint8 | D::Uint16 | D::Uint32 | D::Uint64 | D::Bool)
+    );
+    if !numeric {
+        return Err(format!("data type {} is not a supported numeric type", t.data_type));
+    }
+    let dims: Option<Vec<usize>> = t.dims.iter().map(|d| usize::try_from(*d).ok()).collect();
+    if dims.and_then(|d| limits::volume(&d, MAX_TENSOR_VALUES)).is_none() {
+        return Err(format!(
+            "dims {:?}: a constant has non-negative dimensions, at most {} of them, and at most {MAX_TENSOR_VALUES} values",
+            t.dims,
+            limits::MAX_RANK
+        ));
+    }
+    Ok(())
+}
+
 fn to_const(t: &pb::TensorProto, dir: Option<&str>) -> std::result::Result<ConstTensor, String> {
+    check_tensor_proto(t)?;
     let tensor = tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::MmapDataResolver, t, dir)
         .map_err(|e| format!("{e:#}"))?;
     let shape = tensor.shape().to_vec();
+    if limits::volume(&shape, MAX_TENSOR_VALUES).is_none() {
+        return Err(format!("shape {shape:?} has more than {MAX_TENSOR_VALUES} values"));
+    }
     let f = tensor.cast_to::<f32>().map_err(|e| format!("{e:#}"))?;
     let data = f.to_plain_array_view::<f32>().map_err(|e| format!("{e:#}"))?.iter().copied().collect();
     Ok(ConstTensor { shape, data })
@@ -232,11 +293,14 @@ fn input_shape(input: &pb::ValueInfoProto) -> std::result::Result<Vec<usize>, St
     let mut dims = Vec::with_capacity(shape.dim.len());
     for (i, d) in shape.dim.iter().enumerate() {
         match &d.value {
-            Some(Dim::DimValue(v)) if *v > 0 => dims.push(*v as usize),
+            Some(Dim::DimValue(v)) if *v > 0 && *v <= MAX_TENSOR_VALUES as i64 => dims.push(*v as usize),
             // A symbolic or unknown leading dimension is the batch: one sample is proven.
             Some(Dim::DimParam(_)) | None if i == 0 => dims.push(1),
-            other => return Err(format!("dimension {i} is {other:?}; only fixed dimensions (and a symbolic batch) are supported")),
+            other => return Err(format!("dimension {i} is {other:?}; only fixed dimensions (and a symbolic batch) are supported, each at most {MAX_TENSOR_VALUES}")),
         }
+    }
+    if limits::volume(&dims, MAX_TENSOR_VALUES).is_none() {
+        return Err(format!("shape {dims:?} has more than {MAX_TENSOR_VALUES} values (or more than {} dimensions)", limits::MAX_RANK));
     }
     Ok(dims)
 }

@@ -123,6 +123,8 @@ pub fn layer_norm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let eps = ctx.attr_float("epsilon", 1e-5);
     let axes: Vec<usize> = (first..rank).collect();
     let g = groups(ctx.shape, &axes);
+    // Centring reads every value of its group: Σ |group|² terms.
+    ctx.check_terms(g.groups.iter().try_fold(0usize, |acc, grp| acc.checked_add(grp.len().checked_mul(grp.len())?)))?;
     let (n, k) = (ctx.width, g.groups.len());
     let shape = ctx.shape.to_vec();
     // d_j = x_j − mean(group(j))

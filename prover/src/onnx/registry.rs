@@ -242,14 +242,16 @@ fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         return Err(ctx.error(format!("input B expects {} inputs, the activation's last dimension is {k}", weight.cols)));
     }
     let lead = ctx.width / k.max(1);
-    let mut rows = Vec::with_capacity(lead * weight.rows);
+    let mut out_shape = ctx.shape[..ctx.shape.len() - 1].to_vec();
+    out_shape.push(weight.rows);
+    let outputs = ctx.output_values(&out_shape)?;
+    ctx.check_terms(outputs.checked_mul(k))?;
+    let mut rows = Vec::with_capacity(outputs);
     for r in 0..lead {
         for o in 0..weight.rows {
             rows.push((0..k).map(|i| (r * k + i, weight.at(o, i))).collect());
         }
     }
-    let mut out_shape = ctx.shape[..ctx.shape.len() - 1].to_vec();
-    out_shape.push(weight.rows);
     Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, bias: vec![0.0; rows.len()], rows, out_shape })))
 }
 
@@ -404,20 +406,26 @@ fn reshape(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         return Err(ctx.error("attribute 'allowzero' = 1 is not supported"));
     }
     let spec = ctx.const_input(1)?;
+    if spec.data.len() > crate::limits::MAX_RANK {
+        return Err(ctx.error(format!("the shape has {} entries, more than {}", spec.data.len(), crate::limits::MAX_RANK)));
+    }
     let mut dims: Vec<Option<usize>> = Vec::with_capacity(spec.data.len());
     for (i, &d) in spec.data.iter().enumerate() {
         dims.push(match d as i64 {
             -1 => None,
             // 0 copies the input's dimension at the same index.
             0 => Some(*ctx.shape.get(i).ok_or_else(|| ctx.error(format!("shape entry {i} is 0 but the input has rank {}", ctx.shape.len())))?),
-            d if d > 0 => Some(d as usize),
-            d => return Err(ctx.error(format!("invalid shape entry {d}"))),
+            // No entry is larger than the input's number of values.
+            d if d > 0 && d as u64 <= ctx.width as u64 => Some(d as usize),
+            d => return Err(ctx.error(format!("invalid shape entry {d} (the input has {} values)", ctx.width))),
         });
     }
     if dims.iter().filter(|d| d.is_none()).count() > 1 {
         return Err(ctx.error("more than one -1 in the shape"));
     }
-    let known: usize = dims.iter().flatten().product();
+    let known_dims: Vec<usize> = dims.iter().flatten().copied().collect();
+    let known = crate::limits::volume(&known_dims, ctx.width)
+        .ok_or_else(|| ctx.error(format!("cannot reshape {:?} ({} values) to a shape of more values", ctx.shape, ctx.width)))?;
     let shape: Vec<usize> = dims.iter().map(|d| d.unwrap_or(ctx.width / known.max(1))).collect();
     if shape.iter().product::<usize>() != ctx.width {
         return Err(ctx.error(format!("cannot reshape {:?} ({} values) to {shape:?}", ctx.shape, ctx.width)));

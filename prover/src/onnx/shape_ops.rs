@@ -28,7 +28,7 @@ fn strides(shape: &[usize]) -> Vec<usize> {
 
 /// The re-indexing `y[idx] = x[source(idx)]` over every multi-index `idx` of `out_shape`.
 fn reindex(ctx: &NodeCtx<'_>, out_shape: Vec<usize>, source: impl Fn(&[usize]) -> Result<usize>) -> Result<Lowered> {
-    let n: usize = out_shape.iter().product();
+    let n = ctx.output_values(&out_shape)?;
     let mut src = Vec::with_capacity(n);
     let mut idx = vec![0usize; out_shape.len()];
     for _ in 0..n {
@@ -100,7 +100,8 @@ pub fn slice(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         let dim = ctx.shape[ax] as i64;
         let clamp = |v: i64| if v < 0 { (v + dim).max(0) } else { v.min(dim) };
         let (b, e) = (clamp(s), clamp(e));
-        let len = if e > b { (e - b + st - 1) / st } else { 0 };
+        // In 0..=dim after clamping; a step past the end takes one value.
+        let len = if e > b { (e - b).unsigned_abs().div_ceil(st.unsigned_abs()) } else { 0 };
         if len == 0 {
             return Err(ctx.error(format!("the slice of axis {a} is empty")));
         }
@@ -165,6 +166,9 @@ pub fn unsqueeze(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     require_activation(ctx)?;
     let axes = int_list(ctx, 1, "axes")?.ok_or_else(|| ctx.error("'axes' is required"))?;
     let out_rank = ctx.shape.len() + axes.len();
+    if out_rank > crate::limits::MAX_RANK {
+        return Err(ctx.error(format!("'axes' = {axes:?}: the output would have {out_rank} dimensions, more than {}", crate::limits::MAX_RANK)));
+    }
     let mut axes: Vec<usize> = axes.iter().map(|a| axis(ctx, *a, out_rank)).collect::<Result<_>>()?;
     axes.sort_unstable();
     if axes.windows(2).any(|w| w[0] == w[1]) {

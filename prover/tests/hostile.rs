@@ -1,0 +1,524 @@
+//! Malformed files never panic (issue 14, item 7): one regression test per crash found, by reading
+//! the loaders and by the fuzzer (`tests/fuzz.rs`, docs/fuzz.md). Each was a panic, an abort, an
+//! unbounded allocation or a silently accepted malformed file before its fix; each is now an
+//! error naming the file and the field.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "fuzzkit/build.rs"]
+mod build;
+
+use build::{int, ints, model, node, tensor_f32, tensor_i64, write};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use zkinfer_prover::artifact::{self, CircuitArtifact, OpeningArtifact, ProofArtifact, SetupArtifact};
+use zkinfer_prover::costmodel::CostModel;
+use zkinfer_prover::{compile, CompileOptions, Visibilities, Visibility};
+
+fn models() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models")
+}
+
+/// Loads an ONNX file through the frontend and lowering; the error text.
+fn onnx_err(path: &Path) -> String {
+    let r = zkinfer_prover::onnx::load(path).and_then(|g| g.lower());
+    let e = r.expect_err("a malformed model must be refused").to_string();
+    assert!(e.contains(&path.display().to_string()), "the error names the file: {e}");
+    e
+}
+
+fn assert_names(e: &str, file: &Path, field: &str) {
+    assert!(e.contains(&file.display().to_string()), "the error names the file {}: {e}", file.display());
+    assert!(e.contains(field), "the error names the field {field}: {e}");
+}
+
+// ---------------------------------------------------------------- ONNX frontend
+
+#[test]
+fn regression_slice_step_int64_max_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(
+        &[1, 8],
+        vec![node("Slice", &["x", "starts", "ends", "axes", "steps"], &["y"], vec![])],
+        vec![tensor_i64("starts", &[1], &[0]), tensor_i64("ends", &[1], &[8]), tensor_i64("axes", &[1], &[1]), tensor_i64("steps", &[1], &[i64::MAX])],
+    );
+    let p = write(dir.path(), "slice.onnx", &m);
+    // A step past the axis takes the first element only: a valid, one-value slice.
+    let g = zkinfer_prover::onnx::load(&p).unwrap().lower().unwrap();
+    assert_eq!(g.outputs.len(), 1);
+    // Starts and ends at the extremes are clamped, steps at i64::MIN refused.
+    let m = model(
+        &[1, 8],
+        vec![node("Slice", &["x", "starts", "ends", "axes", "steps"], &["y"], vec![])],
+        vec![tensor_i64("starts", &[1], &[i64::MIN]), tensor_i64("ends", &[1], &[i64::MAX]), tensor_i64("axes", &[1], &[1]), tensor_i64("steps", &[1], &[i64::MIN])],
+    );
+    let e = onnx_err(&write(dir.path(), "slice2.onnx", &m));
+    assert!(e.contains("step"), "{e}");
+}
+
+fn conv_model(pads: &[i64]) -> tract_onnx::pb::ModelProto {
+    model(
+        &[1, 1, 4, 4],
+        vec![node("Conv", &["x", "w"], &["y"], vec![ints("pads", pads)])],
+        vec![tensor_f32("w", &[1, 1, 2, 2], &[1.0; 4])],
+    )
+}
+
+#[test]
+fn regression_conv_pads_int64_max_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = onnx_err(&write(dir.path(), "conv.onnx", &conv_model(&[i64::MAX, 0, i64::MAX, 0])));
+    assert!(e.contains("pads"), "{e}");
+}
+
+#[test]
+fn regression_conv_huge_pads_output_is_bounded() {
+    // Pads of 2^30 on every side: an output of 2^62 positions, allocated before this fix.
+    let dir = tempfile::tempdir().unwrap();
+    let e = onnx_err(&write(dir.path(), "conv.onnx", &conv_model(&[1 << 30; 4])));
+    assert!(e.contains("pads"), "{e}");
+}
+
+#[test]
+fn regression_average_pool_huge_kernel_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(
+        &[1, 1, 4, 4],
+        vec![node("AveragePool", &["x"], &["y"], vec![ints("kernel_shape", &[1 << 32, 1 << 32]), ints("pads", &[1 << 32; 4]), int("count_include_pad", 1)])],
+        vec![],
+    );
+    onnx_err(&write(dir.path(), "pool.onnx", &m));
+}
+
+#[test]
+fn regression_input_dims_product_overflow_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(&[1 << 40, 1 << 40], vec![node("Relu", &["x"], &["y"], vec![])], vec![]);
+    let e = onnx_err(&write(dir.path(), "input.onnx", &m));
+    assert!(e.contains("graph input 'x'"), "{e}");
+}
+
+#[test]
+fn regression_initializer_claiming_2_pow_40_elements_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = tract_onnx::pb::TensorProto { name: "c".into(), dims: vec![1 << 20, 1 << 20], data_type: build::FLOAT, ..Default::default() };
+    let m = model(&[1, 8], vec![node("Add", &["x", "c"], &["y"], vec![])], vec![big]);
+    let e = onnx_err(&write(dir.path(), "init.onnx", &m));
+    assert!(e.contains("initializer 'c'"), "{e}");
+}
+
+#[test]
+fn regression_string_initializer_with_raw_data_is_an_error() {
+    // tract's raw tensor loader has no string case: `unimplemented!()`.
+    let dir = tempfile::tempdir().unwrap();
+    let s = tract_onnx::pb::TensorProto { name: "c".into(), dims: vec![1], data_type: build::STRING, raw_data: b"abcd".to_vec(), ..Default::default() };
+    let m = model(&[1, 8], vec![node("Add", &["x", "c"], &["y"], vec![])], vec![s]);
+    let e = onnx_err(&write(dir.path(), "string.onnx", &m));
+    assert!(e.contains("initializer 'c'"), "{e}");
+}
+
+#[test]
+fn regression_reshape_huge_dimension_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(&[1, 8], vec![node("Reshape", &["x", "s"], &["y"], vec![])], vec![tensor_i64("s", &[2], &[i64::MAX, i64::MAX])]);
+    let e = onnx_err(&write(dir.path(), "reshape.onnx", &m));
+    assert!(e.contains("shape"), "{e}");
+}
+
+#[test]
+fn regression_matmul_output_explosion_is_an_error() {
+    // [1, 2^20, 1] × [1, 4096]: 2^32 outputs, allocated (96 GB) before this fix.
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(&[1, 1 << 20, 1], vec![node("MatMul", &["x", "b"], &["y"], vec![])], vec![tensor_f32("b", &[1, 4096], &[1.0; 4096])]);
+    let e = onnx_err(&write(dir.path(), "matmul.onnx", &m));
+    assert!(e.contains("values"), "{e}");
+}
+
+#[test]
+fn regression_broadcast_add_explosion_is_an_error() {
+    // x [1, 65536] + its transpose [65536, 1]: a [65536, 65536] broadcast (32 GB of indices).
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(&[1, 65536], vec![node("Transpose", &["x"], &["t"], vec![]), node("Add", &["x", "t"], &["y"], vec![])], vec![]);
+    let e = onnx_err(&write(dir.path(), "add.onnx", &m));
+    assert!(e.contains("values"), "{e}");
+}
+
+#[test]
+fn regression_gather_output_explosion_is_an_error() {
+    // [1024, 1024] gathered along axis 1 with 4096 indices: 2^22 values.
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(&[1024, 1024], vec![node("Gather", &["x", "i"], &["y"], vec![int("axis", 1)])], vec![tensor_i64("i", &[4096], &[0; 4096])]);
+    let e = onnx_err(&write(dir.path(), "gather.onnx", &m));
+    assert!(e.contains("values"), "{e}");
+}
+
+#[test]
+fn regression_layer_norm_quadratic_terms_is_an_error() {
+    // LayerNormalization over 4096 values: 4096² centring terms.
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(&[1, 4096], vec![node("LayerNormalization", &["x", "s"], &["y"], vec![])], vec![tensor_f32("s", &[4096], &[1.0; 4096])]);
+    let e = onnx_err(&write(dir.path(), "ln.onnx", &m));
+    assert!(e.contains("terms"), "{e}");
+}
+
+#[test]
+fn regression_infinite_weight_is_an_error() {
+    // x / 1e-45 (a subnormal): the weight 1/1e-45 is infinite in f32.
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(&[1, 8], vec![node("Div", &["x", "c"], &["d"], vec![]), node("Relu", &["d"], &["y"], vec![])], vec![tensor_f32("c", &[1], &[1e-45])]);
+    let e = onnx_err(&write(dir.path(), "div.onnx", &m));
+    assert!(e.contains("finite"), "{e}");
+}
+
+#[test]
+fn regression_huge_bias_with_hashed_weights_is_an_error() {
+    // A bias of 1e30 saturated to i64::MAX when quantised, then overflowed when rounded to the
+    // weights' scale (hashed weights).
+    let dir = tempfile::tempdir().unwrap();
+    let m = model(
+        &[1, 2],
+        vec![node("Gemm", &["x", "w", "b"], &["y"], vec![int("transB", 1)])],
+        vec![tensor_f32("w", &[1, 2], &[1.0, 1.0]), tensor_f32("b", &[1], &[1e30])],
+    );
+    let p = write(dir.path(), "bias.onnx", &m);
+    let opts = CompileOptions { visibility: Visibilities { weights: Visibility::Hashed, ..Visibilities::default() }, ..CompileOptions::default() };
+    let e = compile(&p, &opts).expect_err("refused").to_string();
+    assert_names(&e, &p, "bias");
+}
+
+#[test]
+fn regression_onnx_file_that_is_not_a_regular_file_is_an_error() {
+    // /dev/zero never ends; a directory is not a model.
+    for p in [Path::new("/dev/zero"), Path::new("/")] {
+        let e = zkinfer_prover::onnx::load(p).expect_err("refused").to_string();
+        assert!(e.contains(&p.display().to_string()) && e.contains("regular file"), "{e}");
+    }
+}
+
+// ---------------------------------------------------------------- circuit.json
+
+/// mlp_small compiled (default visibility: input hashed), as JSON.
+fn circuit_json() -> Value {
+    static ART: OnceLock<Value> = OnceLock::new();
+    ART.get_or_init(|| {
+        let m = models().join("mlp_small.onnx");
+        let input = zkinfer_prover::input::read_input(&models().join("mlp_small.input.json")).unwrap();
+        let c = compile(&m, &CompileOptions { calibration: vec![input], dot_width: Some(8), ..CompileOptions::default() }).unwrap();
+        serde_json::to_value(CircuitArtifact::of(&m, c).unwrap()).unwrap()
+    })
+    .clone()
+}
+
+/// Writes `v` as `circuit.json` in `dir` and loads it; the error text (naming the file and `field`).
+fn circuit_err(dir: &Path, v: &Value, field: &str) -> String {
+    let p = dir.join("circuit.json");
+    std::fs::write(&p, serde_json::to_string(v).unwrap()).unwrap();
+    let e = CircuitArtifact::load(&p).expect_err("a malformed circuit.json must be refused").to_string();
+    assert_names(&e, &p, field);
+    e
+}
+
+#[test]
+fn regression_circuit_json_range_limbs_zero_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = circuit_json();
+    v["model"]["params"]["range_limbs"] = json!(0);
+    circuit_err(dir.path(), &v, "model.params");
+}
+
+#[test]
+fn regression_circuit_json_scale_bits_zero_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = circuit_json();
+    v["model"]["params"]["scale_bits"] = json!(0);
+    circuit_err(dir.path(), &v, "model.params");
+}
+
+#[test]
+fn regression_circuit_json_bias_shorter_than_rows_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = circuit_json();
+    v["model"]["layers"][0]["bias"].as_array_mut().unwrap().pop();
+    circuit_err(dir.path(), &v, "model.layers[0]");
+}
+
+#[test]
+fn regression_circuit_json_k_30_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = circuit_json();
+    v["plan"]["k"] = json!(30);
+    circuit_err(dir.path(), &v, "plan.k");
+}
+
+#[test]
+fn regression_circuit_json_model_needing_k_30_is_an_error() {
+    // A layer of 2^21 outputs with 8 range limbs: 11 rows each, more than 2^24 rows.
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = circuit_json();
+    let n = 1usize << 21;
+    let inputs = v["model"]["inputs"].as_u64().unwrap() as usize;
+    v["model"]["params"]["range_limbs"] = json!(8);
+    v["plan"]["shape"]["range_limbs"] = json!(8);
+    v["model"]["layers"] = json!([{ "inputs": inputs, "outputs": n, "rows": vec![Vec::<(usize, i64)>::new(); n], "bias": vec![0; n], "activation": "none" }]);
+    v["model"]["outputs"] = json!([inputs]);
+    let e = circuit_err(dir.path(), &v, "model");
+    assert!(e.contains("rows"), "{e}");
+}
+
+#[test]
+fn regression_compile_scale_bits_zero_with_calibration_is_an_error() {
+    // Calibration divided by the scale bits.
+    let input = zkinfer_prover::input::read_input(&models().join("mlp_small.input.json")).unwrap();
+    let opts = CompileOptions { scale_bits: 0, calibration: vec![input], ..CompileOptions::default() };
+    let e = compile(&models().join("mlp_small.onnx"), &opts).expect_err("refused").to_string();
+    assert!(e.contains("scale_bits"), "{e}");
+}
+
+#[test]
+fn regression_circuit_json_huge_dot_width_is_an_error() {
+    // 10^9 advice columns at key generation.
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = circuit_json();
+    v["plan"]["shape"]["dot_width"] = json!(1_000_000_000u64);
+    circuit_err(dir.path(), &v, "plan.shape");
+}
+
+#[test]
+fn regression_circuit_json_tied_to_a_later_output_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = circuit_json();
+    let outputs = v["model"]["layers"][0]["outputs"].as_u64().unwrap() as usize;
+    let mut tied = vec![Value::Null; outputs];
+    tied[0] = json!(outputs - 1);
+    v["model"]["layers"][0]["tied"] = json!(tied);
+    circuit_err(dir.path(), &v, "model.layers[0]");
+}
+
+#[test]
+fn regression_circuit_json_accuracy_samples_overflow_is_an_error() {
+    // samples · (features + classes) overflowed when flattening a test set.
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = circuit_json();
+    v["accuracy"] = json!({ "samples": 1u64 << 62, "features": 8, "classes": 3 });
+    circuit_err(dir.path(), &v, "accuracy");
+}
+
+#[test]
+fn regression_circuit_json_weights_overflowing_the_accumulator_are_an_error() {
+    // Weights of i64::MAX on a large input: Σ w·x overflowed i128 in the fixed-point run.
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = circuit_json();
+    for row in v["model"]["layers"][0]["rows"].as_array_mut().unwrap() {
+        for term in row.as_array_mut().unwrap() {
+            term[1] = json!(i64::MAX);
+        }
+    }
+    let p = dir.path().join("circuit.json");
+    // The file itself is well formed (the model commitment is recomputed to match it).
+    let mut a: CircuitArtifact = serde_json::from_value(v).unwrap();
+    a.model_commitment = format!("0x{}", hex::encode(a.model.commitment()));
+    a.save(&p).unwrap();
+    let a = CircuitArtifact::load(&p).unwrap();
+    let q = a.model.quantise_input(&vec![3e38; a.model.input_len()]).unwrap();
+    let e = a.model.forward(&q).expect_err("refused").to_string();
+    assert!(e.contains("layer 0"), "{e}");
+}
+
+#[test]
+fn regression_circuit_json_that_is_a_huge_file_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("circuit.json");
+    let f = std::fs::File::create(&p).unwrap();
+    f.set_len(1 << 40).unwrap(); // sparse: a terabyte of zeros on paper
+    let e = CircuitArtifact::load(&p).expect_err("refused").to_string();
+    assert!(e.contains(&p.display().to_string()) && e.contains("bytes"), "{e}");
+}
+
+// ---------------------------------------------------------------- keys
+
+struct Keys {
+    _dir: tempfile::TempDir,
+    art: CircuitArtifact,
+    pk: Vec<u8>,
+    vk: Vec<u8>,
+}
+
+fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let art: CircuitArtifact = serde_json::from_value(circuit_json()).unwrap();
+        let params = zkinfer_prover::srs::dev_srs(art.plan.k).unwrap();
+        let pk = zkinfer_prover::proving::keygen(&params, &art.circuit()).unwrap();
+        artifact::save_pk(&dir.path().join("pk.bin"), &pk).unwrap();
+        artifact::save_vk(&dir.path().join("vk.bin"), pk.get_vk()).unwrap();
+        let pk = std::fs::read(dir.path().join("pk.bin")).unwrap();
+        let vk = std::fs::read(dir.path().join("vk.bin")).unwrap();
+        Keys { _dir: dir, art, pk, vk }
+    })
+}
+
+fn pk_err(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("pk.bin");
+    std::fs::write(&p, bytes).unwrap();
+    let e = artifact::load_pk(&p, &keys().art).expect_err("refused").to_string();
+    assert!(e.contains(&p.display().to_string()), "{e}");
+    e
+}
+
+fn vk_err(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("vk.bin");
+    std::fs::write(&p, bytes).unwrap();
+    let e = artifact::load_vk(&p, &keys().art).expect_err("refused").to_string();
+    assert!(e.contains(&p.display().to_string()), "{e}");
+    e
+}
+
+/// Offset of the proving key's first polynomial: after the magic and the verifying key.
+fn first_poly(k: &Keys) -> usize {
+    k.vk.len()
+}
+
+#[test]
+fn regression_truncated_pk_is_an_error() {
+    let k = keys();
+    pk_err(&k.pk[..k.pk.len() / 2]);
+    pk_err(&k.pk[..first_poly(k) + 2]);
+}
+
+#[test]
+fn regression_pk_polynomial_length_u32_max_is_an_error() {
+    // A 128 GB `Vec::with_capacity` before this fix.
+    let k = keys();
+    let mut b = k.pk.clone();
+    let at = first_poly(k);
+    b[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    let e = pk_err(&b);
+    assert!(e.contains("l0"), "{e}");
+}
+
+#[test]
+fn regression_pk_non_canonical_field_element_is_an_error() {
+    // halo2 asserts every element is below the modulus.
+    let k = keys();
+    let mut b = k.pk.clone();
+    let at = first_poly(k) + 4;
+    b[at..at + 32].fill(0xff);
+    let e = pk_err(&b);
+    assert!(e.contains("l0"), "{e}");
+}
+
+#[test]
+fn regression_vk_k_30_is_an_error() {
+    // halo2 asserts k + extension ≤ 28 (and allocates 2^k-bit selectors first).
+    let k = keys();
+    let mut b = k.vk.clone();
+    b[9..13].copy_from_slice(&30u32.to_le_bytes());
+    let e = vk_err(&b);
+    assert!(e.contains("'k'"), "{e}");
+}
+
+#[test]
+fn regression_vk_with_a_fixed_commitment_missing_is_an_error() {
+    // One fewer fixed commitment (and the file 64 bytes shorter) read as a smaller key, whose
+    // verification indexed past its commitments.
+    let k = keys();
+    let mut b = k.vk.clone();
+    let n = u32::from_le_bytes(b[14..18].try_into().unwrap());
+    b[14..18].copy_from_slice(&(n - 1).to_le_bytes());
+    b.drain(18..18 + 64);
+    vk_err(&b);
+}
+
+#[test]
+fn regression_vk_point_off_the_curve_is_an_error() {
+    // Raw points are read without a curve check.
+    let k = keys();
+    let mut b = k.vk.clone();
+    b[18] ^= 1;
+    vk_err(&b);
+}
+
+#[test]
+fn regression_keys_with_trailing_bytes_are_an_error() {
+    let k = keys();
+    let mut b = k.vk.clone();
+    b.push(0);
+    vk_err(&b);
+    let mut b = k.pk.clone();
+    b.push(0);
+    pk_err(&b);
+}
+
+#[test]
+fn unmodified_keys_load() {
+    let k = keys();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pk.bin"), &k.pk).unwrap();
+    std::fs::write(dir.path().join("vk.bin"), &k.vk).unwrap();
+    artifact::load_pk(&dir.path().join("pk.bin"), &k.art).unwrap();
+    artifact::load_vk(&dir.path().join("vk.bin"), &k.art).unwrap();
+}
+
+// ---------------------------------------------------------------- other artifacts
+
+fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_string(v).unwrap()).unwrap();
+    p
+}
+
+#[test]
+fn regression_proof_json_bad_hex_names_the_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let proof = serde_json::from_str::<Value>(&std::fs::read_to_string(models().join("../test/fixtures/proof.json")).unwrap()).unwrap();
+    for (field, value) in [("proof", json!("0xzz")), ("instances", json!(["0x12"]))] {
+        let mut v = proof.clone();
+        v[field] = value;
+        let p = write_json(dir.path(), "proof.json", &v);
+        let e = ProofArtifact::load(&p).expect_err("refused").to_string();
+        assert_names(&e, &p, field);
+    }
+}
+
+#[test]
+fn regression_setup_json_k_30_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_json(dir.path(), "setup.json", &json!({"format": "zkinfer-setup", "version": 3, "srs": {"kind": "dev_unsafe"}, "k": 30}));
+    let e = SetupArtifact::load(&p).expect_err("refused").to_string();
+    assert_names(&e, &p, "'k'");
+}
+
+#[test]
+fn regression_opening_bad_salt_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json!({"format": "zkinfer-opening", "version": 3, "salt": "0xzz", "packing_bits": 0, "input": null, "output": null});
+    let p = write_json(dir.path(), "proof.opening.json", &v);
+    let e = OpeningArtifact::load(&p).expect_err("refused").to_string();
+    assert_names(&e, &p, "salt");
+}
+
+#[test]
+fn regression_cost_model_degree_usize_max_is_an_error() {
+    // `next_power_of_two` overflowed when predicting.
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = serde_json::to_value(CostModel::builtin().unwrap()).unwrap();
+    v["degree"] = json!(u64::MAX);
+    let p = write_json(dir.path(), "cost.json", &v);
+    let e = CostModel::load(&p).expect_err("refused").to_string();
+    assert_names(&e, &p, "degree");
+}
+
+#[test]
+fn regression_input_json_huge_file_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("input.json");
+    std::fs::File::create(&p).unwrap().set_len(1 << 40).unwrap();
+    let e = zkinfer_prover::input::read_input(&p).expect_err("refused").to_string();
+    assert!(e.contains(&p.display().to_string()) && e.contains("bytes"), "{e}");
+    let e = zkinfer_prover::input::read_test_set(&p).expect_err("refused").to_string();
+    assert!(e.contains(&p.display().to_string()) && e.contains("bytes"), "{e}");
+}
