@@ -4,13 +4,15 @@
 //! * `pk.bin` / `vk.bin` — 8-byte magic (`ZKIPK001` / `ZKIVK001`), then halo2-axiom's
 //!   `ProvingKey::write` / `VerifyingKey::write` in `SerdeFormat::RawBytes`.
 //! * `proof.json` — [`ProofArtifact`]: proof bytes, public instances and decoded outputs.
+//! * `setup.json` — [`SetupArtifact`] (its own version, [`SETUP_VERSION`]): the SRS the keys were
+//!   made with and its description.
 
 use crate::circuit::{CircuitPlan, CircuitShape, ModelCircuit};
 use crate::hash::Tensor;
 use crate::visibility::{Visibilities, Visibility};
 use crate::error::{ProverError, Result};
 use crate::quant::QuantModel;
-use crate::srs::SrsSource;
+use crate::srs::{SrsInfo, SrsSource};
 use halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_proofs::plonk::{ProvingKey, VerifyingKey};
 use halo2_proofs::SerdeFormat;
@@ -362,38 +364,69 @@ pub fn load_vk(path: &Path, circuit: &CircuitArtifact) -> Result<VerifyingKey<G1
         .map_err(|e| ProverError::Artifact { path: path.to_path_buf(), message: format!("unreadable verifying key: {e}") })
 }
 
+/// Version of `setup.json` written by this build (4 added `srs_info`; version 3 files, without
+/// it, are still read).
+pub const SETUP_VERSION: u32 = 4;
+
 /// `setup.json`: which SRS the keys were made with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SetupArtifact {
     /// Always `"zkinfer-setup"`.
     pub format: String,
-    /// [`ARTIFACT_VERSION`].
+    /// [`SETUP_VERSION`] (3 is read too).
     pub version: u32,
     /// The SRS.
     pub srs: SrsSource,
     /// k.
     pub k: u32,
+    /// What was loaded (version 4): format, sizes, the file's blake2b-512, the digest of the
+    /// points used (checked again whenever the SRS is reopened for these keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srs_info: Option<SrsInfo>,
     /// Warning text when the SRS is the development one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
 }
 
+const DEV_WARNING: &str =
+    "UNSAFE DEVELOPMENT SRS: its toxic waste is derived from a public seed; anyone can forge proofs for these keys. Use --srs with a ceremony SRS for production.";
+
 impl SetupArtifact {
-    /// Builds it.
+    /// Builds it (without a description of the SRS; see [`SetupArtifact::with_info`]).
     pub fn new(srs: SrsSource, k: u32) -> Self {
-        let warning = matches!(srs, SrsSource::DevUnsafe).then(|| {
-            "UNSAFE DEVELOPMENT SRS: its toxic waste is derived from a public seed; anyone can forge proofs for these keys. Use --srs with a ceremony SRS for production.".to_string()
-        });
-        Self { format: "zkinfer-setup".into(), version: ARTIFACT_VERSION, srs, k, warning }
+        let warning = matches!(srs, SrsSource::DevUnsafe).then(|| DEV_WARNING.to_string());
+        Self { format: "zkinfer-setup".into(), version: SETUP_VERSION, srs, k, srs_info: None, warning }
+    }
+    /// Records what was loaded (a file that is the dev SRS gets the dev warning too).
+    pub fn with_info(mut self, info: SrsInfo) -> Self {
+        if info.dev {
+            self.warning = Some(DEV_WARNING.to_string());
+        }
+        self.srs_info = Some(info);
+        self
+    }
+    /// Whether the keys were made with the (unsafe) development SRS.
+    pub fn dev_srs(&self) -> bool {
+        matches!(self.srs, SrsSource::DevUnsafe) || self.srs_info.as_ref().is_some_and(|i| i.dev)
+    }
+    /// The SRS of these keys at `k`, checked to be the one recorded at setup (when recorded).
+    pub fn params(&self, k: u32) -> Result<crate::srs::LoadedSrs> {
+        crate::srs::reopen(&self.srs, k, self.srs_info.as_ref())
     }
     /// Writes JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
         write_json(path, self)
     }
-    /// Reads and checks format and version.
+    /// Reads and checks format and version (3 or 4).
     pub fn load(path: &Path) -> Result<Self> {
         let a: Self = read_json(path)?;
-        check_header(path, &a.format, "zkinfer-setup", a.version)?;
+        let bad = |message: String| ProverError::Artifact { path: path.to_path_buf(), message };
+        if a.format != "zkinfer-setup" {
+            return Err(bad(format!("field 'format' is '{}', expected 'zkinfer-setup'", a.format)));
+        }
+        if a.version != ARTIFACT_VERSION && a.version != SETUP_VERSION {
+            return Err(bad(format!("field 'version' is {}; this build reads setup.json versions {ARTIFACT_VERSION} and {SETUP_VERSION}", a.version)));
+        }
         Ok(a)
     }
 }
