@@ -77,10 +77,15 @@ pub fn srs(source: &SrsSource, k: u32, recorded: Option<&SrsInfo>) -> Result<Loa
         }
         SrsSource::File { path } => path,
     };
-    let loaded = srs::load_with_progress(path, k, |e| {
-        if let srs::LoadEvent::Lagrange { k } = e {
-            eprintln!("      computing the Lagrange basis for k = {k} (an FFT over G1; a ptau prepared for phase 2, or a halo2 file of exactly this k, skips it)");
+    // Computed Lagrange bases are cached next to the dev SRS, keyed by the powers' digest.
+    let opts = srs::LoadOptions { lagrange_cache: Some(srs::cache_dir()) };
+    let loaded = srs::load_with(path, k, &opts, |e| match e {
+        srs::LoadEvent::Lagrange { k } => {
+            eprintln!("      computing the Lagrange basis for k = {k} (an FFT over G1, once: then cached; a ptau prepared for phase 2, or a halo2 file of exactly this k, has it)")
         }
+        srs::LoadEvent::LagrangeCached { path } => eprintln!("      Lagrange basis from the cache {} (checked)", path.display()),
+        srs::LoadEvent::CacheNotWritten { dir, reason } => eprintln!("      note: could not cache the Lagrange basis in {}: {reason}", dir.display()),
+        _ => {}
     })?;
     if let Some(r) = recorded {
         if r.points_keccak256 != loaded.info.points_keccak256 {

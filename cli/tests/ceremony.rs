@@ -114,7 +114,7 @@ fn setup_refuses_bad_ceremony_files_naming_the_file_and_the_problem() {
     let cases = [
         (write("corrupted.ptau", &corrupted), "tauG1[3]: not a point on the BN254 G1 curve"),
         (write("truncated.ptau", &good[..good.len() / 2]), "section 3 (tauG2): declares 131072 bytes at offset 131100, but only"),
-        (small.clone(), "the SRS holds 2^8 powers of tau (power 8), the circuit needs 2^9 (k = 9)"),
+        (small.clone(), "the SRS holds 2^8 powers of tau (power 8, i.e. up to k = 8), the circuit needs 2^9 (k = 9)"),
         (write("spliced.ptau", &spliced), "tauG1[1] and tauG2[1] hold different taus"),
         (write("renamed.ptau", b"not a ceremony at all, just text"), "does not start with the snarkjs magic 'ptau'"),
     ];

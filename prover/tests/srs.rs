@@ -115,6 +115,46 @@ fn prepared_ptau_lagrange_section_is_used_and_matches_the_computed_basis() {
 }
 
 #[test]
+fn computed_lagrange_basis_is_cached_and_a_damaged_cache_entry_is_recomputed() {
+    let cache = tempfile::tempdir().unwrap();
+    let opts = srs::LoadOptions { lagrange_cache: Some(cache.path().to_path_buf()) };
+    let load = |events: &mut Vec<srs::LoadEvent>| srs::load_with(&ptau(), 8, &opts, |e| events.push(e.clone())).unwrap();
+    let bytes = |p: &ParamsKZG<Bn256>| {
+        let mut v = Vec::new();
+        p.write(&mut v).unwrap();
+        v
+    };
+    let mut first = Vec::new();
+    let computed = load(&mut first);
+    assert!(first.iter().any(|e| matches!(e, srs::LoadEvent::Lagrange { k: 8 })), "{first:?}");
+    let mut second = Vec::new();
+    let cached = load(&mut second);
+    let entry = second.iter().find_map(|e| match e {
+        srs::LoadEvent::LagrangeCached { path } => Some(path.clone()),
+        _ => None,
+    });
+    let entry = entry.unwrap_or_else(|| panic!("the second load uses the cache: {second:?}"));
+    assert!(!second.iter().any(|e| matches!(e, srs::LoadEvent::Lagrange { .. })));
+    assert!(bytes(&computed.params) == bytes(&cached.params));
+    assert_eq!(computed.info, cached.info);
+    // A damaged entry (two points swapped: all on the curve) fails the Lagrange check and is
+    // recomputed and replaced, never used.
+    let mut b = std::fs::read(&entry).unwrap();
+    let at = b.len() - 4 * 64;
+    let tmp: Vec<u8> = b[at..at + 64].to_vec();
+    b.copy_within(at + 64..at + 128, at);
+    b[at + 64..at + 128].copy_from_slice(&tmp);
+    std::fs::write(&entry, &b).unwrap();
+    let mut third = Vec::new();
+    let recomputed = load(&mut third);
+    assert!(third.iter().any(|e| matches!(e, srs::LoadEvent::Lagrange { .. })), "{third:?}");
+    assert!(bytes(&recomputed.params) == bytes(&computed.params));
+    let mut fourth = Vec::new();
+    load(&mut fourth);
+    assert!(fourth.iter().any(|e| matches!(e, srs::LoadEvent::LagrangeCached { .. })), "the entry was replaced: {fourth:?}");
+}
+
+#[test]
 fn ptau_and_halo2_files_of_the_same_powers_have_the_same_points_digest() {
     let dir = tempfile::tempdir().unwrap();
     let from_ptau = srs::load(&ptau(), POWER).unwrap();
@@ -242,7 +282,8 @@ fn hostile_ptau_headers_are_refused_without_allocating() {
     let bytes = std::fs::read(&src).unwrap();
     let (header, _) = ceremony::section(&bytes, 1);
     let (g1, _) = ceremony::section(&bytes, 2);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>, &str)> = vec![
+    type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+    let cases: Vec<(&str, Damage, &str)> = vec![
         ("version.ptau", Box::new(|b| b[4] = 2), "version: 2"),
         ("count.ptau", Box::new(|b| b[8..12].copy_from_slice(&u32::MAX.to_le_bytes())), "section count"),
         // tauG1 claims 2^64 - 1 bytes.

@@ -135,23 +135,23 @@ fn g2_evm(p: &G2Affine) -> [u8; 128] {
 /// Keccak-256 of the SRS as used, independent of the file format:
 /// `"zkinfer-srs-points-v1" ‖ k (u32 BE) ‖ g[0..2^k] (x ‖ y, 32 bytes BE each) ‖ g2 ‖ s_g2` (G2 in
 /// EVM precompile order). The same powers give the same digest from a `.ptau` or a halo2 file.
-pub(super) fn points_digest(params: &ParamsKZG<Bn256>) -> [u8; 32] {
+pub(super) fn points_digest(k: u32, g: &[G1Affine], g2: &G2Affine, s_g2: &G2Affine) -> [u8; 32] {
     let mut h = Keccak256::new();
     h.update(POINTS_TAG);
-    h.update(params.k().to_be_bytes());
-    for p in params.get_g() {
+    h.update(k.to_be_bytes());
+    for p in g {
         h.update(g1_evm(p));
     }
-    h.update(g2_evm(&params.g2()));
-    h.update(g2_evm(&params.s_g2()));
+    h.update(g2_evm(g2));
+    h.update(g2_evm(s_g2));
     h.finalize().into()
 }
 
 /// Keccak-256 of `g2 ‖ s_g2` in EVM precompile order (256 bytes): the SRS points a Solidity
 /// verifier embeds (besides the standard G1 generator).
-pub(super) fn g2_digest(params: &ParamsKZG<Bn256>) -> [u8; 32] {
+pub(super) fn g2_digest(g2: &G2Affine, s_g2: &G2Affine) -> [u8; 32] {
     let mut h = Keccak256::new();
-    h.update(g2_evm(&params.g2()));
-    h.update(g2_evm(&params.s_g2()));
+    h.update(g2_evm(g2));
+    h.update(g2_evm(s_g2));
     h.finalize().into()
 }

@@ -37,7 +37,7 @@ pub enum SrsError {
         message: String,
     },
     /// The file holds fewer powers of tau than the circuit needs.
-    #[error("{path}: the SRS holds 2^{file_power} powers of tau (power {file_power}), the circuit needs 2^{k} (k = {k}): use a file with power >= {k}")]
+    #[error("{path}: the SRS holds 2^{file_power} powers of tau (power {file_power}, i.e. up to k = {file_power}), the circuit needs 2^{k} (k = {k}): use a file with power >= {k}")]
     TooSmall {
         /// The SRS file.
         path: PathBuf,

@@ -19,6 +19,7 @@
 //! [`SrsError`] naming the file and the problem. [`SrsInfo`] describes what was loaded: format,
 //! sizes, digests, and whether it is the dev SRS.
 
+pub mod cache;
 mod check;
 mod codec;
 pub mod dev;
@@ -32,7 +33,8 @@ pub use error::SrsError;
 pub use known::HERMEZ_URL_PREFIX;
 
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine, G2Affine};
-use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
+use halo2_proofs::poly::commitment::{Params, ParamsProver};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -147,6 +149,18 @@ pub enum LoadEvent {
         /// k.
         k: u32,
     },
+    /// Using a Lagrange basis computed by an earlier load (after checking it).
+    LagrangeCached {
+        /// The cache file.
+        path: PathBuf,
+    },
+    /// The computed Lagrange basis could not be cached (the load goes on).
+    CacheNotWritten {
+        /// The cache directory.
+        dir: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// Hashing the whole file (`bytes`).
     Hashing {
         /// File size.
@@ -178,13 +192,26 @@ pub(crate) struct Parsed {
     names: Names,
 }
 
+/// Options of [`load_with`].
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Where to cache Lagrange bases that had to be computed ([`cache`]); `None`: compute them on
+    /// every load.
+    pub lagrange_cache: Option<PathBuf>,
+}
+
 /// Loads an SRS file for a circuit of size `2^k` (see the module docs).
 pub fn load(path: &Path, k: u32) -> Result<LoadedSrs, SrsError> {
-    load_with_progress(path, k, |_| {})
+    load_with(path, k, &LoadOptions::default(), |_| {})
 }
 
 /// [`load`], reporting its stages.
-pub fn load_with_progress(path: &Path, k: u32, mut progress: impl FnMut(&LoadEvent)) -> Result<LoadedSrs, SrsError> {
+pub fn load_with_progress(path: &Path, k: u32, progress: impl FnMut(&LoadEvent)) -> Result<LoadedSrs, SrsError> {
+    load_with(path, k, &LoadOptions::default(), progress)
+}
+
+/// [`load`] with options, reporting its stages.
+pub fn load_with(path: &Path, k: u32, opts: &LoadOptions, mut progress: impl FnMut(&LoadEvent)) -> Result<LoadedSrs, SrsError> {
     if !(1..=MAX_POWER).contains(&k) {
         return Err(SrsError::BadK { k, max: MAX_POWER });
     }
@@ -206,30 +233,64 @@ pub fn load_with_progress(path: &Path, k: u32, mut progress: impl FnMut(&LoadEve
     progress(&LoadEvent::Checking { k });
     check::powers(path, &parsed.names, &parsed.g, &parsed.g2, &parsed.s_g2, &mut rng)?;
     let dev = parsed.dev_magic || check::is_dev(&parsed.g);
-    let file_lagrange = parsed.g_lagrange.is_some();
-    if !file_lagrange {
-        progress(&LoadEvent::Lagrange { k });
-    }
-    let params = assemble(path, k, parsed.g, parsed.g_lagrange, parsed.g2, parsed.s_g2)?;
-    if file_lagrange {
-        check::lagrange(path, &parsed.names, &params, &mut rng)?;
-    }
+    let digest = check::points_digest(k, &parsed.g, &parsed.g2, &parsed.s_g2);
+    let (format, file_power, ceremony_power, contributions) = (parsed.format, parsed.file_power, parsed.ceremony_power, parsed.contributions);
+    let params = with_lagrange(path, k, parsed, &digest, opts, &mut rng, &mut progress)?;
     let blake = file.blake2b512(&mut progress)?;
     let info = SrsInfo {
-        format: parsed.format,
+        format,
         path: Some(path.to_path_buf()),
         k,
-        file_power: parsed.file_power,
+        file_power,
         file_bytes: Some(file.len),
         known_file: known::hermez_file(&blake).map(str::to_string),
         file_blake2b512: Some(blake),
-        ceremony_power: parsed.ceremony_power,
-        contributions: parsed.contributions,
-        points_keccak256: format!("0x{}", hex::encode(check::points_digest(&params))),
-        g2_keccak256: format!("0x{}", hex::encode(check::g2_digest(&params))),
+        ceremony_power,
+        contributions,
+        points_keccak256: format!("0x{}", hex::encode(digest)),
+        g2_keccak256: format!("0x{}", hex::encode(check::g2_digest(&params.g2(), &params.s_g2()))),
         dev,
     };
     Ok(LoadedSrs { params, info })
+}
+
+/// The parameters with a checked Lagrange basis: the file's, else a cached one, else computed
+/// (and cached).
+fn with_lagrange(
+    path: &Path,
+    k: u32,
+    parsed: Parsed,
+    digest: &[u8; 32],
+    opts: &LoadOptions,
+    rng: &mut impl rand::RngCore,
+    progress: &mut impl FnMut(&LoadEvent),
+) -> Result<ParamsKZG<Bn256>, SrsError> {
+    let Parsed { g, g_lagrange, g2, s_g2, names, .. } = parsed;
+    if let Some(l) = g_lagrange {
+        let params = assemble(path, k, g, Some(l), g2, s_g2)?;
+        check::lagrange(path, &names, &params, rng)?;
+        return Ok(params);
+    }
+    let mut g = g;
+    if let Some(dir) = &opts.lagrange_cache {
+        if let Some(l) = cache::read(dir, k, digest) {
+            let params = assemble(path, k, g, Some(l), g2, s_g2)?;
+            let cached = Names { g_lagrange: "cached Lagrange basis", ..names };
+            if check::lagrange(path, &cached, &params, rng).is_ok() {
+                progress(&LoadEvent::LagrangeCached { path: cache::file(dir, k, digest) });
+                return Ok(params);
+            }
+            g = params.get_g().to_vec(); // a damaged cache entry: recomputed and replaced below
+        }
+    }
+    progress(&LoadEvent::Lagrange { k });
+    let lagrange = halo2_proofs::arithmetic::g_to_lagrange(g.iter().map(|p| p.to_curve()).collect(), k);
+    if let Some(dir) = &opts.lagrange_cache {
+        if let Err(e) = cache::write(dir, k, digest, &lagrange) {
+            progress(&LoadEvent::CacheNotWritten { dir: dir.clone(), reason: e.to_string() });
+        }
+    }
+    assemble(path, k, g, Some(lagrange), g2, s_g2)
 }
 
 /// Builds `ParamsKZG` from checked points (computing the Lagrange basis when `g_lagrange` is
@@ -259,8 +320,8 @@ pub fn dev_info(params: &ParamsKZG<Bn256>) -> SrsInfo {
         known_file: None,
         ceremony_power: None,
         contributions: None,
-        points_keccak256: format!("0x{}", hex::encode(check::points_digest(params))),
-        g2_keccak256: format!("0x{}", hex::encode(check::g2_digest(params))),
+        points_keccak256: format!("0x{}", hex::encode(check::points_digest(params.k(), params.get_g(), &params.g2(), &params.s_g2()))),
+        g2_keccak256: format!("0x{}", hex::encode(check::g2_digest(&params.g2(), &params.s_g2()))),
         dev: true,
     }
 }
