@@ -371,18 +371,94 @@ fn dev_srs_is_recognised_with_or_without_its_magic() {
     assert!(!srs::load(&ptau(), 6).unwrap().info.dev);
 }
 
-/// Load cost of a ptau file: `ZKINFER_PTAU=FILE ZKINFER_PTAU_K=K cargo test -p zkinfer-prover --test srs -- --ignored --nocapture`.
+#[test]
+fn randomly_damaged_or_truncated_files_are_errors_never_panics() {
+    use rand::{Rng, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(14);
+    let ptau = std::fs::read(ceremony::ceremony(8, 1).pop().unwrap()).unwrap();
+    let halo2 = {
+        let mut v = Vec::new();
+        srs::load(&ceremony::ceremony(8, 1)[1], 6).unwrap().params.write(&mut v).unwrap();
+        v
+    };
+    let path = dir.path().join("damaged.srs");
+    let mut refused = 0;
+    for i in 0..400 {
+        let mut b = if i % 2 == 0 { ptau.clone() } else { halo2.clone() };
+        match i % 4 {
+            // Truncated anywhere.
+            0 | 1 => b.truncate(rng.gen_range(0..b.len())),
+            // A random header or section-table byte, or bytes anywhere.
+            2 => {
+                let at = rng.gen_range(0..200.min(b.len()));
+                b[at] = rng.gen();
+            }
+            _ => {
+                for _ in 0..4 {
+                    let at = rng.gen_range(0..b.len());
+                    b[at] ^= 1 << rng.gen_range(0..8);
+                }
+            }
+        }
+        std::fs::write(&path, &b).unwrap();
+        for k in [5, 6] {
+            if let Err(e) = srs::load(&path, k) {
+                assert!(e.to_string().contains("damaged.srs"), "{e}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > 600, "most damage is caught ({refused} of 800 loads refused)");
+}
+
+#[test]
+fn setup_json_records_the_srs_and_refuses_a_changed_one_and_version_3_is_still_read() {
+    use zkinfer_prover::artifact::SetupArtifact;
+    let dir = tempfile::tempdir().unwrap();
+    let ptau = dir.path().join("pot.ptau");
+    std::fs::copy(ceremony::ceremony(8, 1)[1].clone(), &ptau).unwrap();
+    let loaded = srs::load(&ptau, 6).unwrap();
+    let source = srs::SrsSource::File { path: ptau.clone() };
+    let setup = SetupArtifact::new(source.clone(), 6).with_info(loaded.info.clone());
+    assert!(!setup.dev_srs() && setup.warning.is_none());
+    let json = dir.path().join("setup.json");
+    setup.save(&json).unwrap();
+    let back = SetupArtifact::load(&json).unwrap();
+    assert_eq!((back.version, back.srs_info.as_ref()), (4, Some(&loaded.info)));
+    assert_eq!(back.params(6).unwrap().info, loaded.info);
+    // Another ceremony's file at the same path: refused, naming the file and the digest.
+    std::fs::copy(ceremony::ceremony(POWER, 2)[2].clone(), &ptau).unwrap();
+    let e = back.params(6).unwrap_err().to_string();
+    assert!(e.contains("pot.ptau") && e.contains("points_keccak256") && e.contains(&loaded.info.points_keccak256), "{e}");
+    // A dev SRS given as a file gets the dev warning.
+    let dev_file = dir.path().join("dev.srs");
+    write_raw(&srs::dev_srs_in(dir.path(), 6).unwrap(), &dev_file);
+    let dev = SetupArtifact::new(srs::SrsSource::File { path: dev_file.clone() }, 6).with_info(srs::load(&dev_file, 6).unwrap().info);
+    assert!(dev.dev_srs() && dev.warning.as_deref().unwrap_or_default().contains("UNSAFE"));
+    // Version 3 (before srs_info) is read; an unknown version is refused naming the field.
+    std::fs::write(&json, r#"{"format": "zkinfer-setup", "version": 3, "srs": {"kind": "dev_unsafe"}, "k": 6}"#).unwrap();
+    let v3 = SetupArtifact::load(&json).unwrap();
+    assert!(v3.srs_info.is_none() && v3.dev_srs());
+    std::fs::write(&json, r#"{"format": "zkinfer-setup", "version": 5, "srs": {"kind": "dev_unsafe"}, "k": 6}"#).unwrap();
+    let e = SetupArtifact::load(&json).unwrap_err().to_string();
+    assert!(e.contains("setup.json") && e.contains("field 'version' is 5"), "{e}");
+}
+
+/// Load cost of an SRS file: `ZKINFER_PTAU=FILE ZKINFER_PTAU_K=K [ZKINFER_LAGRANGE_CACHE=DIR]
+/// cargo test -p zkinfer-prover --test srs load_cost -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn load_cost() {
     let file = std::env::var("ZKINFER_PTAU").map(PathBuf::from).unwrap_or_else(|_| ptau());
     let k: u32 = std::env::var("ZKINFER_PTAU_K").ok().and_then(|k| k.parse().ok()).unwrap_or(POWER);
+    let opts = srs::LoadOptions { lagrange_cache: std::env::var_os("ZKINFER_LAGRANGE_CACHE").map(PathBuf::from) };
     let start = std::time::Instant::now();
     let mut last = start;
-    let l = srs::load_with_progress(&file, k, |e| {
-        eprintln!("{:>8.3} s  {e:?}", last.elapsed().as_secs_f64());
+    let l = srs::load_with(&file, k, &opts, |e| {
+        eprintln!("{:>8.3} s  then {e:?}", last.elapsed().as_secs_f64());
         last = std::time::Instant::now();
     })
     .unwrap();
-    eprintln!("{:>8.3} s  done; total {:.3} s: {:?}", last.elapsed().as_secs_f64(), start.elapsed().as_secs_f64(), l.info);
+    eprintln!("{:>8.3} s  then done; total {:.3} s: {:?}", last.elapsed().as_secs_f64(), start.elapsed().as_secs_f64(), l.info);
 }

@@ -32,11 +32,15 @@ fn header(k: u32, digest: &[u8; 32]) -> Vec<u8> {
 /// The cached basis, if a well-formed cache file for these powers exists (still to be checked
 /// against them).
 pub(super) fn read(dir: &Path, k: u32, digest: &[u8; 32]) -> Option<Vec<G1Affine>> {
-    let bytes = std::fs::read(file(dir, k, digest)).ok()?;
-    let body = bytes.strip_prefix(header(k, digest).as_slice())?;
-    if body.len() as u64 != (1u64 << k) * Encoding::Raw.g1_bytes() {
+    let path = file(dir, k, digest);
+    let head = header(k, digest);
+    let expected = head.len() as u64 + (1u64 << k) * Encoding::Raw.g1_bytes();
+    // The length first: nothing larger than a basis of 2^k points is read into memory.
+    if std::fs::metadata(&path).ok()?.len() != expected {
         return None;
     }
+    let bytes = std::fs::read(&path).ok()?;
+    let body = bytes.strip_prefix(head.as_slice()).filter(|b| b.len() as u64 + head.len() as u64 == expected)?;
     body.chunks_exact(64).map(|b| decode_g1(b, Encoding::Raw).ok()).collect()
 }
 

@@ -209,7 +209,7 @@ fn lagrange(f: &mut SrsFile, s: Section, power: u32, k: u32) -> Result<Vec<G1Aff
     let j = snarkjs_root_exponent(k);
     let mut ours = vec![G1Affine::identity(); n];
     for (i, p) in theirs.into_iter().enumerate() {
-        ours[(i * j) & (n - 1)] = p;
+        ours[((i as u64 * j as u64) & (n as u64 - 1)) as usize] = p;
     }
     Ok(ours)
 }
