@@ -132,10 +132,10 @@ pub struct LoadedSrs {
 /// Progress of [`load_with_progress`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoadEvent {
-    /// Reading and decoding `points` G1 points of a `format` file.
+    /// Reading and decoding the `points` G1 powers used (a ptau file if `ptau`, else a halo2 one).
     Reading {
-        /// The format recognised.
-        format: SrsFormat,
+        /// Whether the content is a snarkjs `.ptau` file.
+        ptau: bool,
         /// G1 points to decode.
         points: usize,
     },
@@ -224,7 +224,7 @@ pub fn load_with(path: &Path, k: u32, opts: &LoadOptions, mut progress: impl FnM
             message: format!("named .ptau, but it does not start with the snarkjs magic 'ptau' (first bytes {})", hex::encode(&start[..start.len().min(8)])),
         });
     }
-    progress(&LoadEvent::Reading { format: if is_ptau { SrsFormat::Ptau } else { SrsFormat::Halo2Raw }, points: 1 << k });
+    progress(&LoadEvent::Reading { ptau: is_ptau, points: 1 << k });
     let parsed = match is_ptau {
         true => ptau::read(&mut file, k)?,
         false => halo2::read(&mut file, k, &start)?,
