@@ -11,7 +11,7 @@ use zkinfer_prover::artifact::{self, CircuitArtifact, ProofArtifact, SetupArtifa
 use zkinfer_prover::circuit::ModelCircuit;
 use zkinfer_prover::optimise::LayoutChoice;
 use zkinfer_prover::reference::Accuracy;
-use zkinfer_prover::srs::{self, SrsSource};
+use zkinfer_prover::srs::{self, LoadedSrs, SrsInfo, SrsSource};
 use zkinfer_prover::{proving, CompileOptions};
 
 /// Files of an artifacts directory.
@@ -67,22 +67,67 @@ pub fn read_model_input(art: &CircuitArtifact, path: &Path) -> Result<Vec<f32>> 
     })
 }
 
-/// The SRS for a circuit, warning on stderr when it is the development one.
-pub fn params(source: &SrsSource, k: u32) -> Result<ParamsKZG<Bn256>> {
-    if matches!(source, SrsSource::DevUnsafe) {
-        eprintln!("      WARNING: using the UNSAFE development SRS (public seed): fine for testing, never for production (use --srs FILE)");
+/// Loads the SRS of `source` for `k` (checked against `recorded`, the setup's record, when
+/// given), warning on stderr when it is the development one and describing a ceremony file.
+pub fn srs(source: &SrsSource, k: u32, recorded: Option<&SrsInfo>) -> Result<LoadedSrs> {
+    let path = match source {
+        SrsSource::DevUnsafe => {
+            eprintln!("      WARNING: using the UNSAFE development SRS (public seed): fine for testing, never for production (use --srs FILE)");
+            return Ok(srs::reopen(source, k, recorded)?);
+        }
+        SrsSource::File { path } => path,
+    };
+    // Computed Lagrange bases are cached next to the dev SRS, keyed by the powers' digest.
+    let opts = srs::LoadOptions { lagrange_cache: Some(srs::cache_dir()) };
+    let loaded = srs::load_with(path, k, &opts, |e| match e {
+        srs::LoadEvent::Lagrange { k } => {
+            eprintln!("      computing the Lagrange basis for k = {k} (an FFT over G1, once: then cached; a ptau prepared for phase 2, or a halo2 file of exactly this k, has it)")
+        }
+        srs::LoadEvent::LagrangeCached { path } => eprintln!("      Lagrange basis from the cache {} (checked)", path.display()),
+        srs::LoadEvent::CacheNotWritten { dir, reason } => eprintln!("      note: could not cache the Lagrange basis in {}: {reason}", dir.display()),
+        _ => {}
+    })?;
+    if let Some(r) = recorded {
+        if r.points_keccak256 != loaded.info.points_keccak256 {
+            // The same check as srs::reopen, which would load the file a second time.
+            return Err(zkinfer_prover::ProverError::from(srs::SrsError::Changed {
+                path: path.clone(),
+                field: "points_keccak256",
+                recorded: r.points_keccak256.clone(),
+                found: loaded.info.points_keccak256.clone(),
+            })
+            .into());
+        }
     }
-    Ok(srs::get(source, k)?)
+    let i = &loaded.info;
+    let contributions = i.contributions.map(|c| format!(", {c} contributions")).unwrap_or_default();
+    let known = i.known_file.as_ref().map(|f| format!(" (the published {f})")).unwrap_or_default();
+    eprintln!(
+        "      SRS {}{known}: {}, power {}{contributions}, used at k = {k}; checks passed; points keccak256 {}",
+        path.display(),
+        i.format,
+        i.file_power,
+        i.points_keccak256
+    );
+    if i.dev {
+        eprintln!("      WARNING: {} is the UNSAFE development SRS (its tau is public): anyone can forge proofs for these keys", path.display());
+    }
+    Ok(loaded)
+}
+
+/// The SRS of a setup's keys for `k`, checked to be the one recorded at setup.
+pub fn params(setup: &SetupArtifact, k: u32) -> Result<ParamsKZG<Bn256>> {
+    Ok(srs(&setup.srs, k, setup.srs_info.as_ref())?.params)
 }
 
 /// Generates keys into `dir`.
 pub fn setup(dir: &Dir, art: &CircuitArtifact, source: SrsSource) -> Result<(ParamsKZG<Bn256>, ProvingKey<G1Affine>)> {
-    let params = params(&source, art.plan.k)?;
-    let pk = proving::keygen(&params, &art.circuit())?;
+    let loaded = srs(&source, art.plan.k, None)?;
+    let pk = proving::keygen(&loaded.params, &art.circuit())?;
     artifact::save_pk(&dir.pk(), &pk)?;
     artifact::save_vk(&dir.vk(), pk.get_vk())?;
-    SetupArtifact::new(source, art.plan.k).save(&dir.setup())?;
-    Ok((params, pk))
+    SetupArtifact::new(source, art.plan.k).with_info(loaded.info).save(&dir.setup())?;
+    Ok((loaded.params, pk))
 }
 
 /// Loads params and the verifying key of `dir`.
@@ -90,7 +135,7 @@ pub fn load_verifier_side(dir: &Dir) -> Result<(CircuitArtifact, ParamsKZG<Bn256
     let art = dir.load_circuit()?;
     let setup = dir.load_setup()?;
     setup.check_circuit(&dir.setup(), &art)?;
-    let params = params(&setup.srs, art.plan.k)?;
+    let params = params(&setup, art.plan.k)?;
     let vk = artifact::load_vk(&dir.vk(), &art)?;
     Ok((art, params, vk))
 }

@@ -4,6 +4,8 @@
 //! * `pk.bin` / `vk.bin` — 8-byte magic (`ZKIPK001` / `ZKIVK001`), then halo2-axiom's
 //!   `ProvingKey::write` / `VerifyingKey::write` in `SerdeFormat::RawBytes`.
 //! * `proof.json` — [`ProofArtifact`]: proof bytes, public instances and decoded outputs.
+//! * `setup.json` — [`SetupArtifact`] (its own version, [`SETUP_VERSION`]): the SRS the keys were
+//!   made with and its description.
 
 mod check;
 mod keys;
@@ -13,7 +15,7 @@ use crate::hash::Tensor;
 use crate::visibility::{Visibilities, Visibility};
 use crate::error::{ProverError, Result};
 use crate::quant::QuantModel;
-use crate::srs::SrsSource;
+use crate::srs::{SrsInfo, SrsSource};
 use halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_proofs::plonk::{ProvingKey, VerifyingKey};
 use halo2_proofs::SerdeFormat;
@@ -378,38 +380,65 @@ pub fn load_vk(path: &Path, circuit: &CircuitArtifact) -> Result<VerifyingKey<G1
     Ok(vk)
 }
 
+/// Version of `setup.json` written by this build (4 added `srs_info`; version 3 files, without
+/// it, are still read).
+pub const SETUP_VERSION: u32 = 4;
+
 /// `setup.json`: which SRS the keys were made with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SetupArtifact {
     /// Always `"zkinfer-setup"`.
     pub format: String,
-    /// [`ARTIFACT_VERSION`].
+    /// [`SETUP_VERSION`] (3 is read too).
     pub version: u32,
     /// The SRS.
     pub srs: SrsSource,
     /// k.
     pub k: u32,
+    /// What was loaded (version 4): format, sizes, the file's blake2b-512, the digest of the
+    /// points used (checked again whenever the SRS is reopened for these keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srs_info: Option<SrsInfo>,
     /// Warning text when the SRS is the development one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
 }
 
+const DEV_WARNING: &str =
+    "UNSAFE DEVELOPMENT SRS: its toxic waste is derived from a public seed; anyone can forge proofs for these keys. Use --srs with a ceremony SRS for production.";
+
 impl SetupArtifact {
-    /// Builds it.
+    /// Builds it (without a description of the SRS; see [`SetupArtifact::with_info`]).
     pub fn new(srs: SrsSource, k: u32) -> Self {
-        let warning = matches!(srs, SrsSource::DevUnsafe).then(|| {
-            "UNSAFE DEVELOPMENT SRS: its toxic waste is derived from a public seed; anyone can forge proofs for these keys. Use --srs with a ceremony SRS for production.".to_string()
-        });
-        Self { format: "zkinfer-setup".into(), version: ARTIFACT_VERSION, srs, k, warning }
+        let warning = matches!(srs, SrsSource::DevUnsafe).then(|| DEV_WARNING.to_string());
+        Self { format: "zkinfer-setup".into(), version: SETUP_VERSION, srs, k, srs_info: None, warning }
+    }
+    /// Records what was loaded (a file that is the dev SRS gets the dev warning too).
+    pub fn with_info(mut self, info: SrsInfo) -> Self {
+        if info.dev {
+            self.warning = Some(DEV_WARNING.to_string());
+        }
+        self.srs_info = Some(info);
+        self
+    }
+    /// Whether the keys were made with the (unsafe) development SRS.
+    pub fn dev_srs(&self) -> bool {
+        matches!(self.srs, SrsSource::DevUnsafe) || self.srs_info.as_ref().is_some_and(|i| i.dev)
+    }
+    /// The SRS of these keys at `k`, checked to be the one recorded at setup (when recorded).
+    pub fn params(&self, k: u32) -> Result<crate::srs::LoadedSrs> {
+        crate::srs::reopen(&self.srs, k, self.srs_info.as_ref())
     }
     /// Writes JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
         write_json(path, self)
     }
-    /// Reads and checks the file: format and version, then every field ([`SetupArtifact::validate`]).
+    /// Reads and checks the file: format and version (3 or 4), then every field
+    /// ([`SetupArtifact::validate`]).
     pub fn load(path: &Path) -> Result<Self> {
         let a: Self = read_json(path, crate::limits::MAX_SMALL_JSON_BYTES)?;
-        check_header(path, &a.format, "zkinfer-setup", a.version)?;
+        let version = if a.version == ARTIFACT_VERSION { SETUP_VERSION } else { a.version };
+        check_header_version(path, &a.format, "zkinfer-setup", version, SETUP_VERSION)?;
         a.validate(path)?;
         Ok(a)
     }
@@ -427,13 +456,17 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, max_bytes: u64) -> Resul
 }
 
 fn check_header(path: &Path, format: &str, expected: &str, version: u32) -> Result<()> {
+    check_header_version(path, format, expected, version, ARTIFACT_VERSION)
+}
+
+fn check_header_version(path: &Path, format: &str, expected: &str, version: u32, supported: u32) -> Result<()> {
     if format != expected {
         return Err(ProverError::Artifact { path: path.to_path_buf(), message: format!("field 'format' is '{format}', expected '{expected}'") });
     }
-    if version != ARTIFACT_VERSION {
+    if version != supported {
         return Err(ProverError::Artifact {
             path: path.to_path_buf(),
-            message: format!("field 'version' is {version}; this build reads version {ARTIFACT_VERSION}"),
+            message: format!("field 'version' is {version}; this build reads version {supported}"),
         });
     }
     Ok(())

@@ -131,6 +131,9 @@ pub enum ProverError {
         #[source]
         source: std::io::Error,
     },
+    /// An SRS file was refused (see [`crate::srs::SrsError`]).
+    #[error(transparent)]
+    Srs(#[from] crate::srs::SrsError),
     /// The float reference run through tract failed.
     #[error("tract reference run failed: {0}")]
     Reference(String),

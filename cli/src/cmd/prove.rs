@@ -59,7 +59,7 @@ pub fn run(a: Args) -> Result<()> {
     // Range errors surface here, before any proving work.
     crate::pipeline::witness(&art, &input, &ctx)?;
     let mut p = crate::progress::Progress::new(3, false);
-    let (params, _) = p.step("loading the SRS", || crate::pipeline::params(&setup.srs, art.plan.k))?;
+    let (params, _) = p.step("loading the SRS", || crate::pipeline::params(&setup, art.plan.k))?;
     let (pk, _) = p.step("loading the proving key", || artifact::load_pk(&dir.pk(), &art))?;
     let (proof, _) = p.step("proving", || crate::pipeline::prove(&params, &pk, &art, &input, &ctx))?;
     let out = a.out.unwrap_or_else(|| dir.proof());
