@@ -25,9 +25,7 @@ const BATCH: usize = 64;
 
 /// `fees` under the configured ceiling.
 pub(crate) fn capped(cfg: &RelayerConfig, mut fees: Fees) -> Fees {
-    if let Some(cap) = cfg.max_fee_per_gas {
-        fees.max_fee = fees.max_fee.min(cap);
-    }
+    fees.max_fee = fees.max_fee.min(cfg.max_fee_per_gas);
     fees.priority = fees.priority.map(|p| p.min(fees.max_fee));
     fees
 }
@@ -119,6 +117,43 @@ pub(crate) async fn run(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<B256>) {
     }
 }
 
+/// The jobs of `ready` that may be sent now: each contract is checked once (on the allowlist,
+/// has code), a job whose gas limit is over the cap is simulated again (and so fails); the
+/// others fail without a transaction. On a node failure, the ids to retry.
+async fn checked(ctx: &Ctx, ready: Vec<Work>) -> Result<Vec<Work>, Vec<B256>> {
+    let mut verdicts: std::collections::HashMap<(alloy::primitives::Address, [u8; 4]), Option<String>> = Default::default();
+    let mut out = Vec::with_capacity(ready.len());
+    for w in &ready {
+        let mut selector = [0u8; 4];
+        selector.copy_from_slice(w.calldata.get(..4).unwrap_or(&[0; 4]));
+        let verdict = match verdicts.get(&(w.contract, selector)) {
+            Some(v) => v.clone(),
+            None => {
+                let v = ctx.refusal(w.contract, &w.calldata).await.map_err(|e| {
+                    ctx.log(format!("checking {} before sending: {e}", w.contract));
+                    ready.iter().map(|w| w.id).collect::<Vec<_>>()
+                })?;
+                verdicts.insert((w.contract, selector), v.clone());
+                v
+            }
+        };
+        let id = w.id;
+        if let Some(reason) = verdict {
+            ctx.log(format!("job {id} failed, no transaction sent: {reason}"));
+            if let Ok(true) = ctx.db.run(move |s| s.mark_failed(&id, &reason)).await {
+                ctx.metrics.failure("refused");
+            }
+        } else if w.gas_limit.unwrap_or(0) > ctx.cfg.max_gas_per_job {
+            if let Ok(true) = ctx.db.run(move |s| s.requeue(&id)).await {
+                let _ = ctx.prepare_q.send(id);
+            }
+        } else {
+            out.push(w.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// Signs, records and broadcasts `ids`. On a database or node failure returns the ids to retry.
 async fn send_batch(ctx: &Ctx, ids: &[B256], next: &mut u64) -> Result<(), Vec<B256>> {
     let owned = ids.to_vec();
@@ -146,6 +181,7 @@ async fn send_batch(ctx: &Ctx, ids: &[B256], next: &mut u64) -> Result<(), Vec<B
         }
         ready.push(w);
     }
+    let ready = checked(ctx, ready).await?;
     if ready.is_empty() {
         return Ok(());
     }
