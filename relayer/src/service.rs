@@ -183,8 +183,9 @@ impl Relayer {
                 }
             }
         };
-        store.check_identity(chain_id, signer)?;
+        // Before the database records this signer: a refused start leaves nothing behind.
         check_contracts(&cfg, &rpc, chain_id).await?;
+        store.check_identity(chain_id, signer)?;
         let (queued, sent) = store.recovery()?;
         let circuits = cfg.circuits.iter().map(|c| (c.name().to_string(), c.clone())).collect();
         let verify_permits = Arc::new(Semaphore::new(cfg.verify_concurrency));
