@@ -351,6 +351,32 @@ async fn deploy_output_configures_the_relayer_and_the_owner_key_is_refused() {
     assert_eq!(tx_count(&anvil.chain(0), relayer_address()).await, 0, "nothing sent");
 }
 
+/// Without `--api-token-file` a token is generated and printed once on stdout; it works, and
+/// nothing else does. The stdout also says which contracts the relayer calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_token_is_printed_and_is_the_only_one_accepted() {
+    let anvil = Anvil::start(&[]);
+    let probe = deploy_probe(&anvil.chain(0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = relayer_args(&anvil, dir.path(), probe, &[]);
+    let at = args.iter().position(|a| a == "--api-token-file").unwrap();
+    args.drain(at..at + 2);
+    let r = RelayerProcess::start(Path::new(BIN), args, dir.path().join("relayer.log"));
+    let lines = eventually(Duration::from_secs(10), "the token line", || async {
+        let l = r.stdout.lock().unwrap().clone();
+        (l.len() >= 3).then_some(l)
+    })
+    .await;
+    assert!(lines[1].starts_with("calls only: ModelBounty ") && lines[1].contains("(claim(uint256,bytes,uint256[]))"), "{lines:?}");
+    let secret = lines[2].rsplit(' ').next().unwrap();
+    assert!(lines[2].starts_with("api token (generated") && secret.len() == 64, "{lines:?}");
+    let generated = zkinfer_relayer::ApiToken::new("generated", secret).unwrap();
+    let c = RelayerClient::new(&r.url).unwrap();
+    assert_eq!(c.clone().with_token(token(0)).submit(&probe_job(probe, 1)).await.unwrap().status, 401, "the test tokens are not configured");
+    let ok = c.with_token(generated).submit(&probe_job(probe, 1)).await.unwrap();
+    assert_eq!(ok.status, 202, "{:?}", ok.body);
+}
+
 fn env_or(name: &str, default: f64) -> f64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }

@@ -347,6 +347,24 @@ async fn a_job_over_the_gas_cap_fails_without_a_transaction_and_fees_stay_under_
     relayer.shutdown().await;
 }
 
+/// A call to an account without code succeeds (that is how the drain's transactions were
+/// confirmed), so the code is checked again before every simulation and send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_contract_that_loses_its_code_is_not_called() {
+    let s = setup(|_| {}, |_| {}).await;
+    let p = s.deployer.provider();
+    use alloy::providers::Provider;
+    let _: Value = p.raw_request("anvil_setCode".into(), (s.probe, "0x")).await.unwrap();
+    let (status, body, _) = post(&s, Some(&bearer(0)), &claim_body(&s.probe.to_string(), 1)).await;
+    assert_eq!(status, 202, "{body}");
+    let done = s.relayer.wait_final(body["id"].as_str().unwrap().parse().unwrap(), WAIT).await.unwrap();
+    assert_eq!(done.state, JobState::Failed);
+    assert!(done.reason.as_deref().unwrap().contains("has no code") && done.attempts.is_empty(), "{done:?}");
+    assert_eq!(tx_count(&s.deployer, relayer_address()).await, 0);
+    assert_eq!(metric(&s, "zkinfer_relayer_failures_total{reason=\"refused\"}").await, 1.0);
+    s.relayer.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regression_jobs_recorded_by_an_unrestricted_relayer_are_not_sent() {
     let anvil = Anvil::start(&[]);

@@ -396,13 +396,15 @@ pub struct RelayerProcess {
     pub url: String,
     pub log: PathBuf,
     starts: u32,
+    /// Every stdout line of the current process so far.
+    pub stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl RelayerProcess {
     /// Starts `bin relayer <args>` with the relayer key in `ZKINFER_PRIVATE_KEY`; waits for the
     /// printed address.
     pub fn start(bin: &Path, args: Vec<String>, log: PathBuf) -> Self {
-        let mut p = Self { child: None, bin: bin.to_path_buf(), args, url: String::new(), log, starts: 0 };
+        let mut p = Self { child: None, bin: bin.to_path_buf(), args, url: String::new(), log, starts: 0, stdout: Default::default() };
         p.spawn();
         p
     }
@@ -423,12 +425,18 @@ impl RelayerProcess {
         let stdout = child.stdout.take().unwrap();
         self.child = Some(child);
         let (tx, rx) = std::sync::mpsc::channel();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        self.stdout = seen.clone();
         std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = tx.send(line);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let first = seen.lock().map(|mut s| {
+                    s.push(line.clone());
+                    s.len() == 1
+                });
+                if first.unwrap_or(false) {
+                    let _ = tx.send(line);
+                }
             }
-            for _ in lines {} // keep the pipe drained
         });
         let line = rx.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("relayer did not start; log:\n{}", self.log_tail()));
         let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no address in {line:?}"));
