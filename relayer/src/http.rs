@@ -79,34 +79,47 @@ struct App {
 
 const REALM: &str = "Bearer realm=\"zkinfer-relayer\"";
 
-fn unauthorized(message: &str, invalid: bool) -> Response {
-    let mut r = error(StatusCode::UNAUTHORIZED, message, Some("authorization"));
-    let challenge = if invalid { format!("{REALM}, error=\"invalid_token\"") } else { REALM.to_string() };
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    r
+/// Why a request is not authenticated (HTTP 401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Denied {
+    /// No `Authorization` header.
+    Missing,
+    /// Not `Bearer <token>`.
+    NotBearer,
+    /// A token that is none of the configured ones.
+    Invalid,
 }
 
-/// The index of the token `headers` carry, or the 401 to answer.
-fn authenticate(app: &App, headers: &HeaderMap) -> Result<usize, Response> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(unauthorized("missing API token: send Authorization: Bearer <token> (the relayer's --api-token-file)", false));
-    };
+impl Denied {
+    fn response(self) -> Response {
+        let (message, challenge) = match self {
+            Denied::Missing => ("missing API token: send Authorization: Bearer <token> (the relayer's --api-token-file)", REALM.to_string()),
+            Denied::NotBearer => ("the Authorization header must be 'Bearer <token>'", REALM.to_string()),
+            Denied::Invalid => ("invalid API token", format!("{REALM}, error=\"invalid_token\"")),
+        };
+        let mut r = error(StatusCode::UNAUTHORIZED, message, Some("authorization"));
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        r
+    }
+}
+
+/// The index of the token `headers` carry.
+fn authenticate(app: &App, headers: &HeaderMap) -> Result<usize, Denied> {
+    let value = headers.get(header::AUTHORIZATION).ok_or(Denied::Missing)?;
     let presented = value
         .to_str()
         .ok()
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim());
-    let Some(presented) = presented else {
-        return Err(unauthorized("the Authorization header must be 'Bearer <token>'", false));
-    };
-    app.access.tokens.check(presented).ok_or_else(|| unauthorized("invalid API token", true))
+        .map(|(_, t)| t.trim())
+        .ok_or(Denied::NotBearer)?;
+    app.access.tokens.check(presented).ok_or(Denied::Invalid)
 }
 
 /// [`authenticate`] for reads, unless they are open.
-fn authenticate_read(app: &App, headers: &HeaderMap) -> Result<(), Response> {
+fn authenticate_read(app: &App, headers: &HeaderMap) -> Result<(), Denied> {
     match app.access.reads {
         ReadAccess::Open => Ok(()),
         ReadAccess::Token => authenticate(app, headers).map(|_| ()),
@@ -193,9 +206,9 @@ fn too_large(app: &App) -> Response {
 async fn post_job(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
     let token = match authenticate(&app, &headers) {
         Ok(i) => i,
-        Err(r) => {
+        Err(d) => {
             app.relayer.metrics().submission("unauthorized");
-            return body_unread(r);
+            return body_unread(d.response());
         }
     };
     let max = app.limits.max_body_bytes;
@@ -252,8 +265,8 @@ async fn post_job(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
 }
 
 async fn get_job(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if let Err(r) = authenticate_read(&app, &headers) {
-        return r;
+    if let Err(d) = authenticate_read(&app, &headers) {
+        return d.response();
     }
     let Ok(id) = id.parse::<B256>() else {
         return error(StatusCode::BAD_REQUEST, format!("{id:?} is not a job id (0x + 64 hex digits)"), Some("id"));
@@ -266,8 +279,8 @@ async fn get_job(State(app): State<App>, headers: HeaderMap, Path(id): Path<Stri
 }
 
 async fn list_jobs(State(app): State<App>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
-    if let Err(r) = authenticate_read(&app, &headers) {
-        return r;
+    if let Err(d) = authenticate_read(&app, &headers) {
+        return d.response();
     }
     if let Some(k) = q.keys().find(|k| !matches!(k.as_str(), "state" | "after" | "limit")) {
         return error(StatusCode::BAD_REQUEST, format!("unknown parameter {k:?} (state, after, limit)"), Some(k));
