@@ -117,13 +117,24 @@ pub(crate) async fn run(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<B256>) {
     }
 }
 
-/// The jobs of `ready` that may be sent now: each contract is checked once (on the allowlist,
-/// has code), a job whose gas limit is over the cap is simulated again (and so fails); the
-/// others fail without a transaction. On a node failure, the ids to retry.
+/// The simulated jobs of `ready` that may be sent now. A stale simulation, or a gas limit over the
+/// cap (simulated under another configuration), is simulated again (and then fails if still over
+/// it); a call off the allowlist or to a contract without code (each checked once) fails without a
+/// transaction. On a node failure, the ids to retry.
 async fn checked(ctx: &Ctx, ready: Vec<Work>) -> Result<Vec<Work>, Vec<B256>> {
+    let now = now_ms();
+    let stale_ms = ctx.cfg.resimulate_after.as_millis() as u64;
     let mut verdicts: std::collections::HashMap<(alloy::primitives::Address, [u8; 4]), Option<String>> = Default::default();
     let mut out = Vec::with_capacity(ready.len());
     for w in &ready {
+        let id = w.id;
+        let stale = now.saturating_sub(w.simulated_at.unwrap_or(0)) > stale_ms;
+        if stale || w.gas_limit.unwrap_or(0) > ctx.cfg.max_gas_per_job {
+            if let Ok(true) = ctx.db.run(move |s| s.requeue(&id)).await {
+                let _ = ctx.prepare_q.send(id);
+            }
+            continue;
+        }
         let mut selector = [0u8; 4];
         selector.copy_from_slice(w.calldata.get(..4).unwrap_or(&[0; 4]));
         let verdict = match verdicts.get(&(w.contract, selector)) {
@@ -137,18 +148,14 @@ async fn checked(ctx: &Ctx, ready: Vec<Work>) -> Result<Vec<Work>, Vec<B256>> {
                 v
             }
         };
-        let id = w.id;
-        if let Some(reason) = verdict {
-            ctx.log(format!("job {id} failed, no transaction sent: {reason}"));
-            if let Ok(true) = ctx.db.run(move |s| s.mark_failed(&id, &reason)).await {
-                ctx.metrics.failure("refused");
+        match verdict {
+            Some(reason) => {
+                ctx.log(format!("job {id} failed, no transaction sent: {reason}"));
+                if let Ok(true) = ctx.db.run(move |s| s.mark_failed(&id, &reason)).await {
+                    ctx.metrics.failure("refused");
+                }
             }
-        } else if w.gas_limit.unwrap_or(0) > ctx.cfg.max_gas_per_job {
-            if let Ok(true) = ctx.db.run(move |s| s.requeue(&id)).await {
-                let _ = ctx.prepare_q.send(id);
-            }
-        } else {
-            out.push(w.clone());
+            None => out.push(w.clone()),
         }
     }
     Ok(out)
@@ -168,20 +175,7 @@ async fn send_batch(ctx: &Ctx, ids: &[B256], next: &mut u64) -> Result<(), Vec<B
             return Err(ids.to_vec());
         }
     };
-    let now = now_ms();
-    let stale_ms = ctx.cfg.resimulate_after.as_millis() as u64;
-    let mut ready = Vec::new();
-    for w in works.into_iter().filter(|w| w.state == JobState::Simulated) {
-        if now.saturating_sub(w.simulated_at.unwrap_or(0)) > stale_ms {
-            let id = w.id;
-            if let Ok(true) = ctx.db.run(move |s| s.requeue(&id)).await {
-                let _ = ctx.prepare_q.send(id);
-            }
-            continue;
-        }
-        ready.push(w);
-    }
-    let ready = checked(ctx, ready).await?;
+    let ready = checked(ctx, works.into_iter().filter(|w| w.state == JobState::Simulated).collect()).await?;
     if ready.is_empty() {
         return Ok(());
     }
