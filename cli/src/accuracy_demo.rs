@@ -93,13 +93,14 @@ pub async fn run(p: &mut Progress, b: &BountyDemo, dir: &Dir, local: &zkinfer_re
     let correct = |proof: &zkinfer_prover::artifact::ProofArtifact| proof.outputs_fixed.first().copied().unwrap_or(0).max(0) as u64;
     // The hunter's relayer sends the claims: it refuses the baseline's (it would revert) without
     // spending gas, and sends the private model's.
-    let relayer = crate::relay::start(local, 1, "accuracy", &params, pk.get_vk(), art.plan.num_instances, &dir.0).await?;
+    let circuit = crate::relay::CircuitParts { name: "accuracy", params: &params, vk: pk.get_vk(), instances: art.plan.num_instances };
+    let relayer = crate::relay::start(local, 1, circuit, contracts, &dir.0).await?;
     let claims = async {
         let claim = |proof: &zkinfer_prover::artifact::ProofArtifact| -> Result<(Vec<u8>, Vec<Fr>)> { Ok((proof.proof_bytes()?, proof.instance_values()?)) };
         let (weak_proof, weak_instances) = claim(&weak)?;
         let (strong_proof, strong_instances) = claim(&strong)?;
-        let weak_claim = crate::relay::pay(&relayer, &hunter, contracts.bounty, zkinfer_relayer::Method::claim(), id, &weak_proof, &weak_instances).await?;
-        let strong_claim = crate::relay::pay(&relayer, &hunter, contracts.bounty, zkinfer_relayer::Method::claim(), id, &strong_proof, &strong_instances).await?;
+        let weak_claim = crate::relay::pay(&relayer, &hunter, contracts.bounty, id, &weak_proof, &weak_instances).await?;
+        let strong_claim = crate::relay::pay(&relayer, &hunter, contracts.bounty, id, &strong_proof, &strong_instances).await?;
         anyhow::Ok((weak_claim, strong_claim))
     };
     let ((weak_claim, strong_claim), _): ((ClaimOutcome, ClaimOutcome), _) =

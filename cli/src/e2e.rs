@@ -190,7 +190,8 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         bail!("the paid inference needs input instances (a commitment or the values) and public outputs; this circuit has {}", art.plan.shape.visibility);
     }
     // The host's relayer (signing with the host's key) sends the valid fulfilment.
-    let relayer = crate::relay::start(&local, 1, "inference", &params, pk.get_vk(), art.plan.num_instances, &o.dir.0).await?;
+    let circuit = crate::relay::CircuitParts { name: "inference", params: &params, vk: pk.get_vk(), instances: art.plan.num_instances };
+    let relayer = crate::relay::start(&local, 1, circuit, &contracts, &o.dir.0).await?;
     let inference = async {
         let deadline = local.latest_timestamp().await? + 86_400;
         let id = contracts.request(poster, circuit_id, instances[0], inputs, deadline, fee).await?;
@@ -202,8 +203,8 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         let mid = tampered.len() / 2;
         tampered[mid] ^= 0x01;
         let bad = contracts.fulfil(&hunter, id, &tampered, &instances).await?;
-        let relayed_bad = crate::relay::call(&relayer, contracts.escrow, zkinfer_relayer::Method::fulfil(), id, &tampered, &instances).await?;
-        let good = crate::relay::pay(&relayer, &hunter, contracts.escrow, zkinfer_relayer::Method::fulfil(), id, &proof_bytes, &instances).await?;
+        let relayed_bad = crate::relay::call(&relayer, contracts.escrow, id, &tampered, &instances).await?;
+        let good = crate::relay::pay(&relayer, &hunter, contracts.escrow, id, &proof_bytes, &instances).await?;
         // The relayer shares the host's key and assigns nonces itself: a fresh connection sees them.
         let host = local.chain_for_key(1)?;
         let again = contracts.fulfil(&host, id, &proof_bytes, &instances).await?;

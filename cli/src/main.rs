@@ -40,7 +40,7 @@ enum Command {
     /// Deploy the verifier and the bounty contract to an RPC endpoint.
     Deploy(cmd::deploy::Args),
     /// Run the relayer service: an HTTP API that gets every accepted proof on-chain exactly once.
-    Relayer(cmd::relayer::Args),
+    Relayer(Box<cmd::relayer::Args>),
     /// End-to-end demo on a local anvil: prove, verify on-chain, pay a bounty.
     Demo(cmd::demo::Args),
     /// Run the whole pipeline on a model and report sizes, times and gas.
@@ -63,7 +63,7 @@ async fn main() {
         Command::Verifier(a) => cmd::verifier::run(a),
         Command::Calldata(a) => cmd::calldata::run(a),
         Command::Deploy(a) => cmd::deploy::run(a).await,
-        Command::Relayer(a) => cmd::relayer::run(a).await,
+        Command::Relayer(a) => cmd::relayer::run(*a).await,
         Command::Demo(a) => cmd::demo::run(a).await,
         Command::Bench(a) => cmd::bench::run(a).await,
         Command::Ops(a) => cmd::ops::run(a),

@@ -9,7 +9,7 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use anyhow::{bail, Context, Result};
 use halo2_proofs::halo2curves::bn256::Fr;
-use zkinfer_relayer::{Chain, CompilerSettings};
+use zkinfer_relayer::{AllowedContract, Chain, CompilerSettings, ContractAbis, ContractKind};
 
 sol! {
     function VK_DIGEST() external view returns (uint256);
@@ -23,16 +23,6 @@ sol! {
     function nextBountyId() external view returns (uint256);
 }
 
-/// The contracts' sources, embedded so the binary needs only solc at run time.
-const SOURCES: [(&str, &str); 6] = [
-    ("VerifierRegistry.sol", include_str!("../../contracts/VerifierRegistry.sol")),
-    ("InferenceEscrow.sol", include_str!("../../contracts/InferenceEscrow.sol")),
-    ("ModelBounty.sol", include_str!("../../contracts/ModelBounty.sol")),
-    ("ProofPaymentBase.sol", include_str!("../../contracts/ProofPaymentBase.sol")),
-    ("IERC20.sol", include_str!("../../contracts/IERC20.sol")),
-    ("IHalo2Verifier.sol", include_str!("../../contracts/IHalo2Verifier.sol")),
-];
-
 /// The deployed contract set.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Contracts {
@@ -44,21 +34,21 @@ pub struct Contracts {
     /// Custom errors of the three contracts: `(selector, name, argument types)`.
     #[serde(skip)]
     errors: Vec<([u8; 4], String, Vec<String>)>,
+    /// The compiled ABIs of the escrow and the bounty contract (what a relayer derives their
+    /// paying methods' selectors from).
+    #[serde(skip)]
+    pub abis: ContractAbis,
 }
 
 impl Contracts {
     /// Compiles and deploys the registry (owned by `chain`'s signer), the escrow and the bounty
     /// contract.
     pub async fn deploy(chain: &Chain) -> Result<Self> {
-        let sources: Vec<(String, String)> = SOURCES.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect();
-        let settings = CompilerSettings::default();
-        let mut errors = Vec::new();
-        let mut compiled = Vec::new();
-        for name in ["VerifierRegistry", "InferenceEscrow", "ModelBounty"] {
-            let c = zkinfer_relayer::compile(&sources, name, &settings).with_context(|| format!("compiling {name}"))?;
-            errors.extend(abi_errors(&c.abi));
-            compiled.push(c);
-        }
+        let names = ["VerifierRegistry", "InferenceEscrow", "ModelBounty"];
+        let compiled = zkinfer_relayer::compile_many(&zkinfer_relayer::allowlist::sources(), &names, &CompilerSettings::default())
+            .context("compiling VerifierRegistry, InferenceEscrow and ModelBounty")?;
+        let mut errors: Vec<_> = compiled.iter().flat_map(|c| abi_errors(&c.abi)).collect();
+        let abis = ContractAbis::from_abis([(ContractKind::InferenceEscrow, compiled[1].abi.clone()), (ContractKind::ModelBounty, compiled[2].abi.clone())]);
         let registry = chain.deploy(compiled[0].bytecode.clone()).await.context("deploying VerifierRegistry")?;
         let with_registry = |code: &[u8]| [code, &registry.address.abi_encode()].concat();
         let escrow = chain.deploy(with_registry(&compiled[1].bytecode)).await.context("deploying InferenceEscrow")?;
@@ -71,7 +61,13 @@ impl Contracts {
             bounty: bounty.address,
             deploy_gas: registry.gas_used + escrow.gas_used + bounty.gas_used,
             errors,
+            abis,
         })
+    }
+
+    /// The escrow and the bounty contract as a relayer's allowlist entries.
+    pub fn allowed(&self) -> Result<[AllowedContract; 2]> {
+        Ok([self.abis.contract(ContractKind::InferenceEscrow, self.escrow)?, self.abis.contract(ContractKind::ModelBounty, self.bounty)?])
     }
 
     /// Registers a deployed verifier (the registry's owner only); returns its circuit id, the
@@ -231,7 +227,7 @@ mod tests {
         let errors = abi_errors(&abi);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].0[..], alloy::primitives::keccak256(b"ProofRejected(uint256)")[..4]);
-        let c = Contracts { registry: Address::ZERO, escrow: Address::ZERO, bounty: Address::ZERO, deploy_gas: 0, errors };
+        let c = Contracts { registry: Address::ZERO, escrow: Address::ZERO, bounty: Address::ZERO, deploy_gas: 0, errors, abis: ContractAbis::from_abis([]) };
         let mut data = errors_selector(&c, "ProofRejected");
         data.extend([0u8; 31]);
         data.push(7);

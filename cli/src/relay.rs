@@ -1,6 +1,8 @@
 //! The demo's relayer: the host's and the hunter's on-chain claims go through a
-//! [`zkinfer_relayer::Relayer`] signing with their key, which verifies each proof natively and
-//! simulates the call before it spends gas, and follows the transaction to its receipt.
+//! [`zkinfer_relayer::Relayer`] signing with their key, which calls only the demo's escrow and
+//! bounty contracts (their paying methods, from the compiled ABIs), verifies each proof natively
+//! and simulates the call before it spends gas, and follows the transaction to its receipt. The
+//! demo submits in-process (no HTTP API, so no token).
 
 use alloy::primitives::{Address, U256};
 use anyhow::{Context, Result};
@@ -9,7 +11,9 @@ use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use std::path::Path;
 use std::time::Duration;
-use zkinfer_relayer::{CircuitVerifier, JobRequest, JobState, LocalChain, Method, ProofPayload, Relayer, RelayerConfig, SubmitError};
+use zkinfer_relayer::{CircuitVerifier, JobRequest, JobState, LocalChain, ProofPayload, Relayer, RelayerConfig, SubmitError};
+
+use crate::onchain::Contracts;
 
 /// What became of one relayed call.
 #[derive(Debug, Clone)]
@@ -23,9 +27,19 @@ pub struct Relayed {
     pub gas_used: Option<u64>,
 }
 
+/// What a demo relayer checks proofs of: a circuit's name, parameters, verifying key and
+/// instance count.
+pub struct CircuitParts<'a> {
+    pub name: &'a str,
+    pub params: &'a ParamsKZG<Bn256>,
+    pub vk: &'a VerifyingKey<G1Affine>,
+    pub instances: usize,
+}
+
 /// Starts a relayer on `local` signing with anvil's key `key`, checking proofs of one circuit,
-/// with its database in `dir`.
-pub async fn start(local: &LocalChain, key: usize, name: &str, params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, instances: usize, dir: &Path) -> Result<Relayer> {
+/// calling `contracts`' escrow and bounty, with its database in `dir`.
+pub async fn start(local: &LocalChain, key: usize, circuit: CircuitParts<'_>, contracts: &Contracts, dir: &Path) -> Result<Relayer> {
+    let CircuitParts { name, params, vk, instances } = circuit;
     let signer = local.signer_for_key(key)?;
     let circuit = CircuitVerifier::from_parts(name, params.clone(), vk.clone(), instances)?;
     let db = dir.join(format!("relayer-{name}.sqlite"));
@@ -33,15 +47,19 @@ pub async fn start(local: &LocalChain, key: usize, name: &str, params: &ParamsKZ
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     let mut cfg = RelayerConfig::new(local.endpoint(), signer, db).with_circuit(circuit);
+    for c in contracts.allowed()? {
+        cfg = cfg.with_contract(c)?;
+    }
     // anvil mines every transaction at once: one confirmation, quick polling.
     cfg.confirmations = 1;
     cfg.poll_interval = Duration::from_millis(100);
     Relayer::start(cfg).await.context("starting the relayer")
 }
 
-/// Relays `method(id, proof, instances)` to `contract` and waits for the outcome.
-pub async fn call(r: &Relayer, contract: Address, method: Method, id: U256, proof: &[u8], instances: &[Fr]) -> Result<Relayed> {
-    let req = JobRequest { contract, method, call_id: Some(id), proof: ProofPayload::from_fields(proof, instances), circuit: None };
+/// Relays the paying call (`fulfil` or `claim`, whichever `contract` is) of bounty or request
+/// `id` with this proof and waits for the outcome.
+pub async fn call(r: &Relayer, contract: Address, id: U256, proof: &[u8], instances: &[Fr]) -> Result<Relayed> {
+    let req = JobRequest::pay(contract, id, ProofPayload::from_fields(proof, instances), None);
     let sub = match r.submit(req).await {
         Ok(s) => s,
         Err(SubmitError::ProofRejected(e)) => return Ok(Relayed { confirmed: false, reason: Some(format!("refused by the relayer, nothing sent: {e}")), gas_used: None }),
@@ -51,11 +69,10 @@ pub async fn call(r: &Relayer, contract: Address, method: Method, id: U256, proo
     Ok(Relayed { confirmed: job.state == JobState::Confirmed, reason: job.reason, gas_used: job.gas_used })
 }
 
-/// [`call`] for a paying method (`fulfil`, `claim`): the outcome with the amount the contract
-/// paid out, read from its balance change on `chain`.
-pub async fn pay(r: &Relayer, chain: &zkinfer_relayer::Chain, contract: Address, method: Method, id: U256, proof: &[u8], instances: &[Fr]) -> Result<crate::onchain::ClaimOutcome> {
+/// [`call`], with the amount the contract paid out, read from its balance change on `chain`.
+pub async fn pay(r: &Relayer, chain: &zkinfer_relayer::Chain, contract: Address, id: U256, proof: &[u8], instances: &[Fr]) -> Result<crate::onchain::ClaimOutcome> {
     let before = chain.balance(contract).await?;
-    let relayed = call(r, contract, method, id, proof, instances).await?;
+    let relayed = call(r, contract, id, proof, instances).await?;
     let after = chain.balance(contract).await?;
     Ok(crate::onchain::ClaimOutcome {
         paid: relayed.confirmed,

@@ -1,7 +1,10 @@
 //! `zkinfer relayer` as a real process on a real anvil: hundreds of concurrent jobs, kill -9 in
 //! the middle of a batch, the node stopped and started again (its state dumped and loaded). Chain
 //! state is the judge: RelayProbe (on the real generated verifier) records each job id once, and
-//! the relayer's key has sent exactly one transaction per job.
+//! the relayer's key has sent exactly one transaction per job. The relayer is configured as an
+//! operator would: `--deployment` (the probe as the ModelBounty, with its ABI) and
+//! `--api-token-file`; `zkinfer deploy`'s own output configures it too, and the registry owner's
+//! key is refused.
 //!
 //! `soak` (ignored) is the long run `script/relayer-soak` drives.
 
@@ -23,15 +26,22 @@ use zkinfer_relayer::{Job, JobState, RelayerClient};
 
 const BIN: &str = env!("CARGO_BIN_EXE_zkinfer");
 
-/// `zkinfer relayer` arguments for a test on `anvil`: fast polling, short resend and backoff.
-fn relayer_args(anvil: &Anvil, db: &Path, extra: &[&str]) -> Vec<String> {
+/// `zkinfer relayer` arguments for a test on `anvil` calling `probe`, with its files in `dir`:
+/// fast polling, short resend and backoff, a budget no test reaches.
+fn relayer_args(anvil: &Anvil, dir: &Path, probe: Address, extra: &[&str]) -> Vec<String> {
     let mut a: Vec<String> = [
         "--rpc-url",
         &anvil.url(),
         "--circuit",
         &format!("{CIRCUIT}={}", fixture_circuit_dir().display()),
+        "--deployment",
+        &probe_deployment_file(dir, probe).display().to_string(),
+        "--api-token-file",
+        &token_file(dir).display().to_string(),
+        "--jobs-per-minute",
+        "1000000",
         "--db",
-        &db.display().to_string(),
+        &dir.join("jobs.sqlite").display().to_string(),
         "--confirmations",
         "2",
         "--poll-interval-ms",
@@ -66,12 +76,12 @@ async fn bench(anvil_args: &[&str], extra: &[&str]) -> Bench {
     let anvil = Anvil::start(&args);
     let probe = deploy_probe(&anvil.chain(0)).await;
     let _ = circuit(); // the fixture proof verifies against the rebuilt circuit
-    let relayer = RelayerProcess::start(Path::new(BIN), relayer_args(&anvil, &dir.path().join("jobs.sqlite"), extra), dir.path().join("relayer.log"));
+    let relayer = RelayerProcess::start(Path::new(BIN), relayer_args(&anvil, dir.path(), probe, extra), dir.path().join("relayer.log"));
     Bench { anvil, probe, relayer, dir }
 }
 
 fn client(r: &RelayerProcess) -> RelayerClient {
-    RelayerClient::new(&r.url).unwrap()
+    RelayerClient::new(&r.url).unwrap().with_token(token(0))
 }
 
 /// Submits `ids` concurrently (`parallel` at a time); returns each id's status (0: no answer,
@@ -261,6 +271,24 @@ fn bad_flags_and_missing_keys_are_named() {
     let circuit = format!("{CIRCUIT}={}", fixture_circuit_dir().display());
     let e = run(&["--rpc-url", "http://127.0.0.1:1", "--circuit", &circuit], None);
     assert!(e.contains("ZKINFER_PRIVATE_KEY"), "{e}");
+    let e = run(&["--rpc-url", "http://127.0.0.1:1", "--circuit", &circuit], Some(KEYS[1]));
+    assert!(e.contains("--deployment FILE") && e.contains("--contract model_bounty=ADDRESS"), "{e}");
+    let e = run(&["--rpc-url", "http://127.0.0.1:1", "--circuit", &circuit, "--contract", "verifier=0x5FbDB2315678afecb367f032d93F642f64180aa3"], Some(KEYS[1]));
+    assert!(e.contains("unknown contract kind \"verifier\""), "{e}");
+    let e = run(&["--rpc-url", "http://127.0.0.1:1", "--circuit", &circuit, "--contract", "model_bounty=0xdead"], Some(KEYS[1]));
+    assert!(e.contains("model_bounty: \"0xdead\" is not a 0x-prefixed 20-byte address"), "{e}");
+    let e = run(&["--rpc-url", "http://127.0.0.1:1", "--circuit", &circuit, "--deployment", "/nonexistent.json"], Some(KEYS[1]));
+    assert!(e.contains("deployment file /nonexistent.json"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let deployment = probe_deployment_file(dir.path(), Address::repeat_byte(0x42)).display().to_string();
+    let e = run(&["--rpc-url", "http://127.0.0.1:1", "--circuit", &circuit, "--deployment", &deployment, "--api-token-file", "/nonexistent"], Some(KEYS[1]));
+    assert!(e.contains("API token file /nonexistent"), "{e}");
+    let weak = dir.path().join("weak-tokens");
+    std::fs::write(&weak, "host hunter2\n").unwrap();
+    let e = run(&["--rpc-url", "http://127.0.0.1:1", "--circuit", &circuit, "--deployment", &deployment, "--api-token-file", &weak.display().to_string()], Some(KEYS[1]));
+    assert!(e.contains("at least 32") && !e.contains("hunter2"), "{e}");
+    let e = run(&["--rpc-url", "http://127.0.0.1:1", "--circuit", &circuit, "--deployment", &deployment, "--max-fee-per-gas", "lots"], Some(KEYS[1]));
+    assert!(e.contains("--max-fee-per-gas") && e.contains("gwei"), "{e}");
     let e = run(&["--rpc-url", "http://127.0.0.1:1", "--circuit", "nodir"], Some(KEYS[1]));
     assert!(e.contains("NAME=DIR"), "{e}");
     let e = run(&["--rpc-url", "http://127.0.0.1:1", "--circuit", "x=/nonexistent"], Some(KEYS[1]));
@@ -269,6 +297,84 @@ fn bad_flags_and_missing_keys_are_named() {
     assert!(e.contains("ZKINFER_PRIVATE_KEY") && !e.contains("0x12"), "{e}");
     let e = run(&["--rpc-url", "http://127.0.0.1:1", "--circuit", &circuit, "--keystore", "/nonexistent.json"], None);
     assert!(e.contains("ZKINFER_KEYSTORE_PASSWORD"), "{e}");
+}
+
+/// What an operator does: `zkinfer deploy` (with the key that then owns the registry), its output
+/// as `--deployment`. The relayer refuses the deployer's key, starts with its own, calls only the
+/// real ModelBounty and InferenceEscrow (claims for bounties that do not exist fail in simulation,
+/// nothing sent) and refuses a job to an account, or without the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_output_configures_the_relayer_and_the_owner_key_is_refused() {
+    let anvil = Anvil::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = fixture_circuit_dir().display().to_string();
+    let deploy = Command::new(BIN).args(["deploy", "--rpc-url", &anvil.url(), "--dir", &fixture]).env("ZKINFER_PRIVATE_KEY", KEYS[0]).current_dir(root()).output().unwrap();
+    assert!(deploy.status.success(), "{}", String::from_utf8_lossy(&deploy.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&deploy.stdout).unwrap();
+    assert_eq!(v["chain_id"], 31337);
+    for (kind, function) in [("model_bounty", "claim"), ("inference_escrow", "fulfil")] {
+        let entries = v["abi"][kind].as_array().unwrap();
+        assert!(entries.len() == 1 && entries[0]["name"] == function, "abi.{kind}: {entries:?}");
+    }
+    let file = dir.path().join("deploy.json");
+    std::fs::write(&file, &deploy.stdout).unwrap();
+    let circuit = format!("{CIRCUIT}={fixture}");
+    let args = |db: &str| -> Vec<String> {
+        let tokens = token_file(dir.path()).display().to_string();
+        let db = dir.path().join(db).display().to_string();
+        ["--rpc-url", &anvil.url(), "--circuit", &circuit, "--deployment", &file.display().to_string(), "--api-token-file", &tokens, "--db", &db, "--confirmations", "1", "--poll-interval-ms", "200"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let refused = Command::new(BIN).arg("relayer").args(args("refused.sqlite")).env("ZKINFER_PRIVATE_KEY", KEYS[0]).current_dir(root()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && stderr.contains("refusing to start") && stderr.contains("is the owner of the VerifierRegistry"), "{stderr}");
+    assert!(stderr.contains(v["registry"].as_str().unwrap()) && stderr.contains("--allow-owner-key"), "{stderr}");
+    let r = RelayerProcess::start(Path::new(BIN), args("jobs.sqlite"), dir.path().join("relayer.log"));
+    let c = client(&r);
+    let proof = fixture_proof();
+    let (bounty, escrow) = (v["model_bounty"].as_str().unwrap().parse::<Address>().unwrap(), v["inference_escrow"].as_str().unwrap().parse::<Address>().unwrap());
+    let jobs = [
+        zkinfer_relayer::JobRequest::claim(bounty, alloy::primitives::U256::from(7), proof.clone(), None),
+        zkinfer_relayer::JobRequest::fulfil(escrow, alloy::primitives::U256::from(7), proof.clone(), None),
+    ];
+    for (job, reason) in jobs.iter().zip(["UnknownBounty(7)", "UnknownRequest(7)"]) {
+        let a = c.submit(job).await.unwrap();
+        assert_eq!(a.status, 202, "{:?}", a.body);
+        let done = c.wait_final(a.job().unwrap().id, Duration::from_secs(60)).await.unwrap();
+        assert_eq!((done.state, done.reason.as_deref()), (JobState::Failed, Some(&*format!("would revert: {reason}"))), "{done:?}");
+    }
+    let to_eoa = zkinfer_relayer::JobRequest::claim(Address::repeat_byte(0xde), alloy::primitives::U256::from(1), proof, None);
+    assert_eq!(c.submit(&to_eoa).await.unwrap().status, 403);
+    assert_eq!(RelayerClient::new(&r.url).unwrap().submit(&jobs[0]).await.unwrap().status, 401);
+    assert_eq!(tx_count(&anvil.chain(0), relayer_address()).await, 0, "nothing sent");
+}
+
+/// Without `--api-token-file` a token is generated and printed once on stdout; it works, and
+/// nothing else does. The stdout also says which contracts the relayer calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_token_is_printed_and_is_the_only_one_accepted() {
+    let anvil = Anvil::start(&[]);
+    let probe = deploy_probe(&anvil.chain(0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = relayer_args(&anvil, dir.path(), probe, &[]);
+    let at = args.iter().position(|a| a == "--api-token-file").unwrap();
+    args.drain(at..at + 2);
+    let r = RelayerProcess::start(Path::new(BIN), args, dir.path().join("relayer.log"));
+    let lines = eventually(Duration::from_secs(10), "the token line", || async {
+        let l = r.stdout.lock().unwrap().clone();
+        (l.len() >= 3).then_some(l)
+    })
+    .await;
+    assert!(lines[1].starts_with("calls only: ModelBounty ") && lines[1].contains("(claim(uint256,bytes,uint256[]))"), "{lines:?}");
+    let secret = lines[2].rsplit(' ').next().unwrap();
+    assert!(lines[2].starts_with("api token (generated") && secret.len() == 64, "{lines:?}");
+    let generated = zkinfer_relayer::ApiToken::new("generated", secret).unwrap();
+    let c = RelayerClient::new(&r.url).unwrap();
+    assert_eq!(c.clone().with_token(token(0)).submit(&probe_job(probe, 1)).await.unwrap().status, 401, "the test tokens are not configured");
+    let ok = c.with_token(generated).submit(&probe_job(probe, 1)).await.unwrap();
+    assert_eq!(ok.status, 202, "{:?}", ok.body);
 }
 
 fn env_or(name: &str, default: f64) -> f64 {

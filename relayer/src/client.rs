@@ -6,6 +6,7 @@ use alloy::primitives::B256;
 use alloy::transports::http::reqwest;
 use serde_json::Value;
 
+use crate::auth::ApiToken;
 use crate::job::{Job, JobRequest, JobState};
 use crate::metrics::HealthReport;
 
@@ -73,11 +74,13 @@ impl ApiResponse {
     }
 }
 
-/// A client of one relayer.
+/// A client of one relayer. Give it the API token ([`RelayerClient::with_token`]): without one
+/// only `health` and `metrics` work (and reads, if the relayer opens them).
 #[derive(Debug, Clone)]
 pub struct RelayerClient {
     base: String,
     http: reqwest::Client,
+    token: Option<ApiToken>,
 }
 
 impl RelayerClient {
@@ -91,7 +94,20 @@ impl RelayerClient {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| ClientError::Http { url: base.clone(), reason: e.to_string() })?;
-        Ok(Self { base, http })
+        Ok(Self { base, http, token: None })
+    }
+
+    /// Sends `token` as `Authorization: Bearer` with every request.
+    pub fn with_token(mut self, token: ApiToken) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    fn authorized(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => req.bearer_auth(t.secret()),
+            None => req,
+        }
     }
 
     /// The base URL.
@@ -115,10 +131,10 @@ impl RelayerClient {
     /// A GET, sent once more after a transport error: a GET changes nothing, and a pooled
     /// connection the server has just closed fails the first attempt without reaching it.
     async fn get(&self, url: &str) -> Result<(u16, Option<u64>, Vec<u8>), ClientError> {
-        match self.send(self.http.get(url), url).await {
+        match self.send(self.authorized(self.http.get(url)), url).await {
             Err(ClientError::Http { .. }) => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                self.send(self.http.get(url), url).await
+                self.send(self.authorized(self.http.get(url)), url).await
             }
             r => r,
         }
@@ -133,7 +149,7 @@ impl RelayerClient {
     /// `POST /jobs` with any body.
     pub async fn post_raw(&self, body: Vec<u8>) -> Result<ApiResponse, ClientError> {
         let url = format!("{}/jobs", self.base);
-        let req = self.http.post(&url).header("content-type", "application/json").body(body);
+        let req = self.authorized(self.http.post(&url)).header("content-type", "application/json").body(body);
         let (status, retry_after, bytes) = self.send(req, &url).await?;
         Ok(ApiResponse { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null), retry_after })
     }

@@ -7,8 +7,16 @@ use std::time::Duration;
 
 use alloy::signers::local::PrivateKeySigner;
 
+use crate::allowlist::{AllowedContract, Allowlist, AllowlistError};
 use crate::circuit::CircuitVerifier;
 use crate::revert::RevertDecoder;
+
+/// Default [`RelayerConfig::max_gas_per_job`]: a generated verifier costs 0.33–0.56M gas, a
+/// relayed claim or fulfilment up to ~0.7M with the margin.
+pub const DEFAULT_MAX_GAS_PER_JOB: u64 = 1_500_000;
+
+/// Default [`RelayerConfig::max_fee_per_gas`]: 100 gwei.
+pub const DEFAULT_MAX_FEE_PER_GAS: u128 = 100_000_000_000;
 
 /// The relayer's settings. [`RelayerConfig::new`] gives the defaults documented on each field.
 #[derive(Clone)]
@@ -21,6 +29,12 @@ pub struct RelayerConfig {
     pub db_path: PathBuf,
     /// Circuits whose proofs jobs may carry (at least one).
     pub circuits: Vec<Arc<CircuitVerifier>>,
+    /// The contracts the relayer calls, and with which methods (at least one). Nothing else is
+    /// ever called.
+    pub contracts: Allowlist,
+    /// Refuse to start only if false: when the signer owns (or is the pending owner of) the
+    /// VerifierRegistry of a configured contract. Default false.
+    pub allow_owner_key: bool,
     /// Blocks a transaction must be buried under before its job is confirmed (1: mined).
     /// Default 2.
     pub confirmations: u64,
@@ -36,8 +50,12 @@ pub struct RelayerConfig {
     pub bump_after: Duration,
     /// Fee increase per bump, percent (at least 10, the usual replacement rule). Default 20.
     pub fee_bump_percent: u64,
-    /// Ceiling on `maxFeePerGas` (wei); `None`: no ceiling.
-    pub max_fee_per_gas: Option<u128>,
+    /// Ceiling on `maxFeePerGas` (and the legacy gas price), wei: transactions wait rather than
+    /// pay more. Default [`DEFAULT_MAX_FEE_PER_GAS`] (100 gwei).
+    pub max_fee_per_gas: u128,
+    /// Largest gas limit of a job's transaction; a job whose simulated gas use plus margin is
+    /// more fails without a transaction. Default [`DEFAULT_MAX_GAS_PER_JOB`].
+    pub max_gas_per_job: u64,
     /// Added to the simulated gas use for the gas limit, percent. Default 25.
     pub gas_margin_percent: u64,
     /// Unfinished jobs beyond which submissions are refused (HTTP 429). Default 1000.
@@ -65,6 +83,10 @@ impl fmt::Debug for RelayerConfig {
             .field("signer", &self.signer.address())
             .field("db_path", &self.db_path)
             .field("circuits", &self.circuits.iter().map(|c| c.name()).collect::<Vec<_>>())
+            .field("contracts", &self.contracts.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+            .field("allow_owner_key", &self.allow_owner_key)
+            .field("max_fee_per_gas", &self.max_fee_per_gas)
+            .field("max_gas_per_job", &self.max_gas_per_job)
             .field("confirmations", &self.confirmations)
             .field("poll_interval", &self.poll_interval)
             .field("max_queue", &self.max_queue)
@@ -74,20 +96,24 @@ impl fmt::Debug for RelayerConfig {
 }
 
 impl RelayerConfig {
-    /// The defaults, for `rpc_url`, `signer` and the database at `db_path`; add circuits.
+    /// The defaults, for `rpc_url`, `signer` and the database at `db_path`; add circuits and
+    /// contracts.
     pub fn new(rpc_url: impl Into<String>, signer: PrivateKeySigner, db_path: impl Into<PathBuf>) -> Self {
         Self {
             rpc_url: rpc_url.into(),
             signer,
             db_path: db_path.into(),
             circuits: Vec::new(),
+            contracts: Allowlist::new(),
+            allow_owner_key: false,
             confirmations: 2,
             poll_interval: Duration::from_secs(1),
             rpc_timeout: Duration::from_secs(10),
             resend_after: Duration::from_secs(15),
             bump_after: Duration::from_secs(60),
             fee_bump_percent: 20,
-            max_fee_per_gas: None,
+            max_fee_per_gas: DEFAULT_MAX_FEE_PER_GAS,
+            max_gas_per_job: DEFAULT_MAX_GAS_PER_JOB,
             gas_margin_percent: 25,
             max_queue: 1000,
             max_in_flight: 64,
@@ -106,6 +132,12 @@ impl RelayerConfig {
         self
     }
 
+    /// Adds a contract to call ([`Allowlist::add`]).
+    pub fn with_contract(mut self, c: AllowedContract) -> Result<Self, AllowlistError> {
+        self.contracts.add(c)?;
+        Ok(self)
+    }
+
     /// Checks the settings; the message names the field.
     pub fn validate(&self) -> Result<(), String> {
         let positive = |name: &str, d: Duration| {
@@ -122,6 +154,15 @@ impl RelayerConfig {
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
             return Err(format!("circuits: '{}' is given twice", w[0]));
+        }
+        if self.contracts.is_empty() {
+            return Err("contracts: the relayer needs the ModelBounty / InferenceEscrow contracts it may call (--contract KIND=ADDRESS or --deployment FILE)".into());
+        }
+        if self.max_gas_per_job < 21_000 {
+            return Err("max_gas_per_job must be at least 21000".into());
+        }
+        if self.max_fee_per_gas == 0 {
+            return Err("max_fee_per_gas must be positive".into());
         }
         if self.confirmations == 0 {
             return Err("confirmations must be at least 1".into());

@@ -130,6 +130,21 @@ impl Ctx {
         }
     }
 
+    /// Why a recorded call must not be sent (`Ok(None)`: it may): it is not on the allowlist
+    /// (recorded under another configuration), or its contract has no code now.
+    pub async fn refusal(&self, contract: Address, calldata: &[u8]) -> Result<Option<String>, RpcFailure> {
+        if !self.cfg.contracts.permits(contract, calldata) {
+            let selector = hex::encode(calldata.get(..4).unwrap_or_default());
+            return Ok(Some(format!(
+                "not relayed: {contract} with selector 0x{selector} is not on the relayer's allowlist (recorded under another configuration)"
+            )));
+        }
+        if self.rpc.code(contract).await?.is_empty() {
+            return Ok(Some(format!("not sent: {contract} has no code")));
+        }
+        Ok(None)
+    }
+
     /// The next nonce the sender will assign, once it knows it.
     pub fn next_nonce(&self) -> Option<u64> {
         let n = self.next_nonce.load(Relaxed);
@@ -218,10 +233,14 @@ async fn prepare(ctx: &Ctx, id: B256) {
                 continue;
             }
         };
-        let outcome = ctx
-            .rpc
-            .simulate(work.contract, &work.calldata, &ctx.cfg.revert_decoder, ctx.cfg.gas_margin_percent)
-            .await;
+        let outcome = match ctx.refusal(work.contract, &work.calldata).await {
+            Ok(Some(reason)) => Ok(Simulation::Refused { reason }),
+            Ok(None) => {
+                let cfg = &ctx.cfg;
+                ctx.rpc.simulate(work.contract, &work.calldata, &cfg.revert_decoder, cfg.gas_margin_percent, cfg.max_gas_per_job).await
+            }
+            Err(e) => Err(e),
+        };
         let fail_reason: Option<(&str, String)> = match outcome {
             Ok(Simulation::Succeeds { gas: limit }) => {
                 match ctx.db.run(move |s| s.mark_simulated(&id, limit)).await {
@@ -237,6 +256,11 @@ async fn prepare(ctx: &Ctx, id: B256) {
                 }
             }
             Ok(Simulation::Reverts { reason }) => Some(("would_revert", format!("would revert: {reason}"))),
+            Ok(Simulation::OverGasCap { gas }) => Some((
+                "over_gas_cap",
+                format!("needs a gas limit of {gas} (simulated use plus margin), over the per-job cap of {} (max_gas_per_job)", ctx.cfg.max_gas_per_job),
+            )),
+            Ok(Simulation::Refused { reason }) => Some(("refused", reason)),
             Err(RpcFailure::Node(m)) => {
                 node_errors += 1;
                 (node_errors >= MAX_SIMULATION_NODE_ERRORS)

@@ -1,14 +1,15 @@
 //! The HTTP JSON API (documented in `docs/relayer.md`):
 //!
-//! | route | answer |
-//! |---|---|
-//! | `POST /jobs` | 202 + job (new), 200 + job (already known), 400 (names the field), 413 (body too large), 422 (proof does not verify), 429 (queue full), 503 |
-//! | `GET /jobs/{id}` | 200 + job, 400, 404 |
-//! | `GET /jobs?state=&after=&limit=` | 200 + `{"jobs": [...], "next_after": seq}` |
-//! | `GET /health` | 200 (`ok`) or 503 (`starting`, `degraded`, `fatal`) + report |
-//! | `GET /metrics` | Prometheus text |
+//! | route | token | answer |
+//! |---|---|---|
+//! | `POST /jobs` | required | 202 + job (new), 200 + job (already known), 400 (names the field), 401 (no or wrong token), 403 (a contract or method the relayer does not call), 413 (body too large), 422 (proof does not verify), 429 (token's budget spent, or queue full), 503 |
+//! | `GET /jobs/{id}` | required unless [`ReadAccess::Open`] | 200 + job, 400, 401, 404 |
+//! | `GET /jobs?state=&after=&limit=` | as above | 200 + `{"jobs": [...], "next_after": seq}`, 401 |
+//! | `GET /health` | open | 200 (`ok`) or 503 (`starting`, `degraded`, `fatal`) + report |
+//! | `GET /metrics` | open | Prometheus text |
 //!
-//! Errors are `{"error": "...", "field": "..."}` (`field` when one is to blame).
+//! Errors are `{"error": "...", "field": "..."}` (`field` when one is to blame). The token is
+//! checked before the body is read.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -25,8 +26,9 @@ use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::auth::{ApiAccess, ApiTokens, AuthError, Budgets, ReadAccess};
 use crate::job::JobState;
-use crate::service::{Relayer, RelayerError, SubmitError};
+use crate::service::{Caller, Relayer, RelayerError, SubmitError};
 
 /// Limits of the HTTP API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,10 +63,67 @@ pub(crate) struct Spawned {
     pub task: JoinHandle<()>,
 }
 
+#[derive(Debug)]
+struct Access {
+    tokens: ApiTokens,
+    reads: ReadAccess,
+    budgets: Budgets,
+}
+
 #[derive(Clone)]
 struct App {
     relayer: Relayer,
     limits: HttpLimits,
+    access: std::sync::Arc<Access>,
+}
+
+const REALM: &str = "Bearer realm=\"zkinfer-relayer\"";
+
+/// Why a request is not authenticated (HTTP 401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Denied {
+    /// No `Authorization` header.
+    Missing,
+    /// Not `Bearer <token>`.
+    NotBearer,
+    /// A token that is none of the configured ones.
+    Invalid,
+}
+
+impl Denied {
+    fn response(self) -> Response {
+        let (message, challenge) = match self {
+            Denied::Missing => ("missing API token: send Authorization: Bearer <token> (the relayer's --api-token-file)", REALM.to_string()),
+            Denied::NotBearer => ("the Authorization header must be 'Bearer <token>'", REALM.to_string()),
+            Denied::Invalid => ("invalid API token", format!("{REALM}, error=\"invalid_token\"")),
+        };
+        let mut r = error(StatusCode::UNAUTHORIZED, message, Some("authorization"));
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        r
+    }
+}
+
+/// The index of the token `headers` carry.
+fn authenticate(app: &App, headers: &HeaderMap) -> Result<usize, Denied> {
+    let value = headers.get(header::AUTHORIZATION).ok_or(Denied::Missing)?;
+    let presented = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .ok_or(Denied::NotBearer)?;
+    app.access.tokens.check(presented).ok_or(Denied::Invalid)
+}
+
+/// [`authenticate`] for reads, unless they are open.
+fn authenticate_read(app: &App, headers: &HeaderMap) -> Result<(), Denied> {
+    match app.access.reads {
+        ReadAccess::Open => Ok(()),
+        ReadAccess::Token => authenticate(app, headers).map(|_| ()),
+    }
 }
 
 fn error(status: StatusCode, message: impl Into<String>, field: Option<&str>) -> Response {
@@ -90,8 +149,11 @@ pub(crate) async fn serve(
     relayer: Relayer,
     listen: SocketAddr,
     limits: HttpLimits,
+    access: ApiAccess,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<Spawned, RelayerError> {
+    let budgets = Budgets::new(access.tokens.len(), access.jobs_per_minute).map_err(|e: AuthError| RelayerError::Config(e.to_string()))?;
+    let access = std::sync::Arc::new(Access { tokens: access.tokens, reads: access.reads, budgets });
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| RelayerError::Listen { addr: listen, source })?;
@@ -105,7 +167,7 @@ pub(crate) async fn serve(
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::disable())
-        .with_state(App { relayer, limits });
+        .with_state(App { relayer, limits, access });
     let task = tokio::spawn(async move {
         let stop = async move {
             while !*shutdown.borrow() {
@@ -142,6 +204,13 @@ fn too_large(app: &App) -> Response {
 }
 
 async fn post_job(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    let token = match authenticate(&app, &headers) {
+        Ok(i) => i,
+        Err(d) => {
+            app.relayer.metrics().submission("unauthorized");
+            return body_unread(d.response());
+        }
+    };
     let max = app.limits.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -169,13 +238,23 @@ async fn post_job(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
         }
         Ok(Ok(b)) => b,
     };
-    match app.relayer.submit_json(&bytes).await {
+    let caller = Caller { name: app.access.tokens.name(token), budget: &app.access.budgets, index: token };
+    match app.relayer.submit_json_as(&bytes, Some(&caller)).await {
         Ok(s) => {
             let status = if s.created { StatusCode::ACCEPTED } else { StatusCode::OK };
             json_response(status, &s.job)
         }
         Err(SubmitError::Invalid(e)) => error(StatusCode::BAD_REQUEST, e.to_string(), Some(&e.field)),
+        Err(SubmitError::Forbidden(e)) => error(StatusCode::FORBIDDEN, e.to_string(), Some(&e.field)),
         Err(SubmitError::ProofRejected(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string(), Some("proof")),
+        Err(e @ SubmitError::RateLimited { retry_after, .. }) => {
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS, e.to_string(), None);
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
         Err(e @ SubmitError::QueueFull { .. }) => {
             let mut r = error(StatusCode::TOO_MANY_REQUESTS, e.to_string(), None);
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -185,7 +264,10 @@ async fn post_job(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
     }
 }
 
-async fn get_job(State(app): State<App>, Path(id): Path<String>) -> Response {
+async fn get_job(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if let Err(d) = authenticate_read(&app, &headers) {
+        return d.response();
+    }
     let Ok(id) = id.parse::<B256>() else {
         return error(StatusCode::BAD_REQUEST, format!("{id:?} is not a job id (0x + 64 hex digits)"), Some("id"));
     };
@@ -196,7 +278,10 @@ async fn get_job(State(app): State<App>, Path(id): Path<String>) -> Response {
     }
 }
 
-async fn list_jobs(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn list_jobs(State(app): State<App>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Err(d) = authenticate_read(&app, &headers) {
+        return d.response();
+    }
     if let Some(k) = q.keys().find(|k| !matches!(k.as_str(), "state" | "after" | "limit")) {
         return error(StatusCode::BAD_REQUEST, format!("unknown parameter {k:?} (state, after, limit)"), Some(k));
     }

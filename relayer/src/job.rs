@@ -1,16 +1,17 @@
 //! Jobs: what a client asks the relayer to send ([`JobRequest`]), its key ([`job_key`]), its
 //! states ([`JobState`]) and its record ([`Job`]).
 //!
-//! A job is one contract call whose arguments are a halo2 proof and its public instances,
-//! optionally preceded by an id: `name(uint256,bytes,uint256[])` (`claim`, `fulfil`, any
-//! `submit`-style method) or `name(bytes,uint256[])` (`verifyProof`). The relayer builds the
-//! calldata itself, so it always knows which proof a transaction carries.
+//! A job is one call of a paying method — `ModelBounty.claim(id, proof, instances)` or
+//! `InferenceEscrow.fulfil(id, proof, instances)` — on a contract of the relayer's
+//! [allowlist](crate::allowlist). The request names the contract and, optionally, the method
+//! ([`MethodName`]); the relayer builds the calldata itself, with the selector of the contract's
+//! compiled ABI, so it always knows which proof a transaction carries and never calls anything
+//! else.
 
 use std::fmt;
 use std::str::FromStr;
 
 use alloy::primitives::{keccak256, Address, B256, U256};
-use alloy::sol_types::SolValue;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -34,56 +35,38 @@ impl RequestError {
     }
 }
 
-/// The contract method a job calls: its name and whether it takes a leading `uint256` id.
+/// The method a job names: a function name (`claim`) or a full signature
+/// (`claim(uint256,bytes,uint256[])`, parameter names and spaces allowed, `uint` for `uint256`).
+///
+/// It selects nothing by itself: [`crate::Allowlist::resolve`] accepts it only if it names the
+/// paying method of the job's contract, and the selector sent is the one of the contract's
+/// compiled ABI.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Method {
+pub struct MethodName {
     name: String,
-    takes_id: bool,
+    signature: Option<String>,
 }
 
-impl Method {
-    /// `claim(uint256 id, bytes proof, uint256[] instances)` (ModelBounty).
+impl MethodName {
+    /// `claim` (ModelBounty).
     pub fn claim() -> Self {
-        Self::with_id("claim")
+        Self { name: "claim".into(), signature: None }
     }
 
-    /// `fulfil(uint256 id, bytes proof, uint256[] instances)` (InferenceEscrow).
+    /// `fulfil` (InferenceEscrow).
     pub fn fulfil() -> Self {
-        Self::with_id("fulfil")
+        Self { name: "fulfil".into(), signature: None }
     }
 
-    /// `verifyProof(bytes proof, uint256[] instances)` (the generated verifier itself).
-    pub fn verify_proof() -> Self {
-        Self {
-            name: "verifyProof".into(),
-            takes_id: false,
-        }
-    }
-
-    /// `name(uint256 id, bytes proof, uint256[] instances)`.
-    pub fn with_id(name: &str) -> Self {
-        Self {
-            name: name.into(),
-            takes_id: true,
-        }
-    }
-
-    /// Parses `claim`, `fulfil`, `verifyProof`, or a full Solidity signature whose parameters are
-    /// `(uint256,bytes,uint256[])` or `(bytes,uint256[])` (parameter names and spaces allowed,
-    /// `uint` for `uint256`).
+    /// Parses a function name or a full signature.
     pub fn parse(s: &str) -> Result<Self, RequestError> {
         let bad = |m: String| RequestError::new("method", m);
         let s = s.trim();
-        match s {
-            "claim" => return Ok(Self::claim()),
-            "fulfil" => return Ok(Self::fulfil()),
-            "verifyProof" => return Ok(Self::verify_proof()),
-            _ => {}
-        }
         let Some((name, rest)) = s.split_once('(') else {
-            return Err(bad(format!(
-                "{s:?} is neither claim, fulfil, verifyProof nor a signature like submit(uint256,bytes,uint256[])"
-            )));
+            if !is_identifier(s) {
+                return Err(bad(format!("{s:?} is not a Solidity function name (e.g. claim) or signature (e.g. claim(uint256,bytes,uint256[]))")));
+            }
+            return Ok(Self { name: s.to_string(), signature: None });
         };
         let name = name.trim();
         if !is_identifier(name) {
@@ -92,32 +75,21 @@ impl Method {
         let Some(params) = rest.trim_end().strip_suffix(')') else {
             return Err(bad(format!("{s:?}: missing ')'")));
         };
-        let types: Vec<String> = params
-            .split(',')
-            .map(|p| {
-                let ty = p.split_whitespace().next().unwrap_or("");
-                match ty {
-                    "uint" => "uint256".to_string(),
-                    "uint[]" => "uint256[]".to_string(),
-                    t => t.to_string(),
-                }
-            })
-            .collect();
-        let types: Vec<&str> = types.iter().map(String::as_str).collect();
-        let takes_id = match types.as_slice() {
-            ["uint256", "bytes", "uint256[]"] => true,
-            ["bytes", "uint256[]"] => false,
-            other => {
-                return Err(bad(format!(
-                    "parameters ({}) are not supported: the relayer builds (uint256 id, bytes proof, uint256[] instances) or (bytes proof, uint256[] instances)",
-                    other.join(",")
-                )))
+        let mut types = Vec::new();
+        let listed: Vec<&str> = if params.trim().is_empty() { Vec::new() } else { params.split(',').collect() };
+        for p in listed {
+            let ty = p.split_whitespace().next().unwrap_or("");
+            let ty = match ty {
+                "uint" => "uint256",
+                "uint[]" => "uint256[]",
+                t => t,
+            };
+            if ty.is_empty() || !ty.chars().all(|c| c.is_ascii_alphanumeric() || c == '[' || c == ']') {
+                return Err(bad(format!("{s:?}: {p:?} is not a parameter type")));
             }
-        };
-        Ok(Self {
-            name: name.to_string(),
-            takes_id,
-        })
+            types.push(ty.to_string());
+        }
+        Ok(Self { name: name.to_string(), signature: Some(format!("{name}({})", types.join(","))) })
     }
 
     /// The function name.
@@ -125,30 +97,15 @@ impl Method {
         &self.name
     }
 
-    /// Whether the call's first argument is a `uint256` id.
-    pub fn takes_id(&self) -> bool {
-        self.takes_id
-    }
-
-    /// The canonical signature, e.g. `claim(uint256,bytes,uint256[])`.
-    pub fn signature(&self) -> String {
-        if self.takes_id {
-            format!("{}(uint256,bytes,uint256[])", self.name)
-        } else {
-            format!("{}(bytes,uint256[])", self.name)
-        }
-    }
-
-    /// The 4-byte function selector.
-    pub fn selector(&self) -> [u8; 4] {
-        let h = keccak256(self.signature().as_bytes());
-        [h[0], h[1], h[2], h[3]]
+    /// The canonical signature, when one was given.
+    pub fn signature(&self) -> Option<&str> {
+        self.signature.as_deref()
     }
 }
 
-impl fmt::Display for Method {
+impl fmt::Display for MethodName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.signature())
+        f.write_str(self.signature.as_deref().unwrap_or(&self.name))
     }
 }
 
@@ -267,12 +224,12 @@ pub fn parse_uint(v: &Value) -> Result<U256, String> {
 /// A job as submitted: the target call and the proof it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobRequest {
-    /// The contract to call.
+    /// The contract to call (it must be on the relayer's allowlist).
     pub contract: Address,
-    /// The method.
-    pub method: Method,
-    /// The leading id argument (required iff the method takes one).
-    pub call_id: Option<U256>,
+    /// The method; `None`: the contract's paying method. Either way only that method is called.
+    pub method: Option<MethodName>,
+    /// The bounty or request id (the leading `uint256` argument).
+    pub call_id: U256,
     /// The proof and instances.
     pub proof: ProofPayload,
     /// The circuit whose verifying key checks the proof natively (`None`: the relayer's only
@@ -283,15 +240,19 @@ pub struct JobRequest {
 const FIELDS: [&str; 5] = ["contract", "method", "id", "proof", "circuit"];
 
 impl JobRequest {
-    /// A `claim(id, proof, instances)` job.
+    /// A `claim(id, proof, instances)` job (ModelBounty).
     pub fn claim(contract: Address, id: U256, proof: ProofPayload, circuit: Option<String>) -> Self {
-        Self {
-            contract,
-            method: Method::claim(),
-            call_id: Some(id),
-            proof,
-            circuit,
-        }
+        Self { contract, method: Some(MethodName::claim()), call_id: id, proof, circuit }
+    }
+
+    /// A `fulfil(id, proof, instances)` job (InferenceEscrow).
+    pub fn fulfil(contract: Address, id: U256, proof: ProofPayload, circuit: Option<String>) -> Self {
+        Self { contract, method: Some(MethodName::fulfil()), call_id: id, proof, circuit }
+    }
+
+    /// A job calling `contract`'s paying method, whichever kind it is.
+    pub fn pay(contract: Address, id: U256, proof: ProofPayload, circuit: Option<String>) -> Self {
+        Self { contract, method: None, call_id: id, proof, circuit }
     }
 
     /// Parses the JSON body of `POST /jobs` (see `docs/relayer.md`). Unknown fields are errors.
@@ -317,26 +278,14 @@ impl JobRequest {
             .and_then(Value::as_str)
             .ok_or_else(|| RequestError::new("contract", "missing or not a string"))?;
         let contract = parse_address(contract_s)?;
-        let method_s = obj
-            .get("method")
-            .and_then(Value::as_str)
-            .ok_or_else(|| RequestError::new("method", "missing or not a string"))?;
-        let method = Method::parse(method_s)?;
-        let call_id = match (obj.get("id"), method.takes_id()) {
-            (None | Some(Value::Null), true) => {
-                return Err(RequestError::new(
-                    "id",
-                    format!("missing: {} takes an id", method.signature()),
-                ))
-            }
-            (Some(v), true) => Some(parse_uint(v).map_err(|m| RequestError::new("id", m))?),
-            (None | Some(Value::Null), false) => None,
-            (Some(_), false) => {
-                return Err(RequestError::new(
-                    "id",
-                    format!("{} takes no id", method.signature()),
-                ))
-            }
+        let method = match obj.get("method") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(MethodName::parse(s)?),
+            Some(_) => return Err(RequestError::new("method", "not a string")),
+        };
+        let call_id = match obj.get("id") {
+            None | Some(Value::Null) => return Err(RequestError::new("id", "missing: the bounty or request id")),
+            Some(v) => parse_uint(v).map_err(|m| RequestError::new("id", m))?,
         };
         let proof = ProofPayload::from_json(
             obj.get("proof")
@@ -347,42 +296,22 @@ impl JobRequest {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
             Some(_) => return Err(RequestError::new("circuit", "not a non-empty string")),
         };
-        Ok(Self {
-            contract,
-            method,
-            call_id,
-            proof,
-            circuit,
-        })
+        Ok(Self { contract, method, call_id, proof, circuit })
     }
 
     /// The JSON body for `POST /jobs`.
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("contract".into(), Value::String(self.contract.to_string()));
-        m.insert("method".into(), Value::String(self.method.signature()));
-        if let Some(id) = self.call_id {
-            m.insert("id".into(), Value::String(id.to_string()));
+        if let Some(method) = &self.method {
+            m.insert("method".into(), Value::String(method.to_string()));
         }
+        m.insert("id".into(), Value::String(self.call_id.to_string()));
         m.insert("proof".into(), self.proof.to_json());
         if let Some(c) = &self.circuit {
             m.insert("circuit".into(), Value::String(c.clone()));
         }
         Value::Object(m)
-    }
-
-    /// The calldata: selector, then the ABI-encoded `(id, proof, instances)` or
-    /// `(proof, instances)`.
-    pub fn calldata(&self) -> Vec<u8> {
-        let proof = alloy::primitives::Bytes::copy_from_slice(&self.proof.proof);
-        let instances = self.proof.instances.clone();
-        let args = match self.call_id {
-            Some(id) if self.method.takes_id() => (id, proof, instances).abi_encode_params(),
-            _ => (proof, instances).abi_encode_params(),
-        };
-        let mut out = self.method.selector().to_vec();
-        out.extend_from_slice(&args);
-        out
     }
 }
 
@@ -548,14 +477,13 @@ mod tests {
     }
 
     #[test]
-    fn methods_parse_and_name_their_selector() {
-        assert_eq!(Method::parse("claim").map(|m| m.signature()), Ok("claim(uint256,bytes,uint256[])".into()));
-        assert_eq!(Method::parse("verifyProof").map(|m| m.signature()), Ok("verifyProof(bytes,uint256[])".into()));
-        let m = Method::parse(" submit(uint256 jobId, bytes proof, uint[] instances) ").expect("parses");
-        assert_eq!(m.signature(), "submit(uint256,bytes,uint256[])");
-        assert_eq!(hex::encode(Method::verify_proof().selector()), hex::encode(&keccak256("verifyProof(bytes,uint256[])")[..4]));
-        for bad in ["", "transfer(address,uint256)", "1x(bytes,uint256[])", "f(bytes,uint256[]", "nope"] {
-            let e = Method::parse(bad).expect_err(bad);
+    fn method_names_parse_to_canonical_signatures() {
+        assert_eq!(MethodName::parse("claim").map(|m| m.signature().map(str::to_string)), Ok(None));
+        let m = MethodName::parse(" claim(uint256 id, bytes proof, uint[] instances) ").expect("parses");
+        assert_eq!((m.name(), m.signature()), ("claim", Some("claim(uint256,bytes,uint256[])")));
+        assert_eq!(MethodName::parse("refund()").map(|m| m.to_string()), Ok("refund()".into()));
+        for bad in ["", "1x(bytes,uint256[])", "f(bytes,uint256[]", "f(bytes,,uint256)", "a b", "f(bytes;)"] {
+            let e = MethodName::parse(bad).expect_err(bad);
             assert_eq!(e.field, "method", "{bad}");
         }
     }
@@ -564,7 +492,7 @@ mod tests {
     fn requests_parse_and_errors_name_fields() {
         let ok = json!({"contract": "0x00000000000000000000000000000000000000aa", "method": "claim", "id": "3", "proof": proof(), "circuit": "c"});
         let r = JobRequest::from_json(&ok).expect("valid");
-        assert_eq!(r.call_id, Some(U256::from(3)));
+        assert_eq!(r.call_id, U256::from(3));
         assert_eq!(r.proof.instances, vec![U256::from(5), U256::from(7), U256::from(9)]);
         assert_eq!(JobRequest::from_json(&r.to_json()), Ok(r.clone()));
         let cases = [
@@ -572,7 +500,8 @@ mod tests {
             (json!({"contract": "0x12", "method": "claim", "id": 1, "proof": proof()}), "contract"),
             (json!({"contract": "0x0000000000000000000000000000000000000000", "method": "claim", "id": 1, "proof": proof()}), "contract"),
             (json!({"contract": "0x00000000000000000000000000000000000000aa", "method": "claim", "proof": proof()}), "id"),
-            (json!({"contract": "0x00000000000000000000000000000000000000aa", "method": "verifyProof", "id": 1, "proof": proof()}), "id"),
+            (json!({"contract": "0x00000000000000000000000000000000000000aa", "method": 7, "id": 1, "proof": proof()}), "method"),
+            (json!({"contract": "0x00000000000000000000000000000000000000aa", "method": "transfer(address;uint256)", "id": 1, "proof": proof()}), "method"),
             (json!({"contract": "0x00000000000000000000000000000000000000aa", "method": "claim", "id": -1, "proof": proof()}), "id"),
             (json!({"contract": "0x00000000000000000000000000000000000000aa", "method": "claim", "id": 1}), "proof"),
             (json!({"contract": "0x00000000000000000000000000000000000000aa", "method": "claim", "id": 1, "proof": {"proof": "0xzz", "instances": []}}), "proof.proof"),
@@ -590,13 +519,15 @@ mod tests {
     fn calldata_is_the_abi_encoding() {
         alloy::sol! { function claim(uint256 id, bytes proof, uint256[] instances); }
         use alloy::sol_types::SolCall;
+        let abi = serde_json::json!([{"type": "function", "name": "claim", "stateMutability": "nonpayable", "outputs": [],
+            "inputs": [{"name": "id", "type": "uint256"}, {"name": "proof", "type": "bytes"}, {"name": "instances", "type": "uint256[]"}]}]);
+        let m = crate::allowlist::PayingMethod::from_abi(crate::allowlist::ContractKind::ModelBounty, &abi).expect("claim");
         let p = ProofPayload { proof: vec![1, 2, 3], instances: vec![U256::from(4)] };
-        let r = JobRequest::claim(Address::repeat_byte(0xaa), U256::from(9), p, None);
         let expected = claimCall { id: U256::from(9), proof: vec![1u8, 2, 3].into(), instances: vec![U256::from(4)] }.abi_encode();
-        assert_eq!(r.calldata(), expected);
-        let k1 = job_key(1, r.contract, &r.calldata());
-        assert_ne!(k1, job_key(2, r.contract, &r.calldata()), "the chain id is part of the key");
-        assert_ne!(k1, job_key(1, Address::repeat_byte(0xbb), &r.calldata()));
+        assert_eq!(m.calldata(U256::from(9), &p), expected);
+        let k1 = job_key(1, Address::repeat_byte(0xaa), &expected);
+        assert_ne!(k1, job_key(2, Address::repeat_byte(0xaa), &expected), "the chain id is part of the key");
+        assert_ne!(k1, job_key(1, Address::repeat_byte(0xbb), &expected));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::job::JobState;
 use crate::store::now_ms;
 
 /// Outcome labels of `POST /jobs`.
-pub const SUBMISSION_RESULTS: [&str; 7] = [
+pub const SUBMISSION_RESULTS: [&str; 10] = [
     "accepted",
     "duplicate",
     "rearmed",
@@ -18,6 +18,9 @@ pub const SUBMISSION_RESULTS: [&str; 7] = [
     "proof_rejected",
     "queue_full",
     "too_large",
+    "unauthorized",
+    "forbidden",
+    "rate_limited",
 ];
 
 /// Why a transaction was broadcast again (same nonce).
@@ -34,7 +37,7 @@ pub const BROADCAST_ERRORS: [&str; 6] = [
 ];
 
 /// Failure labels.
-pub const FAILURE_REASONS: [&str; 4] = ["would_revert", "simulation_error", "reverted_onchain", "unknown_outcome"];
+pub const FAILURE_REASONS: [&str; 6] = ["would_revert", "simulation_error", "reverted_onchain", "unknown_outcome", "over_gas_cap", "refused"];
 
 fn counters<const N: usize>() -> [AtomicU64; N] {
     std::array::from_fn(|_| AtomicU64::new(0))

@@ -89,9 +89,26 @@ pub(crate) async fn run(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<Tracked>)
         if !verified_chain {
             match ctx.rpc.chain_id().await {
                 Ok(id) if id == ctx.chain_id => {
-                    verified_chain = true;
-                    ctx.health.clear_fatal();
-                    let _ = ctx.ready.send(true);
+                    // The contracts are checked again before anything is sent on this node.
+                    match crate::preflight::check(&ctx.rpc, &ctx.cfg.contracts, ctx.chain_id, ctx.cfg.allow_owner_key).await {
+                        Ok(_) => {
+                            verified_chain = true;
+                            ctx.health.clear_fatal();
+                            let _ = ctx.ready.send(true);
+                        }
+                        Err(e) if e.is_rpc() => {
+                            failures += 1;
+                            continue;
+                        }
+                        Err(e) => {
+                            let why = format!("not sending: {e}");
+                            if ctx.health.fatal().as_deref() != Some(why.as_str()) {
+                                ctx.log(&why);
+                            }
+                            ctx.health.set_fatal(why);
+                            continue;
+                        }
+                    }
                 }
                 Ok(id) => {
                     let why = format!("the node at {} is on chain {id}, the job database on chain {}: not sending", ctx.cfg.rpc_url, ctx.chain_id);
@@ -317,7 +334,8 @@ async fn confirm(ctx: &Ctx, entries: &mut HashMap<B256, Entry>, head: u64) -> Re
 }
 
 async fn onchain_revert_reason(ctx: &Ctx, e: &Entry, r: &Receipt) -> String {
-    let now = match ctx.rpc.simulate(e.job.contract, &e.job.calldata, &ctx.cfg.revert_decoder, ctx.cfg.gas_margin_percent).await {
+    let cfg = &ctx.cfg;
+    let now = match ctx.rpc.simulate(e.job.contract, &e.job.calldata, &cfg.revert_decoder, cfg.gas_margin_percent, u64::MAX).await {
         Ok(crate::rpc::Simulation::Reverts { reason }) => format!("; the call now reverts with: {reason}"),
         _ => String::new(),
     };

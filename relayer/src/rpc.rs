@@ -46,6 +46,26 @@ pub enum Simulation {
         /// The decoded reason.
         reason: String,
     },
+    /// The call would need a gas limit over the per-job cap.
+    OverGasCap {
+        /// The gas limit it needs (margin included).
+        gas: u64,
+    },
+    /// Not simulated: the call is not one the relayer makes (not on the allowlist, or its
+    /// contract has no code).
+    Refused {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What a read-only call ([`Rpc::view`]) returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViewCall {
+    /// The return data.
+    Returned(Bytes),
+    /// It reverted, with this revert data.
+    Reverted(Bytes),
 }
 
 /// What `eth_sendRawTransaction` said.
@@ -275,6 +295,23 @@ impl Rpc {
         .await
     }
 
+    /// `eth_getCode` at the latest block.
+    pub async fn code(&self, address: Address) -> Result<Bytes, RpcFailure> {
+        self.call("eth_getCode", async { self.provider.get_code_at(address).await }).await
+    }
+
+    /// An `eth_call` of `data` to `to` from the signer, at the latest block (a view: nothing is
+    /// sent). A revert is an answer, not a failure.
+    pub async fn view(&self, to: Address, data: &[u8]) -> Result<ViewCall, RpcFailure> {
+        match self.raw("eth_call", async { self.provider.call(self.request(to, data)).await }).await {
+            Ok(out) => Ok(ViewCall::Returned(out)),
+            Err((failure, e)) => match e.as_ref().and_then(revert_data) {
+                Some(data) => Ok(ViewCall::Reverted(data)),
+                None => Err(self.count(failure)),
+            },
+        }
+    }
+
     /// `eth_getTransactionReceipt`.
     pub async fn receipt(&self, hash: B256) -> Result<Option<Receipt>, RpcFailure> {
         let r = self
@@ -418,8 +455,24 @@ impl Rpc {
     /// `margin_percent`, and an `eth_call` with exactly that gas limit must succeed (so the limit
     /// is known to be enough, refunds and the 63/64 rule included). A revert in either gives its
     /// decoded reason. Nodes without `eth_createAccessList`, or a call that runs out of gas at
-    /// that limit, fall back to `eth_estimateGas` (a binary search: many executions).
+    /// that limit, fall back to `eth_estimateGas` (a binary search: many executions). A limit over
+    /// `gas_cap` is [`Simulation::OverGasCap`].
     pub async fn simulate(
+        &self,
+        to: Address,
+        data: &[u8],
+        decoder: &RevertDecoder,
+        margin_percent: u64,
+        gas_cap: u64,
+    ) -> Result<Simulation, RpcFailure> {
+        let outcome = self.simulate_uncapped(to, data, decoder, margin_percent).await?;
+        Ok(match outcome {
+            Simulation::Succeeds { gas } if gas > gas_cap => Simulation::OverGasCap { gas },
+            other => other,
+        })
+    }
+
+    async fn simulate_uncapped(
         &self,
         to: Address,
         data: &[u8],

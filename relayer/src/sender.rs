@@ -25,9 +25,7 @@ const BATCH: usize = 64;
 
 /// `fees` under the configured ceiling.
 pub(crate) fn capped(cfg: &RelayerConfig, mut fees: Fees) -> Fees {
-    if let Some(cap) = cfg.max_fee_per_gas {
-        fees.max_fee = fees.max_fee.min(cap);
-    }
+    fees.max_fee = fees.max_fee.min(cfg.max_fee_per_gas);
     fees.priority = fees.priority.map(|p| p.min(fees.max_fee));
     fees
 }
@@ -119,6 +117,50 @@ pub(crate) async fn run(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<B256>) {
     }
 }
 
+/// The simulated jobs of `ready` that may be sent now. A stale simulation, or a gas limit over the
+/// cap (simulated under another configuration), is simulated again (and then fails if still over
+/// it); a call off the allowlist or to a contract without code (each checked once) fails without a
+/// transaction. On a node failure, the ids to retry.
+async fn checked(ctx: &Ctx, ready: Vec<Work>) -> Result<Vec<Work>, Vec<B256>> {
+    let now = now_ms();
+    let stale_ms = ctx.cfg.resimulate_after.as_millis() as u64;
+    let mut verdicts: std::collections::HashMap<(alloy::primitives::Address, [u8; 4]), Option<String>> = Default::default();
+    let mut out = Vec::with_capacity(ready.len());
+    for w in &ready {
+        let id = w.id;
+        let stale = now.saturating_sub(w.simulated_at.unwrap_or(0)) > stale_ms;
+        if stale || w.gas_limit.unwrap_or(0) > ctx.cfg.max_gas_per_job {
+            if let Ok(true) = ctx.db.run(move |s| s.requeue(&id)).await {
+                let _ = ctx.prepare_q.send(id);
+            }
+            continue;
+        }
+        let mut selector = [0u8; 4];
+        selector.copy_from_slice(w.calldata.get(..4).unwrap_or(&[0; 4]));
+        let verdict = match verdicts.get(&(w.contract, selector)) {
+            Some(v) => v.clone(),
+            None => {
+                let v = ctx.refusal(w.contract, &w.calldata).await.map_err(|e| {
+                    ctx.log(format!("checking {} before sending: {e}", w.contract));
+                    ready.iter().map(|w| w.id).collect::<Vec<_>>()
+                })?;
+                verdicts.insert((w.contract, selector), v.clone());
+                v
+            }
+        };
+        match verdict {
+            Some(reason) => {
+                ctx.log(format!("job {id} failed, no transaction sent: {reason}"));
+                if let Ok(true) = ctx.db.run(move |s| s.mark_failed(&id, &reason)).await {
+                    ctx.metrics.failure("refused");
+                }
+            }
+            None => out.push(w.clone()),
+        }
+    }
+    Ok(out)
+}
+
 /// Signs, records and broadcasts `ids`. On a database or node failure returns the ids to retry.
 async fn send_batch(ctx: &Ctx, ids: &[B256], next: &mut u64) -> Result<(), Vec<B256>> {
     let owned = ids.to_vec();
@@ -133,19 +175,7 @@ async fn send_batch(ctx: &Ctx, ids: &[B256], next: &mut u64) -> Result<(), Vec<B
             return Err(ids.to_vec());
         }
     };
-    let now = now_ms();
-    let stale_ms = ctx.cfg.resimulate_after.as_millis() as u64;
-    let mut ready = Vec::new();
-    for w in works.into_iter().filter(|w| w.state == JobState::Simulated) {
-        if now.saturating_sub(w.simulated_at.unwrap_or(0)) > stale_ms {
-            let id = w.id;
-            if let Ok(true) = ctx.db.run(move |s| s.requeue(&id)).await {
-                let _ = ctx.prepare_q.send(id);
-            }
-            continue;
-        }
-        ready.push(w);
-    }
+    let ready = checked(ctx, works.into_iter().filter(|w| w.state == JobState::Simulated).collect()).await?;
     if ready.is_empty() {
         return Ok(());
     }

@@ -7,9 +7,11 @@
 //! use std::time::Duration;
 //! use zkinfer_relayer::{CircuitVerifier, JobRequest, Relayer, RelayerConfig};
 //! let circuit = CircuitVerifier::load("mlp", std::path::Path::new("zkinfer-out"))?;
-//! let relayer = Relayer::start(
-//!     RelayerConfig::new("http://127.0.0.1:8545", key, "relayer.sqlite").with_circuit(circuit),
-//! ).await?;
+//! let abis = zkinfer_relayer::ContractAbis::compile()?;           // or a deployment file's
+//! let cfg = RelayerConfig::new("http://127.0.0.1:8545", key, "relayer.sqlite")
+//!     .with_circuit(circuit)
+//!     .with_contract(abis.contract(zkinfer_relayer::ContractKind::ModelBounty, bounty)?)?;
+//! let relayer = Relayer::start(cfg).await?;
 //! let job = relayer.submit(JobRequest::claim(bounty, 0u64.try_into()?, proof, None)).await?.job;
 //! let done = relayer.wait_final(job.id, Duration::from_secs(120)).await?;
 //! println!("{:?} in tx {:?}", done.state, done.tx_hash);
@@ -27,8 +29,10 @@ use alloy::primitives::{Address, B256};
 use tokio::sync::{mpsc, watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
 
+use crate::allowlist::Allowlist;
 use crate::circuit::{CircuitVerifier, ProofError};
 use crate::config::RelayerConfig;
+use crate::preflight::{self, ContractCheckError};
 use crate::engine::{self, Ctx, Db};
 use crate::job::{job_key, Job, JobRequest, JobState, RequestError};
 use crate::metrics::{self, Health, HealthReport, Metrics};
@@ -44,6 +48,10 @@ pub enum RelayerError {
     /// The job database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A configured contract failed its checks at start (no code, not a payment contract, the
+    /// signer owns its registry, …).
+    #[error(transparent)]
+    Contract(#[from] ContractCheckError),
     /// The HTTP listener could not be bound.
     #[error("listening on {addr}: {source}")]
     Listen {
@@ -73,6 +81,19 @@ pub enum SubmitError {
     /// The request is malformed (HTTP 400); names the field.
     #[error(transparent)]
     Invalid(#[from] RequestError),
+    /// The request asks for a call the relayer does not make (HTTP 403): a contract not on its
+    /// allowlist (`field` = `contract`) or a method other than that contract's paying method
+    /// (`method`).
+    #[error("forbidden: {0}")]
+    Forbidden(RequestError),
+    /// The caller's budget of jobs per minute is spent (HTTP 429, `Retry-After`).
+    #[error("rate limited: this token may submit {per_minute} new jobs per minute; retry in {}s", .retry_after.as_secs().max(1))]
+    RateLimited {
+        /// When the next job fits the budget.
+        retry_after: Duration,
+        /// The budget.
+        per_minute: u32,
+    },
     /// The proof does not verify natively (HTTP 422).
     #[error(transparent)]
     ProofRejected(ProofError),
@@ -96,6 +117,13 @@ pub struct Submission {
     pub job: Job,
     /// True if this submission recorded it (HTTP 202); false if it already existed (HTTP 200).
     pub created: bool,
+}
+
+/// Who submits through the HTTP API: the token's name (for the log) and its budget.
+pub(crate) struct Caller<'a> {
+    pub name: &'a str,
+    pub budget: &'a crate::auth::Budgets,
+    pub index: usize,
 }
 
 struct Inner {
@@ -155,6 +183,8 @@ impl Relayer {
                 }
             }
         };
+        // Before the database records this signer: a refused start leaves nothing behind.
+        check_contracts(&cfg, &rpc, chain_id).await?;
         store.check_identity(chain_id, signer)?;
         let (queued, sent) = store.recovery()?;
         let circuits = cfg.circuits.iter().map(|c| (c.name().to_string(), c.clone())).collect();
@@ -210,14 +240,21 @@ impl Relayer {
         self.inner.ctx.rpc.signer()
     }
 
+    /// The contracts it calls.
+    pub fn contracts(&self) -> &Allowlist {
+        &self.inner.ctx.cfg.contracts
+    }
+
     /// The configured circuits' names.
     pub fn circuits(&self) -> Vec<String> {
         self.inner.circuits.keys().cloned().collect()
     }
 
-    /// The job key `req` has on this relayer's chain.
-    pub fn job_id(&self, req: &JobRequest) -> B256 {
-        job_key(self.chain_id(), req.contract, &req.calldata())
+    /// The job key `req` has on this relayer's chain (refused like [`Relayer::submit`] if it
+    /// asks for a call the relayer does not make).
+    pub fn job_id(&self, req: &JobRequest) -> Result<B256, SubmitError> {
+        let (_, method) = self.inner.ctx.cfg.contracts.resolve(req.contract, req.method.as_ref()).map_err(SubmitError::Forbidden)?;
+        Ok(job_key(self.chain_id(), req.contract, &method.calldata(req.call_id, &req.proof)))
     }
 
     fn circuit(&self, name: Option<&str>) -> Result<Arc<CircuitVerifier>, RequestError> {
@@ -237,16 +274,28 @@ impl Relayer {
         }
     }
 
-    /// Submits a job: an existing job (same key) is returned unchanged; otherwise the proof is
-    /// verified natively and the job recorded (durably) before this returns.
+    /// Submits a job: one the relayer does not make (a contract off its allowlist, another method
+    /// than the contract's paying one) is refused; an existing job (same key) is returned
+    /// unchanged; otherwise the proof is verified natively and the job recorded (durably) before
+    /// this returns. No budget applies (the caller is this program; the HTTP API meters tokens).
     pub async fn submit(&self, req: JobRequest) -> Result<Submission, SubmitError> {
+        self.submit_as(req, None).await
+    }
+
+    pub(crate) async fn submit_as(&self, req: JobRequest, caller: Option<&Caller<'_>>) -> Result<Submission, SubmitError> {
         let ctx = &self.inner.ctx;
         let m = &ctx.metrics;
         if ctx.stopping() {
             return Err(SubmitError::Unavailable("shutting down".into()));
         }
+        let (contract, method) = ctx.cfg.contracts.resolve(req.contract, req.method.as_ref()).map_err(|e| {
+            m.submission("forbidden");
+            SubmitError::Forbidden(e)
+        })?;
         let circuit = self.circuit(req.circuit.as_deref()).inspect_err(|_| m.submission("invalid"))?;
-        let calldata = req.calldata();
+        let calldata = method.calldata(req.call_id, &req.proof);
+        let method_signature = method.signature().to_string();
+        let kind = contract.kind();
         let id = job_key(ctx.chain_id, req.contract, &calldata);
         let unavailable = |e: StoreError| SubmitError::Unavailable(e.to_string());
         let existing = ctx.db.run(move |s| s.job(&id)).await.map_err(unavailable)?;
@@ -256,6 +305,12 @@ impl Relayer {
                 m.submission("duplicate");
                 return Ok(Submission { job, created: false });
             }
+        }
+        if let Some(c) = caller {
+            c.budget.take(c.index).map_err(|retry_after| {
+                m.submission("rate_limited");
+                SubmitError::RateLimited { retry_after, per_minute: c.budget.per_minute() }
+            })?;
         }
         let depth = ctx.db.run(|s| s.active()).await.map_err(unavailable)?;
         if depth >= ctx.cfg.max_queue {
@@ -290,8 +345,8 @@ impl Relayer {
         let new = NewJob {
             id,
             contract: req.contract,
-            method: req.method.signature(),
-            call_id: req.call_id.map(|i| i.to_string()),
+            method: method_signature,
+            call_id: Some(req.call_id.to_string()),
             circuit: circuit.name().to_string(),
             calldata,
         };
@@ -311,11 +366,12 @@ impl Relayer {
         };
         m.submission(label);
         ctx.log(format!(
-            "job {} {label}: {} {} on {}",
+            "job {} {label}: {} {} on {kind} {}{}",
             job.id,
             job.method,
             job.call_id.as_deref().unwrap_or(""),
-            job.contract
+            job.contract,
+            caller.map(|c| format!(" (token '{}')", c.name)).unwrap_or_default()
         ));
         let _ = ctx.prepare_q.send(job.id);
         Ok(Submission { job, created: true })
@@ -323,8 +379,12 @@ impl Relayer {
 
     /// Parses a `POST /jobs` body and submits it.
     pub async fn submit_json(&self, body: &[u8]) -> Result<Submission, SubmitError> {
+        self.submit_json_as(body, None).await
+    }
+
+    pub(crate) async fn submit_json_as(&self, body: &[u8], caller: Option<&Caller<'_>>) -> Result<Submission, SubmitError> {
         match JobRequest::from_json_bytes(body) {
-            Ok(req) => self.submit(req).await,
+            Ok(req) => self.submit_as(req, caller).await,
             Err(e) => {
                 self.inner.ctx.metrics.submission("invalid");
                 Err(SubmitError::Invalid(e))
@@ -391,9 +451,10 @@ impl Relayer {
         Ok(text)
     }
 
-    /// Serves the HTTP API on `listen` (port 0: any free port) until [`Relayer::shutdown`].
-    pub async fn serve(&self, listen: SocketAddr, limits: crate::http::HttpLimits) -> Result<crate::http::HttpServer, RelayerError> {
-        let server = crate::http::serve(self.clone(), listen, limits, self.inner.ctx.shutdown.clone()).await?;
+    /// Serves the HTTP API on `listen` (port 0: any free port) until [`Relayer::shutdown`], to
+    /// callers holding one of `access`'s tokens.
+    pub async fn serve(&self, listen: SocketAddr, limits: crate::http::HttpLimits, access: crate::auth::ApiAccess) -> Result<crate::http::HttpServer, RelayerError> {
+        let server = crate::http::serve(self.clone(), listen, limits, access, self.inner.ctx.shutdown.clone()).await?;
         if let Ok(mut t) = self.inner.tasks.lock() {
             t.push(server.task);
         }
@@ -411,5 +472,39 @@ impl Relayer {
         for t in tasks {
             let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
         }
+    }
+}
+
+/// The configured contracts' checks ([`preflight`]) before the relayer serves, waiting for the
+/// node. A node on another chain than the database is left to the monitor (which reports it and
+/// checks the contracts before it lets anything be sent).
+async fn check_contracts(cfg: &RelayerConfig, rpc: &Rpc, chain_id: u64) -> Result<(), RelayerError> {
+    let log = |m: String| {
+        if cfg.log {
+            eprintln!("[relayer] {m}");
+        }
+    };
+    let mut tries = 0;
+    loop {
+        let failure = match rpc.chain_id().await {
+            Ok(id) if id != chain_id => return Ok(()),
+            Ok(_) => match preflight::check(rpc, &cfg.contracts, chain_id, cfg.allow_owner_key).await {
+                Ok(checked) => {
+                    for c in checked {
+                        log(format!("calls {} {} (registry {}, owner {})", c.kind, c.address, c.registry, c.owner));
+                        if c.signer_governs_registry {
+                            log(format!("WARNING: the signer governs the registry {} of {} {} (allowed by allow_owner_key)", c.registry, c.kind, c.address));
+                        }
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.is_rpc() => e.to_string(),
+                Err(e) => return Err(e.into()),
+            },
+            Err(e) => e.to_string(),
+        };
+        tries += 1;
+        log(format!("waiting for the node at {} to check the configured contracts: {failure}", cfg.rpc_url));
+        tokio::time::sleep(cfg.backoff(tries)).await;
     }
 }

@@ -13,7 +13,7 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use serde_json::json;
 use support::*;
-use zkinfer_relayer::{metrics::sample, Chain, HttpLimits, JobState, Relayer, RelayerClient, RelayerConfig};
+use zkinfer_relayer::{metrics::sample, ApiAccess, Chain, HttpLimits, JobState, Relayer, RelayerClient, RelayerConfig};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -26,9 +26,11 @@ struct Setup {
     db: tempfile::TempDir,
 }
 
-fn config(anvil: &Anvil, db: &std::path::Path) -> RelayerConfig {
+fn config(anvil: &Anvil, db: &std::path::Path, probe: Address) -> RelayerConfig {
     let mut cfg = RelayerConfig::new(anvil.url(), zkinfer_relayer::signer_from_hex(KEYS[1]).unwrap(), db.join("jobs.sqlite"))
-        .with_circuit(circuit());
+        .with_circuit(circuit())
+        .with_contract(probe_contract(probe))
+        .unwrap();
     cfg.confirmations = 1;
     cfg.poll_interval = Duration::from_millis(100);
     cfg.resend_after = Duration::from_millis(500);
@@ -51,11 +53,12 @@ async fn setup(manual: bool, tweak: impl FnOnce(&mut RelayerConfig)) -> Setup {
         let _: serde_json::Value = deployer.provider().raw_request("evm_setAutomine".into(), (false,)).await.unwrap();
     }
     let db = tempfile::tempdir().unwrap();
-    let mut cfg = config(&anvil, db.path());
+    let mut cfg = config(&anvil, db.path(), probe);
     tweak(&mut cfg);
     let relayer = Relayer::start(cfg).await.unwrap();
-    let server = relayer.serve("127.0.0.1:0".parse().unwrap(), HttpLimits { max_body_bytes: 64 * 1024, ..Default::default() }).await.unwrap();
-    let client = RelayerClient::new(&format!("http://{}", server.addr)).unwrap();
+    let limits = HttpLimits { max_body_bytes: 64 * 1024, ..Default::default() };
+    let server = relayer.serve("127.0.0.1:0".parse().unwrap(), limits, ApiAccess::new(tokens())).await.unwrap();
+    let client = RelayerClient::new(&format!("http://{}", server.addr)).unwrap().with_token(token(0));
     Setup { anvil, deployer, probe, relayer, client, db }
 }
 
@@ -84,7 +87,9 @@ async fn refusals_change_nothing_and_submission_is_idempotent() {
         cases.push((j, status, field));
     };
     with("contract", json!("0x1234"), 400, "contract");
-    with("method", json!("transfer(address,uint256)"), 400, "method");
+    with("method", json!("transfer(address;uint256)"), 400, "method");
+    with("method", json!("transfer(address,uint256)"), 403, "method");
+    with("contract", json!(s.deployer.address().to_string()), 403, "contract");
     with("id", json!(-3), 400, "id");
     with("circuit", json!("nope"), 400, "circuit");
     with("gas", json!(1), 400, "gas");
@@ -113,7 +118,7 @@ async fn refusals_change_nothing_and_submission_is_idempotent() {
     let job = first.job().unwrap();
     let again = s.client.submit_value(&good).await.unwrap();
     assert_eq!((again.status, again.job().map(|j| j.id)), (200, Some(job.id)));
-    assert_eq!(job.id, s.relayer.job_id(&probe_job(s.probe, 1)));
+    assert_eq!(job.id, s.relayer.job_id(&probe_job(s.probe, 1)).unwrap());
     let done = s.client.wait_final(job.id, WAIT).await.unwrap();
     assert_eq!(done.state, JobState::Confirmed, "{done:?}");
     assert_eq!((done.nonce, done.attempts.len()), (Some(0), 1));
@@ -143,11 +148,11 @@ async fn regression_413_leaves_no_dead_pooled_connection() {
     let base = s.client.base_url().to_string();
     let http = reqwest::Client::new();
     for round in 0..40 {
-        let r = http.post(format!("{base}/jobs")).header("content-type", "application/json").body(vec![b'{'; 70_000]).send().await.unwrap();
+        let r = http.post(format!("{base}/jobs")).bearer_auth(TOKENS[0]).header("content-type", "application/json").body(vec![b'{'; 70_000]).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 413);
         assert_eq!(r.headers().get("connection").map(|v| v.to_str().unwrap().to_string()).as_deref(), Some("close"));
         let _ = r.bytes().await.unwrap();
-        let g = http.get(format!("{base}/jobs?after=0&limit=1000")).send().await;
+        let g = http.get(format!("{base}/jobs?after=0&limit=1000")).bearer_auth(TOKENS[0]).send().await;
         assert!(g.as_ref().is_ok_and(|g| g.status().as_u16() == 200), "round {round}: the GET after a 413 failed: {g:?}");
     }
     s.relayer.shutdown().await;
@@ -181,9 +186,9 @@ async fn a_transaction_that_reverts_on_chain_fails_its_job_with_the_reason() {
     let id = sent.id;
     // Someone else submits job 5 first in the same block (a higher tip orders it first).
     let p = fixture_proof();
-    alloy::sol! { function submit(uint256 jobId, bytes proof, uint256[] instances); }
+    alloy::sol! { function claim(uint256 jobId, bytes proof, uint256[] instances); }
     use alloy::sol_types::SolCall;
-    let data = submitCall { jobId: U256::from(5), proof: p.proof.into(), instances: p.instances }.abi_encode();
+    let data = claimCall { jobId: U256::from(5), proof: p.proof.into(), instances: p.instances }.abi_encode();
     let fee: u128 = sent.attempts[0].max_fee_per_gas.parse::<u128>().unwrap() * 4;
     let tx = alloy::rpc::types::TransactionRequest::default()
         .from(s.deployer.address())
@@ -341,7 +346,7 @@ async fn a_restart_resumes_sent_jobs_from_their_recorded_transactions() {
     s.relayer.shutdown().await;
     // The node forgets the pending transactions while the relayer is down.
     let _: serde_json::Value = s.deployer.provider().raw_request("anvil_dropAllTransactions".into(), ()).await.unwrap();
-    let relayer = Relayer::start(config(&s.anvil, s.db.path())).await.unwrap();
+    let relayer = Relayer::start(config(&s.anvil, s.db.path(), s.probe)).await.unwrap();
     let before: Vec<_> = futures::future::join_all(ids.iter().map(|id| relayer.job(*id))).await;
     eventually(WAIT, "rebroadcasts", || async {
         let pool: serde_json::Value = s.deployer.provider().raw_request("txpool_status".into(), ()).await.unwrap();
@@ -373,10 +378,16 @@ async fn keystore_signers_and_config_errors() {
     let bare = RelayerConfig::new("http://127.0.0.1:1", signer.clone(), dir.path().join("db"));
     let e = Relayer::start(bare.clone()).await.unwrap_err();
     assert!(e.to_string().contains("circuits"), "{e}");
-    let mut c = bare.clone().with_circuit(circuit());
+    let e = Relayer::start(bare.clone().with_circuit(circuit())).await.unwrap_err();
+    assert!(e.to_string().contains("contracts") && e.to_string().contains("--contract"), "{e}");
+    let probe = probe_contract(Address::repeat_byte(0x42));
+    let mut c = bare.clone().with_circuit(circuit()).with_contract(probe.clone()).unwrap();
     c.fee_bump_percent = 5;
     assert!(Relayer::start(c).await.unwrap_err().to_string().contains("fee_bump_percent"));
-    let c = RelayerConfig::new("not a url", signer, dir.path().join("db")).with_circuit(circuit());
+    let mut c = bare.clone().with_circuit(circuit()).with_contract(probe.clone()).unwrap();
+    c.max_gas_per_job = 20_000;
+    assert!(Relayer::start(c).await.unwrap_err().to_string().contains("max_gas_per_job"));
+    let c = RelayerConfig::new("not a url", signer, dir.path().join("db")).with_circuit(circuit()).with_contract(probe).unwrap();
     assert!(Relayer::start(c).await.unwrap_err().to_string().contains("invalid RPC URL"));
 }
 
@@ -385,7 +396,7 @@ async fn a_node_on_another_chain_than_the_database_stops_sending() {
     let s = setup(false, |_| {}).await;
     s.relayer.shutdown().await;
     let other = Anvil::start(&["--chain-id", "999"]);
-    let relayer = Relayer::start(config(&other, s.db.path())).await.unwrap();
+    let relayer = Relayer::start(config(&other, s.db.path(), s.probe)).await.unwrap();
     assert_eq!(relayer.chain_id(), 31337, "the database's chain");
     let h = eventually(WAIT, "fatal health", || async {
         let h = relayer.health().await;
@@ -400,7 +411,7 @@ async fn a_node_on_another_chain_than_the_database_stops_sending() {
     relayer.shutdown().await;
     // With a fresh database on that chain, the same signer is fine; with the old one, refused.
     let key = zkinfer_relayer::signer_from_hex(KEYS[2]).unwrap();
-    let mut cfg = config(&s.anvil, s.db.path());
+    let mut cfg = config(&s.anvil, s.db.path(), s.probe);
     cfg.signer = key;
     let e = Relayer::start(cfg).await.unwrap_err();
     assert!(e.to_string().contains("signer"), "{e}");

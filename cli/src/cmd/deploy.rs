@@ -1,8 +1,13 @@
 //! `zkinfer deploy --rpc-url URL`: deploy the contract set (VerifierRegistry, InferenceEscrow,
 //! ModelBounty) or reuse a registry's, then deploy the directory's verifier and register it.
+//! Prints the addresses as JSON, with the chain id and the compiled ABI entries of the paying
+//! methods (`abi.model_bounty`, `abi.inference_escrow`): the file `zkinfer relayer --deployment`
+//! reads.
 
 use super::DirArg;
+use alloy::providers::Provider;
 use anyhow::{Context, Result};
+use zkinfer_relayer::ContractKind;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,7 +31,10 @@ pub async fn run(a: Args) -> Result<()> {
     let contracts = crate::onchain::Contracts::deploy(&chain).await?;
     let verifier = crate::onchain::deploy_verifier(&chain, compiled.bytecode).await?;
     let circuit_id = contracts.register(&chain, verifier.address).await?;
+    let chain_id = chain.provider().get_chain_id().await.context("reading the chain id")?;
+    let abi = |k: ContractKind| contracts.abis.paying_entry(k).unwrap_or_default();
     println!("{}", serde_json::to_string_pretty(&serde_json::json!({
+        "chain_id": chain_id,
         "registry": contracts.registry.to_string(),
         "inference_escrow": contracts.escrow.to_string(),
         "model_bounty": contracts.bounty.to_string(),
@@ -36,6 +44,10 @@ pub async fn run(a: Args) -> Result<()> {
         "verifier_deploy_gas": verifier.gas_used,
         "model_commitment": art.model_commitment,
         "registry_owner": chain.address().to_string(),
+        "abi": {
+            "model_bounty": abi(ContractKind::ModelBounty),
+            "inference_escrow": abi(ContractKind::InferenceEscrow),
+        },
     }))?);
     Ok(())
 }

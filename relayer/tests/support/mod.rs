@@ -1,6 +1,7 @@
 //! Shared by the relayer's integration tests and `cli/tests/relayer.rs` (included there with
-//! `#[path]`): the fixture circuit and proof, RelayProbe on the real generated verifier, anvil and
-//! relayer processes that die with the test, and exactly-once checks against chain state.
+//! `#[path]`): the fixture circuit and proof, RelayProbe on the real generated verifier (with a
+//! real VerifierRegistry), the real payment contracts, API tokens, anvil and relayer processes
+//! that die with the test, and exactly-once checks against chain state.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -14,7 +15,7 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use alloy::sol;
 use alloy::sol_types::SolCall;
-use zkinfer_relayer::{Chain, CircuitVerifier, CompilerSettings, JobRequest, Method, ProofPayload};
+use zkinfer_relayer::{AllowedContract, ApiToken, ApiTokens, Chain, CircuitVerifier, CompiledContract, CompilerSettings, ContractKind, JobRequest, ProofPayload};
 
 /// anvil's default funded keys: 0 deploys, 1 is the relayer's, 2 is someone else.
 pub const KEYS: [&str; 3] = [
@@ -32,7 +33,33 @@ pub const PROBE_ERRORS: [&str; 2] = ["AlreadySubmitted(uint256,uint256)", "Proof
 sol! {
     function count() external view returns (uint256);
     function submittedAt(uint256 jobId) external view returns (uint256);
-    function submit(uint256 jobId, bytes proof, uint256[] instances) external;
+    function claim(uint256 jobId, bytes proof, uint256[] instances) external;
+    function transferOwnership(address newOwner) external;
+}
+
+/// The API token tests use (and a second one, for per-token budgets).
+pub const TOKENS: [&str; 2] = ["test-token-0123456789abcdef0123456789abcdef", "other-token-fedcba9876543210fedcba9876543210"];
+
+/// Test token `i`.
+pub fn token(i: usize) -> ApiToken {
+    ApiToken::new(&format!("t{i}"), TOKENS[i]).unwrap()
+}
+
+/// Both test tokens.
+pub fn tokens() -> ApiTokens {
+    ApiTokens::new(vec![token(0), token(1)]).unwrap()
+}
+
+/// Writes both tokens to `dir/tokens` (mode 0600) for `--api-token-file`.
+pub fn token_file(dir: &Path) -> PathBuf {
+    let path = dir.join("tokens");
+    std::fs::write(&path, format!("# test tokens\nt0 {}\nt1 {}\n", TOKENS[0], TOKENS[1])).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    path
 }
 
 /// The workspace root.
@@ -103,15 +130,9 @@ pub fn tampered_proof() -> ProofPayload {
     p
 }
 
-/// `submit(jobId, proof, instances)` on the probe, with the fixture proof.
+/// `claim(jobId, proof, instances)` on the probe, with the fixture proof.
 pub fn probe_job(probe: Address, job_id: u64) -> JobRequest {
-    JobRequest {
-        contract: probe,
-        method: Method::with_id("submit"),
-        call_id: Some(U256::from(job_id)),
-        proof: fixture_proof(),
-        circuit: Some(CIRCUIT.into()),
-    }
+    JobRequest::claim(probe, U256::from(job_id), fixture_proof(), Some(CIRCUIT.into()))
 }
 
 /// A free loopback port (bound, then released).
@@ -229,22 +250,83 @@ fn verifier_initcode() -> Vec<u8> {
     .clone()
 }
 
-fn probe_initcode() -> Vec<u8> {
-    static CODE: OnceLock<Vec<u8>> = OnceLock::new();
-    CODE.get_or_init(|| {
+fn probe_compiled() -> &'static CompiledContract {
+    static C: OnceLock<CompiledContract> = OnceLock::new();
+    C.get_or_init(|| {
         let src = include_str!("../contracts/RelayProbe.sol");
-        zkinfer_relayer::compile(&[("RelayProbe.sol".into(), src.into())], "RelayProbe", &CompilerSettings::default()).unwrap().bytecode
+        zkinfer_relayer::compile(&[("RelayProbe.sol".into(), src.into())], "RelayProbe", &CompilerSettings::default()).unwrap()
     })
-    .clone()
 }
 
-/// Deploys the fixture verifier and a RelayProbe on it (key 0); returns the probe.
+/// The probe's compiled ABI.
+pub fn probe_abi() -> serde_json::Value {
+    probe_compiled().abi.clone()
+}
+
+/// The probe at `probe` as the relayer's allowlist entry: a ModelBounty by its ABI.
+pub fn probe_contract(probe: Address) -> AllowedContract {
+    AllowedContract::new(ContractKind::ModelBounty, probe, &probe_abi()).unwrap()
+}
+
+/// VerifierRegistry, InferenceEscrow and ModelBounty from `contracts/` (one solc run).
+pub fn payment_contracts() -> &'static [CompiledContract] {
+    static C: OnceLock<Vec<CompiledContract>> = OnceLock::new();
+    C.get_or_init(|| {
+        zkinfer_relayer::compile_many(&zkinfer_relayer::allowlist::sources(), &["VerifierRegistry", "InferenceEscrow", "ModelBounty"], &CompilerSettings::default()).unwrap()
+    })
+}
+
+/// Real deployed payment contracts.
+#[derive(Debug, Clone, Copy)]
+pub struct Payments {
+    pub registry: Address,
+    pub escrow: Address,
+    pub bounty: Address,
+}
+
+impl Payments {
+    /// Their allowlist entries (ABIs from the compiled contracts).
+    pub fn allowed(&self) -> [AllowedContract; 2] {
+        let c = payment_contracts();
+        [
+            AllowedContract::new(ContractKind::InferenceEscrow, self.escrow, &c[1].abi).unwrap(),
+            AllowedContract::new(ContractKind::ModelBounty, self.bounty, &c[2].abi).unwrap(),
+        ]
+    }
+}
+
+/// Deploys a VerifierRegistry (owned by `chain`'s key), an InferenceEscrow and a ModelBounty on it.
+pub async fn deploy_payments(chain: &Chain) -> Payments {
+    let c = payment_contracts();
+    let registry = chain.deploy(c[0].bytecode.clone()).await.unwrap().address;
+    let with_registry = |code: &[u8]| [code, &[0u8; 12], registry.as_slice()].concat();
+    let escrow = chain.deploy(with_registry(&c[1].bytecode)).await.unwrap().address;
+    let bounty = chain.deploy(with_registry(&c[2].bytecode)).await.unwrap().address;
+    Payments { registry, escrow, bounty }
+}
+
+/// Proposes `to` as the registry's next owner (`transferOwnership`, from its owner `chain`).
+pub async fn propose_owner(chain: &Chain, registry: Address, to: Address) {
+    let tx = chain.send(registry, transferOwnershipCall { newOwner: to }.abi_encode().into(), U256::ZERO).await.unwrap();
+    assert!(tx.status, "transferOwnership: {tx:?}");
+}
+
+/// Deploys the fixture verifier, a VerifierRegistry and a RelayProbe on them (key 0); returns the
+/// probe.
 pub async fn deploy_probe(chain: &Chain) -> Address {
     let v = chain.deploy(verifier_initcode()).await.unwrap();
-    let mut code = probe_initcode();
-    code.extend_from_slice(&[0u8; 12]);
-    code.extend_from_slice(v.address.as_slice());
+    let registry = chain.deploy(payment_contracts()[0].bytecode.clone()).await.unwrap().address;
+    let code = [&probe_compiled().bytecode[..], &[0u8; 12], v.address.as_slice(), &[0u8; 12], registry.as_slice()].concat();
     chain.deploy(code).await.unwrap().address
+}
+
+/// A deployment file (as `zkinfer deploy` writes) naming the probe as the ModelBounty, with its
+/// ABI, for `--deployment`.
+pub fn probe_deployment_file(dir: &Path, probe: Address) -> PathBuf {
+    let path = dir.join("deployment.json");
+    let v = serde_json::json!({ "chain_id": 31337, "model_bounty": probe.to_string(), "abi": { "model_bounty": probe_abi() } });
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    path
 }
 
 /// The probe's successful submissions.
@@ -262,7 +344,7 @@ pub async fn submitted_at(chain: &Chain, probe: Address, id: u64) -> u64 {
 /// Submits job `id` directly (not through the relayer), from `chain`'s key.
 pub async fn submit_directly(chain: &Chain, probe: Address, id: u64) {
     let p = fixture_proof();
-    let data = submitCall { jobId: U256::from(id), proof: p.proof.into(), instances: p.instances }.abi_encode();
+    let data = claimCall { jobId: U256::from(id), proof: p.proof.into(), instances: p.instances }.abi_encode();
     let tx = chain.send(probe, data.into(), U256::ZERO).await.unwrap();
     assert!(tx.status, "direct submit of {id}: {tx:?}");
 }
@@ -314,13 +396,15 @@ pub struct RelayerProcess {
     pub url: String,
     pub log: PathBuf,
     starts: u32,
+    /// Every stdout line of the current process so far.
+    pub stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl RelayerProcess {
     /// Starts `bin relayer <args>` with the relayer key in `ZKINFER_PRIVATE_KEY`; waits for the
     /// printed address.
     pub fn start(bin: &Path, args: Vec<String>, log: PathBuf) -> Self {
-        let mut p = Self { child: None, bin: bin.to_path_buf(), args, url: String::new(), log, starts: 0 };
+        let mut p = Self { child: None, bin: bin.to_path_buf(), args, url: String::new(), log, starts: 0, stdout: Default::default() };
         p.spawn();
         p
     }
@@ -341,12 +425,18 @@ impl RelayerProcess {
         let stdout = child.stdout.take().unwrap();
         self.child = Some(child);
         let (tx, rx) = std::sync::mpsc::channel();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        self.stdout = seen.clone();
         std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = tx.send(line);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let first = seen.lock().map(|mut s| {
+                    s.push(line.clone());
+                    s.len() == 1
+                });
+                if first.unwrap_or(false) {
+                    let _ = tx.send(line);
+                }
             }
-            for _ in lines {} // keep the pipe drained
         });
         let line = rx.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("relayer did not start; log:\n{}", self.log_tail()));
         let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no address in {line:?}"));
