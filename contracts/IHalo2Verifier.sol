@@ -14,12 +14,12 @@ interface IHalo2Verifier {
     function VK_DIGEST() external view returns (uint256);
     /// @notice Exact proof length in bytes.
     function PROOF_LENGTH() external view returns (uint256);
-    /// @notice Exact number of public instances: 2 + NUM_INPUT_INSTANCES + NUM_OUTPUT_INSTANCES.
+    /// @notice Exact number of public instances: 2 + INPUT_INSTANCE_COUNT + OUTPUT_INSTANCE_COUNT.
     function NUM_INSTANCES() external view returns (uint256);
     /// @notice Input instances (the input's values, its one commitment, or none).
-    function NUM_INPUT_INSTANCES() external view returns (uint256);
+    function INPUT_INSTANCE_COUNT() external view returns (uint256);
     /// @notice Output instances (the output's values, its one commitment, or none).
-    function NUM_OUTPUT_INSTANCES() external view returns (uint256);
+    function OUTPUT_INSTANCE_COUNT() external view returns (uint256);
     /// @notice keccak256 of the SRS points the verifier uses: the G1 generator (x, y), the G2
     ///         generator and [tau]_2 (each x.c1, x.c0, y.c1, y.c0), as 32-byte big-endian words.
     function SRS_DIGEST() external view returns (bytes32);

@@ -153,8 +153,8 @@ contract InferenceEscrowRealProofTest is Assertions {
     /// commitment, three outputs) and the development SRS.
     function test_VerifierExposesItsLayoutAndSrs() public view {
         _eq(verifier.NUM_INSTANCES(), instances.length, "NUM_INSTANCES");
-        _eq(verifier.NUM_INPUT_INSTANCES(), 1, "one input: its commitment");
-        _eq(verifier.NUM_OUTPUT_INSTANCES(), 3, "three outputs");
+        _eq(verifier.INPUT_INSTANCE_COUNT(), 1, "one input: its commitment");
+        _eq(verifier.OUTPUT_INSTANCE_COUNT(), 3, "three outputs");
         (uint256 inputs, uint256 outputs) = registry.layoutOf(circuitId);
         _true(inputs == 1 && outputs == 3, "the registry's layout");
         _true(verifier.DEV_SRS(), "set up with the development SRS");

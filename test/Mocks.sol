@@ -11,9 +11,9 @@ pragma solidity ^0.8.20;
 ///         ceremony SRS.
 abstract contract BookkeepingOnlyConstants {
     /// @notice Input instances.
-    uint256 public NUM_INPUT_INSTANCES = 1;
+    uint256 public INPUT_INSTANCE_COUNT = 1;
     /// @notice Output instances.
-    uint256 public NUM_OUTPUT_INSTANCES = 1;
+    uint256 public OUTPUT_INSTANCE_COUNT = 1;
     /// @notice All instances.
     uint256 public NUM_INSTANCES = 4;
     /// @notice The SRS digest.
@@ -23,8 +23,8 @@ abstract contract BookkeepingOnlyConstants {
 
     /// @notice Set a consistent layout (NUM_INSTANCES = 2 + inputs + outputs).
     function setLayout(uint256 inputs, uint256 outputs) external {
-        NUM_INPUT_INSTANCES = inputs;
-        NUM_OUTPUT_INSTANCES = outputs;
+        INPUT_INSTANCE_COUNT = inputs;
+        OUTPUT_INSTANCE_COUNT = outputs;
         NUM_INSTANCES = 2 + inputs + outputs;
     }
 

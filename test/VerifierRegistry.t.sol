@@ -16,8 +16,8 @@ import {VerifierRegistry, BN254_SCALAR_FIELD} from "../contracts/VerifierRegistr
 contract BookkeepingOnlyOddDevFlag {
     uint256 public constant VK_DIGEST = 0x0dd;
     uint256 public constant NUM_INSTANCES = 4;
-    uint256 public constant NUM_INPUT_INSTANCES = 1;
-    uint256 public constant NUM_OUTPUT_INSTANCES = 1;
+    uint256 public constant INPUT_INSTANCE_COUNT = 1;
+    uint256 public constant OUTPUT_INSTANCE_COUNT = 1;
     bytes32 public constant SRS_DIGEST = keccak256("a ceremony's SRS");
     uint256 public constant DEV_SRS = 2;
 }

@@ -124,7 +124,7 @@ pub fn srs_kind(source: &SrsSource, params: &ParamsKZG<Bn256>) -> zkinfer_verifi
 }
 
 /// The circuit's input and output instance counts (its generated verifier's
-/// `NUM_INPUT_INSTANCES`, `NUM_OUTPUT_INSTANCES`).
+/// `INPUT_INSTANCE_COUNT`, `OUTPUT_INSTANCE_COUNT`).
 pub fn instance_counts(art: &CircuitArtifact) -> zkinfer_verifier_gen::InstanceCounts {
     let l = &art.instances;
     zkinfer_verifier_gen::InstanceCounts { inputs: l.inputs[1] - l.inputs[0], outputs: l.outputs[1] - l.outputs[0] }

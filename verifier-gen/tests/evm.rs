@@ -87,8 +87,8 @@ fn check_circuit(k: u32, rows: usize, compress: bool, extra_public: usize) {
         let small = |w: Vec<u8>| u64::from_be_bytes(w[24..].try_into().unwrap());
         assert_eq!(word("SRS_DIGEST").await, zkinfer_verifier_gen::srs_digest(&s.params).to_vec());
         assert_eq!(small(word("DEV_SRS").await), 1, "a test SRS is a development one");
-        assert_eq!(small(word("NUM_INPUT_INSTANCES").await), counts.inputs as u64);
-        assert_eq!(small(word("NUM_OUTPUT_INSTANCES").await), 1);
+        assert_eq!(small(word("INPUT_INSTANCE_COUNT").await), counts.inputs as u64);
+        assert_eq!(small(word("OUTPUT_INSTANCE_COUNT").await), 1);
         assert_eq!(small(word("NUM_INSTANCES").await), inst.len() as u64);
         let tx = chain.send(addr, Bytes::from(cd.clone()), Default::default()).await.unwrap();
         assert!(tx.status);

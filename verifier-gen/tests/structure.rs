@@ -57,12 +57,12 @@ fn constants_say_what_the_verifier_was_set_up_with() {
     let plain = generate(&s.params, s.vk(), 3, &VerifierOptions::default()).unwrap().source;
     assert!(plain.contains(&digest), "{plain}");
     assert!(plain.contains("bool public constant DEV_SRS = true;"));
-    assert!(!plain.contains("constant NUM_INPUT_INSTANCES") && plain.contains("VerifierRegistry refuses this verifier"));
+    assert!(!plain.contains("constant INPUT_INSTANCE_COUNT") && plain.contains("VerifierRegistry refuses this verifier"));
     let counts = InstanceCounts { inputs: 1, outputs: 0 };
     let opts = VerifierOptions { srs: SrsKind::Ceremony, instance_counts: Some(counts), ..Default::default() };
     let g = generate(&s.params, s.vk(), 3, &opts).unwrap().source;
     assert!(g.contains("bool public constant DEV_SRS = false;"));
-    assert!(g.contains("uint256 public constant NUM_INPUT_INSTANCES = 1;") && g.contains("uint256 public constant NUM_OUTPUT_INSTANCES = 0;"));
+    assert!(g.contains("uint256 public constant INPUT_INSTANCE_COUNT = 1;") && g.contains("uint256 public constant OUTPUT_INSTANCE_COUNT = 0;"));
     // Counts that do not add up to the instances are refused, naming both.
     let wrong = VerifierOptions { instance_counts: Some(InstanceCounts { inputs: 1, outputs: 3 }), ..Default::default() };
     let e = generate(&s.params, s.vk(), 3, &wrong).unwrap_err().to_string();
@@ -73,6 +73,23 @@ fn constants_say_what_the_verifier_was_set_up_with() {
     let dev_vk = setup_with(dev, &circuit, true);
     let e = generate(&dev_vk.params, dev_vk.vk(), 3, &opts).unwrap_err().to_string();
     assert!(e.contains("it is zkinfer's development SRS"), "{e}");
+}
+
+/// The constants cost nothing at verify time: solc's dispatcher (linear at `runs = 1`, ascending
+/// selectors) still reaches `verifyProof` after one comparison, as before they existed.
+#[test]
+fn verify_proof_is_dispatched_second() {
+    use sha3::{Digest, Keccak256};
+    let circuit = TestCircuit::new(20);
+    let s = setup(9, &circuit, true);
+    let opts = VerifierOptions { instance_counts: Some(InstanceCounts { inputs: 1, outputs: 0 }), ..Default::default() };
+    let source = generate(&s.params, s.vk(), 3, &opts).unwrap().source;
+    let selector = |sig: &str| u32::from_be_bytes(Keccak256::digest(sig.as_bytes())[..4].try_into().unwrap());
+    let getters: Vec<&str> = source.lines().filter_map(|l| l.trim().split("public constant ").nth(1)?.split_whitespace().next()).collect();
+    assert_eq!(getters.len(), 7, "{getters:?}");
+    let verify = selector("verifyProof(bytes,uint256[])");
+    let before: Vec<&&str> = getters.iter().filter(|g| selector(&format!("{g}()")) < verify).collect();
+    assert_eq!(before, [&"NUM_INSTANCES"], "getters dispatched before verifyProof");
 }
 
 /// `zkinfer_prover::srs::DEV_SRS_SEED` (the prover's test checks its dev SRS has DEV_SRS_DIGEST).

@@ -47,7 +47,7 @@ pub struct VerifierOptions {
     /// from the params ([`crate::srs::srs_digest`]).
     pub srs: SrsKind,
     /// zkinfer's instance layout, `[model commitment, binding, inputs…, outputs…]`: the
-    /// contract's `NUM_INPUT_INSTANCES` and `NUM_OUTPUT_INSTANCES`, which `VerifierRegistry`
+    /// contract's `INPUT_INSTANCE_COUNT` and `OUTPUT_INSTANCE_COUNT`, which `VerifierRegistry`
     /// reads at registration (it refuses a verifier without them, the `None` default).
     pub instance_counts: Option<InstanceCounts>,
 }

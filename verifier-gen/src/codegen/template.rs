@@ -23,7 +23,7 @@ pub(super) struct Contract<'a> {
     pub srs_digest: [u8; 32],
     /// `DEV_SRS`.
     pub dev_srs: bool,
-    /// `NUM_INPUT_INSTANCES`, `NUM_OUTPUT_INSTANCES` (omitted when `None`).
+    /// `INPUT_INSTANCE_COUNT`, `OUTPUT_INSTANCE_COUNT` (omitted when `None`).
     pub instance_counts: Option<InstanceCounts>,
     /// The Yul of `verifyProof`.
     pub body: String,
@@ -75,16 +75,23 @@ fn dev_srs_note(dev: bool) -> &'static str {
 }
 
 /// The layout constants, or a comment saying why there are none.
+///
+/// Their names are chosen for their selectors: solc (legacy codegen, `runs = 1`) dispatches by
+/// comparing the selector with each function's in ascending order, and `verifyProof`
+/// (`0x1e8e1e13`) stays second, after `NUM_INSTANCES` (`0x0820bd77`), as before these constants:
+/// `INPUT_INSTANCE_COUNT` is `0x396af755`, `OUTPUT_INSTANCE_COUNT` `0x2515e425`, `SRS_DIGEST`
+/// `0x4a16ff7a`, `DEV_SRS` `0xfee2b3dc` (`NUM_OUTPUT_INSTANCES` would be `0x0ffb38cc`: one more
+/// comparison, 22 gas, on every verification). `structure.rs` checks the order.
 fn instance_counts(c: Option<InstanceCounts>) -> String {
     match c {
         Some(c) => format!(
             "/// Public instances are [model commitment, binding, inputs..., outputs...]: this many inputs,\n    \
-             uint256 public constant NUM_INPUT_INSTANCES = {};\n    \
-             /// then this many outputs (NUM_INSTANCES = 2 + NUM_INPUT_INSTANCES + NUM_OUTPUT_INSTANCES).\n    \
-             uint256 public constant NUM_OUTPUT_INSTANCES = {};",
+             uint256 public constant INPUT_INSTANCE_COUNT = {};\n    \
+             /// then this many outputs (NUM_INSTANCES = 2 + INPUT_INSTANCE_COUNT + OUTPUT_INSTANCE_COUNT).\n    \
+             uint256 public constant OUTPUT_INSTANCE_COUNT = {};",
             c.inputs, c.outputs
         ),
-        None => "// No zkinfer instance layout (NUM_INPUT_INSTANCES, NUM_OUTPUT_INSTANCES): VerifierRegistry refuses this verifier.".to_string(),
+        None => "// No zkinfer instance layout (INPUT_INSTANCE_COUNT, OUTPUT_INSTANCE_COUNT): VerifierRegistry refuses this verifier.".to_string(),
     }
 }
 

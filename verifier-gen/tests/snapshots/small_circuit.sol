@@ -17,9 +17,9 @@ contract Halo2Verifier {
     /// UNSAFE: set up with a development SRS whose toxic waste is known; anyone can forge proofs for it.
     bool public constant DEV_SRS = true;
     /// Public instances are [model commitment, binding, inputs..., outputs...]: this many inputs,
-    uint256 public constant NUM_INPUT_INSTANCES = 1;
-    /// then this many outputs (NUM_INSTANCES = 2 + NUM_INPUT_INSTANCES + NUM_OUTPUT_INSTANCES).
-    uint256 public constant NUM_OUTPUT_INSTANCES = 0;
+    uint256 public constant INPUT_INSTANCE_COUNT = 1;
+    /// then this many outputs (NUM_INSTANCES = 2 + INPUT_INSTANCE_COUNT + OUTPUT_INSTANCE_COUNT).
+    uint256 public constant OUTPUT_INSTANCE_COUNT = 0;
 
     /// Returns true iff `proof` (the halo2 proof, then its 32-byte inversion hint) is a valid proof
     /// for `instances`; returns false if the final pairing check fails. Reverts with a 32-byte code
