@@ -12,9 +12,9 @@ import {VerifierRegistry} from "./VerifierRegistry.sol";
 ///         A host that presents, at or before the deadline, a proof the registered verifier
 ///         accepts with exactly the circuit's instances `[modelCommitment, bindingOf(msg.sender,
 ///         id), inputs..., outputs...]` (the inputs equal to the requested ones) is paid the fee
-///         at once; the outputs are stored and any contract can read them with `outputsOf(id)`. After the deadline, an
-///         unfulfilled request is refunded to the requester by anyone's call; the requester cannot
-///         withdraw before.
+///         at once; the outputs are stored and any contract can read them with `outputsOf(id)`.
+///         After the deadline, an unfulfilled request is refunded to the requester by anyone's
+///         call; the requester cannot withdraw before.
 /// @dev Outputs are BN254 scalar field elements (< r): zkinfer's fixed-point outputs (scale 2^s,
 ///      s = the model's scale bits) are encoded as v for v >= 0 and as r - |v| for v < 0. To decode
 ///      as int256: `x <= (r - 1) / 2 ? int256(x) : -int256(r - x)`, then divide by 2^s.

@@ -197,7 +197,9 @@ contract ModelBounty is ProofPaymentBase {
         b.testSetCommitment = testSetCommitment;
         b.testSetSize = testSetSize;
         b.threshold = threshold;
-        emit BountyPosted(id, msg.sender, circuitId, testSetCommitment, testSetSize, threshold, deadline, token, received);
+        emit BountyPosted(
+            id, msg.sender, circuitId, testSetCommitment, testSetSize, threshold, deadline, token, received
+        );
     }
 
     /// @notice Claim bounty `id`; pays msg.sender at once if the proof is valid.
