@@ -7,13 +7,14 @@ import {VerifierRegistry} from "./VerifierRegistry.sol";
 /// @title InferenceEscrow: pay for one verified inference.
 /// @notice A requester (a dApp, a user) escrows a fee in ETH or an ERC-20 naming a circuit (by
 ///         circuit id in the registry), the model commitment, the expected input instances and a
-///         deadline, optionally a designated host. A host that presents, at or before the
-///         deadline, a proof the registered verifier accepts with instances
-///         `[modelCommitment, bindingOf(msg.sender, id), inputs..., outputs...]` (the inputs equal
-///         to the requested ones, at least one output) is paid the fee at once; the outputs are
-///         stored and any contract can read them with `outputsOf(id)`. After the deadline, an
-///         unfulfilled request is refunded to the requester by anyone's call; the requester cannot
-///         withdraw before.
+///         deadline, optionally a designated host. The request names exactly as many input
+///         instances as the circuit has (its layout in the registry), so every input is pinned.
+///         A host that presents, at or before the deadline, a proof the registered verifier
+///         accepts with exactly the circuit's instances `[modelCommitment, bindingOf(msg.sender,
+///         id), inputs..., outputs...]` (the inputs equal to the requested ones) is paid the fee
+///         at once; the outputs are stored and any contract can read them with `outputsOf(id)`.
+///         After the deadline, an unfulfilled request is refunded to the requester by anyone's
+///         call; the requester cannot withdraw before.
 /// @dev Outputs are BN254 scalar field elements (< r): zkinfer's fixed-point outputs (scale 2^s,
 ///      s = the model's scale bits) are encoded as v for v >= 0 and as r - |v| for v < 0. To decode
 ///      as int256: `x <= (r - 1) / 2 ? int256(x) : -int256(r - x)`, then divide by 2^s.
@@ -33,24 +34,27 @@ contract InferenceEscrow is ProofPaymentBase {
     /// @param deadline Last timestamp (inclusive) at which it can be fulfilled.
     /// @param status Its lifecycle state.
     /// @param host The designated host (address(0): anyone may fulfil).
+    /// @param inputCount Number of input instances (instances[2 .. 2 + inputCount]): the
+    ///        circuit's, as registered.
+    /// @param outputCount Number of output instances (the last ones): the circuit's, as registered.
     /// @param token address(0) for ETH, else the ERC-20.
     /// @param fulfiller Who fulfilled it and was paid (address(0) until fulfilled).
     /// @param fee The escrowed fee (ERC-20: what the contract actually received).
     /// @param circuitId The circuit (registered VK digest).
     /// @param modelCommitment Required instances[0].
-    /// @param inputCount Number of input instances (instances[2 .. 2 + inputCount]).
     /// @param inputsHash keccak256 of the input instances (32-byte words, concatenated).
     struct Request {
         address requester;
         uint64 deadline;
         Status status;
         address host;
+        uint32 inputCount;
+        uint32 outputCount;
         address token;
         address fulfiller;
         uint256 fee;
         uint256 circuitId;
         uint256 modelCommitment;
-        uint256 inputCount;
         bytes32 inputsHash;
     }
 
@@ -97,6 +101,15 @@ contract InferenceEscrow is ProofPaymentBase {
 
     /// @notice A request must name at least one input instance.
     error NoInputs();
+    /// @notice The request names another number of input instances than the circuit has (its
+    ///         registered layout): the unnamed ones would be the host's choice.
+    /// @param circuitId The circuit.
+    /// @param expected The circuit's input instance count.
+    /// @param actual inputInstances.length.
+    error WrongInputCount(uint256 circuitId, uint256 expected, uint256 actual);
+    /// @notice The circuit has no output instances (a private output): nothing to deliver.
+    /// @param circuitId The circuit.
+    error CircuitHasNoOutputs(uint256 circuitId);
     /// @notice No request with this id.
     /// @param id The id.
     error UnknownRequest(uint256 id);
@@ -118,10 +131,6 @@ contract InferenceEscrow is ProofPaymentBase {
     /// @param host The designated host.
     /// @param caller The caller.
     error NotDesignatedHost(address host, address caller);
-    /// @notice Fewer instances than model commitment + binding + inputs + one output.
-    /// @param minimum 3 + the request's input count.
-    /// @param actual instances.length.
-    error TooFewInstances(uint256 minimum, uint256 actual);
     /// @notice instances[0] is not the requested model commitment.
     /// @param expected The request's model commitment.
     /// @param actual instances[0].
@@ -133,9 +142,6 @@ contract InferenceEscrow is ProofPaymentBase {
     /// @notice The request is not fulfilled (it has no outputs).
     /// @param id The request.
     error NotFulfilled(uint256 id);
-    /// @notice bindingOf was asked for an id >= 2^64 (the binding holds 64 bits of id).
-    /// @param id The id.
-    error RequestIdTooLarge(uint256 id);
 
     /// @param registry_ The verifier registry whose circuit ids requests name (immutable).
     constructor(VerifierRegistry registry_) ProofPaymentBase(registry_) {}
@@ -143,9 +149,10 @@ contract InferenceEscrow is ProofPaymentBase {
     /// @notice Request one inference and escrow its fee: ETH (token == address(0), msg.value ==
     ///         fee) or an ERC-20 (transferFrom msg.sender; msg.value == 0; the amount actually
     ///         received is credited and must be > 0).
-    /// @param circuitId The circuit's id; must be registered.
+    /// @param circuitId The circuit's id; must be registered, with at least one output instance.
     /// @param modelCommitment Required instances[0]; < r.
-    /// @param inputInstances Required instances[2 .. 2 + n]; n >= 1, each < r.
+    /// @param inputInstances Required instances[2 .. 2 + n]: exactly the circuit's input instance
+    ///        count n (`registry.layoutOf`), n >= 1, each < r.
     /// @param deadline Last timestamp (inclusive) for fulfilment; not in the past.
     /// @param token address(0) for ETH, else the ERC-20.
     /// @param fee Amount to escrow; > 0.
@@ -160,13 +167,8 @@ contract InferenceEscrow is ProofPaymentBase {
         uint256 fee,
         address host
     ) external payable nonReentrant returns (uint256 id) {
-        _requireRegistered(circuitId);
+        uint256 numOutputs = _checkInputs(circuitId, inputInstances);
         _requireField(modelCommitment);
-        uint256 n = inputInstances.length;
-        if (n == 0) revert NoInputs();
-        for (uint256 i = 0; i < n; ++i) {
-            _requireField(inputInstances[i]);
-        }
         _requireNotPast(deadline);
         // The ERC-20 pull runs before any state is written (and under the reentrancy guard).
         uint256 received = _collect(token, fee);
@@ -177,11 +179,13 @@ contract InferenceEscrow is ProofPaymentBase {
         r.deadline = deadline;
         r.status = Status.Open;
         r.host = host;
+        // The registry keeps both counts below 2^32.
+        r.inputCount = uint32(inputInstances.length);
+        r.outputCount = uint32(numOutputs);
         r.token = token;
         r.fee = received;
         r.circuitId = circuitId;
         r.modelCommitment = modelCommitment;
-        r.inputCount = n;
         r.inputsHash = keccak256(abi.encodePacked(inputInstances));
         emit InferenceRequested(
             id, msg.sender, circuitId, modelCommitment, inputInstances, host, deadline, token, received
@@ -191,8 +195,8 @@ contract InferenceEscrow is ProofPaymentBase {
     /// @notice Fulfil request `id` with a proof; stores the outputs and pays msg.sender the fee.
     /// @param id The request.
     /// @param proof The serialized halo2 proof.
-    /// @param instances `[modelCommitment, bindingOf(msg.sender, id), inputs..., outputs...]`: the
-    ///        requested model commitment and inputs, at least one output.
+    /// @param instances Exactly the circuit's `[modelCommitment, bindingOf(msg.sender, id),
+    ///        inputs..., outputs...]`: the requested model commitment and inputs, then its outputs.
     function fulfil(uint256 id, bytes calldata proof, uint256[] calldata instances) external nonReentrant {
         Request storage r = _openRequest(id);
         uint64 deadline = r.deadline;
@@ -201,8 +205,9 @@ contract InferenceEscrow is ProofPaymentBase {
         if (block.timestamp > deadline) revert RequestExpired(id, deadline);
         address host = r.host;
         if (host != address(0) && msg.sender != host) revert NotDesignatedHost(host, msg.sender);
-        uint256 firstOutput = 2 + r.inputCount;
-        if (instances.length <= firstOutput) revert TooFewInstances(firstOutput + 1, instances.length);
+        uint256 firstOutput = 2 + uint256(r.inputCount);
+        uint256 expected = firstOutput + uint256(r.outputCount);
+        if (instances.length != expected) revert WrongInstanceCount(expected, instances.length);
         if (instances[0] != r.modelCommitment) revert WrongModelCommitment(r.modelCommitment, instances[0]);
         uint256 binding = bindingOf(msg.sender, id);
         if (instances[1] != binding) revert WrongClaimant(binding, instances[1]);
@@ -262,14 +267,23 @@ contract InferenceEscrow is ProofPaymentBase {
         return _requests[id];
     }
 
-    /// @notice The claimant binding a proof must carry in instances[1] to fulfil request `id` as
-    ///         `host`: the address in the low 160 bits, the id above (zkinfer `--bind-to`).
-    /// @param host The address that will send the fulfilment.
-    /// @param id The request; < 2^64.
-    /// @return The binding.
-    function bindingOf(address host, uint256 id) public pure returns (uint256) {
-        if (id >= 1 << 64) revert RequestIdTooLarge(id);
-        return _binding(host, id);
+    /// @dev The request's inputs against the circuit's registered layout: at least one, exactly
+    ///      the circuit's input count, each a field element; the circuit has outputs. Returns its
+    ///      output count. Reverts `UnknownCircuit` (from the registry) if it is not registered.
+    function _checkInputs(uint256 circuitId, uint256[] calldata inputInstances)
+        private
+        view
+        returns (uint256 numOutputs)
+    {
+        uint256 numInputs;
+        (numInputs, numOutputs) = _layoutOf(circuitId);
+        uint256 n = inputInstances.length;
+        if (n == 0) revert NoInputs();
+        if (n != numInputs) revert WrongInputCount(circuitId, numInputs, n);
+        if (numOutputs == 0) revert CircuitHasNoOutputs(circuitId);
+        for (uint256 i = 0; i < n; ++i) {
+            _requireField(inputInstances[i]);
+        }
     }
 
     function _openRequest(uint256 id) private view returns (Request storage r) {

@@ -6,18 +6,19 @@ import {VerifierRegistry} from "./VerifierRegistry.sol";
 
 /// @title ModelBounty: an accuracy bounty paid on a halo2 proof.
 /// @notice A poster escrows ETH or an ERC-20 naming an accuracy circuit (by circuit id in the
-///         registry), a committed test set, a threshold (minimum number of correct answers) and a
-///         deadline. Any number of hunters may claim. The first claim, at or before the deadline,
-///         whose proof the registered verifier accepts with instances
+///         registry), a committed test set and its size N, a threshold (minimum number of correct
+///         answers, at most N) and a deadline. Any number of hunters may claim. The first claim,
+///         at or before the deadline, whose proof the registered verifier accepts with instances
 ///         `[modelCommitment, bindingOf(msg.sender, id), testSetCommitment, correctCount]` and
-///         `correctCount >= threshold`, is paid at once to its sender, with no action from the
-///         poster. The hunter's model stays private: only its weights commitment (instances[0])
+///         `threshold <= correctCount <= N`, is paid at once to its sender, with no action from
+///         the poster. The hunter's model stays private: only its weights commitment (instances[0])
 ///         is recorded. After the deadline, an unclaimed bounty is refunded to its poster by
 ///         anyone's call; the poster cannot withdraw before.
 /// @dev Fixes of ZKaggle-style designs: the verifier comes from the owner-curated, write-once
 ///      registry (neither hunter nor poster supplies a verifier address at claim time); open to
 ///      every hunter; a deadline and a refund; payout on the proof alone. A proof copied from the
-///      mempool names its maker in instances[1] (`bindingOf`), so it pays nobody else.
+///      mempool names its maker, this contract and the chain in instances[1] (`bindingOf`), so it
+///      pays nobody else, and nothing on another deployment or chain.
 contract ModelBounty is ProofPaymentBase {
     /// @notice Number of public instances of the accuracy circuit.
     uint256 public constant NUM_INSTANCES = 4;
@@ -39,6 +40,7 @@ contract ModelBounty is ProofPaymentBase {
     /// @param amount The escrowed amount (ERC-20: what the contract actually received).
     /// @param circuitId The accuracy circuit (registered VK digest).
     /// @param testSetCommitment Required instances[2].
+    /// @param testSetSize N, the test set's number of samples: no claim may count more.
     /// @param threshold Minimum correct answers (instances[3]).
     /// @param modelCommitment The paid hunter's model commitment (instances[0]); 0 until paid.
     /// @param correctCount The paid claim's number of correct answers; 0 until paid.
@@ -51,6 +53,7 @@ contract ModelBounty is ProofPaymentBase {
         uint256 amount;
         uint256 circuitId;
         uint256 testSetCommitment;
+        uint256 testSetSize;
         uint256 threshold;
         uint256 modelCommitment;
         uint256 correctCount;
@@ -66,6 +69,7 @@ contract ModelBounty is ProofPaymentBase {
     /// @param poster Its poster.
     /// @param circuitId The accuracy circuit.
     /// @param testSetCommitment The committed test set.
+    /// @param testSetSize Its number of samples.
     /// @param threshold Minimum number of correct answers.
     /// @param deadline Last timestamp (inclusive) for claims.
     /// @param token address(0) for ETH, else the ERC-20.
@@ -75,6 +79,7 @@ contract ModelBounty is ProofPaymentBase {
         address indexed poster,
         uint256 indexed circuitId,
         uint256 testSetCommitment,
+        uint256 testSetSize,
         uint256 threshold,
         uint64 deadline,
         address token,
@@ -106,6 +111,16 @@ contract ModelBounty is ProofPaymentBase {
 
     /// @notice The threshold is zero.
     error ZeroThreshold();
+    /// @notice The threshold exceeds the test set's size: no claim could reach it.
+    /// @param threshold The threshold.
+    /// @param testSetSize The test set's size.
+    error ThresholdAboveTestSetSize(uint256 threshold, uint256 testSetSize);
+    /// @notice The circuit's instances are not an accuracy circuit's (one input, the test set's
+    ///         commitment, and one output, the count), per the registry's layout.
+    /// @param circuitId The circuit.
+    /// @param numInputs Its input instances.
+    /// @param numOutputs Its output instances.
+    error NotAnAccuracyCircuit(uint256 circuitId, uint256 numInputs, uint256 numOutputs);
     /// @notice No bounty with this id.
     /// @param id The id.
     error UnknownBounty(uint256 id);
@@ -123,10 +138,6 @@ contract ModelBounty is ProofPaymentBase {
     /// @param id The bounty.
     /// @param deadline Its deadline.
     error BountyNotExpired(uint256 id, uint64 deadline);
-    /// @notice The claim does not carry exactly NUM_INSTANCES instances.
-    /// @param expected NUM_INSTANCES.
-    /// @param actual instances.length.
-    error WrongInstanceCount(uint256 expected, uint256 actual);
     /// @notice instances[2] is not the bounty's test set commitment.
     /// @param expected The bounty's test set commitment.
     /// @param actual instances[2].
@@ -135,9 +146,11 @@ contract ModelBounty is ProofPaymentBase {
     /// @param correct instances[3].
     /// @param threshold The bounty's threshold.
     error BelowThreshold(uint256 correct, uint256 threshold);
-    /// @notice bindingOf was asked for an id >= 2^64 (the binding holds 64 bits of id).
-    /// @param id The id.
-    error BountyIdTooLarge(uint256 id);
+    /// @notice instances[3] counts more right answers than the test set has samples: not a count
+    ///         (e.g. a commitment, from a circuit whose output is hashed).
+    /// @param correct instances[3].
+    /// @param testSetSize The bounty's test set size.
+    error CountAboveTestSetSize(uint256 correct, uint256 testSetSize);
 
     /// @param registry_ The verifier registry whose circuit ids bounties name (immutable).
     constructor(VerifierRegistry registry_) ProofPaymentBase(registry_) {}
@@ -145,9 +158,12 @@ contract ModelBounty is ProofPaymentBase {
     /// @notice Fund a bounty: `amount` of ETH (token == address(0), msg.value == amount) or of an
     ///         ERC-20 (transferFrom msg.sender; msg.value == 0; the amount actually received is
     ///         credited and must be > 0).
-    /// @param circuitId The accuracy circuit's id; must be registered.
+    /// @param circuitId The accuracy circuit's id; must be registered, with one input and one
+    ///        output instance.
     /// @param testSetCommitment The committed test set (required instances[2]); < r.
-    /// @param threshold Minimum number of correct answers (instances[3]); > 0.
+    /// @param testSetSize N, the number of samples of the committed test set (the circuit's
+    ///        `--accuracy-samples`): claims counting more right answers are refused.
+    /// @param threshold Minimum number of correct answers (instances[3]); 0 < threshold <= N.
     /// @param deadline Last timestamp (inclusive) for claims; not in the past.
     /// @param token address(0) for ETH, else the ERC-20.
     /// @param amount Amount to escrow; > 0.
@@ -155,14 +171,17 @@ contract ModelBounty is ProofPaymentBase {
     function post(
         uint256 circuitId,
         uint256 testSetCommitment,
+        uint256 testSetSize,
         uint256 threshold,
         uint64 deadline,
         address token,
         uint256 amount
     ) external payable nonReentrant returns (uint256 id) {
-        _requireRegistered(circuitId);
+        (uint256 numInputs, uint256 numOutputs) = _layoutOf(circuitId);
+        if (numInputs != 1 || numOutputs != 1) revert NotAnAccuracyCircuit(circuitId, numInputs, numOutputs);
         _requireField(testSetCommitment);
         if (threshold == 0) revert ZeroThreshold();
+        if (threshold > testSetSize) revert ThresholdAboveTestSetSize(threshold, testSetSize);
         _requireNotPast(deadline);
         // The ERC-20 pull runs before any state is written (and under the reentrancy guard).
         uint256 received = _collect(token, amount);
@@ -176,15 +195,18 @@ contract ModelBounty is ProofPaymentBase {
         b.amount = received;
         b.circuitId = circuitId;
         b.testSetCommitment = testSetCommitment;
+        b.testSetSize = testSetSize;
         b.threshold = threshold;
-        emit BountyPosted(id, msg.sender, circuitId, testSetCommitment, threshold, deadline, token, received);
+        emit BountyPosted(
+            id, msg.sender, circuitId, testSetCommitment, testSetSize, threshold, deadline, token, received
+        );
     }
 
     /// @notice Claim bounty `id`; pays msg.sender at once if the proof is valid.
     /// @param id The bounty.
     /// @param proof The serialized halo2 proof.
     /// @param instances Exactly `[modelCommitment, bindingOf(msg.sender, id), testSetCommitment,
-    ///        correctCount]` with `correctCount >= threshold`.
+    ///        correctCount]` with `threshold <= correctCount <= testSetSize`.
     function claim(uint256 id, bytes calldata proof, uint256[] calldata instances) external nonReentrant {
         Bounty storage b = _openBounty(id);
         uint64 deadline = b.deadline;
@@ -194,6 +216,7 @@ contract ModelBounty is ProofPaymentBase {
         if (instances.length != NUM_INSTANCES) revert WrongInstanceCount(NUM_INSTANCES, instances.length);
         if (instances[2] != b.testSetCommitment) revert WrongTestSet(b.testSetCommitment, instances[2]);
         if (instances[3] < b.threshold) revert BelowThreshold(instances[3], b.threshold);
+        if (instances[3] > b.testSetSize) revert CountAboveTestSetSize(instances[3], b.testSetSize);
         uint256 binding = bindingOf(msg.sender, id);
         if (instances[1] != binding) revert WrongClaimant(binding, instances[1]);
         if (!_verifies(b.circuitId, proof, instances)) revert ProofRejected(id);
@@ -225,16 +248,6 @@ contract ModelBounty is ProofPaymentBase {
         uint256 amount = b.amount;
         emit BountyRefunded(id, poster, token, amount);
         _pay(token, poster, amount);
-    }
-
-    /// @notice The claimant binding a proof must carry in instances[1] to claim bounty `id` for
-    ///         `claimant`: the address in the low 160 bits, the id above (zkinfer `--bind-to`).
-    /// @param claimant The address that will send the claim.
-    /// @param id The bounty; < 2^64.
-    /// @return The binding.
-    function bindingOf(address claimant, uint256 id) public pure returns (uint256) {
-        if (id >= 1 << 64) revert BountyIdTooLarge(id);
-        return _binding(claimant, id);
     }
 
     /// @notice The stored bounty `id` (all zero, status None, if it does not exist).

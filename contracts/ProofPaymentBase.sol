@@ -6,8 +6,9 @@ import {IHalo2Verifier} from "./IHalo2Verifier.sol";
 import {BN254_SCALAR_FIELD, VerifierRegistry} from "./VerifierRegistry.sol";
 
 /// @title ProofPaymentBase: shared machinery of the contracts that pay on a verified proof.
-/// @notice Escrow in ETH or an ERC-20, payout, a reentrancy guard, the claimant binding and the
-///         gas-capped call to the verifier a `VerifierRegistry` holds for a circuit id.
+/// @notice Escrow in ETH or an ERC-20, payout, a reentrancy guard, the claimant binding (which
+///         names the claimant, the id, this contract and the chain) and the gas-capped call to
+///         the verifier a `VerifierRegistry` holds for a circuit id.
 /// @dev Every state-changing external function of a derived contract is `nonReentrant` and
 ///      follows checks-effects-interactions: the only interactions are the verifier staticcall
 ///      (a view, before any effect), the ERC-20 pull when funds are escrowed (before any state is
@@ -60,10 +61,15 @@ abstract contract ProofPaymentBase {
     /// @param value The value.
     error NotAFieldElement(uint256 value);
     /// @notice instances[1] is not `bindingOf(msg.sender, id)`: the proof was made for another
-    ///         sender or another id.
+    ///         sender, another id, another contract or another chain.
     /// @param expected bindingOf(msg.sender, id).
     /// @param actual instances[1].
     error WrongClaimant(uint256 expected, uint256 actual);
+    /// @notice The instances are not exactly the circuit's (2 + inputs + outputs, as the
+    ///         registry records its layout).
+    /// @param expected The circuit's instance count.
+    /// @param actual instances.length.
+    error WrongInstanceCount(uint256 expected, uint256 actual);
     /// @notice The verifier did not accept the proof (false, revert, out of gas, or return data
     ///         other than exactly abi.encode(true)).
     /// @param id The bounty or request.
@@ -85,14 +91,22 @@ abstract contract ProofPaymentBase {
         _lock = 1;
     }
 
-    /// @dev The binding encoding of zkinfer `--bind-to`: the address in the low 160 bits, the id
-    ///      above. Callers check id < 2^64.
-    function _binding(address claimant, uint256 id) internal pure returns (uint256) {
-        return uint256(uint160(claimant)) | (id << 160);
+    /// @notice The claimant binding a proof must carry in instances[1] to be paid to `claimant`
+    ///         for bounty or request `id` by this contract on this chain (zkinfer `prove
+    ///         --bind-to CLAIMANT:ID --chain-id CHAIN --contract THIS`):
+    ///         `uint256(keccak256(abi.encode(block.chainid, address(this), claimant, id))) mod r`.
+    ///         A proof bound here pays nobody else, and nothing on another deployment or chain.
+    /// @param claimant The address that will send the claim or fulfilment.
+    /// @param id The bounty or request.
+    /// @return The binding, a BN254 scalar.
+    function bindingOf(address claimant, uint256 id) public view returns (uint256) {
+        return uint256(keccak256(abi.encode(block.chainid, address(this), claimant, id))) % BN254_SCALAR_FIELD;
     }
 
-    function _requireRegistered(uint256 circuitId) internal view {
-        if (!registry.isRegistered(circuitId)) revert UnknownCircuit(circuitId);
+    /// @dev The registered layout of `circuitId`; an unregistered one reverts with the registry's
+    ///      `UnknownCircuit(circuitId)` (the same error as this contract's).
+    function _layoutOf(uint256 circuitId) internal view returns (uint256 numInputs, uint256 numOutputs) {
+        return registry.layoutOf(circuitId);
     }
 
     function _requireField(uint256 value) internal pure {

@@ -3,6 +3,7 @@ pragma solidity ^0.8.20;
 
 import {vm} from "./Vm.sol";
 import {Assertions} from "./Mocks.sol";
+import {FIXTURE_CLAIMANT, FIXTURE_ESCROW, deployFixtureEscrow} from "./Fixtures.sol";
 import {InferenceEscrow} from "../contracts/InferenceEscrow.sol";
 import {ProofPaymentBase} from "../contracts/ProofPaymentBase.sol";
 import {IHalo2Verifier} from "../contracts/IHalo2Verifier.sol";
@@ -13,7 +14,8 @@ import {VerifierRegistry} from "../contracts/VerifierRegistry.sol";
 /// weights' Poseidon commitments, differ; an inference request naming one commitment pays only a
 /// proof about that model. Fixtures from ./script/gen-fixtures (test/fixtures/hashed-weights/),
 /// checked for freshness by `cargo test --workspace --test fixtures`. Both proofs are bound to
-/// `claimant` and id 0; layout [modelCommitment, binding, inputCommitment, out0, out1, out2].
+/// `claimant` and id 0 at FIXTURE_ESCROW on chain 31337 (test/Fixtures.sol); layout
+/// [modelCommitment, binding, inputCommitment, out0, out1, out2].
 contract HashedWeightsTest is Assertions {
     string constant DIR = "test/fixtures/hashed-weights/";
     string constant VERIFIER_ARTIFACT = "HashedWeightsVerifier.sol:Halo2Verifier";
@@ -28,7 +30,7 @@ contract HashedWeightsTest is Assertions {
     bytes proofB;
     uint256[] instancesB;
     address requester = address(0xB0B);
-    address claimant = address(0xC1A1);
+    address claimant = FIXTURE_CLAIMANT;
 
     function setUp() public {
         vm.warp(1_000_000);
@@ -40,9 +42,9 @@ contract HashedWeightsTest is Assertions {
         proofB = vm.parseJsonBytes(b, ".proof");
         instancesB = vm.parseJsonUintArray(b, ".instances");
         verifier = IHalo2Verifier(vm.deployCode(VERIFIER_ARTIFACT));
-        registry = new VerifierRegistry();
+        registry = new VerifierRegistry(true); // the fixtures use the development SRS
         circuitId = registry.register(address(verifier));
-        escrow = new InferenceEscrow(registry);
+        escrow = deployFixtureEscrow(registry);
     }
 
     function _accepts(bytes memory p, uint256[] memory inst) internal view returns (bool) {
@@ -65,7 +67,8 @@ contract HashedWeightsTest is Assertions {
         _true(_accepts(proofA, instancesA), "the verifier rejected the first weight set's proof");
         _true(_accepts(proofB, instancesB), "the verifier rejected the second weight set's proof");
         _true(instancesA[0] != instancesB[0], "two weight sets with one commitment");
-        _true(instancesA[1] == _binding(claimant, 0) && instancesB[1] == _binding(claimant, 0), "fixture binding");
+        uint256 binding = _bindingFor(FIXTURE_ESCROW, claimant, 0);
+        _true(instancesA[1] == binding && instancesB[1] == binding, "fixture binding");
     }
 
     function test_AProofDoesNotVerifyUnderTheOtherModelsCommitment() public view {

@@ -25,6 +25,8 @@ contract InferenceEscrowTest is Assertions {
     uint256 constant YES = 201;
     uint256 constant NO = 202;
     uint256 constant BYTE = 203;
+    uint256 constant WIDE = 204; // three inputs, one output
+    uint256 constant PAIR = 205; // two inputs, three outputs
     uint256 constant MODEL = 0x40de1;
     uint256 constant INPUT = 0x1a9;
     uint256 constant FEE = 0.1 ether;
@@ -45,13 +47,19 @@ contract InferenceEscrowTest is Assertions {
     function setUp() public {
         vm.warp(1_000_000);
         deadline = uint64(block.timestamp + 1 hours);
-        registry = new VerifierRegistry();
+        registry = new VerifierRegistry(true);
         yes = new BookkeepingOnlyVerifier(YES, true);
         no = new BookkeepingOnlyVerifier(NO, false);
         byteVerifier = new BookkeepingOnlyProofByteVerifier(BYTE);
+        // The mlp_small layout: one input (its commitment), three outputs.
+        yes.setLayout(1, 3);
+        no.setLayout(1, 3);
+        byteVerifier.setLayout(1, 3);
         registry.register(address(yes));
         registry.register(address(no));
         registry.register(address(byteVerifier));
+        _registerLayout(WIDE, 3, 1);
+        _registerLayout(PAIR, 2, 3);
         escrow = new InferenceEscrow(registry);
         token = new TestToken();
         noBool = new NoBoolToken();
@@ -65,6 +73,18 @@ contract InferenceEscrowTest is Assertions {
     }
 
     // ---- helpers ---------------------------------------------------------------------------
+
+    /// bindingOf(who, id) of the escrow under test, computed locally.
+    function _binding(address who, uint256 id) internal view returns (uint256) {
+        return _bindingFor(address(escrow), who, id);
+    }
+
+    /// Registers an accept-all stand-in under `circuitId` with this instance layout.
+    function _registerLayout(uint256 circuitId, uint256 inputs, uint256 outputs) internal {
+        BookkeepingOnlyVerifier v = new BookkeepingOnlyVerifier(circuitId, true);
+        v.setLayout(inputs, outputs);
+        registry.register(address(v));
+    }
 
     function _one(uint256 x) internal pure returns (uint256[] memory a) {
         a = new uint256[](1);
@@ -91,7 +111,7 @@ contract InferenceEscrowTest is Assertions {
     /// [model, binding(who, id), inputs..., outputs...]
     function _inst(uint256 id, address who, uint256[] memory inputs, uint256[] memory outputs)
         internal
-        pure
+        view
         returns (uint256[] memory inst)
     {
         inst = new uint256[](2 + inputs.length + outputs.length);
@@ -105,7 +125,7 @@ contract InferenceEscrowTest is Assertions {
         }
     }
 
-    function _std(uint256 id, address who) internal pure returns (uint256[] memory) {
+    function _std(uint256 id, address who) internal view returns (uint256[] memory) {
         return _inst(id, who, _one(INPUT), _outputs());
     }
 
@@ -150,6 +170,7 @@ contract InferenceEscrowTest is Assertions {
         _eq(r.circuitId, YES, "circuit");
         _eq(r.modelCommitment, MODEL, "model");
         _eq(r.inputCount, 1, "input count");
+        _eq(r.outputCount, 3, "output count: the circuit's");
         _eq(r.inputsHash, keccak256(abi.encodePacked(_one(INPUT))), "inputs hash");
         _eq(address(escrow).balance, FEE, "escrowed");
         _eq(_request(YES, address(0)), 1, "ids increase");
@@ -185,7 +206,7 @@ contract InferenceEscrowTest is Assertions {
         escrow.request{value: FEE}(YES, MODEL, new uint256[](0), deadline, address(0), FEE, address(0));
 
         vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.NotAFieldElement.selector, R));
-        escrow.request{value: FEE}(YES, MODEL, three, deadline, address(0), FEE, address(0));
+        escrow.request{value: FEE}(WIDE, MODEL, three, deadline, address(0), FEE, address(0));
 
         uint64 past = uint64(block.timestamp - 1);
         vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.DeadlineInPast.selector, past));
@@ -251,7 +272,7 @@ contract InferenceEscrowTest is Assertions {
         inputs[1] = R - 1;
         inputs[2] = 0;
         vm.prank(requester);
-        uint256 id = escrow.request{value: FEE}(YES, MODEL, inputs, deadline, address(0), FEE, address(0));
+        uint256 id = escrow.request{value: FEE}(WIDE, MODEL, inputs, deadline, address(0), FEE, address(0));
         _eq(escrow.getRequest(id).inputCount, 3, "count");
         uint256[] memory inst = _inst(id, host, inputs, _one(42));
         vm.prank(host);
@@ -288,25 +309,66 @@ contract InferenceEscrowTest is Assertions {
         _eq(other.balance, FEE, "any host paid");
     }
 
-    function test_TooFewInstances() public {
+    /// Exactly the circuit's instances: 2 + 1 input + 3 outputs for YES.
+    function test_WrongInstanceCount() public {
         uint256 id = _request(YES, address(0));
-        for (uint256 n = 0; n < 4; n++) {
+        for (uint256 n = 0; n < 9; n++) {
+            if (n == 6) continue;
             uint256[] memory inst = new uint256[](n);
             if (n > 0) inst[0] = MODEL;
             if (n > 1) inst[1] = _binding(host, id);
             if (n > 2) inst[2] = INPUT;
-            _expectFulfilRevert(id, host, inst, abi.encodeWithSelector(InferenceEscrow.TooFewInstances.selector, 4, n));
+            _expectFulfilRevert(id, host, inst, abi.encodeWithSelector(ProofPaymentBase.WrongInstanceCount.selector, 6, n));
         }
         uint256[] memory inputs = new uint256[](3);
         vm.prank(requester);
-        uint256 id3 = escrow.request{value: FEE}(YES, MODEL, inputs, deadline, address(0), FEE, address(0));
+        uint256 id3 = escrow.request{value: FEE}(WIDE, MODEL, inputs, deadline, address(0), FEE, address(0));
         // Model, binding and three inputs but no output.
         _expectFulfilRevert(
             id3,
             host,
             _inst(id3, host, inputs, new uint256[](0)),
-            abi.encodeWithSelector(InferenceEscrow.TooFewInstances.selector, 6, 5)
+            abi.encodeWithSelector(ProofPaymentBase.WrongInstanceCount.selector, 6, 5)
         );
+    }
+
+    /// Issue 14, item 6: a request naming fewer inputs than the circuit has left the others
+    /// unpinned: the host chose them, and they came back from `outputsOf` as outputs. A request
+    /// must name exactly the circuit's input count (its registered layout).
+    function test_RequestWithFewerInputsThanTheCircuitIsRefused() public {
+        vm.startPrank(requester);
+        vm.expectRevert(abi.encodeWithSelector(InferenceEscrow.WrongInputCount.selector, WIDE, 3, 1));
+        escrow.request{value: FEE}(WIDE, MODEL, _one(INPUT), deadline, address(0), FEE, address(0));
+        vm.expectRevert(abi.encodeWithSelector(InferenceEscrow.WrongInputCount.selector, WIDE, 3, 4));
+        escrow.request{value: FEE}(WIDE, MODEL, new uint256[](4), deadline, address(0), FEE, address(0));
+        vm.expectRevert(abi.encodeWithSelector(InferenceEscrow.WrongInputCount.selector, YES, 1, 2));
+        escrow.request{value: FEE}(YES, MODEL, new uint256[](2), deadline, address(0), FEE, address(0));
+        vm.stopPrank();
+        _eq(escrow.nextRequestId(), 0, "nothing requested");
+        _eq(address(escrow).balance, 0, "nothing escrowed");
+    }
+
+    /// The rest of item 6: even with a request naming all inputs, the proof's instances must be
+    /// exactly the circuit's, so no host-chosen value is read as an input or stored as an output.
+    function test_HostChosenExtraInstancesAreNotStoredAsOutputs() public {
+        uint256[] memory inputs = new uint256[](3);
+        inputs[0] = 7;
+        vm.prank(requester);
+        uint256 id = escrow.request{value: FEE}(WIDE, MODEL, inputs, deadline, address(0), FEE, address(0));
+        uint256[] memory outputs = new uint256[](3); // the circuit has one output
+        outputs[0] = 1;
+        outputs[1] = 666;
+        outputs[2] = 667;
+        _expectFulfilRevert(
+            id, host, _inst(id, host, inputs, outputs), abi.encodeWithSelector(ProofPaymentBase.WrongInstanceCount.selector, 6, 8)
+        );
+    }
+
+    function test_CircuitWithoutOutputsCannotBeRequested() public {
+        _registerLayout(0xd0, 1, 0);
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(InferenceEscrow.CircuitHasNoOutputs.selector, 0xd0));
+        escrow.request{value: FEE}(0xd0, MODEL, _one(INPUT), deadline, address(0), FEE, address(0));
     }
 
     function test_WrongModelCommitment() public {
@@ -352,7 +414,7 @@ contract InferenceEscrowTest is Assertions {
         inputs[0] = 1;
         inputs[1] = 2;
         vm.prank(requester);
-        uint256 id2 = escrow.request{value: FEE}(YES, MODEL, inputs, deadline, address(0), FEE, address(0));
+        uint256 id2 = escrow.request{value: FEE}(PAIR, MODEL, inputs, deadline, address(0), FEE, address(0));
         uint256[] memory swapped = new uint256[](2);
         swapped[0] = 2;
         swapped[1] = 1;
@@ -382,7 +444,9 @@ contract InferenceEscrowTest is Assertions {
 
     function test_OddVerifierReturnsAreRejected() public {
         for (uint256 mode = 0; mode < 6; mode++) {
-            uint256 circuit = registry.register(address(new BookkeepingOnlyOddReturn(400 + mode, mode)));
+            BookkeepingOnlyOddReturn odd = new BookkeepingOnlyOddReturn(400 + mode, mode);
+            odd.setLayout(1, 3);
+            uint256 circuit = registry.register(address(odd));
             uint256 id = _request(circuit, address(0));
             _expectFulfilRevert(
                 id, host, _std(id, host), abi.encodeWithSelector(ProofPaymentBase.ProofRejected.selector, id)
@@ -391,7 +455,9 @@ contract InferenceEscrowTest is Assertions {
     }
 
     function test_GasBurningVerifierIsCapped() public {
-        uint256 circuit = registry.register(address(new BookkeepingOnlyGasBurner(500)));
+        BookkeepingOnlyGasBurner burner = new BookkeepingOnlyGasBurner(500);
+        burner.setLayout(1, 3);
+        uint256 circuit = registry.register(address(burner));
         uint256 id = _request(circuit, address(0));
         bytes memory call = abi.encodeCall(InferenceEscrow.fulfil, (id, hex"01", _std(id, host)));
         vm.prank(host);
@@ -557,15 +623,7 @@ contract InferenceEscrowTest is Assertions {
 
     // ---- binding -----------------------------------------------------------------------------
 
-    function testFuzz_BindingPacksAddressAndId(address who, uint64 id) public view {
-        _eq(escrow.bindingOf(who, id), _binding(who, id), "binding layout");
-    }
-
-    function testFuzz_BindingRejectsHugeIds(uint256 id) public {
-        vm.assume(id >= 1 << 64);
-        vm.expectRevert(abi.encodeWithSelector(InferenceEscrow.RequestIdTooLarge.selector, id));
-        escrow.bindingOf(host, id);
-    }
+    // (The binding's encoding, and proofs bound for another contract or chain: Binding.t.sol.)
 
     // ---- fuzz --------------------------------------------------------------------------------
 
@@ -612,25 +670,15 @@ contract InferenceEscrowTest is Assertions {
         }
     }
 
-    /// Random proof bytes, input counts, instance layouts and senders against the proof-byte
+    /// Random proof bytes, circuit layouts, instance layouts and senders against the proof-byte
     /// stand-in: a fulfilment pays iff every check passes, then only its sender, and stores exactly
     /// the proof's outputs.
     function testFuzz_RandomFulfilments(bytes calldata proof, uint256 seed, address sender) public {
         vm.assume(sender != address(escrow) && sender != requester && sender.code.length == 0);
         vm.assume(uint160(sender) > 0xff && sender != address(vm) && sender.balance == 0);
-        uint256 ni = 1 + seed % 3;
-        uint256[] memory inputs = new uint256[](ni);
-        for (uint256 i = 0; i < ni; i++) {
-            inputs[i] = uint256(keccak256(abi.encode(seed, i))) % R;
-        }
-        vm.prank(requester);
-        uint256 id = escrow.request{value: FEE}(BYTE, MODEL, inputs, deadline, address(0), FEE, address(0));
-        uint256[] memory outputs = new uint256[]((seed >> 8) % 4);
-        for (uint256 i = 0; i < outputs.length; i++) {
-            outputs[i] = uint256(keccak256(abi.encode(seed, "out", i)));
-        }
-        (uint256[] memory inst, bool layoutOk) = _corrupt(_inst(id, sender, inputs, outputs), seed, id, sender, ni);
-        bool valid = outputs.length > 0 && layoutOk && byteVerifier.accepts(proof);
+        (uint256 id, uint256[] memory inputs, uint256[] memory outputs) = _randomRequest(seed);
+        (uint256[] memory inst, bool layoutOk) = _corrupt(_inst(id, sender, inputs, outputs), seed, id, sender, inputs.length);
+        bool valid = layoutOk && byteVerifier.accepts(proof);
         vm.prank(sender);
         (bool ok,) = address(escrow).call(abi.encodeCall(InferenceEscrow.fulfil, (id, proof, inst)));
         _true(ok == valid, "fulfilment outcome");
@@ -639,8 +687,27 @@ contract InferenceEscrowTest is Assertions {
         if (valid) _true(_sameArray(escrow.outputsOf(id), outputs), "outputs stored exactly");
     }
 
-    /// Corrupt `inst` according to `seed`: 0 model, 1 binding (to `host`), 2 an input, 3 truncate to
-    /// no output, 4+ leave it. Returns whether model, binding and inputs still match.
+    /// A request on a fresh proof-byte circuit with 1-3 inputs and 1-3 outputs (from `seed`), its
+    /// inputs and the outputs a proof of it carries.
+    function _randomRequest(uint256 seed) internal returns (uint256 id, uint256[] memory inputs, uint256[] memory outputs) {
+        inputs = new uint256[](1 + seed % 3);
+        outputs = new uint256[](1 + (seed >> 8) % 3);
+        BookkeepingOnlyProofByteVerifier v = new BookkeepingOnlyProofByteVerifier(0xf00 + inputs.length * 4 + outputs.length);
+        v.setLayout(inputs.length, outputs.length);
+        uint256 circuit = registry.register(address(v));
+        for (uint256 i = 0; i < inputs.length; i++) {
+            inputs[i] = uint256(keccak256(abi.encode(seed, i))) % R;
+        }
+        for (uint256 i = 0; i < outputs.length; i++) {
+            outputs[i] = uint256(keccak256(abi.encode(seed, "out", i)));
+        }
+        vm.prank(requester);
+        id = escrow.request{value: FEE}(circuit, MODEL, inputs, deadline, address(0), FEE, address(0));
+    }
+
+    /// Corrupt `inst` according to `seed`: 0 model, 1 binding (to `host`), 2 an input, 3 another
+    /// length (shorter or longer than the circuit's), 4+ leave it. Returns whether model, binding,
+    /// inputs and length still match.
     function _corrupt(uint256[] memory inst, uint256 seed, uint256 id, address sender, uint256 ni)
         internal
         view
@@ -651,10 +718,13 @@ contract InferenceEscrowTest is Assertions {
         if (c == 1) inst[1] = _binding(host, id);
         if (c == 2) inst[2 + (seed >> 24) % ni] ^= 1;
         if (c == 3) {
-            uint256 len = (seed >> 24) % (3 + ni); // at most model + binding + inputs: no output
-            assembly {
-                mstore(inst, len)
+            uint256 len = (seed >> 24) % (inst.length + 3);
+            if (len == inst.length) len++;
+            uint256[] memory resized = new uint256[](len);
+            for (uint256 i = 0; i < len && i < inst.length; i++) {
+                resized[i] = inst[i];
             }
+            inst = resized;
         }
         return (inst, c > 3 || (c == 1 && sender == host));
     }

@@ -3,6 +3,7 @@ pragma solidity ^0.8.20;
 
 import {vm} from "./Vm.sol";
 import {Assertions, TestToken} from "./Mocks.sol";
+import {FIXTURE_CHAIN_ID, FIXTURE_CLAIMANT, FIXTURE_ESCROW, deployFixtureEscrow} from "./Fixtures.sol";
 import {InferenceEscrow} from "../contracts/InferenceEscrow.sol";
 import {ProofPaymentBase} from "../contracts/ProofPaymentBase.sol";
 import {IHalo2Verifier} from "../contracts/IHalo2Verifier.sol";
@@ -52,9 +53,11 @@ contract InferenceConsumer {
 
 /// @notice VerifierRegistry + InferenceEscrow against the REAL generated halo2 verifier and a real
 /// proof (no mocks). Fixtures (./script/gen-fixtures; never edited by hand):
-///   test/fixtures/Halo2Verifier.sol  contract Halo2Verifier (VK_DIGEST, verifyProof)
+///   test/fixtures/Halo2Verifier.sol  contract Halo2Verifier (VK_DIGEST, layout and SRS constants,
+///                                    verifyProof), set up with the development SRS
 ///   test/fixtures/proof.json         .proof, .instances = [modelCommitment, binding,
-///                                    inputCommitment, out0, out1, out2], bound to 0xC1A1 and id 0;
+///                                    inputCommitment, out0, out1, out2], bound to 0xC1A1 and id 0
+///                                    at FIXTURE_ESCROW on chain 31337 (test/Fixtures.sol);
 ///                                    .outputs_fixed = the outputs as signed fixed-point integers
 /// The verifier is deployed from its forge artifact with vm.deployCode (nothing imports it).
 contract InferenceEscrowRealProofTest is Assertions {
@@ -70,7 +73,7 @@ contract InferenceEscrowRealProofTest is Assertions {
     uint256[] instances;
     int256[] outputsFixed;
     address requester = address(0xD0A);
-    address claimant = address(0xC1A1);
+    address claimant = FIXTURE_CLAIMANT;
     address thief = address(0x7111EF);
     uint64 deadline;
 
@@ -84,9 +87,14 @@ contract InferenceEscrowRealProofTest is Assertions {
         outputsFixed = vm.parseJsonIntArray(json, ".outputs_fixed");
         require(proof.length > 0 && instances.length == 6, "proof.json: unexpected proof or instances");
         verifier = IHalo2Verifier(vm.deployCode(VERIFIER_ARTIFACT));
-        registry = new VerifierRegistry();
+        registry = new VerifierRegistry(true); // the fixtures use the development SRS
         circuitId = registry.register(address(verifier));
-        escrow = new InferenceEscrow(registry);
+        escrow = deployFixtureEscrow(registry);
+    }
+
+    /// escrow.bindingOf(who, id), computed locally.
+    function _binding(address who, uint256 id) internal view returns (uint256) {
+        return _bindingFor(address(escrow), who, id);
     }
 
     function _request(uint256 model, uint256 input, address host) internal returns (uint256 id) {
@@ -135,8 +143,68 @@ contract InferenceEscrowRealProofTest is Assertions {
     }
 
     function test_FixtureIsBoundToClaimantAndIdZero() public view {
-        _eq(instances[1], _binding(claimant, 0), "fixture proof not bound to (0xC1A1, 0)");
+        _eq(block.chainid, FIXTURE_CHAIN_ID, "forge's default chain id");
+        _eq(address(escrow), FIXTURE_ESCROW, "the fixture escrow");
+        _eq(instances[1], _bindingFor(FIXTURE_ESCROW, claimant, 0), "fixture proof not bound to (0xC1A1, 0) at the fixture escrow");
         _eq(instances[1], escrow.bindingOf(claimant, 0), "escrow binding");
+    }
+
+    /// The verifier's constants are what the registry recorded: the instance layout (one input
+    /// commitment, three outputs) and the development SRS.
+    function test_VerifierExposesItsLayoutAndSrs() public view {
+        _eq(verifier.NUM_INSTANCES(), instances.length, "NUM_INSTANCES");
+        _eq(verifier.INPUT_INSTANCE_COUNT(), 1, "one input: its commitment");
+        _eq(verifier.OUTPUT_INSTANCE_COUNT(), 3, "three outputs");
+        (uint256 inputs, uint256 outputs) = registry.layoutOf(circuitId);
+        _true(inputs == 1 && outputs == 3, "the registry's layout");
+        _true(verifier.DEV_SRS(), "set up with the development SRS");
+        _eq(verifier.SRS_DIGEST(), registry.DEV_SRS_DIGEST(), "the development SRS's digest");
+        (bytes32 digest, bool dev) = registry.srsOf(circuitId);
+        _true(digest == verifier.SRS_DIGEST() && dev, "the registry's SRS record");
+    }
+
+    /// Issue 14, item 4, with the real verifier: a registry outside a local chain refuses it.
+    function test_ProductionRegistryRefusesTheDevSrsVerifier() public {
+        VerifierRegistry production = new VerifierRegistry(false);
+        vm.expectRevert(
+            abi.encodeWithSelector(VerifierRegistry.DevSrsVerifier.selector, address(verifier), verifier.SRS_DIGEST())
+        );
+        production.register(address(verifier));
+    }
+
+    /// Issue 14, item 6, with the real verifier: a request must name exactly its one input.
+    function test_RequestWithAnotherInputCountIsRefused() public {
+        uint256[] memory two = new uint256[](2);
+        two[0] = instances[2];
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(InferenceEscrow.WrongInputCount.selector, circuitId, 1, 2));
+        escrow.request{value: FEE}(circuitId, instances[0], two, deadline, address(0), FEE, address(0));
+    }
+
+    /// Issue 14, item 3, with the real proof: bound for the fixture escrow on chain 31337, it is
+    /// refused by another escrow (same registry, circuit, request id and host) and on another
+    /// chain, then paid where it was bound.
+    function test_RealProofIsRefusedByAnotherDeploymentOrChain() public {
+        InferenceEscrow other = new InferenceEscrow(registry);
+        uint256[] memory inputs = new uint256[](1);
+        inputs[0] = instances[2];
+        vm.prank(requester);
+        uint256 otherId = other.request{value: FEE}(circuitId, instances[0], inputs, deadline, address(0), FEE, address(0));
+        uint256 id = _request(instances[0], instances[2], address(0));
+        _true(otherId == 0 && id == 0, "request 0 on both");
+        uint256 expected = other.bindingOf(claimant, 0);
+        vm.prank(claimant);
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongClaimant.selector, expected, instances[1]));
+        other.fulfil(0, proof, instances);
+        vm.chainId(1);
+        expected = escrow.bindingOf(claimant, 0);
+        vm.prank(claimant);
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongClaimant.selector, expected, instances[1]));
+        escrow.fulfil(0, proof, instances);
+        vm.chainId(FIXTURE_CHAIN_ID);
+        vm.prank(claimant);
+        escrow.fulfil(0, proof, instances);
+        _eq(claimant.balance, FEE, "paid once, where it was bound");
     }
 
     // ---- fulfilment --------------------------------------------------------------------------
@@ -297,24 +365,28 @@ contract InferenceEscrowRealProofTest is Assertions {
             vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.ProofRejected.selector, id));
             escrow.fulfil(id, proof, bad);
         }
-        // Dropping an output changes the instance count: the verifier rejects it.
+        // Dropping an output changes the instance count: refused before the verifier.
         uint256[] memory shorter = new uint256[](5);
         for (uint256 i = 0; i < 5; i++) {
             shorter[i] = instances[i];
         }
         vm.prank(claimant);
-        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.ProofRejected.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongInstanceCount.selector, 6, 5));
         escrow.fulfil(id, proof, shorter);
     }
 
     function test_DesignatedHostOnly() public {
-        uint256 id = _request(instances[0], instances[2], thief);
+        // Another escrow's request 0 names another host: refused before the binding is checked.
+        InferenceEscrow other = new InferenceEscrow(registry);
+        uint256[] memory inputs = new uint256[](1);
+        inputs[0] = instances[2];
+        vm.prank(requester);
+        uint256 otherId = other.request{value: FEE}(circuitId, instances[0], inputs, deadline, address(0), FEE, thief);
         vm.prank(claimant);
         vm.expectRevert(abi.encodeWithSelector(InferenceEscrow.NotDesignatedHost.selector, thief, claimant));
-        escrow.fulfil(id, proof, instances);
-        // A fresh escrow whose request 0 names the proof's host.
-        escrow = new InferenceEscrow(registry);
-        id = _request(instances[0], instances[2], claimant);
+        other.fulfil(otherId, proof, instances);
+        // The fixture escrow's request 0 names the proof's host.
+        uint256 id = _request(instances[0], instances[2], claimant);
         vm.prank(claimant);
         escrow.fulfil(id, proof, instances);
         _eq(claimant.balance, FEE, "designated host paid");

@@ -11,10 +11,12 @@ import {VerifierRegistry} from "../contracts/VerifierRegistry.sol";
 
 /// @notice Drives ModelBounty and InferenceEscrow with random actors, tokens, amounts, times,
 ///         proofs and instances, and keeps ghost records the invariants check. Verifiers are
-///         BookkeepingOnly* stand-ins: BYTE accepts iff proof[0] == 0x01, NO rejects everything.
+///         BookkeepingOnly* stand-ins: BYTE accepts iff proof[0] == 0x01 (one circuit per input
+///         count 1..3, with as many outputs), NO rejects everything.
 contract EscrowHandler {
     uint256 public constant BYTE = 0xb17e;
     uint256 public constant TEST_SET = 0x7e57;
+    uint256 public constant TEST_SET_SIZE = 10;
     uint256 public constant MODEL = 0x40de1;
 
     VerifierRegistry public immutable registry;
@@ -34,6 +36,10 @@ contract EscrowHandler {
     uint256 public paidWithoutAcceptance;
     /// Successful claims/fulfilments whose binding names another address than the sender.
     uint256 public paidToAnotherSender;
+    /// Successful claims/fulfilments whose binding names the other paying contract.
+    uint256 public paidForAnotherContract;
+    /// Successful claims counting more right answers than the test set has samples.
+    uint256 public paidAboveTestSetSize;
     /// Payouts whose amount did not go exactly to the expected recipient (and nobody else).
     uint256 public wrongRecipient;
     /// Claims after the deadline or refunds at/before it that succeeded.
@@ -51,8 +57,13 @@ contract EscrowHandler {
     uint256 public successfulRefunds;
 
     constructor() {
-        registry = new VerifierRegistry();
-        registry.register(address(new BookkeepingOnlyProofByteVerifier(BYTE)));
+        registry = new VerifierRegistry(true);
+        // BYTE + k - 1: k inputs and k outputs (BYTE itself: an accuracy circuit's layout).
+        for (uint256 k = 1; k <= 3; k++) {
+            BookkeepingOnlyProofByteVerifier v = new BookkeepingOnlyProofByteVerifier(BYTE + k - 1);
+            v.setLayout(k, k);
+            registry.register(address(v));
+        }
         rejectCircuit = registry.register(address(new BookkeepingOnlyVerifier(0x0e, false)));
         bounty = new ModelBounty(registry);
         escrow = new InferenceEscrow(registry);
@@ -106,8 +117,10 @@ contract EscrowHandler {
         }
     }
 
-    function _binding(address who, uint256 id) internal pure returns (uint256) {
-        return uint256(uint160(who)) | (id << 160);
+    /// `payer.bindingOf(who, id)`.
+    function _binding(address payer, address who, uint256 id) internal view returns (uint256) {
+        return uint256(keccak256(abi.encode(block.chainid, payer, who, id)))
+            % 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
     }
 
     // ---- ModelBounty -------------------------------------------------------------------------
@@ -119,11 +132,13 @@ contract EscrowHandler {
         address tok = tokens()[tokenSeed % 3];
         amount = 1 + amount % 100 ether;
         _fund(actor, tok, amount, address(bounty));
-        uint256 circuit = reject ? rejectCircuit : BYTE;
+        threshold = 1 + threshold % TEST_SET_SIZE;
         // forge-lint: disable-next-line(unsafe-typecast)
         uint64 deadline = uint64(block.timestamp + life % 3 days);
         vm.prank(actor);
-        bounty.post{value: tok == address(0) ? amount : 0}(circuit, TEST_SET, 1 + threshold % 10, deadline, tok, amount);
+        bounty.post{value: tok == address(0) ? amount : 0}(
+            reject ? rejectCircuit : BYTE, TEST_SET, TEST_SET_SIZE, threshold, deadline, tok, amount
+        );
         escrowed[address(bounty)][tok] += amount;
     }
 
@@ -134,13 +149,15 @@ contract EscrowHandler {
         if (n == 0) return;
         uint256 id = idSeed % n;
         address sender = actors[senderSeed % 4];
-        // Mostly a proof bound to the sender; sometimes one copied from another actor.
+        // Mostly a proof bound to the sender; sometimes one copied from another actor, or one bound
+        // for the escrow.
         address boundTo = boundSeed % 3 == 0 ? actors[boundSeed % 4] : sender;
+        address payer = boundSeed % 5 == 1 ? address(escrow) : address(bounty);
         uint256[] memory inst = new uint256[](4);
         inst[0] = MODEL + idSeed % 5;
-        inst[1] = _binding(boundTo, id);
+        inst[1] = _binding(payer, boundTo, id);
         inst[2] = rightSet ? TEST_SET : TEST_SET + 1;
-        inst[3] = correct % 12;
+        inst[3] = correct % 3 == 0 ? 1 << (correct % 254) : correct % 12;
         bytes memory proof = abi.encodePacked(bytes1(proofByte % 3), bytes31(keccak256(abi.encode(idSeed))));
         ModelBounty.Bounty memory b = bounty.getBounty(id);
         uint256[4] memory before = _snapshot(b.token);
@@ -149,6 +166,8 @@ contract EscrowHandler {
             successfulClaims++;
             if (!_accepted(b.circuitId, proof, inst)) paidWithoutAcceptance++;
             if (boundTo != sender) paidToAnotherSender++;
+            if (payer != address(bounty)) paidForAnotherContract++;
+            if (inst[3] > b.testSetSize) paidAboveTestSetSize++;
             // forge-lint: disable-next-line(block-timestamp)
             if (block.timestamp > b.deadline) timingViolations++;
             bountyPayouts[id]++;
@@ -205,7 +224,9 @@ contract EscrowHandler {
             q.inputs[i] = uint256(keccak256(abi.encode(inputSeed, i))) >> 8;
         }
         q.host = hostSeed % 2 == 0 ? address(0) : actors[hostSeed % 4];
-        q.circuit = reject ? rejectCircuit : BYTE;
+        // The circuit with this many inputs (the reject-all one has one).
+        if (reject) q.inputs = new uint256[](1);
+        q.circuit = reject ? rejectCircuit : BYTE + q.inputs.length - 1;
         // forge-lint: disable-next-line(unsafe-typecast)
         q.deadline = uint64(block.timestamp + life % 3 days);
         _request(q);
@@ -225,11 +246,12 @@ contract EscrowHandler {
         uint256 id = idSeed % n;
         address sender = actors[senderSeed % 4];
         address boundTo = boundSeed % 3 == 0 ? actors[boundSeed % 4] : sender;
+        address payer = boundSeed % 5 == 1 ? address(bounty) : address(escrow);
         uint256[] storage inputs = requestInputs[id];
-        uint256 outputs = shape % 4; // 0 outputs is invalid
+        uint256 outputs = shape % 4; // valid only if the circuit's count
         uint256[] memory inst = new uint256[](2 + inputs.length + outputs);
         inst[0] = shape % 7 == 0 ? MODEL + 1 : MODEL;
-        inst[1] = _binding(boundTo, id);
+        inst[1] = _binding(payer, boundTo, id);
         for (uint256 i = 0; i < inputs.length; i++) {
             inst[2 + i] = inputs[i];
         }
@@ -245,9 +267,11 @@ contract EscrowHandler {
             successfulFulfilments++;
             if (!_accepted(r.circuitId, proof, inst)) paidWithoutAcceptance++;
             if (boundTo != sender) paidToAnotherSender++;
+            if (payer != address(escrow)) paidForAnotherContract++;
             // forge-lint: disable-next-line(block-timestamp)
             if (block.timestamp > r.deadline) timingViolations++;
             if (r.host != address(0) && r.host != sender) fulfilmentViolations++;
+            if (inputs.length != r.inputCount || outputs != r.outputCount) fulfilmentViolations++;
             uint256[] memory stored = escrow.outputsOf(id);
             if (stored.length != outputs) fulfilmentViolations++;
             for (uint256 i = 0; i < stored.length && i < outputs; i++) {
@@ -384,12 +408,19 @@ contract EscrowInvariantsTest {
         require(handler.paidWithoutAcceptance() == 0, "paid without the verifier's acceptance");
     }
 
-    /// A proof bound to one sender pays nothing to another; every payout reaches exactly its
-    /// recipient; designated hosts and stored outputs are respected.
+    /// A proof bound to one sender pays nothing to another, nor on the other paying contract;
+    /// every payout reaches exactly its recipient; designated hosts, the circuit's instance layout
+    /// and stored outputs are respected.
     function invariant_BoundProofPaysOnlyItsSender() public view {
         require(handler.paidToAnotherSender() == 0, "a proof bound to another sender paid");
+        require(handler.paidForAnotherContract() == 0, "a proof bound for the other contract paid");
         require(handler.wrongRecipient() == 0, "a payout reached the wrong account");
         require(handler.fulfilmentViolations() == 0, "host or outputs violated");
+    }
+
+    /// No bounty paid a count above its test set's size (a commitment read as a count).
+    function invariant_NoCountAboveTheTestSetSize() public view {
+        require(handler.paidAboveTestSetSize() == 0, "a count above the test set's size paid");
     }
 
     /// Claims only at or before the deadline, refunds only after it.

@@ -6,9 +6,43 @@ pragma solidity ^0.8.20;
 // reentrancy, registry rules). Real-proof tests (InferenceEscrowRealProof.t.sol,
 // HashedWeights.t.sol, ModelBountyRealProof.t.sol) use the generated verifiers and real proofs.
 
+/// @notice NOT A VERIFIER. The constants VerifierRegistry reads besides VK_DIGEST, settable: by
+///         default an accuracy circuit's layout (one input, one output: 4 instances) and a
+///         ceremony SRS.
+abstract contract BookkeepingOnlyConstants {
+    /// @notice Input instances.
+    uint256 public INPUT_INSTANCE_COUNT = 1;
+    /// @notice Output instances.
+    uint256 public OUTPUT_INSTANCE_COUNT = 1;
+    /// @notice All instances.
+    uint256 public NUM_INSTANCES = 4;
+    /// @notice The SRS digest.
+    bytes32 public SRS_DIGEST = keccak256("a ceremony's SRS");
+    /// @notice Whether the SRS is a development one.
+    bool public DEV_SRS;
+
+    /// @notice Set a consistent layout (NUM_INSTANCES = 2 + inputs + outputs).
+    function setLayout(uint256 inputs, uint256 outputs) external {
+        INPUT_INSTANCE_COUNT = inputs;
+        OUTPUT_INSTANCE_COUNT = outputs;
+        NUM_INSTANCES = 2 + inputs + outputs;
+    }
+
+    /// @notice Set NUM_INSTANCES alone (an inconsistent layout).
+    function setNumInstances(uint256 n) external {
+        NUM_INSTANCES = n;
+    }
+
+    /// @notice Set the SRS constants.
+    function setSrs(bytes32 digest, bool dev) external {
+        SRS_DIGEST = digest;
+        DEV_SRS = dev;
+    }
+}
+
 /// @notice NOT A VERIFIER. Accepts or rejects every proof according to a settable flag; has a
 ///         settable VK_DIGEST (its circuit id in a VerifierRegistry).
-contract BookkeepingOnlyVerifier {
+contract BookkeepingOnlyVerifier is BookkeepingOnlyConstants {
     /// @notice The digest the registry reads.
     uint256 public VK_DIGEST;
     /// @notice What verifyProof returns.
@@ -37,7 +71,7 @@ contract BookkeepingOnlyVerifier {
 
 /// @notice NOT A VERIFIER. For fuzz and invariant tests: accepts iff the proof's first byte is 0x01,
 ///         so a test knows which random proofs "verify".
-contract BookkeepingOnlyProofByteVerifier {
+contract BookkeepingOnlyProofByteVerifier is BookkeepingOnlyConstants {
     /// @notice The digest the registry reads.
     uint256 public immutable VK_DIGEST;
 
@@ -58,7 +92,7 @@ contract BookkeepingOnlyProofByteVerifier {
 
 /// @notice NOT A VERIFIER. Burns all the gas it is given (like a verifier fed a corrupted curve
 ///         point), to check the contracts' verifier gas cap.
-contract BookkeepingOnlyGasBurner {
+contract BookkeepingOnlyGasBurner is BookkeepingOnlyConstants {
     /// @notice The digest the registry reads.
     uint256 public immutable VK_DIGEST;
 
@@ -77,7 +111,7 @@ contract BookkeepingOnlyGasBurner {
 }
 
 /// @notice NOT A VERIFIER. Returns or reverts with something that is not exactly abi.encode(true).
-contract BookkeepingOnlyOddReturn {
+contract BookkeepingOnlyOddReturn is BookkeepingOnlyConstants {
     /// @notice Number of modes.
     uint256 public constant MODES = 6;
     /// @notice The digest the registry reads.
@@ -112,6 +146,18 @@ contract BookkeepingOnlyOddReturn {
 
 /// @notice NOT A VERIFIER: has verifyProof but no VK_DIGEST (registration must be refused).
 contract BookkeepingOnlyNoDigest {
+    /// @notice Accepts everything.
+    function verifyProof(bytes calldata, uint256[] calldata) external pure returns (bool) {
+        return true;
+    }
+}
+
+/// @notice NOT A VERIFIER: a VK_DIGEST but none of the other constants a registry reads (a
+///         verifier of an older zkinfer, or another generator's).
+contract BookkeepingOnlyNoLayout {
+    /// @notice The digest the registry reads.
+    uint256 public constant VK_DIGEST = 0x10;
+
     /// @notice Accepts everything.
     function verifyProof(bytes calldata, uint256[] calldata) external pure returns (bool) {
         return true;
@@ -368,9 +414,10 @@ abstract contract Assertions {
         if (!c) revert(what);
     }
 
-    /// @dev bindingOf, computed locally so that no external call sits between a prank or an
-    ///      expectRevert and the call it is meant for.
-    function _binding(address who, uint256 id) internal pure returns (uint256) {
-        return uint256(uint160(who)) | (id << 160);
+    /// @dev `payer.bindingOf(who, id)` on this chain, computed locally so that no external call
+    ///      sits between a prank or an expectRevert and the call it is meant for.
+    function _bindingFor(address payer, address who, uint256 id) internal view returns (uint256) {
+        return uint256(keccak256(abi.encode(block.chainid, payer, who, id)))
+            % 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
     }
 }

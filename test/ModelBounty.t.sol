@@ -26,6 +26,7 @@ contract ModelBountyTest is Assertions {
     uint256 constant BYTE = 103; // circuit id of a verifier that accepts iff proof[0] == 0x01
     uint256 constant TEST_SET = 0x7e57;
     uint256 constant THRESHOLD = 90;
+    uint256 constant SIZE = 128; // samples of the test set
     uint256 constant MODEL = 0x40de1;
     uint256 constant AMOUNT = 1 ether;
 
@@ -44,7 +45,7 @@ contract ModelBountyTest is Assertions {
     function setUp() public {
         vm.warp(1_000_000);
         deadline = uint64(block.timestamp + 1 days);
-        registry = new VerifierRegistry();
+        registry = new VerifierRegistry(true);
         yes = new BookkeepingOnlyVerifier(YES, true);
         no = new BookkeepingOnlyVerifier(NO, false);
         byteVerifier = new BookkeepingOnlyProofByteVerifier(BYTE);
@@ -65,18 +66,23 @@ contract ModelBountyTest is Assertions {
 
     // ---- helpers ---------------------------------------------------------------------------
 
+    /// bindingOf(who, id) of the bounty under test, computed locally.
+    function _binding(address who, uint256 id) internal view returns (uint256) {
+        return _bindingFor(address(bounty), who, id);
+    }
+
     function _post(uint256 circuitId) internal returns (uint256 id) {
         vm.prank(poster);
-        id = bounty.post{value: AMOUNT}(circuitId, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+        id = bounty.post{value: AMOUNT}(circuitId, TEST_SET, SIZE, THRESHOLD, deadline, address(0), AMOUNT);
     }
 
     function _postToken(address tok, uint256 amount) internal returns (uint256 id) {
         vm.prank(poster);
-        id = bounty.post(YES, TEST_SET, THRESHOLD, deadline, tok, amount);
+        id = bounty.post(YES, TEST_SET, SIZE, THRESHOLD, deadline, tok, amount);
     }
 
     /// Instances of a claim of bounty `id` bound to `who`: [model, binding, test set, correct].
-    function _inst(uint256 id, address who, uint256 correct) internal pure returns (uint256[] memory inst) {
+    function _inst(uint256 id, address who, uint256 correct) internal view returns (uint256[] memory inst) {
         inst = new uint256[](4);
         inst[0] = MODEL;
         inst[1] = _binding(who, id);
@@ -118,7 +124,7 @@ contract ModelBountyTest is Assertions {
 
     function test_PostEthStoresBounty() public {
         vm.expectEmit(true, true, true, true, address(bounty));
-        emit ModelBounty.BountyPosted(0, poster, YES, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+        emit ModelBounty.BountyPosted(0, poster, YES, TEST_SET, SIZE, THRESHOLD, deadline, address(0), AMOUNT);
         uint256 id = _post(YES);
         _eq(id, 0, "first id");
         ModelBounty.Bounty memory b = bounty.getBounty(id);
@@ -130,6 +136,7 @@ contract ModelBountyTest is Assertions {
         _eq(b.amount, AMOUNT, "amount");
         _eq(b.circuitId, YES, "circuit");
         _eq(b.testSetCommitment, TEST_SET, "test set");
+        _eq(b.testSetSize, SIZE, "test set size");
         _eq(b.threshold, THRESHOLD, "threshold");
         _eq(b.modelCommitment, 0, "no model yet");
         _eq(b.correctCount, 0, "no count yet");
@@ -141,7 +148,7 @@ contract ModelBountyTest is Assertions {
 
     function test_PostTokenPullsFunds() public {
         vm.expectEmit(true, true, true, true, address(bounty));
-        emit ModelBounty.BountyPosted(0, poster, YES, TEST_SET, THRESHOLD, deadline, address(token), 5 ether);
+        emit ModelBounty.BountyPosted(0, poster, YES, TEST_SET, SIZE, THRESHOLD, deadline, address(token), 5 ether);
         uint256 id = _postToken(address(token), 5 ether);
         _eq(token.balanceOf(address(bounty)), 5 ether, "escrow");
         _eq(token.balanceOf(poster), 95 ether, "poster debited");
@@ -158,7 +165,7 @@ contract ModelBountyTest is Assertions {
     function test_PostFeeOnTransferCreditsWhatArrived() public {
         token.setFeeBps(100); // 1 %
         vm.expectEmit(true, true, true, true, address(bounty));
-        emit ModelBounty.BountyPosted(0, poster, YES, TEST_SET, THRESHOLD, deadline, address(token), 9.9 ether);
+        emit ModelBounty.BountyPosted(0, poster, YES, TEST_SET, SIZE, THRESHOLD, deadline, address(token), 9.9 ether);
         uint256 id = _postToken(address(token), 10 ether);
         _eq(bounty.getBounty(id).amount, 9.9 ether, "credited what arrived");
         _eq(token.balanceOf(address(bounty)), 9.9 ether, "escrow");
@@ -166,7 +173,7 @@ contract ModelBountyTest is Assertions {
 
     function test_PostDeadlineNowIsAllowed() public {
         vm.prank(poster);
-        uint256 id = bounty.post{value: AMOUNT}(YES, TEST_SET, THRESHOLD, uint64(block.timestamp), address(0), AMOUNT);
+        uint256 id = bounty.post{value: AMOUNT}(YES, TEST_SET, SIZE, THRESHOLD, uint64(block.timestamp), address(0), AMOUNT);
         _claim(id);
         _eq(hunter.balance, AMOUNT, "claimable in the same second");
     }
@@ -174,17 +181,17 @@ contract ModelBountyTest is Assertions {
     function test_PostRejectsBadParameters() public {
         vm.startPrank(poster);
         vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.UnknownCircuit.selector, 999));
-        bounty.post{value: AMOUNT}(999, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+        bounty.post{value: AMOUNT}(999, TEST_SET, SIZE, THRESHOLD, deadline, address(0), AMOUNT);
 
         vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.NotAFieldElement.selector, BN254_SCALAR_FIELD));
-        bounty.post{value: AMOUNT}(YES, BN254_SCALAR_FIELD, THRESHOLD, deadline, address(0), AMOUNT);
+        bounty.post{value: AMOUNT}(YES, BN254_SCALAR_FIELD, SIZE, THRESHOLD, deadline, address(0), AMOUNT);
 
         vm.expectRevert(ModelBounty.ZeroThreshold.selector);
-        bounty.post{value: AMOUNT}(YES, TEST_SET, 0, deadline, address(0), AMOUNT);
+        bounty.post{value: AMOUNT}(YES, TEST_SET, SIZE, 0, deadline, address(0), AMOUNT);
 
         uint64 past = uint64(block.timestamp - 1);
         vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.DeadlineInPast.selector, past));
-        bounty.post{value: AMOUNT}(YES, TEST_SET, THRESHOLD, past, address(0), AMOUNT);
+        bounty.post{value: AMOUNT}(YES, TEST_SET, SIZE, THRESHOLD, past, address(0), AMOUNT);
         vm.stopPrank();
         _eq(bounty.nextBountyId(), 0, "nothing posted");
         _eq(address(bounty).balance, 0, "nothing escrowed");
@@ -193,32 +200,32 @@ contract ModelBountyTest is Assertions {
     function test_PostRejectsBadFunding() public {
         vm.startPrank(poster);
         vm.expectRevert(ProofPaymentBase.ZeroAmount.selector);
-        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(0), 0);
+        bounty.post(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(0), 0);
 
         vm.expectRevert(ProofPaymentBase.ZeroAmount.selector);
-        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), 0);
+        bounty.post(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(token), 0);
 
         vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongEtherValue.selector, AMOUNT, AMOUNT - 1));
-        bounty.post{value: AMOUNT - 1}(YES, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+        bounty.post{value: AMOUNT - 1}(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(0), AMOUNT);
 
         vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongEtherValue.selector, AMOUNT, AMOUNT + 1));
-        bounty.post{value: AMOUNT + 1}(YES, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+        bounty.post{value: AMOUNT + 1}(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(0), AMOUNT);
 
         vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongEtherValue.selector, 0, 1));
-        bounty.post{value: 1}(YES, TEST_SET, THRESHOLD, deadline, address(token), AMOUNT);
+        bounty.post{value: 1}(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(token), AMOUNT);
 
         vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.TokenHasNoCode.selector, address(0x70c3)));
-        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(0x70c3), AMOUNT);
+        bounty.post(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(0x70c3), AMOUNT);
 
         // More than the allowance/balance: the token reverts.
         vm.expectRevert(
             abi.encodeWithSelector(ProofPaymentBase.TransferFromFailed.selector, address(token), poster, 1000 ether)
         );
-        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), 1000 ether);
+        bounty.post(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(token), 1000 ether);
         vm.expectRevert(
             abi.encodeWithSelector(ProofPaymentBase.TransferFromFailed.selector, address(noBool), poster, 1000 ether)
         );
-        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(noBool), 1000 ether);
+        bounty.post(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(noBool), 1000 ether);
         vm.stopPrank();
 
         // ... or returns false.
@@ -227,21 +234,21 @@ contract ModelBountyTest is Assertions {
         vm.expectRevert(
             abi.encodeWithSelector(ProofPaymentBase.TransferFromFailed.selector, address(token), poster, 1000 ether)
         );
-        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), 1000 ether);
+        bounty.post(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(token), 1000 ether);
 
         // A token that reports success and moves nothing: nothing received.
         token.setReturnFalse(false);
         token.setNoop(true);
         vm.prank(poster);
         vm.expectRevert(ProofPaymentBase.ZeroAmount.selector);
-        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), AMOUNT);
+        bounty.post(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(token), AMOUNT);
 
         // A 100 % fee: nothing received.
         token.setNoop(false);
         token.setFeeBps(10_000);
         vm.prank(poster);
         vm.expectRevert(ProofPaymentBase.ZeroAmount.selector);
-        bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), AMOUNT);
+        bounty.post(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(token), AMOUNT);
 
         _eq(bounty.nextBountyId(), 0, "nothing posted");
         _eq(token.balanceOf(poster), 100 ether, "poster's tokens untouched");
@@ -342,7 +349,7 @@ contract ModelBountyTest is Assertions {
             if (n > 1) inst[1] = _binding(hunter, id);
             if (n > 2) inst[2] = TEST_SET;
             if (n > 3) inst[3] = THRESHOLD;
-            _expectClaimRevert(id, inst, abi.encodeWithSelector(ModelBounty.WrongInstanceCount.selector, 4, n));
+            _expectClaimRevert(id, inst, abi.encodeWithSelector(ProofPaymentBase.WrongInstanceCount.selector, 4, n));
         }
     }
 
@@ -363,6 +370,55 @@ contract ModelBountyTest is Assertions {
         _expectClaimRevert(
             id, _inst(id, hunter, 0), abi.encodeWithSelector(ModelBounty.BelowThreshold.selector, 0, THRESHOLD)
         );
+    }
+
+    /// Issue 14, item 2: a circuit whose output is hashed puts a Poseidon commitment (~2^253) in
+    /// instances[3]; compared with the threshold as a count it wins any bounty. A count above the
+    /// test set's size is refused, whatever the verifier says.
+    function test_CountAboveTestSetSizeIsNotPaid() public {
+        uint256 id = _post(YES); // YES accepts every proof
+        uint256 huge = 1 << 200;
+        _expectClaimRevert(
+            id, _inst(id, hunter, huge), abi.encodeWithSelector(ModelBounty.CountAboveTestSetSize.selector, huge, SIZE)
+        );
+        _expectClaimRevert(
+            id,
+            _inst(id, hunter, SIZE + 1),
+            abi.encodeWithSelector(ModelBounty.CountAboveTestSetSize.selector, SIZE + 1, SIZE)
+        );
+        _eq(hunter.balance, 0, "nothing paid");
+        uint256[] memory all = _inst(id, hunter, SIZE);
+        vm.prank(hunter);
+        bounty.claim(id, hex"01", all);
+        _eq(bounty.getBounty(id).correctCount, SIZE, "every sample right is a valid count");
+    }
+
+    function test_PostRejectsThresholdAboveTestSetSize() public {
+        vm.startPrank(poster);
+        vm.expectRevert(abi.encodeWithSelector(ModelBounty.ThresholdAboveTestSetSize.selector, SIZE + 1, SIZE));
+        bounty.post{value: AMOUNT}(YES, TEST_SET, SIZE, SIZE + 1, deadline, address(0), AMOUNT);
+        vm.expectRevert(abi.encodeWithSelector(ModelBounty.ThresholdAboveTestSetSize.selector, 1, 0));
+        bounty.post{value: AMOUNT}(YES, TEST_SET, 0, 1, deadline, address(0), AMOUNT);
+        uint256 id = bounty.post{value: AMOUNT}(YES, TEST_SET, SIZE, SIZE, deadline, address(0), AMOUNT);
+        vm.stopPrank();
+        _eq(bounty.getBounty(id).threshold, SIZE, "every sample right is a reachable threshold");
+    }
+
+    /// A bounty names an accuracy circuit: one input (the test set's commitment), one output (the
+    /// count), as the registry recorded its layout.
+    function test_PostRejectsACircuitThatIsNotAnAccuracyCircuit() public {
+        BookkeepingOnlyVerifier inference = new BookkeepingOnlyVerifier(0xabc, true);
+        inference.setLayout(1, 3);
+        registry.register(address(inference));
+        BookkeepingOnlyVerifier publicTestSet = new BookkeepingOnlyVerifier(0xabd, true);
+        publicTestSet.setLayout(40, 1);
+        registry.register(address(publicTestSet));
+        vm.startPrank(poster);
+        vm.expectRevert(abi.encodeWithSelector(ModelBounty.NotAnAccuracyCircuit.selector, 0xabc, 1, 3));
+        bounty.post{value: AMOUNT}(0xabc, TEST_SET, SIZE, THRESHOLD, deadline, address(0), AMOUNT);
+        vm.expectRevert(abi.encodeWithSelector(ModelBounty.NotAnAccuracyCircuit.selector, 0xabd, 40, 1));
+        bounty.post{value: AMOUNT}(0xabd, TEST_SET, SIZE, THRESHOLD, deadline, address(0), AMOUNT);
+        vm.stopPrank();
     }
 
     function test_ProofBoundToAnotherSenderIsNotPaid() public {
@@ -404,7 +460,7 @@ contract ModelBountyTest is Assertions {
         for (uint256 mode = 0; mode < 6; mode++) {
             uint256 circuit = registry.register(address(new BookkeepingOnlyOddReturn(200 + mode, mode)));
             vm.prank(poster);
-            uint256 id = bounty.post{value: AMOUNT}(circuit, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+            uint256 id = bounty.post{value: AMOUNT}(circuit, TEST_SET, SIZE, THRESHOLD, deadline, address(0), AMOUNT);
             _expectClaimRevert(
                 id, _inst(id, hunter, THRESHOLD), abi.encodeWithSelector(ProofPaymentBase.ProofRejected.selector, id)
             );
@@ -563,7 +619,7 @@ contract ModelBountyTest is Assertions {
     function test_RefundToEtherRejectingPosterReverts() public {
         EtherRejecter rejecter = new EtherRejecter();
         vm.deal(address(this), AMOUNT);
-        bytes memory post = abi.encodeCall(ModelBounty.post, (YES, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT));
+        bytes memory post = abi.encodeCall(ModelBounty.post, (YES, TEST_SET, SIZE, THRESHOLD, deadline, address(0), AMOUNT));
         rejecter.exec{value: AMOUNT}(address(bounty), post);
         vm.warp(uint256(deadline) + 1);
         vm.expectRevert(
@@ -597,7 +653,7 @@ contract ModelBountyTest is Assertions {
         ReentrantReceiver attacker = new ReentrantReceiver();
         vm.deal(address(this), AMOUNT);
         attacker.exec{value: AMOUNT}(
-            address(bounty), abi.encodeCall(ModelBounty.post, (YES, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT))
+            address(bounty), abi.encodeCall(ModelBounty.post, (YES, TEST_SET, SIZE, THRESHOLD, deadline, address(0), AMOUNT))
         );
         _post(YES);
         attacker.setReentry(address(bounty), abi.encodeCall(ModelBounty.refund, (0)));
@@ -633,7 +689,7 @@ contract ModelBountyTest is Assertions {
         // The token's transferFrom (inside post) tries to refund an expired bounty and to post.
         token.setHook(address(bounty), abi.encodeCall(ModelBounty.refund, (expired)), false, true);
         vm.prank(poster);
-        uint256 id = bounty.post(YES, TEST_SET, THRESHOLD, later, address(token), 2 ether);
+        uint256 id = bounty.post(YES, TEST_SET, SIZE, THRESHOLD, later, address(token), 2 ether);
         _eq(token.hookError(), ProofPaymentBase.ReentrantCall.selector, "reentry error");
         _true(_status(expired) == ModelBounty.Status.Open, "not refunded from inside post");
         _eq(bounty.getBounty(id).amount, 2 ether, "post credited once");
@@ -641,12 +697,12 @@ contract ModelBountyTest is Assertions {
 
         token.setHook(
             address(bounty),
-            abi.encodeCall(ModelBounty.post, (YES, TEST_SET, THRESHOLD, later, address(token), 1 ether)),
+            abi.encodeCall(ModelBounty.post, (YES, TEST_SET, SIZE, THRESHOLD, later, address(token), 1 ether)),
             false,
             true
         );
         vm.prank(poster);
-        bounty.post(YES, TEST_SET, THRESHOLD, later, address(token), 2 ether);
+        bounty.post(YES, TEST_SET, SIZE, THRESHOLD, later, address(token), 2 ether);
         _eq(token.hookError(), ProofPaymentBase.ReentrantCall.selector, "reentry error");
         _eq(bounty.nextBountyId(), 3, "one bounty per post");
         _eq(token.balanceOf(address(bounty)), 9 ether, "escrow = open bounties");
@@ -654,18 +710,7 @@ contract ModelBountyTest is Assertions {
 
     // ---- binding -----------------------------------------------------------------------------
 
-    function testFuzz_BindingPacksAddressAndId(address who, uint64 id) public view {
-        uint256 b = bounty.bindingOf(who, id);
-        _eq(b, _binding(who, id), "binding layout");
-        _eq(b & type(uint160).max, uint256(uint160(who)), "address in the low bits");
-        _eq(b >> 160, id, "id above");
-    }
-
-    function testFuzz_BindingRejectsHugeIds(uint256 id) public {
-        vm.assume(id >= 1 << 64);
-        vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyIdTooLarge.selector, id));
-        bounty.bindingOf(hunter, id);
-    }
+    // (The binding's encoding, and proofs bound for another contract or chain: Binding.t.sol.)
 
     // ---- fuzz --------------------------------------------------------------------------------
 
@@ -673,7 +718,7 @@ contract ModelBountyTest is Assertions {
         vm.assume(amount > 0);
         vm.deal(poster, amount);
         vm.prank(poster);
-        uint256 id = bounty.post{value: amount}(YES, TEST_SET, THRESHOLD, deadline, address(0), amount);
+        uint256 id = bounty.post{value: amount}(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(0), amount);
         _eq(address(bounty).balance, amount, "escrowed");
         _claim(id);
         _eq(hunter.balance, amount, "paid exactly");
@@ -690,10 +735,10 @@ contract ModelBountyTest is Assertions {
         vm.prank(poster);
         if (received == 0) {
             vm.expectRevert(ProofPaymentBase.ZeroAmount.selector);
-            bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), amount);
+            bounty.post(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(token), amount);
             return;
         }
-        uint256 id = bounty.post(YES, TEST_SET, THRESHOLD, deadline, address(token), amount);
+        uint256 id = bounty.post(YES, TEST_SET, SIZE, THRESHOLD, deadline, address(token), amount);
         _eq(bounty.getBounty(id).amount, received, "credited what arrived");
         _eq(token.balanceOf(address(bounty)) - before, received, "escrowed");
         _claim(id);
@@ -704,7 +749,7 @@ contract ModelBountyTest is Assertions {
         lifetime = uint64(bound(lifetime, 0, 100 * 365 days));
         uint64 dl = uint64(block.timestamp) + lifetime;
         vm.prank(poster);
-        uint256 id = bounty.post{value: AMOUNT}(YES, TEST_SET, THRESHOLD, dl, address(0), AMOUNT);
+        uint256 id = bounty.post{value: AMOUNT}(YES, TEST_SET, SIZE, THRESHOLD, dl, address(0), AMOUNT);
         uint256 t = bound(claimAt, block.timestamp, uint256(dl) + 30 days);
         vm.warp(t);
         uint256 posterBefore = poster.balance;
@@ -726,7 +771,7 @@ contract ModelBountyTest is Assertions {
         uint64 dl = uint64(block.timestamp - ago);
         vm.prank(poster);
         vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.DeadlineInPast.selector, dl));
-        bounty.post{value: AMOUNT}(YES, TEST_SET, THRESHOLD, dl, address(0), AMOUNT);
+        bounty.post{value: AMOUNT}(YES, TEST_SET, SIZE, THRESHOLD, dl, address(0), AMOUNT);
     }
 
     /// Random proof bytes and instances against the proof-byte stand-in: a claim pays iff every
@@ -744,15 +789,15 @@ contract ModelBountyTest is Assertions {
         vm.assume(sender != address(bounty) && sender != poster && sender.code.length == 0 && uint160(sender) > 0xff);
         vm.assume(sender != address(vm) && sender.balance == 0);
         vm.prank(poster);
-        uint256 id = bounty.post{value: AMOUNT}(BYTE, TEST_SET, THRESHOLD, deadline, address(0), AMOUNT);
+        uint256 id = bounty.post{value: AMOUNT}(BYTE, TEST_SET, SIZE, THRESHOLD, deadline, address(0), AMOUNT);
         uint256 n = length % 7;
         uint256[] memory inst = new uint256[](n);
         if (n > 0) inst[0] = model;
         if (n > 1) inst[1] = _binding(bindToSender ? sender : hunter, id);
         if (n > 2) inst[2] = sameTestSet ? TEST_SET : testSet;
         if (n > 3) inst[3] = correct % (2 * THRESHOLD);
-        bool expected = n == 4 && inst[2] == TEST_SET && inst[3] >= THRESHOLD && (bindToSender || sender == hunter)
-            && byteVerifier.accepts(proof);
+        bool expected = n == 4 && inst[2] == TEST_SET && inst[3] >= THRESHOLD && inst[3] <= SIZE
+            && (bindToSender || sender == hunter) && byteVerifier.accepts(proof);
         vm.prank(sender);
         (bool ok,) = address(bounty).call(abi.encodeCall(ModelBounty.claim, (id, proof, inst)));
         _true(ok == expected, "claim outcome");

@@ -3,6 +3,8 @@ pragma solidity ^0.8.20;
 
 import {vm} from "./Vm.sol";
 import {Assertions} from "./Mocks.sol";
+import {FIXTURE_CHAIN_ID, FIXTURE_CLAIMANT, FIXTURE_BOUNTY, deployFixtureBounty} from "./Fixtures.sol";
+import {InferenceEscrow} from "../contracts/InferenceEscrow.sol";
 import {ModelBounty} from "../contracts/ModelBounty.sol";
 import {ProofPaymentBase} from "../contracts/ProofPaymentBase.sol";
 import {IHalo2Verifier} from "../contracts/IHalo2Verifier.sol";
@@ -15,10 +17,11 @@ import {VerifierRegistry} from "../contracts/VerifierRegistry.sol";
 ///                                                 "AccuracyVerifier.sol:Halo2Verifier")
 ///   test/fixtures/accuracy/proof.json            .proof, .instances = [modelCommitment,
 ///                                                 binding, testSetCommitment, correctCount],
-///                                                 bound to 0xC1A1 and bounty 0
-///   test/fixtures/accuracy/bounty.json           .threshold (uint, <= correctCount); optional
-///                                                 .test_set_commitment (= instances[2]) and
-///                                                 .samples (the test set's size)
+///                                                 bound to 0xC1A1 and bounty 0 at FIXTURE_BOUNTY
+///                                                 on chain 31337 (test/Fixtures.sol)
+///   test/fixtures/accuracy/bounty.json           .threshold (uint, <= correctCount), .samples
+///                                                 (the test set's size); optional
+///                                                 .test_set_commitment (= instances[2])
 ///   test/fixtures/accuracy/proof_low.json        optional: another model's proof on the same
 ///                                                 test set with fewer correct answers (same layout,
 ///                                                 same binding)
@@ -38,10 +41,11 @@ contract ModelBountyRealProofTest is Assertions {
     bytes proof;
     uint256[] instances;
     uint256 threshold;
+    uint256 samples;
     string bountyJson;
     bool ready;
     address poster = address(0xB0B);
-    address claimant = address(0xC1A1);
+    address claimant = FIXTURE_CLAIMANT;
     address thief = address(0x7111EF);
     uint64 deadline;
 
@@ -56,11 +60,17 @@ contract ModelBountyRealProofTest is Assertions {
         require(proof.length > 0 && instances.length == 4, "accuracy proof.json: expected a proof and 4 instances");
         bountyJson = vm.readFile(BOUNTY_JSON);
         threshold = vm.parseJsonUint(bountyJson, ".threshold");
+        samples = vm.parseJsonUint(bountyJson, ".samples");
         verifier = IHalo2Verifier(vm.deployCode(VERIFIER_ARTIFACT));
-        registry = new VerifierRegistry();
+        registry = new VerifierRegistry(true); // the fixtures use the development SRS
         circuitId = registry.register(address(verifier));
-        bounty = new ModelBounty(registry);
+        bounty = deployFixtureBounty(registry);
         ready = true;
+    }
+
+    /// bounty.bindingOf(who, id), computed locally.
+    function _binding(address who, uint256 id) internal view returns (uint256) {
+        return _bindingFor(address(bounty), who, id);
     }
 
     modifier withFixtures() {
@@ -73,7 +83,7 @@ contract ModelBountyRealProofTest is Assertions {
 
     function _post(uint256 testSet, uint256 minimum) internal returns (uint256 id) {
         vm.prank(poster);
-        id = bounty.post{value: AMOUNT}(circuitId, testSet, minimum, deadline, address(0), AMOUNT);
+        id = bounty.post{value: AMOUNT}(circuitId, testSet, samples, minimum, deadline, address(0), AMOUNT);
     }
 
     function _verifierAccepts(bytes memory p, uint256[] memory inst) internal view returns (bool) {
@@ -84,7 +94,11 @@ contract ModelBountyRealProofTest is Assertions {
 
     function test_FixtureIsConsistent() public withFixtures {
         _true(verifier.verifyProof(proof, instances), "verifier rejected the real accuracy proof");
-        _eq(instances[1], _binding(claimant, 0), "fixture proof not bound to (0xC1A1, 0)");
+        _eq(block.chainid, FIXTURE_CHAIN_ID, "forge's default chain id");
+        _eq(address(bounty), FIXTURE_BOUNTY, "the fixture bounty");
+        _eq(instances[1], _bindingFor(FIXTURE_BOUNTY, claimant, 0), "fixture proof not bound to (0xC1A1, 0) at the fixture bounty");
+        (uint256 inputs, uint256 outputs) = registry.layoutOf(circuitId);
+        _true(inputs == 1 && outputs == 1, "an accuracy circuit's layout: the test set, the count");
         _true(threshold > 0 && threshold <= instances[3], "bounty.json threshold above the proven count");
     }
 
@@ -92,9 +106,7 @@ contract ModelBountyRealProofTest is Assertions {
         if (vm.keyExistsJson(bountyJson, ".test_set_commitment")) {
             _eq(vm.parseJsonUint(bountyJson, ".test_set_commitment"), instances[2], "test set commitment");
         }
-        if (vm.keyExistsJson(bountyJson, ".samples")) {
-            _true(instances[3] <= vm.parseJsonUint(bountyJson, ".samples"), "more correct answers than samples");
-        }
+        _true(instances[3] <= samples, "more correct answers than samples");
     }
 
     function test_LowerAccuracyModelIsNotPaid() public withFixtures {
@@ -118,16 +130,64 @@ contract ModelBountyRealProofTest is Assertions {
         vm.prank(claimant);
         bounty.claim(id, proof, instances);
         _eq(bounty.getBounty(id).modelCommitment, instances[0], "the better model is recorded");
+    }
 
-        // A bounty whose threshold the low model meets pays the FIRST valid claim.
-        bounty = new ModelBounty(registry);
-        id = _post(instances[2], low[3]);
+    /// A bounty whose threshold the low model meets pays the FIRST valid claim.
+    function test_FirstValidClaimWins() public withFixtures {
+        if (!vm.exists(LOW_PROOF_JSON)) {
+            vm.skip(true);
+            return;
+        }
+        string memory json = vm.readFile(LOW_PROOF_JSON);
+        bytes memory lowProof = vm.parseJsonBytes(json, ".proof");
+        uint256[] memory low = vm.parseJsonUintArray(json, ".instances");
+        uint256 id = _post(instances[2], low[3]);
         vm.prank(claimant);
         bounty.claim(id, lowProof, low);
         _eq(bounty.getBounty(id).modelCommitment, low[0], "the low model is recorded");
         vm.prank(claimant);
         vm.expectRevert(abi.encodeWithSelector(ModelBounty.BountyAlreadyPaid.selector, id));
         bounty.claim(id, proof, instances);
+    }
+
+    /// Issue 14, item 2: a count above the test set's size (what a hashed output would put in
+    /// instances[3]) is refused before the verifier, even with the real proof's other instances.
+    function test_CountAboveTheTestSetSizeReverts() public withFixtures {
+        uint256 id = _post(instances[2], threshold);
+        uint256[] memory inflated = instances;
+        inflated[3] = 1 << 200;
+        vm.prank(claimant);
+        vm.expectRevert(abi.encodeWithSelector(ModelBounty.CountAboveTestSetSize.selector, 1 << 200, samples));
+        bounty.claim(id, proof, inflated);
+        vm.prank(claimant);
+        bounty.claim(id, proof, instances);
+        _eq(claimant.balance, AMOUNT, "the real count is paid");
+    }
+
+    /// Issue 14, item 3: the accuracy proof, bound for the fixture bounty, is refused by an
+    /// InferenceEscrow request 0 naming the same circuit, model and test set (whose layout, one
+    /// input and one output, the escrow accepts), and by the bounty on another chain.
+    function test_RealProofIsRefusedByTheEscrowAndOnAnotherChain() public withFixtures {
+        InferenceEscrow escrow = new InferenceEscrow(registry);
+        uint256[] memory inputs = new uint256[](1);
+        inputs[0] = instances[2];
+        vm.prank(poster);
+        uint256 rid = escrow.request{value: AMOUNT}(circuitId, instances[0], inputs, deadline, address(0), AMOUNT, address(0));
+        uint256 id = _post(instances[2], threshold);
+        _true(rid == 0 && id == 0, "request 0 and bounty 0");
+        uint256 expected = escrow.bindingOf(claimant, 0);
+        vm.prank(claimant);
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongClaimant.selector, expected, instances[1]));
+        escrow.fulfil(0, proof, instances);
+        vm.chainId(1);
+        expected = bounty.bindingOf(claimant, 0);
+        vm.prank(claimant);
+        vm.expectRevert(abi.encodeWithSelector(ProofPaymentBase.WrongClaimant.selector, expected, instances[1]));
+        bounty.claim(0, proof, instances);
+        vm.chainId(FIXTURE_CHAIN_ID);
+        vm.prank(claimant);
+        bounty.claim(0, proof, instances);
+        _eq(claimant.balance, AMOUNT, "paid once, by the bounty it was bound for");
     }
 
     function test_ClaimPays() public withFixtures {

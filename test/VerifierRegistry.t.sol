@@ -7,12 +7,24 @@ import {
     BookkeepingOnlyVerifier,
     BookkeepingOnlyNoDigest,
     BookkeepingOnlyBadDigest,
-    BookkeepingOnlyGasBurner
+    BookkeepingOnlyGasBurner,
+    BookkeepingOnlyNoLayout
 } from "./Mocks.sol";
 import {VerifierRegistry, BN254_SCALAR_FIELD} from "../contracts/VerifierRegistry.sol";
 
+/// @notice NOT A VERIFIER: every constant a registry reads, but DEV_SRS() returns the word 2.
+contract BookkeepingOnlyOddDevFlag {
+    uint256 public constant VK_DIGEST = 0x0dd;
+    uint256 public constant NUM_INSTANCES = 4;
+    uint256 public constant INPUT_INSTANCE_COUNT = 1;
+    uint256 public constant OUTPUT_INSTANCE_COUNT = 1;
+    bytes32 public constant SRS_DIGEST = keccak256("a ceremony's SRS");
+    uint256 public constant DEV_SRS = 2;
+}
+
 /// @notice VerifierRegistry's rules with BookkeepingOnly* stand-ins: owner-only registration,
-///         circuit id = VK_DIGEST, write-once entries, two-step transfer, renounce freezes.
+///         circuit id = VK_DIGEST, the instance layout and SRS recorded, the development-SRS
+///         rule, write-once entries, two-step transfer, renounce freezes.
 ///         The real generated verifier's registration: InferenceEscrowRealProof.t.sol.
 contract VerifierRegistryTest is Assertions {
     VerifierRegistry registry;
@@ -21,7 +33,7 @@ contract VerifierRegistryTest is Assertions {
     address bob = address(0xB0B);
 
     function setUp() public {
-        registry = new VerifierRegistry();
+        registry = new VerifierRegistry(true);
         v1 = new BookkeepingOnlyVerifier(0x1234, true);
     }
 
@@ -31,8 +43,9 @@ contract VerifierRegistryTest is Assertions {
         vm.expectEmit(true, true, true, true);
         emit VerifierRegistry.OwnershipTransferred(address(0), alice);
         vm.prank(alice);
-        VerifierRegistry r = new VerifierRegistry();
+        VerifierRegistry r = new VerifierRegistry(false);
         _eq(r.owner(), alice, "owner");
+        _true(!r.acceptsDevSrs() && registry.acceptsDevSrs(), "the constructor's SRS rule");
         _eq(r.pendingOwner(), address(0), "no pending owner");
         _eq(registry.owner(), address(this), "this test owns the setUp registry");
         _eq(registry.VK_DIGEST_GAS_CAP(), 100_000, "digest gas cap");
@@ -42,7 +55,9 @@ contract VerifierRegistryTest is Assertions {
 
     function test_RegisterUsesTheVkDigest() public {
         vm.expectEmit(true, true, true, true, address(registry));
-        emit VerifierRegistry.VerifierRegistered(0x1234, address(v1), address(v1).codehash);
+        emit VerifierRegistry.VerifierRegistered(
+            0x1234, address(v1), address(v1).codehash, 1, 1, keccak256("a ceremony's SRS"), false
+        );
         uint256 id = registry.register(address(v1));
         _eq(id, 0x1234, "circuit id = VK_DIGEST");
         _true(registry.isRegistered(id), "registered");
@@ -50,6 +65,86 @@ contract VerifierRegistryTest is Assertions {
         _eq(registry.codehashOf(id), address(v1).codehash, "code hash");
         (address v, bytes32 h) = registry.entryOf(id);
         _true(v == address(v1) && h == address(v1).codehash, "entry");
+    }
+
+    function test_RecordsTheInstanceLayoutAndTheSrs() public {
+        v1.setLayout(3, 5);
+        v1.setSrs(bytes32(uint256(0x5125)), true);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit VerifierRegistry.VerifierRegistered(0x1234, address(v1), address(v1).codehash, 3, 5, bytes32(uint256(0x5125)), true);
+        uint256 id = registry.register(address(v1));
+        (uint256 inputs, uint256 outputs) = registry.layoutOf(id);
+        _true(inputs == 3 && outputs == 5, "layout");
+        (bytes32 digest, bool dev) = registry.srsOf(id);
+        _true(digest == bytes32(uint256(0x5125)) && dev, "srs");
+        // Write-once: what the verifier reports later changes nothing.
+        v1.setLayout(1, 1);
+        (inputs, outputs) = registry.layoutOf(id);
+        _true(inputs == 3 && outputs == 5, "layout recorded at registration");
+        vm.expectRevert(abi.encodeWithSelector(VerifierRegistry.UnknownCircuit.selector, 9));
+        registry.layoutOf(9);
+        vm.expectRevert(abi.encodeWithSelector(VerifierRegistry.UnknownCircuit.selector, 9));
+        registry.srsOf(9);
+    }
+
+    function test_RefusesVerifierWithoutLayoutOrSrsConstants() public {
+        address old = address(new BookkeepingOnlyNoLayout());
+        vm.expectRevert(
+            abi.encodeWithSelector(VerifierRegistry.MissingVerifierConstant.selector, old, bytes4(keccak256("NUM_INSTANCES()")))
+        );
+        registry.register(old);
+        address odd = address(new BookkeepingOnlyOddDevFlag());
+        vm.expectRevert(abi.encodeWithSelector(VerifierRegistry.InvalidDevSrsFlag.selector, odd, 2));
+        registry.register(odd);
+    }
+
+    function test_RefusesAnInconsistentLayout() public {
+        v1.setNumInstances(7); // 1 input + 1 output + 2 != 7
+        vm.expectRevert(abi.encodeWithSelector(VerifierRegistry.InvalidInstanceLayout.selector, address(v1), 7, 1, 1));
+        registry.register(address(v1));
+        uint256 huge = uint256(type(uint32).max) + 1;
+        v1.setLayout(huge, 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(VerifierRegistry.InvalidInstanceLayout.selector, address(v1), huge + 3, huge, 1)
+        );
+        registry.register(address(v1));
+        v1.setLayout(0, 0); // only the model commitment and the binding: a valid layout
+        registry.register(address(v1));
+    }
+
+    /// Issue 14, item 4: a registry outside a local development chain must refuse verifiers set
+    /// up with a development SRS (anyone can forge proofs for them): those whose DEV_SRS() is
+    /// true, and those whose SRS_DIGEST() is zkinfer's development SRS's whatever they say.
+    function test_ProductionRegistryRefusesDevSrsVerifiers() public {
+        VerifierRegistry production = new VerifierRegistry(false);
+        v1.setSrs(keccak256("some SRS"), true);
+        vm.expectRevert(abi.encodeWithSelector(VerifierRegistry.DevSrsVerifier.selector, address(v1), keccak256("some SRS")));
+        production.register(address(v1));
+        bytes32 dev = production.DEV_SRS_DIGEST();
+        v1.setSrs(dev, false);
+        vm.expectRevert(abi.encodeWithSelector(VerifierRegistry.DevSrsVerifier.selector, address(v1), dev));
+        production.register(address(v1));
+        v1.setSrs(keccak256("a ceremony's SRS"), false);
+        production.register(address(v1));
+        (, bool isDev) = production.srsOf(0x1234);
+        _true(!isDev, "a ceremony verifier is registered");
+    }
+
+    function testFuzz_DevSrsRule(bool accepts, bool flag, bool devDigest, bytes32 digest) public {
+        vm.assume(digest != registry.DEV_SRS_DIGEST());
+        VerifierRegistry r = new VerifierRegistry(accepts);
+        bytes32 d = devDigest ? r.DEV_SRS_DIGEST() : digest;
+        v1.setSrs(d, flag);
+        bool dev = flag || devDigest;
+        if (dev && !accepts) {
+            vm.expectRevert(abi.encodeWithSelector(VerifierRegistry.DevSrsVerifier.selector, address(v1), d));
+            r.register(address(v1));
+            _true(!r.isRegistered(0x1234), "refused");
+        } else {
+            r.register(address(v1));
+            (bytes32 recorded, bool recordedDev) = r.srsOf(0x1234);
+            _true(recorded == d && recordedDev == dev, "recorded");
+        }
     }
 
     function test_OnlyOwnerRegisters() public {

@@ -13,6 +13,9 @@ interface Vm {
     function assume(bool condition) external pure;
     function skip(bool skipTest) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function chainId(uint256 newChainId) external;
+    function setNonceUnsafe(address account, uint64 newNonce) external;
+    function computeCreateAddress(address deployer, uint256 nonce) external pure returns (address);
 
     // Expectations.
     function expectRevert() external;

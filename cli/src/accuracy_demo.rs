@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use zkinfer_prover::hash::{self, Tensor};
 use zkinfer_prover::srs::SrsSource;
-use zkinfer_prover::{Binding, CompileOptions, Visibilities};
+use zkinfer_prover::{Binding, Claimant, CompileOptions, PaymentContract, Visibilities};
 
 /// Steps [`run`] reports.
 pub const STEPS: usize = 6;
@@ -76,17 +76,23 @@ pub async fn run(p: &mut Progress, b: &BountyDemo, dir: &Dir, local: &zkinfer_re
     let poster = local.chain();
     let hunter = local.chain_for_key(1)?;
     let post = async {
-        let g = pipeline::verifier_source(&params, pk.get_vk(), &art)?;
+        let g = pipeline::verifier_source(&params, pk.get_vk(), &art, &SrsSource::DevUnsafe)?;
         let compiled = pipeline::compile_verifier(&g)?;
         let v = onchain::deploy_verifier(poster, compiled.bytecode).await?;
         let circuit_id = contracts.register(poster, v.address).await?;
         let deadline = local.latest_timestamp().await? + 7 * 86_400;
-        let id = contracts.post_bounty(poster, circuit_id, commitment, b.threshold, deadline, U256::from(10u128.pow(18))).await?;
-        anyhow::Ok((circuit_id, id))
+        let terms = onchain::BountyTerms { test_set: commitment, samples: b.samples, threshold: b.threshold, deadline, amount: U256::from(10u128.pow(18)) };
+        let id = contracts.post_bounty(poster, circuit_id, &terms).await?;
+        let chain_id = onchain::chain_id(poster).await?;
+        anyhow::Ok((circuit_id, id, chain_id))
     };
-    let ((circuit_id, id), _) = p.step_async("accuracy bounty: the poster registers the verifier and posts 1 ETH for the threshold", post).await?;
-    let bound = Binding { claimant: hunter.address().into_array(), id: u64::try_from(id).context("bounty id")? };
-    let ctx = ProofContext { binding: bound, salt: Fr::zero(), weight_salt: hash::random_salt() };
+    let ((circuit_id, id, chain_id), _) = p.step_async("accuracy bounty: the poster registers the verifier and posts 1 ETH for the threshold", post).await?;
+    // Bound to the hunter, this bounty, the bounty contract and the chain.
+    let bound = Binding {
+        claimant: Claimant { address: hunter.address().into_array(), id: u64::try_from(id).context("bounty id")? },
+        contract: PaymentContract { chain_id, address: contracts.bounty.into_array() },
+    };
+    let ctx = ProofContext { binding: Some(bound), salt: Fr::zero(), weight_salt: hash::random_salt() };
     let hunter_art = art.with_weights_from(&b.hunter_model)?;
     let (strong, prove_s) = p.step("accuracy bounty: the hunter proves its private model's score", || pipeline::prove(&params, &pk, &hunter_art, &test_set, &ctx))?;
     let (weak, _) = p.step("accuracy bounty: the same hunter proves the baseline model's score", || pipeline::prove(&params, &pk, &art, &test_set, &ctx))?;

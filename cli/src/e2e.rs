@@ -111,37 +111,32 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     p.note(&format!("anvil at {}", local.endpoint()));
     let poster = local.chain();
     let hunter = local.chain_for_key(1)?;
-    // The proof is bound to the host (anvil's second account) and the first request of the fresh
-    // escrow (id 0).
-    let request_id = 0u64;
-    let ctx = pipeline::ProofContext {
-        binding: zkinfer_prover::Binding { claimant: hunter.address().into_array(), id: request_id },
-        salt: if art.plan.shape.hashes() { zkinfer_prover::hash::random_salt() } else { Default::default() },
-        weight_salt: if art.plan.shape.hashed_weights() { zkinfer_prover::hash::random_salt() } else { Default::default() },
-    };
-    let (proof, prove_s) = p.step("proving one inference", || pipeline::prove(&params, &pk, &art, &o.input, &ctx))?;
-    proof.save(&o.dir.proof())?;
-    let proof_bytes = proof.proof_bytes()?;
-    let instances = proof.instance_values()?;
-    let (_, verify_s) = p.step("verifying natively", || proving::verify(&params, pk.get_vk(), &proof_bytes, &instances))?;
-    let acc = pipeline::accuracy(&art, &o.input, &proof.outputs_fixed)?.context("the demo and the bench prove one inference, not an accuracy circuit")?;
     let (generated, _) = p.step("generating and compiling the Solidity verifier", || -> Result<_> {
-        let g = pipeline::verifier_source(&params, pk.get_vk(), &art)?;
+        let g = pipeline::verifier_source(&params, pk.get_vk(), &art, &SrsSource::DevUnsafe)?;
         std::fs::write(o.dir.verifier(), &g.source)?;
         let c = pipeline::compile_verifier(&g)?;
         Ok((g, c))
     })?;
     let (verifier, compiled) = generated;
 
-    let setup_chain = async {
-        let contracts = onchain::Contracts::deploy(poster).await?;
-        let v = onchain::deploy_verifier(poster, compiled.bytecode.clone()).await?;
-        let circuit_id = contracts.register(poster, v.address).await?;
-        anyhow::Ok((contracts, v, circuit_id))
-    };
-    let ((contracts, deployed, circuit_id), _) =
-        p.step_async("deploying the contracts (VerifierRegistry, InferenceEscrow, ModelBounty) and the verifier; registering it", setup_chain).await?;
+    let (Deployed { contracts, verifier: deployed, circuit_id, chain_id }, _) =
+        p.step_async("deploying the contracts (VerifierRegistry, InferenceEscrow, ModelBounty) and the verifier; registering it", deploy(poster, &compiled.bytecode)).await?;
     p.note(&format!("circuit id (VK_DIGEST) {circuit_id:#x}; registry {}, escrow {}, bounty {}", contracts.registry, contracts.escrow, contracts.bounty));
+
+    // The proof is bound to the host (anvil's second account), the first request (id 0) of the
+    // escrow just deployed, and this chain.
+    let request_id = 0u64;
+    let binding = zkinfer_prover::Binding {
+        claimant: zkinfer_prover::Claimant { address: hunter.address().into_array(), id: request_id },
+        contract: zkinfer_prover::PaymentContract { chain_id, address: contracts.escrow.into_array() },
+    };
+    let ctx = proof_context(&art, binding);
+    let (proof, prove_s) = p.step("proving one inference", || pipeline::prove(&params, &pk, &art, &o.input, &ctx))?;
+    proof.save(&o.dir.proof())?;
+    let proof_bytes = proof.proof_bytes()?;
+    let instances = proof.instance_values()?;
+    let (_, verify_s) = p.step("verifying natively", || proving::verify(&params, pk.get_vk(), &proof_bytes, &instances))?;
+    let acc = pipeline::accuracy(&art, &o.input, &proof.outputs_fixed)?.context("the demo and the bench prove one inference, not an accuracy circuit")?;
     let runtime_bytes = poster.code(deployed.address).await?.len();
     let ((verified_onchain, verify_gas), _) =
         p.step_async("verifying the proof on-chain (transaction)", onchain::verify_tx(&hunter, deployed.address, &proof_bytes, &instances)).await?;
@@ -155,7 +150,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     ));
 
     let probe = async {
-        let g = pipeline::gas_probe_source(&params, pk.get_vk(), &art)?;
+        let g = pipeline::gas_probe_source(&params, pk.get_vk(), &art, &SrsSource::DevUnsafe)?;
         let c = pipeline::compile_verifier(&g)?;
         let probe = onchain::deploy_verifier(poster, c.bytecode).await?.address;
         let data = zkinfer_verifier_gen::encode_calldata(&proof_bytes, &instances);
@@ -282,6 +277,33 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         bounty,
         srs: "dev-unsafe",
     })
+}
+
+/// The contract set and the registered verifier on the demo's chain.
+struct Deployed {
+    contracts: onchain::Contracts,
+    verifier: zkinfer_relayer::Deployment,
+    circuit_id: U256,
+    chain_id: u64,
+}
+
+/// Deploys the contracts (a registry accepting the development SRS: a local chain) and the
+/// verifier (`initcode`), and registers it.
+async fn deploy(chain: &zkinfer_relayer::Chain, initcode: &[u8]) -> Result<Deployed> {
+    let contracts = onchain::Contracts::deploy(chain, onchain::DevSrsPolicy::Accept).await?;
+    let verifier = onchain::deploy_verifier(chain, initcode.to_vec()).await?;
+    let circuit_id = contracts.register(chain, verifier.address).await?;
+    let chain_id = onchain::chain_id(chain).await?;
+    Ok(Deployed { contracts, verifier, circuit_id, chain_id })
+}
+
+/// The proof's binding, and random salts for whatever the circuit hashes.
+fn proof_context(art: &zkinfer_prover::artifact::CircuitArtifact, binding: zkinfer_prover::Binding) -> pipeline::ProofContext {
+    pipeline::ProofContext {
+        binding: Some(binding),
+        salt: if art.plan.shape.hashes() { zkinfer_prover::hash::random_salt() } else { Default::default() },
+        weight_salt: if art.plan.shape.hashed_weights() { zkinfer_prover::hash::random_salt() } else { Default::default() },
+    }
 }
 
 /// A valid proof of another circuit of the same shape (same proof length and instance count),

@@ -3,7 +3,9 @@
 //! One file per subcommand under `cmd/`; the work lives in the libraries.
 
 mod accuracy_demo;
+mod bind;
 mod cmd;
+mod deployment;
 mod e2e;
 mod onchain;
 mod pipeline;

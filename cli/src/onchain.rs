@@ -18,7 +18,8 @@ sol! {
     function fulfil(uint256 id, bytes proof, uint256[] instances) external;
     function nextRequestId() external view returns (uint256);
     function outputsOf(uint256 id) external view returns (uint256[]);
-    function post(uint256 circuitId, uint256 testSetCommitment, uint256 threshold, uint64 deadline, address token, uint256 amount) external payable returns (uint256 id);
+    function post(uint256 circuitId, uint256 testSetCommitment, uint256 testSetSize, uint256 threshold, uint64 deadline, address token, uint256 amount) external payable returns (uint256 id);
+    function acceptsDevSrs() external view returns (bool);
     function claim(uint256 id, bytes proof, uint256[] instances) external;
     function nextBountyId() external view returns (uint256);
 }
@@ -40,16 +41,36 @@ pub struct Contracts {
     pub abis: ContractAbis,
 }
 
+/// Chain ids of local development chains (anvil, hardhat: 31337; ganache and geth --dev:
+/// 1337), where the development SRS may be used.
+pub const LOCAL_DEV_CHAIN_IDS: [u64; 2] = [31337, 1337];
+
+/// The chain's id (`eth_chainId`).
+pub async fn chain_id(chain: &Chain) -> Result<u64> {
+    use alloy::providers::Provider;
+    chain.provider().get_chain_id().await.with_context(|| format!("reading the chain id of {}", chain.url()))
+}
+
+/// Whether the registry accepts verifiers set up with a development SRS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum DevSrsPolicy {
+    /// Refused (every registry outside a local development chain).
+    Refuse,
+    /// Accepted (local development chains; or `zkinfer deploy --allow-unsafe-srs`).
+    Accept,
+}
+
 impl Contracts {
-    /// Compiles and deploys the registry (owned by `chain`'s signer), the escrow and the bounty
-    /// contract.
-    pub async fn deploy(chain: &Chain) -> Result<Self> {
+    /// Compiles and deploys the registry (owned by `chain`'s signer; accepting development-SRS
+    /// verifiers or not, `dev_srs`), the escrow and the bounty contract.
+    pub async fn deploy(chain: &Chain, dev_srs: DevSrsPolicy) -> Result<Self> {
         let names = ["VerifierRegistry", "InferenceEscrow", "ModelBounty"];
         let compiled = zkinfer_relayer::compile_many(&zkinfer_relayer::allowlist::sources(), &names, &CompilerSettings::default())
             .context("compiling VerifierRegistry, InferenceEscrow and ModelBounty")?;
         let mut errors: Vec<_> = compiled.iter().flat_map(|c| abi_errors(&c.abi)).collect();
         let abis = ContractAbis::from_abis([(ContractKind::InferenceEscrow, compiled[1].abi.clone()), (ContractKind::ModelBounty, compiled[2].abi.clone())]);
-        let registry = chain.deploy(compiled[0].bytecode.clone()).await.context("deploying VerifierRegistry")?;
+        let accepts_dev_srs = dev_srs == DevSrsPolicy::Accept;
+        let registry = chain.deploy([compiled[0].bytecode.clone(), accepts_dev_srs.abi_encode()].concat()).await.context("deploying VerifierRegistry")?;
         let with_registry = |code: &[u8]| [code, &registry.address.abi_encode()].concat();
         let escrow = chain.deploy(with_registry(&compiled[1].bytecode)).await.context("deploying InferenceEscrow")?;
         let bounty = chain.deploy(with_registry(&compiled[2].bytecode)).await.context("deploying ModelBounty")?;
@@ -96,18 +117,19 @@ impl Contracts {
         Ok(id)
     }
 
-    /// Posts an accuracy bounty of `amount` wei; returns its id.
-    pub async fn post_bounty(&self, chain: &Chain, circuit_id: U256, test_set: Fr, threshold: u64, deadline: u64, amount: U256) -> Result<U256> {
+    /// Posts an accuracy bounty in ETH on `circuit_id`; returns its id.
+    pub async fn post_bounty(&self, chain: &Chain, circuit_id: U256, terms: &BountyTerms) -> Result<U256> {
         let id = self.read_id(chain, self.bounty, nextBountyIdCall {}.abi_encode()).await?;
         let call = postCall {
             circuitId: circuit_id,
-            testSetCommitment: u256s(&[test_set])[0],
-            threshold: U256::from(threshold),
-            deadline,
+            testSetCommitment: u256s(&[terms.test_set])[0],
+            testSetSize: U256::from(terms.samples),
+            threshold: U256::from(terms.threshold),
+            deadline: terms.deadline,
             token: Address::ZERO,
-            amount,
+            amount: terms.amount,
         };
-        self.send(chain, self.bounty, call.abi_encode(), amount, "posting the bounty").await?;
+        self.send(chain, self.bounty, call.abi_encode(), terms.amount, "posting the bounty").await?;
         Ok(id)
     }
 
@@ -123,6 +145,12 @@ impl Contracts {
             bail!("outputsOf({id}) reverted: {}", self.revert_reason(Some(&out.output), out.revert_reason).unwrap_or_default());
         }
         outputsOfCall::abi_decode_returns(&out.output).context("decoding outputsOf")
+    }
+
+    /// Whether the registry accepts development-SRS verifiers (its immutable `acceptsDevSrs`).
+    pub async fn registry_accepts_dev_srs(&self, chain: &Chain) -> Result<bool> {
+        let out = chain.call(self.registry, Bytes::from(acceptsDevSrsCall {}.abi_encode())).await?;
+        acceptsDevSrsCall::abi_decode_returns(&out.output).context("decoding acceptsDevSrs")
     }
 
     /// Names a revert of the contracts: `ProofRejected(0)` instead of a raw selector. Small words
@@ -159,6 +187,21 @@ impl Contracts {
         let revert_reason = self.revert_reason(tx.revert_data.as_ref().map(|b| b.as_ref()), tx.revert_reason);
         Ok(ClaimOutcome { paid: tx.status, gas_used: tx.gas_used, revert_reason, reward_paid_wei: before.saturating_sub(after) })
     }
+}
+
+/// What an accuracy bounty asks for ([`Contracts::post_bounty`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BountyTerms {
+    /// The test set's commitment.
+    pub test_set: Fr,
+    /// Its number of samples (no claim may count more).
+    pub samples: usize,
+    /// Right answers required.
+    pub threshold: u64,
+    /// Last timestamp for claims.
+    pub deadline: u64,
+    /// Wei escrowed.
+    pub amount: U256,
 }
 
 /// `(selector, name, types)` of every custom error in a solc ABI.

@@ -37,6 +37,9 @@ impl Dir {
     pub fn verifier(&self) -> PathBuf {
         self.0.join("Verifier.sol")
     }
+    pub fn deployment(&self) -> PathBuf {
+        self.0.join("deployment.json")
+    }
     pub fn create(&self) -> Result<()> {
         std::fs::create_dir_all(&self.0).with_context(|| format!("creating {}", self.0.display()))
     }
@@ -130,22 +133,56 @@ pub fn setup(dir: &Dir, art: &CircuitArtifact, source: SrsSource) -> Result<(Par
     Ok((loaded.params, pk))
 }
 
+/// What the verifier side of a directory needs: the circuit, its setup, the SRS and the key.
+pub struct VerifierSide {
+    pub art: CircuitArtifact,
+    pub setup: SetupArtifact,
+    pub params: ParamsKZG<Bn256>,
+    pub vk: VerifyingKey<G1Affine>,
+}
+
+impl VerifierSide {
+    /// The Solidity verifier of these keys.
+    pub fn verifier_source(&self) -> Result<zkinfer_verifier_gen::GeneratedVerifier> {
+        verifier_source(&self.params, &self.vk, &self.art, &self.setup.srs)
+    }
+}
+
 /// Loads params and the verifying key of `dir`.
-pub fn load_verifier_side(dir: &Dir) -> Result<(CircuitArtifact, ParamsKZG<Bn256>, VerifyingKey<G1Affine>)> {
+pub fn load_verifier_side(dir: &Dir) -> Result<VerifierSide> {
     let art = dir.load_circuit()?;
     let setup = dir.load_setup()?;
     setup.check_circuit(&dir.setup(), &art)?;
     let params = params(&setup, art.plan.k)?;
     let vk = artifact::load_vk(&dir.vk(), &art)?;
-    Ok((art, params, vk))
+    Ok(VerifierSide { art, setup, params, vk })
+}
+
+/// Whether keys made from `source` (and these `params`) use a development SRS: the setup says
+/// so, or the SRS points are zkinfer's development SRS's (its cache file passed as `--srs`).
+pub fn srs_kind(source: &SrsSource, params: &ParamsKZG<Bn256>) -> zkinfer_verifier_gen::SrsKind {
+    use zkinfer_verifier_gen::SrsKind;
+    if matches!(source, SrsSource::DevUnsafe) || zkinfer_verifier_gen::srs_digest(params) == zkinfer_verifier_gen::DEV_SRS_DIGEST {
+        SrsKind::Development
+    } else {
+        SrsKind::Ceremony
+    }
+}
+
+/// The circuit's input and output instance counts (its generated verifier's
+/// `INPUT_INSTANCE_COUNT`, `OUTPUT_INSTANCE_COUNT`).
+pub fn instance_counts(art: &CircuitArtifact) -> zkinfer_verifier_gen::InstanceCounts {
+    let l = &art.instances;
+    zkinfer_verifier_gen::InstanceCounts { inputs: l.inputs[1] - l.inputs[0], outputs: l.outputs[1] - l.outputs[0] }
 }
 
 /// What a proof is bound to besides the model and input: its claimant and the salt of its
 /// hashed tensors' commitments.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProofContext {
-    /// Who may use the proof (public instance 1).
-    pub binding: zkinfer_prover::Binding,
+    /// Who may use the proof, for which id, on which contract and chain (public instance 1;
+    /// `None`: unbound, instance 1 is zero and no paying contract accepts the proof).
+    pub binding: Option<zkinfer_prover::Binding>,
     /// The salt of the hashed input's and output's commitments (never in the proof).
     pub salt: Fr,
     /// The salt of a hashed-weights commitment (the model owner's; never in the proof).
@@ -157,7 +194,7 @@ pub struct ProofContext {
 pub fn witness(art: &CircuitArtifact, input: &[f32], ctx: &ProofContext) -> Result<(ModelCircuit, Vec<Fr>, Vec<i64>)> {
     let model = Arc::new(art.model.clone());
     let q = model.quantise_input(input)?;
-    let trace = model.forward(&q)?.bound_to(ctx.binding.to_fr()).salted(ctx.salt).weights_salted(ctx.weight_salt);
+    let trace = model.forward(&q)?.bound_to(ctx.binding.map_or(Fr::zero(), |b| b.to_fr())).salted(ctx.salt).weights_salted(ctx.weight_salt);
     let instances = ModelCircuit::instances(&model, &art.plan.shape, &trace)?;
     let outputs = trace.output();
     Ok((ModelCircuit { model, shape: art.plan.shape, trace: Some(trace) }, instances, outputs))
@@ -182,15 +219,22 @@ pub fn prove(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, art: &Circuit
     Ok(ProofArtifact::new(&proof, &instances, &art.model, &art.instances, outputs))
 }
 
-/// Generates the Solidity verifier for `dir`'s keys.
-pub fn verifier_source(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, art: &CircuitArtifact) -> Result<zkinfer_verifier_gen::GeneratedVerifier> {
-    Ok(zkinfer_verifier_gen::generate(params, vk, art.plan.num_instances, &zkinfer_verifier_gen::VerifierOptions::default())?)
+/// Generates the Solidity verifier for keys made from `source`: with the circuit's instance
+/// counts and the SRS's digest and dev flag (the constants `VerifierRegistry` reads).
+pub fn verifier_source(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, art: &CircuitArtifact, source: &SrsSource) -> Result<zkinfer_verifier_gen::GeneratedVerifier> {
+    let options = zkinfer_verifier_gen::VerifierOptions { srs: srs_kind(source, params), instance_counts: Some(instance_counts(art)), ..Default::default() };
+    Ok(zkinfer_verifier_gen::generate(params, vk, art.plan.num_instances, &options)?)
 }
 
 /// The verifier's gas probe build (see [`zkinfer_verifier_gen::VerifierOptions::gas_probe`]):
 /// for measuring where the gas goes, never for verifying.
-pub fn gas_probe_source(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, art: &CircuitArtifact) -> Result<zkinfer_verifier_gen::GeneratedVerifier> {
-    let options = zkinfer_verifier_gen::VerifierOptions { contract_name: "Halo2VerifierGasProbe".into(), gas_probe: true };
+pub fn gas_probe_source(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, art: &CircuitArtifact, source: &SrsSource) -> Result<zkinfer_verifier_gen::GeneratedVerifier> {
+    let options = zkinfer_verifier_gen::VerifierOptions {
+        contract_name: "Halo2VerifierGasProbe".into(),
+        gas_probe: true,
+        srs: srs_kind(source, params),
+        instance_counts: Some(instance_counts(art)),
+    };
     Ok(zkinfer_verifier_gen::generate(params, vk, art.plan.num_instances, &options)?)
 }
 

@@ -73,7 +73,9 @@ fn step_by_step_pipeline_and_calldata() {
     let calldata = ok(&["calldata", "--proof", &format!("{d}/proof.json")]);
     assert!(calldata.trim().starts_with("0x"));
     // A hashed input's commitment: `commit` computes off-chain what the proof exposes.
-    ok(&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--salt", "0x1234", "--bind-to", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8:7"]);
+    // Bound to a claimant and request 7 of the contract 0x…E5C00 on chain 31337.
+    let bind = ["--bind-to", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8:7", "--chain-id", "31337", "--contract", "0x00000000000000000000000000000000000E5C00"];
+    ok(&[&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--salt", "0x1234"][..], &bind].concat());
     let proof: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("proof.json")).unwrap()).unwrap();
     let opening: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("proof.opening.json")).unwrap()).unwrap();
     let committed: serde_json::Value = serde_json::from_str(&ok(&["commit", "--input", "models/mlp_small.input.json", "--dir", d, "--salt", "0x1234", "--json"])).unwrap();
@@ -92,7 +94,9 @@ fn step_by_step_pipeline_and_calldata() {
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("is not the circuit's"), "{}", String::from_utf8_lossy(&o.stderr));
     let unsalted: serde_json::Value = serde_json::from_str(&ok(&["commit", "--input", "models/mlp_small.input.json", "--dir", d, "--json"])).unwrap();
     assert_ne!(unsalted["input"]["commitment"], committed["input"]["commitment"]);
-    assert_eq!(proof["binding"], "0x00000000000000000000000770997970c51812dc3a010c7d01b50e0d17dc79c8");
+    // keccak256(abi.encode(31337, 0x…E5C00, 0x7099…79C8, 7)) mod r (`cast keccak $(cast
+    // abi-encode 'f(uint256,address,address,uint256)' …)`): what bindingOf computes there.
+    assert_eq!(proof["binding"], "0x1fd447188c5f60faa24841151f193f33086ead6fa22bd88340594e4dccb40c72");
     ok(&["verify", "--dir", d]);
     // A tampered proof file fails native verification with a clear message.
     let proof_path = dir.path().join("proof.json");
@@ -185,6 +189,22 @@ fn bad_inputs_get_clear_errors_before_proving() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown visibility 'secret'"), "{}", String::from_utf8_lossy(&o.stderr));
     let o = zkinfer(&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--bind-to", "0x12:1"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("20 bytes"), "{}", String::from_utf8_lossy(&o.stderr));
+    // A binding names the contract and the chain that pay it: each missing part names its flag.
+    let claimant = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8:1";
+    for (extra, flag) in [
+        (vec![], "--contract 0xADDRESS"),
+        (vec!["--contract", "0x00000000000000000000000000000000000E5C00"], "--chain-id N"),
+        (vec!["--contract", "escrow", "--chain-id", "1"], "--deployment"),
+        (vec!["--contract", "0x12", "--chain-id", "1"], "20 bytes"),
+    ] {
+        let o = zkinfer(&[&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--bind-to", claimant][..], &extra].concat());
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && e.contains(flag), "{extra:?}: {e}");
+        assert!(!e.contains("[1/3]"), "binding errors come before any proving step: {e}");
+    }
+    let o = zkinfer(&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--chain-id", "1"]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && e.contains("--bind-to"), "{e}");
     let missing = zkinfer(&["compile", "models/nope.onnx", "--dir", d]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.onnx: cannot load ONNX model: file not found"));
 }
@@ -240,4 +260,100 @@ fn deploy_to_an_rpc_url_puts_the_contract_set_on_chain_and_registers_the_verifie
     let out = rt.block_on(anvil.chain().call(registry, verifierOfCall { circuitId: id }.abi_encode().into())).unwrap();
     let registered = verifierOfCall::abi_decode_returns(&out.output).unwrap();
     assert_eq!(registered.to_string(), v["verifier"].as_str().unwrap());
+    // A local chain: the registry accepts the development SRS; deployment.json is what was printed.
+    assert_eq!((v["chain_id"].as_u64(), v["dev_srs"].as_bool(), v["registry_accepts_dev_srs"].as_bool()), (Some(31337), Some(true), Some(true)));
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("deployment.json")).unwrap()).unwrap();
+    assert_eq!(file, v);
+    // A proof bound through the deployment file carries what the deployed escrow's bindingOf
+    // computes for its host and request (Rust and Solidity agree, on a real chain).
+    let host = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    let deployment = format!("{d}/deployment.json");
+    let o = zkinfer(&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--bind-to", &format!("{host}:3"), "--deployment", &deployment]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let proof: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("proof.json")).unwrap()).unwrap();
+    alloy::sol! { function bindingOf(address claimant, uint256 id) external view returns (uint256); }
+    let escrow: alloy::primitives::Address = v["inference_escrow"].as_str().unwrap().parse().unwrap();
+    let call = bindingOfCall { claimant: host.parse().unwrap(), id: alloy::primitives::U256::from(3) };
+    let out = rt.block_on(anvil.chain().call(escrow, call.abi_encode().into())).unwrap();
+    let onchain = bindingOfCall::abi_decode_returns(&out.output).unwrap();
+    assert_eq!(proof["binding"], format!("0x{}", hex::encode(onchain.to_be_bytes::<32>())), "the escrow's bindingOf");
+    // --chain-id contradicting the deployment file is refused.
+    let o = zkinfer(&["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--bind-to", &format!("{host}:3"), "--deployment", &deployment, "--chain-id", "1"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--chain-id 1 contradicts --deployment"), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Issue 14, item 2: `--accuracy-samples` refuses a hashed (or private) count, naming the
+/// visibility, and `--visibility` naming one group keeps the accuracy circuit's defaults for the
+/// others (weights and test set hashed), which `compile` prints.
+#[test]
+fn accuracy_compile_refuses_a_hashed_count_and_keeps_the_bounty_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let base = ["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--accuracy-samples", "4", "--dir", d];
+    for output in ["hashed", "private"] {
+        let o = zkinfer(&[&base[..], &["--visibility", &format!("output={output}")]].concat());
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "output={output} compiled");
+        assert!(e.contains("--visibility") && e.contains(&format!("output visibility '{output}' is not allowed in an accuracy circuit")), "{e}");
+    }
+    let o = zkinfer(&[&base[..], &["--visibility", "input=public"]].concat());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("visibility: weights=hashed,input=public,output=public (input named by --visibility, the rest the accuracy circuit defaults)"), "{out}");
+    let circuit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("circuit.json")).unwrap()).unwrap();
+    assert_eq!(circuit["plan"]["shape"]["visibility"]["weights"], "hashed", "the hunter's weights stay private");
+    let o = zkinfer(&base);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("visibility: weights=hashed,input=hashed,output=public (the accuracy circuit defaults)"));
+}
+
+/// Issue 14, item 4: keys made with the development SRS (from the cache, or its cache file passed
+/// as `--srs`) do not deploy to a chain that is not a local development chain unless
+/// `--allow-unsafe-srs`, and nothing is sent; keys from another SRS deploy there, to a registry
+/// that refuses development-SRS verifiers.
+#[test]
+fn deploy_refuses_dev_srs_keys_on_a_non_local_chain() {
+    let anvil = alloy::node_bindings::Anvil::at(zkinfer_relayer::locate(zkinfer_relayer::Tool::Anvil).unwrap()).args(["--chain-id", "11155111"]).spawn();
+    let url = anvil.endpoint();
+    let key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+    let srs_dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).env("ZKINFER_PRIVATE_KEY", key).env("ZKINFER_SRS_DIR", srs_dir.path()).current_dir(root()).output().unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(run(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dir", d]).status.success());
+    let k: u32 = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(dir.path().join("circuit.json")).unwrap()).unwrap()["plan"]["k"].as_u64().unwrap() as u32;
+    let chain = zkinfer_relayer::Chain::connect(&url, key).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let nonce = || {
+        use alloy::providers::Provider;
+        rt.block_on(async { chain.provider().get_transaction_count(chain.address()).await }).unwrap()
+    };
+    let dev_file = srs_dir.path().join(format!("dev-srs-k{k}.UNSAFE.srs"));
+    for setup in [vec!["setup", "--dir", d], vec!["setup", "--dir", d, "--srs", dev_file.to_str().unwrap()]] {
+        assert!(run(&setup).status.success(), "{setup:?}");
+        let o = run(&["deploy", "--rpc-url", &url, "--dir", d]);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && e.contains("--allow-unsafe-srs") && e.contains("chain 11155111 is not a local development chain"), "{setup:?}: {e}");
+        assert_eq!(nonce(), 0, "{setup:?}: nothing may be sent before the refusal");
+    }
+    let o = run(&["deploy", "--rpc-url", &url, "--dir", d, "--allow-unsafe-srs"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((v["chain_id"].as_u64(), v["dev_srs"].as_bool(), v["registry_accepts_dev_srs"].as_bool()), (Some(11155111), Some(true), Some(true)));
+
+    // Another SRS (a stand-in for a ceremony's): deploys without the flag, to a strict registry.
+    let ceremony = dir.path().join("ceremony.srs");
+    {
+        use halo2_proofs::poly::commitment::Params;
+        use rand::SeedableRng;
+        let params = halo2_proofs::poly::kzg::commitment::ParamsKZG::<halo2_proofs::halo2curves::bn256::Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(99));
+        params.write(&mut std::fs::File::create(&ceremony).unwrap()).unwrap();
+    }
+    assert!(run(&["setup", "--dir", d, "--srs", ceremony.to_str().unwrap()]).status.success());
+    let o = run(&["deploy", "--rpc-url", &url, "--dir", d]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((v["dev_srs"].as_bool(), v["registry_accepts_dev_srs"].as_bool()), (Some(false), Some(false)), "{v}");
+    assert_ne!(v["srs_digest"], format!("0x{}", hex::encode(zkinfer_verifier_gen::DEV_SRS_DIGEST)));
 }

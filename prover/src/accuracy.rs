@@ -28,6 +28,20 @@ use serde::{Deserialize, Serialize};
 /// Largest number of samples an accuracy circuit takes.
 pub const MAX_SAMPLES: usize = 1024;
 
+/// Refuses the visibilities an accuracy circuit cannot have: its output, the number of right
+/// answers, must be public. Hashed, instance 3 would be a Poseidon commitment (~2^253), which
+/// `ModelBounty` would compare with its threshold as a count, so any model would win; private,
+/// there would be no count at all.
+pub fn check_visibility(v: &crate::Visibilities) -> Result<()> {
+    if v.output != crate::Visibility::Public {
+        return Err(ProverError::BadSettings(format!(
+            "output visibility '{}' is not allowed in an accuracy circuit: its output is the number of right answers, which a bounty compares with its threshold, so it must be public (use output=public, the default)",
+            v.output
+        )));
+    }
+    Ok(())
+}
+
 /// What an accuracy circuit was built with (recorded in `circuit.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccuracySpec {

@@ -73,6 +73,9 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     let limbs = opts.range_limbs.unwrap_or(chosen_limbs);
     let params = QuantParams { scale_bits: opts.scale_bits, range_limbs: limbs, tables };
     opts.visibility.validate()?;
+    if opts.accuracy_samples.is_some() {
+        crate::accuracy::check_visibility(&opts.visibility)?;
+    }
     let mut model = QuantModel::from_layers(&layers, params)?;
     if opts.visibility.weights == crate::Visibility::Hashed {
         // Committed biases are at the weights' scale, and every committed value fits the packing.

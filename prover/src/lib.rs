@@ -29,6 +29,6 @@ pub mod weights;
 pub use circuit::{plan, CircuitPlan, CircuitShape, ModelCircuit};
 pub use error::{ProverError, Result};
 pub use quant::{QuantModel, QuantParams, Trace};
-pub use binding::Binding;
-pub use visibility::{Visibilities, Visibility};
+pub use binding::{Binding, Claimant, PaymentContract};
+pub use visibility::{Visibilities, Visibility, VisibilityOverrides};
 pub use compile::{compile, CompileOptions, Compiled};

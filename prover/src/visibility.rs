@@ -103,25 +103,70 @@ impl fmt::Display for Visibilities {
     }
 }
 
-/// Parses `input=hashed,output=public,weights=fixed` (any subset; the rest keep the defaults).
-impl FromStr for Visibilities {
+/// The tensor groups a `--visibility` flag names, each with its mode; the groups it leaves out
+/// keep the defaults of the circuit being compiled ([`VisibilityOverrides::over`]): an inference
+/// circuit's ([`Visibilities::default`]) or an accuracy circuit's ([`Visibilities::BOUNTY`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VisibilityOverrides {
+    /// `weights=` (or `params=`), if named.
+    pub weights: Option<Visibility>,
+    /// `input=`, if named.
+    pub input: Option<Visibility>,
+    /// `output=`, if named.
+    pub output: Option<Visibility>,
+}
+
+impl VisibilityOverrides {
+    /// `defaults` with the named groups replaced, validated.
+    pub fn over(self, defaults: Visibilities) -> Result<Visibilities> {
+        let v = Visibilities {
+            weights: self.weights.unwrap_or(defaults.weights),
+            input: self.input.unwrap_or(defaults.input),
+            output: self.output.unwrap_or(defaults.output),
+        };
+        v.validate()?;
+        Ok(v)
+    }
+
+    /// The groups named, in `weights, input, output` order (for messages).
+    pub fn named(&self) -> Vec<&'static str> {
+        [("weights", self.weights), ("input", self.input), ("output", self.output)].into_iter().filter(|(_, v)| v.is_some()).map(|(g, _)| g).collect()
+    }
+}
+
+/// Parses `input=hashed,output=public,weights=fixed` (any subset; naming a group twice is an
+/// error).
+impl FromStr for VisibilityOverrides {
     type Err = ProverError;
     fn from_str(s: &str) -> Result<Self> {
-        let mut v = Visibilities::default();
+        let mut v = VisibilityOverrides::default();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (group, value) = part
                 .split_once('=')
                 .ok_or_else(|| ProverError::BadSettings(format!("visibility '{part}': expected GROUP=VISIBILITY, e.g. input=hashed")))?;
             let value: Visibility = value.trim().parse()?;
-            match group.trim() {
-                "weights" | "params" => v.weights = value,
-                "input" => v.input = value,
-                "output" => v.output = value,
+            let slot = match group.trim() {
+                "weights" | "params" => &mut v.weights,
+                "input" => &mut v.input,
+                "output" => &mut v.output,
                 other => return Err(ProverError::BadSettings(format!("unknown tensor group '{other}' (expected weights, input or output)"))),
+            };
+            if slot.replace(value).is_some() {
+                return Err(ProverError::BadSettings(format!("visibility: tensor group '{}' named twice", group.trim())));
             }
         }
-        v.validate()?;
+        // Refuse what no circuit supports now, whatever the defaults it will be applied over.
+        v.over(Visibilities::default())?;
         Ok(v)
+    }
+}
+
+/// Parses `input=hashed,output=public,weights=fixed` (any subset; the rest keep the inference
+/// defaults, [`Visibilities::default`]).
+impl FromStr for Visibilities {
+    type Err = ProverError;
+    fn from_str(s: &str) -> Result<Self> {
+        s.parse::<VisibilityOverrides>()?.over(Visibilities::default())
     }
 }
 
@@ -145,5 +190,19 @@ mod tests {
         assert!(e.contains("weights visibility 'public' is not supported (supported: fixed, hashed)"), "{e}");
         let v: Visibilities = "weights=hashed".parse().unwrap();
         assert_eq!(v.weights, Visibility::Hashed);
+        let e = "input=public,input=hashed".parse::<Visibilities>().unwrap_err().to_string();
+        assert!(e.contains("'input' named twice"), "{e}");
+    }
+
+    /// Naming one group must not reset the others to the inference defaults (issue 14, item 2).
+    #[test]
+    fn unnamed_groups_keep_the_circuits_defaults() {
+        let o: VisibilityOverrides = "input=public".parse().unwrap();
+        assert_eq!(o.named(), ["input"]);
+        let bounty = o.over(Visibilities::BOUNTY).unwrap();
+        assert_eq!(bounty, Visibilities { input: Visibility::Public, ..Visibilities::BOUNTY });
+        assert_eq!(bounty.weights, Visibility::Hashed, "the accuracy circuit's weights stay hashed");
+        assert_eq!(o.over(Visibilities::default()).unwrap(), Visibilities { input: Visibility::Public, ..Visibilities::default() });
+        assert_eq!("".parse::<VisibilityOverrides>().unwrap().over(Visibilities::BOUNTY).unwrap(), Visibilities::BOUNTY);
     }
 }

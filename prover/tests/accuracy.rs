@@ -128,3 +128,16 @@ fn bad_test_sets_are_named() {
     let e = TestSet { inputs: vec![vec![0.0; 2]], labels: vec![0] }.flatten(&spec).unwrap_err().to_string();
     assert!(e.contains("takes 2 samples"), "{e}");
 }
+
+/// Issue 14, item 2: with a hashed output, instance 3 would be a Poseidon commitment (~2^253)
+/// that a bounty compares with its threshold as a count, so any model would win. The accuracy
+/// circuit refuses every output visibility but public, naming it.
+#[test]
+fn accuracy_circuit_refuses_a_hashed_or_private_count() {
+    for output in [zkinfer_prover::Visibility::Hashed, zkinfer_prover::Visibility::Private] {
+        let visibility = Visibilities { output, ..Visibilities::BOUNTY };
+        let opts = CompileOptions { calibration: calibration(), visibility, dot_width: Some(4), accuracy_samples: Some(SAMPLES), ..CompileOptions::default() };
+        let e = compile(&common::model_path("mlp_small.onnx"), &opts).map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains(&format!("output visibility '{output}' is not allowed in an accuracy circuit")), "{e}");
+    }
+}

@@ -120,8 +120,9 @@ fn packing_overflow_into_the_neighbour_fails_on_the_limb_lookup() {
 fn a_proof_for_another_claimant_fails() {
     let m = model(5);
     let plan = planned(&m, HASHED);
-    let me: Binding = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8:1".parse().unwrap();
-    let thief = Binding { claimant: [0x11; 20], ..me };
+    let contract = zkinfer_prover::PaymentContract { chain_id: 31337, address: [0xe5; 20] };
+    let me = Binding { claimant: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8:1".parse().unwrap(), contract };
+    let thief = Binding { claimant: zkinfer_prover::Claimant { address: [0x11; 20], ..me.claimant }, ..me };
     let trace = m.forward(&[1, 2, 3, 4, 5]).unwrap().bound_to(me.to_fr());
     let inst = ModelCircuit::instances(&m, &plan.shape, &trace).unwrap();
     assert_eq!(inst[1], me.to_fr());

@@ -25,6 +25,7 @@ pub const ZKINFER_ERRORS: &[&str] = &[
     "WrongClaimant(uint256,uint256)",
     "ProofRejected(uint256)",
     "VerifierCodeChanged(uint256)",
+    "WrongInstanceCount(uint256,uint256)",
     // ModelBounty
     "ZeroThreshold()",
     "UnknownBounty(uint256)",
@@ -32,23 +33,24 @@ pub const ZKINFER_ERRORS: &[&str] = &[
     "BountyAlreadyRefunded(uint256)",
     "BountyExpired(uint256,uint64)",
     "BountyNotExpired(uint256,uint64)",
-    "WrongInstanceCount(uint256,uint256)",
     "WrongTestSet(uint256,uint256)",
     "BelowThreshold(uint256,uint256)",
-    "BountyIdTooLarge(uint256)",
+    "ThresholdAboveTestSetSize(uint256,uint256)",
+    "NotAnAccuracyCircuit(uint256,uint256,uint256)",
+    "CountAboveTestSetSize(uint256,uint256)",
     // InferenceEscrow
     "NoInputs()",
+    "WrongInputCount(uint256,uint256,uint256)",
+    "CircuitHasNoOutputs(uint256)",
     "UnknownRequest(uint256)",
     "RequestAlreadyFulfilled(uint256)",
     "RequestAlreadyRefunded(uint256)",
     "RequestExpired(uint256,uint64)",
     "RequestNotExpired(uint256,uint64)",
     "NotDesignatedHost(address,address)",
-    "TooFewInstances(uint256,uint256)",
     "WrongModelCommitment(uint256,uint256)",
     "WrongInputs(bytes32,bytes32)",
     "NotFulfilled(uint256)",
-    "RequestIdTooLarge(uint256)",
     // VerifierRegistry
     "NotOwner(address)",
     "NotPendingOwner(address)",
@@ -56,6 +58,10 @@ pub const ZKINFER_ERRORS: &[&str] = &[
     "NoVkDigest(address)",
     "InvalidVkDigest(address,uint256)",
     "AlreadyRegistered(uint256,address)",
+    "MissingVerifierConstant(address,bytes4)",
+    "InvalidInstanceLayout(address,uint256,uint256,uint256)",
+    "InvalidDevSrsFlag(address,uint256)",
+    "DevSrsVerifier(address,bytes32)",
 ];
 
 /// What the generated verifier's bare 32-byte revert codes mean.
@@ -223,7 +229,7 @@ mod tests {
     #[test]
     fn zkinfer_contract_errors_are_all_listed() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts");
-        for f in ["ModelBounty.sol", "InferenceEscrow.sol", "ProofPaymentBase.sol"] {
+        for f in ["ModelBounty.sol", "InferenceEscrow.sol", "ProofPaymentBase.sol", "VerifierRegistry.sol"] {
             let Ok(src) = std::fs::read_to_string(dir.join(f)) else { continue };
             for line in src.lines().map(str::trim).filter(|l| l.starts_with("error ")) {
                 let decl = line.trim_start_matches("error ").trim_end_matches(';');

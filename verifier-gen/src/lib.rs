@@ -6,15 +6,19 @@
 //!   `verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool)`.
 //! * [`encode_calldata`], [`fr_from_i64`]: helpers to call it.
 //! * [`SOLC_SETTINGS`] / [`solc_settings_json`]: the compiler settings the verifier is tested with.
+//! * [`srs`]: the digest of the SRS points a verifier uses ([`srs_digest`], its `SRS_DIGEST`) and
+//!   whether the SRS is a development one ([`SrsKind`], its `DEV_SRS`).
 //!
 //! See `verifier-gen/README.md` for the byte formats and the supported circuit features.
 
 pub mod gas;
+pub mod srs;
 pub mod transcript;
 
 mod codegen;
 
-pub use codegen::{check_hint, generate, inversion_hint, with_hint, GeneratedVerifier, VerifierOptions};
+pub use codegen::{check_hint, generate, inversion_hint, with_hint, GeneratedVerifier, InstanceCounts, VerifierOptions};
+pub use srs::{srs_digest, SrsKind, DEV_SRS_DIGEST};
 pub use gas::{GasBreakdown, GasSteps};
 pub use transcript::{encode_scalar, KeccakTranscriptRead, KeccakTranscriptWrite};
 

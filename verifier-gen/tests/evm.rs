@@ -7,7 +7,8 @@ use alloy::primitives::Bytes;
 use common::*;
 use halo2_proofs::halo2curves::bn256::Fr;
 use zkinfer_relayer::{compile, CompilerSettings, LocalChain};
-use zkinfer_verifier_gen::{encode_calldata, gas, generate, GasSteps, VerifierOptions, SOLC_SETTINGS};
+use sha3::Digest;
+use zkinfer_verifier_gen::{encode_calldata, gas, generate, GasSteps, InstanceCounts, VerifierOptions, SOLC_SETTINGS};
 
 pub fn settings() -> CompilerSettings {
     CompilerSettings {
@@ -49,7 +50,8 @@ fn check_circuit(k: u32, rows: usize, compress: bool, extra_public: usize) {
     let proof = prove(&s, &circuit, &inst);
     assert!(verify_native(&s, &proof, &inst));
 
-    let g = generate(&s.params, s.vk(), inst.len(), &VerifierOptions::default()).unwrap();
+    let counts = InstanceCounts { inputs: inst.len() - 3, outputs: 1 };
+    let g = generate(&s.params, s.vk(), inst.len(), &VerifierOptions { instance_counts: Some(counts), ..Default::default() }).unwrap();
     assert_eq!(g.proof_len, proof.len(), "generator's proof layout");
     std::fs::write(format!("{}/target-verifier-k{k}.sol", std::env::temp_dir().display()), &g.source).ok();
     let compiled = compile(&[("Verifier.sol".into(), g.source.clone())], &g.contract_name, &settings()).unwrap();
@@ -72,6 +74,22 @@ fn check_circuit(k: u32, rows: usize, compress: bool, extra_public: usize) {
         let cd = encode_calldata(&proof, &inst);
         assert_eq!(cd.len(), g.calldata_len);
         assert_eq!(run(&chain, addr, cd.clone()).await, Outcome::Valid, "valid proof must verify");
+        // The constants a registry reads, executed.
+        let word = |name: &'static str| {
+            let chain = &chain;
+            async move {
+                let sel = &sha3::Keccak256::digest(format!("{name}()").as_bytes())[..4];
+                let out = chain.call(addr, Bytes::copy_from_slice(sel)).await.unwrap();
+                assert!(out.success && out.output.len() == 32, "{name}()");
+                out.output.to_vec()
+            }
+        };
+        let small = |w: Vec<u8>| u64::from_be_bytes(w[24..].try_into().unwrap());
+        assert_eq!(word("SRS_DIGEST").await, zkinfer_verifier_gen::srs_digest(&s.params).to_vec());
+        assert_eq!(small(word("DEV_SRS").await), 1, "a test SRS is a development one");
+        assert_eq!(small(word("INPUT_INSTANCE_COUNT").await), counts.inputs as u64);
+        assert_eq!(small(word("OUTPUT_INSTANCE_COUNT").await), 1);
+        assert_eq!(small(word("NUM_INSTANCES").await), inst.len() as u64);
         let tx = chain.send(addr, Bytes::from(cd.clone()), Default::default()).await.unwrap();
         assert!(tx.status);
         println!("verify tx gas (incl. 21k base + calldata): {}", tx.gas_used);
@@ -223,7 +241,8 @@ fn evm_compiler_settings_matrix() {
     let inst = circuit.instances();
     let s = setup(10, &circuit, true);
     let proof = prove(&s, &circuit, &inst);
-    let g = generate(&s.params, s.vk(), inst.len(), &VerifierOptions::default()).unwrap();
+    let counts = InstanceCounts { inputs: inst.len() - 3, outputs: 1 };
+    let g = generate(&s.params, s.vk(), inst.len(), &VerifierOptions { instance_counts: Some(counts), ..Default::default() }).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let chain = LocalChain::start().unwrap();

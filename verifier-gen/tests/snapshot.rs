@@ -6,13 +6,16 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use zkinfer_verifier_gen::{generate, VerifierOptions};
+use zkinfer_verifier_gen::{generate, InstanceCounts, VerifierOptions};
 
 #[test]
 fn generated_solidity_matches_the_reviewed_snapshot() {
     let circuit = TestCircuit::new(20);
     let s = setup(9, &circuit, true);
-    let got = generate(&s.params, s.vk(), 3, &VerifierOptions::default()).unwrap().source;
+    // As zkinfer generates it: with the instance layout (the test circuit's 3 instances as 1
+    // input, 0 outputs) and the SRS flagged development (the default).
+    let opts = VerifierOptions { instance_counts: Some(InstanceCounts { inputs: 1, outputs: 0 }), ..Default::default() };
+    let got = generate(&s.params, s.vk(), 3, &opts).unwrap().source;
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/small_circuit.sol");
     if std::env::var_os("ZKINFER_UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, &got).unwrap();

@@ -22,7 +22,7 @@ pub struct Args {
 
 pub async fn run(a: Args) -> Result<()> {
     let input = zkinfer_prover::input::read_input(&a.input)?;
-    let compile = a.compile.options(None, vec![input.clone()]);
+    let compile = a.compile.options(None, vec![input.clone()])?;
     let r = crate::e2e::run(crate::e2e::Options { model: &a.model, input, compile, dir: a.dir.dir(), quiet: a.json, bounty: None }).await?;
     if a.json {
         println!("{}", serde_json::to_string(&r)?);

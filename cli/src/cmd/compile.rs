@@ -1,10 +1,10 @@
 //! `zkinfer compile MODEL.onnx`.
 
 use super::DirArg;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::path::PathBuf;
 use zkinfer_prover::optimise::{LayoutChoice, LayoutGoal, DEFAULT_MAX_PROOF_BYTES, DEFAULT_MAX_VERIFY_GAS};
-use zkinfer_prover::{CompileOptions, Visibilities};
+use zkinfer_prover::{CompileOptions, Visibilities, VisibilityOverrides};
 
 /// Fixed point and layout options shared by `compile` and `bench`.
 #[derive(Debug, clap::Args)]
@@ -26,27 +26,44 @@ pub struct LayoutArgs {
     pub max_verify_gas: u64,
     /// What proofs reveal, per tensor group: e.g. `input=public` or
     /// `weights=fixed,input=hashed,output=public` (the default; for an accuracy circuit
-    /// `weights=hashed,input=hashed,output=public`). `public`: instances; `hashed`: one Poseidon
-    /// commitment instance; `private`: nothing; `fixed` (weights): in the key.
+    /// `weights=hashed,input=hashed,output=public`, and its output must stay public). Groups not
+    /// named keep the circuit's defaults. `public`: instances; `hashed`: one Poseidon commitment
+    /// instance; `private`: nothing; `fixed` (weights): in the key.
     #[arg(long)]
-    pub visibility: Option<Visibilities>,
+    pub visibility: Option<VisibilityOverrides>,
 }
 
 impl LayoutArgs {
-    /// Compile options for these settings and calibration samples.
-    pub fn options(&self, range_limbs: Option<u32>, calibration: Vec<Vec<f32>>) -> CompileOptions {
+    /// Compile options for these settings and calibration samples, the `--visibility` groups
+    /// over the inference defaults.
+    pub fn options(&self, range_limbs: Option<u32>, calibration: Vec<Vec<f32>>) -> Result<CompileOptions> {
         let goal = LayoutGoal {
             max_proof_bytes: (self.max_proof_bytes > 0).then_some(self.max_proof_bytes),
             max_verify_gas: (self.max_verify_gas > 0).then_some(self.max_verify_gas),
         };
-        CompileOptions {
+        Ok(CompileOptions {
             scale_bits: self.scale_bits,
             dot_width: self.dot_width,
             range_limbs,
             calibration,
             goal,
-            visibility: self.visibility.unwrap_or_default(),
+            visibility: self.visibility_over(Visibilities::default())?,
             accuracy_samples: None,
+        })
+    }
+
+    /// The `--visibility` groups named over `defaults` (the circuit's).
+    pub fn visibility_over(&self, defaults: Visibilities) -> Result<Visibilities> {
+        self.visibility.unwrap_or_default().over(defaults).context("--visibility")
+    }
+
+    /// How the final visibility came about, for the compile report.
+    fn visibility_origin(&self, circuit: &str) -> String {
+        let named = self.visibility.unwrap_or_default().named();
+        match named.len() {
+            0 => format!("the {circuit} defaults"),
+            3 => "all named by --visibility".to_string(),
+            _ => format!("{} named by --visibility, the rest the {circuit} defaults", named.join(", ")),
         }
     }
 }
@@ -65,7 +82,8 @@ pub struct Args {
     pub range_limbs: Option<u32>,
     /// Compile the accuracy-bounty circuit instead: the model run on this many test samples,
     /// each answer compared with its label, the number of correct answers public (prove with
-    /// `--test-set`). Its default visibility hashes the weights and the test set.
+    /// `--input TESTSET.json`). Its default visibility hashes the weights and the test set; its
+    /// output (the count) must be public.
     #[arg(long)]
     pub accuracy_samples: Option<usize>,
     #[command(flatten)]
@@ -79,10 +97,11 @@ impl Args {
             .iter()
             .map(|p| zkinfer_prover::input::read_input(p))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut opts = self.layout.options(self.range_limbs, calibration);
+        let mut opts = self.layout.options(self.range_limbs, calibration)?;
         if let Some(n) = self.accuracy_samples {
             opts.accuracy_samples = Some(n);
-            opts.visibility = self.layout.visibility.unwrap_or(Visibilities::BOUNTY);
+            opts.visibility = self.layout.visibility_over(Visibilities::BOUNTY)?;
+            zkinfer_prover::accuracy::check_visibility(&opts.visibility).context("--visibility")?;
         }
         Ok(opts)
     }
@@ -103,7 +122,9 @@ pub fn run(a: Args) -> Result<()> {
         _ => "no input".into(),
     };
     let model = if p.shape.hashed_weights() { "weights commitment" } else { "model commitment" };
-    println!("  public instances: {} ({model}, claimant binding, {input}, {} outputs); visibility {}", p.num_instances, art.model.output_len(), p.shape.visibility);
+    println!("  public instances: {} ({model}, claimant binding, {input}, {} outputs)", p.num_instances, art.model.output_len());
+    let circuit = if a.accuracy_samples.is_some() { "accuracy circuit" } else { "inference" };
+    println!("  visibility: {} ({})", p.shape.visibility, a.layout.visibility_origin(circuit));
     if p.shape.hashed_weights() {
         println!(
             "  hashed weights: {} weights and biases, {} commitment rows; any weight set of this architecture proves with these keys (zkinfer prove --model)",

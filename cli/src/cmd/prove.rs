@@ -4,7 +4,7 @@ use super::DirArg;
 use anyhow::Result;
 use std::path::PathBuf;
 use zkinfer_prover::artifact::{self, OpeningArtifact};
-use zkinfer_prover::{hash, Binding, Visibility};
+use zkinfer_prover::{hash, Claimant, Visibility};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -15,10 +15,26 @@ pub struct Args {
     /// Where to write the proof (default DIR/proof.json).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Bind the proof to a claimant and a bounty or request id, `0xADDRESS:ID` (public instance
-    /// 1): contracts pay only that address, so a copied proof is worthless. Default: unbound.
+    /// Bind the proof to a claimant and a bounty or request id, `0xADDRESS:ID`, on the contract
+    /// and chain that pay it (`--contract` and `--chain-id`, or `--deployment`): public instance 1
+    /// is then `keccak256(abi.encode(chainId, contract, claimant, id)) mod r`, and the contract
+    /// pays only that address, so a copied proof is worthless, on another deployment or chain
+    /// too. Default: unbound (no paying contract accepts the proof).
     #[arg(long)]
-    pub bind_to: Option<Binding>,
+    pub bind_to: Option<Claimant>,
+    /// The chain id of the contract that pays the bound proof (e.g. 1 for Ethereum mainnet,
+    /// 31337 for anvil). Default with --deployment: its chain id.
+    #[arg(long, requires = "bind_to")]
+    pub chain_id: Option<u64>,
+    /// The contract that pays the bound proof: `0xADDRESS`, or `escrow` / `bounty` of the
+    /// --deployment file. Default with --deployment: the bounty for an accuracy circuit, else the
+    /// escrow.
+    #[arg(long, requires = "bind_to")]
+    pub contract: Option<crate::bind::ContractArg>,
+    /// A deployment file (`zkinfer deploy` writes DIR/deployment.json): the chain id and the
+    /// contract addresses of the binding.
+    #[arg(long, requires = "bind_to")]
+    pub deployment: Option<PathBuf>,
     /// Salt of the hashed tensors' commitments: `random`, or `0x`-hex. Use one whenever the input
     /// could be guessed. Written to the opening file, never to the proof. Default: no salt.
     #[arg(long)]
@@ -55,7 +71,15 @@ pub fn run(a: Args) -> Result<()> {
     if a.weight_salt.is_some() && !shape.hashed_weights() {
         anyhow::bail!("--weight-salt: the circuit's weights are not hashed ({}; compile with --visibility weights=hashed)", shape.visibility);
     }
-    let ctx = crate::pipeline::ProofContext { binding: a.bind_to.unwrap_or_default(), salt, weight_salt };
+    let binding = crate::bind::BindArgs {
+        bind_to: a.bind_to,
+        chain_id: a.chain_id,
+        contract: a.contract,
+        deployment: a.deployment.as_deref(),
+        accuracy: art.accuracy.is_some(),
+    }
+    .resolve()?;
+    let ctx = crate::pipeline::ProofContext { binding, salt, weight_salt };
     // Range errors surface here, before any proving work.
     crate::pipeline::witness(&art, &input, &ctx)?;
     let mut p = crate::progress::Progress::new(3, false);
@@ -79,7 +103,7 @@ pub fn run(a: Args) -> Result<()> {
         }
         println!("opening (values and salt): {}; keep it, it is not in the proof", path.display());
     }
-    if let Some(b) = a.bind_to {
+    if let Some(b) = binding {
         println!("bound to {b} (binding instance {})", proof.binding);
     }
     println!("outputs: {:?}", proof.outputs);

@@ -18,11 +18,26 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let dir = a.dir.dir();
-    let (art, params, vk) = crate::pipeline::load_verifier_side(&dir)?;
-    let g = crate::pipeline::verifier_source(&params, &vk, &art)?;
+    let side = crate::pipeline::load_verifier_side(&dir)?;
+    let g = side.verifier_source()?;
     let out = a.out.unwrap_or_else(|| dir.verifier());
     std::fs::write(&out, &g.source)?;
-    println!("wrote {} (contract {}, proof {} bytes, {} instances)", out.display(), g.contract_name, g.proof_len, g.num_instances);
+    let counts = crate::pipeline::instance_counts(&side.art);
+    println!(
+        "wrote {} (contract {}, proof {} bytes, {} instances: model, binding, {} input, {} output)",
+        out.display(),
+        g.contract_name,
+        g.proof_len,
+        g.num_instances,
+        counts.inputs,
+        counts.outputs
+    );
+    let dev = crate::pipeline::srs_kind(&side.setup.srs, &side.params).is_dev();
+    println!(
+        "SRS_DIGEST 0x{}; DEV_SRS {dev}{}",
+        hex::encode(zkinfer_verifier_gen::srs_digest(&side.params)),
+        if dev { " (UNSAFE development SRS: registries outside local dev chains refuse it)" } else { "" }
+    );
     if a.compile {
         let c = crate::pipeline::compile_verifier(&g)?;
         println!("runtime bytecode {} bytes, initcode {} bytes (EIP-170 limit 24576)", c.deployed_bytecode.len(), c.bytecode.len());

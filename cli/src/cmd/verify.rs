@@ -16,10 +16,10 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let dir = a.dir.dir();
-    let (_, params, vk) = crate::pipeline::load_verifier_side(&dir)?;
+    let side = crate::pipeline::load_verifier_side(&dir)?;
     let path = a.proof.unwrap_or_else(|| dir.proof());
     let proof = ProofArtifact::load(&path)?;
-    zkinfer_prover::proving::verify(&params, &vk, &proof.proof_bytes()?, &proof.instance_values()?)?;
+    zkinfer_prover::proving::verify(&side.params, &side.vk, &proof.proof_bytes()?, &proof.instance_values()?)?;
     println!("valid: {} verifies (outputs {:?})", path.display(), proof.outputs);
     Ok(())
 }

@@ -26,6 +26,7 @@ use halo2_proofs::plonk::{Any, Column, VerifyingKey};
 use halo2_proofs::poly::commitment::{Params, ParamsProver};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 
+use crate::srs::SrsKind;
 use crate::VerifierGenError;
 use layout::{Calldata, Memory, ProofLayout};
 use shplonk::Shplonk;
@@ -41,11 +42,39 @@ pub struct VerifierOptions {
     /// measuring where the gas goes (`zkinfer bench`); it accepts anything: never deploy it as a
     /// verifier.
     pub gas_probe: bool,
+    /// Where the SRS comes from: the contract's `DEV_SRS` constant (default: development, so a
+    /// caller that does not say gets a verifier registries refuse). Its `SRS_DIGEST` is computed
+    /// from the params ([`crate::srs::srs_digest`]).
+    pub srs: SrsKind,
+    /// zkinfer's instance layout, `[model commitment, binding, inputs…, outputs…]`: the
+    /// contract's `INPUT_INSTANCE_COUNT` and `OUTPUT_INSTANCE_COUNT`, which `VerifierRegistry`
+    /// reads at registration (it refuses a verifier without them, the `None` default).
+    pub instance_counts: Option<InstanceCounts>,
 }
 
 impl Default for VerifierOptions {
     fn default() -> Self {
-        VerifierOptions { contract_name: "Halo2Verifier".to_string(), gas_probe: false }
+        VerifierOptions { contract_name: "Halo2Verifier".to_string(), gas_probe: false, srs: SrsKind::default(), instance_counts: None }
+    }
+}
+
+/// How many public instances of a zkinfer circuit are its input and its output: the instances
+/// are `[model commitment, binding, inputs…, outputs…]`, so `2 + inputs + outputs` in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceCounts {
+    /// Input instances (the input's values, its one commitment, or none).
+    pub inputs: usize,
+    /// Output instances (the output's values, its one commitment, or none).
+    pub outputs: usize,
+}
+
+impl InstanceCounts {
+    /// Instances before the input: the model commitment and the binding.
+    pub const FIXED: usize = 2;
+
+    /// All instances: `2 + inputs + outputs`.
+    pub fn total(&self) -> usize {
+        Self::FIXED + self.inputs + self.outputs
     }
 }
 
@@ -118,7 +147,22 @@ pub fn generate(
         c.line("return(0, 0x20)");
     }
 
-    let mut source = template::render(&shape, proof.len, plan.num_ec_mul(), c.finish())?;
+    let srs_digest = crate::srs::srs_digest(params);
+    if options.srs == SrsKind::Ceremony && srs_digest == crate::srs::DEV_SRS_DIGEST {
+        return Err(VerifierGenError::Invalid("the SRS was declared a ceremony's, but it is zkinfer's development SRS (its points' digest is DEV_SRS_DIGEST)".into()));
+    }
+    let contract = template::Contract {
+        name: &shape.name,
+        circuit_info: template::circuit_info(&shape, proof.len, plan.num_ec_mul()),
+        proof_length: proof.len,
+        num_instances,
+        vk_digest: shape.vk.transcript_repr(),
+        srs_digest,
+        dev_srs: options.srs.is_dev(),
+        instance_counts: options.instance_counts,
+        body: c.finish(),
+    };
+    let mut source = contract.render()?;
     if probe {
         source = format!("// GAS PROBE BUILD: returns gas stamps, not a verdict; it accepts any proof. Never deploy it as a verifier.\n{source}");
     }
@@ -236,6 +280,16 @@ impl<'a> Shape<'a> {
         }
         if !(1..=28).contains(&k) {
             return Err(Invalid(format!("k = {k} out of range")));
+        }
+        if let Some(c) = options.instance_counts {
+            if c.total() != num_instances {
+                return Err(Invalid(format!(
+                    "instance counts: 2 + {} inputs + {} outputs = {} instances, the verifier takes {num_instances}",
+                    c.inputs,
+                    c.outputs,
+                    c.total()
+                )));
+            }
         }
         let name = &options.contract_name;
         if name.is_empty()

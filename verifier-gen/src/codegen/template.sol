@@ -11,6 +11,12 @@ contract {{CONTRACT_NAME}} {
     uint256 public constant NUM_INSTANCES = {{NUM_INSTANCES}};
     /// halo2 verifying-key digest (`vk.transcript_repr()`), the first value absorbed by the transcript.
     uint256 public constant VK_DIGEST = {{VK_DIGEST}};
+    /// keccak256 of the SRS points this verifier uses, as 32-byte big-endian words: the G1
+    /// generator (x, y), the G2 generator and [tau]_2 (each x.c1, x.c0, y.c1, y.c0).
+    bytes32 public constant SRS_DIGEST = {{SRS_DIGEST}};
+    /// {{DEV_SRS_NOTE}}.
+    bool public constant DEV_SRS = {{DEV_SRS}};
+    {{INSTANCE_COUNTS}}
 
     /// Returns true iff `proof` (the halo2 proof, then its 32-byte inversion hint) is a valid proof
     /// for `instances`; returns false if the final pairing check fails. Reverts with a 32-byte code

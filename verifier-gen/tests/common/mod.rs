@@ -311,7 +311,11 @@ impl Setup {
 }
 
 pub fn setup(k: u32, circuit: &TestCircuit, compress_selectors: bool) -> Setup {
-    let params = ParamsKZG::<Bn256>::setup(k, ChaCha20Rng::seed_from_u64(42));
+    setup_with(ParamsKZG::<Bn256>::setup(k, ChaCha20Rng::seed_from_u64(42)), circuit, compress_selectors)
+}
+
+/// Keys for `circuit` under these params.
+pub fn setup_with(params: ParamsKZG<Bn256>, circuit: &TestCircuit, compress_selectors: bool) -> Setup {
     let vk = keygen_vk_custom(&params, circuit, compress_selectors).expect("vk");
     let pk = keygen_pk(&params, vk, circuit).expect("pk");
     Setup { params, pk }

@@ -11,6 +11,15 @@ contract Halo2Verifier {
     uint256 public constant NUM_INSTANCES = 3;
     /// halo2 verifying-key digest (`vk.transcript_repr()`), the first value absorbed by the transcript.
     uint256 public constant VK_DIGEST = 0x5dc724d0e883b08500139f2b6a7fe5cd3b7f60f1d5e17d719f7af14b440fe28;
+    /// keccak256 of the SRS points this verifier uses, as 32-byte big-endian words: the G1
+    /// generator (x, y), the G2 generator and [tau]_2 (each x.c1, x.c0, y.c1, y.c0).
+    bytes32 public constant SRS_DIGEST = 0xbcbbe51cf9811df92ed58cae7ff0b522617e3a6ee4509173007f7622a136f86d;
+    /// UNSAFE: set up with a development SRS whose toxic waste is known; anyone can forge proofs for it.
+    bool public constant DEV_SRS = true;
+    /// Public instances are [model commitment, binding, inputs..., outputs...]: this many inputs,
+    uint256 public constant INPUT_INSTANCE_COUNT = 1;
+    /// then this many outputs (NUM_INSTANCES = 2 + INPUT_INSTANCE_COUNT + OUTPUT_INSTANCE_COUNT).
+    uint256 public constant OUTPUT_INSTANCE_COUNT = 0;
 
     /// Returns true iff `proof` (the halo2 proof, then its 32-byte inversion hint) is a valid proof
     /// for `instances`; returns false if the final pairing check fails. Reverts with a 32-byte code
