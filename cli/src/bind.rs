@@ -143,6 +143,7 @@ mod tests {
             verifier_deploy_gas: 0,
             model_commitment: "0x00".into(),
             registry_owner: at(5),
+            abi: Default::default(),
         };
         d.save(&path).unwrap_or_else(|e| panic!("{e}"));
         let with = |contract: Option<&str>, chain_id: Option<u64>, accuracy: bool| {

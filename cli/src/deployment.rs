@@ -41,6 +41,19 @@ pub struct Deployment {
     pub model_commitment: String,
     #[serde(with = "checksummed")]
     pub registry_owner: Address,
+    /// The compiled ABI entries of the paying methods (a relayer derives their selectors from
+    /// them: `zkinfer relayer --deployment`).
+    #[serde(default)]
+    pub abi: PayingAbis,
+}
+
+/// The ABI entries of `ModelBounty.claim` and `InferenceEscrow.fulfil`, as compiled.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PayingAbis {
+    /// `ModelBounty.claim`.
+    pub model_bounty: serde_json::Value,
+    /// `InferenceEscrow.fulfil`.
+    pub inference_escrow: serde_json::Value,
 }
 
 /// Addresses written EIP-55 checksummed (as the CLI prints them), read in any case.

@@ -121,7 +121,7 @@ fn relayer_cases(rng: &mut Rng, dir: &Path, budget: Duration) -> (u64, Vec<Strin
         let (b, what) = mutate_json(rng, &body, &[]);
         let r = std::panic::catch_unwind(|| {
             if let Ok(job) = zkinfer_relayer::JobRequest::from_json_bytes(&b) {
-                let _ = job.calldata();
+                let _ = job.to_json();
                 let _ = verifier.verify(&job.proof.proof, &job.proof.instances);
             }
         });
