@@ -35,6 +35,8 @@ enum Command {
     Commit(cmd::commit::Args),
     /// Verify a proof natively.
     Verify(cmd::verify::Args),
+    /// Audit a compiled circuit: no advice cell a gate reads is free for the prover.
+    Audit(cmd::audit::Args),
     /// Emit the Solidity verifier contract.
     Verifier(cmd::verifier::Args),
     /// Print the calldata of a verifyProof or bounty claim call.
@@ -62,6 +64,7 @@ async fn main() {
         Command::Prove(a) => cmd::prove::run(a),
         Command::Commit(a) => cmd::commit::run(a),
         Command::Verify(a) => cmd::verify::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
         Command::Verifier(a) => cmd::verifier::run(a),
         Command::Calldata(a) => cmd::calldata::run(a),
         Command::Deploy(a) => cmd::deploy::run(a).await,

@@ -357,3 +357,24 @@ fn deploy_refuses_dev_srs_keys_on_a_non_local_chain() {
     assert_eq!((v["dev_srs"].as_bool(), v["registry_accepts_dev_srs"].as_bool()), (Some(false), Some(false)), "{v}");
     assert_ne!(v["srs_digest"], format!("0x{}", hex::encode(zkinfer_verifier_gen::DEV_SRS_DIGEST)));
 }
+
+/// `zkinfer audit` on a compiled transformer (products, tables, a hashed input): sound, with its
+/// counts; a circuit.json that is not there is named.
+#[test]
+fn audit_reports_every_cell_a_gate_reads_as_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let model = root().join("models/transformer_block.onnx");
+    let input = root().join("models/transformer_block.input.json");
+    let out = zkinfer(&["compile", model.to_str().unwrap(), "--calibrate", input.to_str().unwrap(), "--dot-width", "4", "--dir", d]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = zkinfer(&["audit", "--json", "--dir", d]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sound"], true, "{v}");
+    assert_eq!(v["free"].as_array().unwrap().len(), 0);
+    assert!(v["decomposition"].as_u64().unwrap() > 0 && v["function"].as_u64().unwrap() > 0, "rescales and tables were audited: {v}");
+    let missing = zkinfer(&["audit", "--dir", dir.path().join("nowhere").to_str().unwrap()]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("circuit.json"));
+}

@@ -45,35 +45,149 @@ fn visibilities(weights: Visibility) -> Vec<Visibilities> {
     out
 }
 
-/// Audits `model` at every width and visibility; returns the failures.
-fn audit_all(name: &str, model: &QuantModel, weights: Visibility, widths: std::ops::RangeInclusive<usize>) -> Vec<String> {
-    let mut failures = Vec::new();
-    for v in visibilities(weights) {
+/// What one (model, weights) sweep saw, summed over its configurations.
+#[derive(Debug, Default)]
+struct Sweep {
+    configurations: usize,
+    max_rows: usize,
+    counts: audit::Counts,
+    read_cells: usize,
+    failures: Vec<String>,
+    seconds: f64,
+}
+
+/// Audits `model` at every width in `widths` and every visibility of `visibilities`.
+fn audit_all(name: &str, model: &QuantModel, widths: std::ops::RangeInclusive<usize>, visibilities: &[Visibilities]) -> Sweep {
+    let t = Instant::now();
+    let mut s = Sweep::default();
+    for v in visibilities {
         for w in widths.clone() {
-            let shape = CircuitShape::for_model(model, w).with_visibility(v);
+            let shape = CircuitShape::for_model(model, w).with_visibility(*v);
             let a = audit::audit(model, shape).unwrap_or_else(|e| panic!("{name} {v:?} width {w}: {e}"));
             assert!(a.read_cells > 0 && a.counts.decomposition > 0, "{name}: the audit saw no rescale: {a}");
             if !a.is_sound() {
-                failures.push(format!("{name}: {a}"));
+                s.failures.push(format!("{name}: {a}"));
             }
+            s.configurations += 1;
+            s.max_rows = s.max_rows.max(a.rows);
+            s.read_cells += a.read_cells;
+            let (c, d) = (&mut s.counts, a.counts);
+            c.roots += d.roots;
+            c.copies += d.copies;
+            c.linear += d.linear;
+            c.decomposition += d.decomposition;
+            c.function += d.function;
+            c.range_only += d.range_only;
         }
     }
-    failures
+    s.seconds = t.elapsed().as_secs_f64();
+    s
 }
 
-#[test]
-fn no_free_cell_in_any_bundled_model_width_or_visibility() {
+/// Audits a bundled model with fixed and hashed weights at widths 2..=8 in every visibility.
+fn sweep(name: &str) {
+    let (_, inputs) = MODELS.iter().find(|(n, _)| *n == name).unwrap();
     let mut failures = Vec::new();
+    for weights in [Visibility::Fixed, Visibility::Hashed] {
+        let model = compiled(name, inputs, weights);
+        let s = audit_all(name, &model, 2..=8, &visibilities(weights));
+        eprintln!("{name} weights {weights}: {} configurations, {:.1} s", s.configurations, s.seconds);
+        failures.extend(s.failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+macro_rules! no_free_cell {
+    ($($test:ident: $model:literal),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            sweep($model);
+        }
+    )*};
+}
+
+no_free_cell! {
+    no_free_cell_in_mlp_small: "mlp_small",
+    no_free_cell_in_mlp_small_b: "mlp_small_b",
+    no_free_cell_in_branching_residual: "branching_residual",
+    no_free_cell_in_clip_variants: "clip_variants",
+    no_free_cell_in_cnn_maxpool: "cnn_maxpool",
+    no_free_cell_in_cnn_small: "cnn_small",
+    no_free_cell_in_op_variants: "op_variants",
+    no_free_cell_in_shape_ops: "shape_ops",
+    no_free_cell_in_tabular_sigmoid: "tabular_sigmoid",
+    no_free_cell_in_tabular_small: "tabular_small",
+    no_free_cell_in_transformer_block: "transformer_block",
+    no_free_cell_in_transformer_mh: "transformer_mh",
+}
+
+/// mnist_mlp (101,770 weights) with fixed weights at every width and visibility; with hashed
+/// weights (700k rows, ~35 s an audit) at one width and the default visibility here, at every one
+/// in `script/audit`'s full sweep.
+#[test]
+fn no_free_cell_in_mnist_mlp() {
+    let (_, inputs) = MODELS.iter().find(|(n, _)| *n == "mnist_mlp").unwrap();
+    let model = compiled("mnist_mlp", inputs, Visibility::Fixed);
+    let s = audit_all("mnist_mlp", &model, 2..=8, &visibilities(Visibility::Fixed));
+    assert!(s.failures.is_empty(), "{}", s.failures.join("\n"));
+    let hashed = compiled("mnist_mlp", inputs, Visibility::Hashed);
+    let s = audit_all("mnist_mlp", &hashed, 4..=4, &[Visibilities { weights: Visibility::Hashed, ..Visibilities::default() }]);
+    assert!(s.failures.is_empty(), "{}", s.failures.join("\n"));
+}
+
+/// The accuracy circuit's visibilities: any weights and input, the count public.
+fn accuracy_visibilities(weights: Visibility) -> Vec<Visibilities> {
+    visibilities(weights).into_iter().filter(|v| v.output == Visibility::Public).collect()
+}
+
+/// The accuracy-bounty circuit (the scoring layers: products at the label, ReLU steps, the
+/// count; the replicas' tied weights; the test set's and the weights' commitments) at every
+/// width, with fixed or hashed weights and every input visibility (its count is public).
+#[test]
+fn no_free_cell_in_the_accuracy_circuit() {
+    let (_, inputs) = MODELS.iter().find(|(n, _)| *n == "mlp_small").unwrap();
+    let mut failures = Vec::new();
+    for weights in [Visibility::Fixed, Visibility::Hashed] {
+        let base = compiled("mlp_small", inputs, weights);
+        let (model, _) = zkinfer_prover::accuracy::accuracy_model(&base, 4).unwrap();
+        let s = audit_all("accuracy(mlp_small, 4)", &model, 2..=8, &accuracy_visibilities(weights));
+        assert_eq!(s.configurations, 21);
+        failures.extend(s.failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `script/audit`: every bundled model, mnist_mlp's hashed weights included, and the accuracy
+/// circuit over 16 samples, at every width and visibility; writes the table to `$AUDIT_REPORT`.
+#[test]
+#[ignore]
+fn full_sweep_report() {
+    let mut rows = vec![
+        "| model | weights | configurations | rows (largest) | cells read | roots | copies | linear | decomposition | function | range only | free | seconds |".to_string(),
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|".to_string(),
+    ];
+    let mut failures = Vec::new();
+    let mut line = |name: &str, weights: Visibility, s: Sweep| {
+        let c = &s.counts;
+        rows.push(format!(
+            "| {name} | {weights} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} |",
+            s.configurations, s.max_rows, s.read_cells, c.roots, c.copies, c.linear, c.decomposition, c.function, c.range_only, s.failures.len(), s.seconds
+        ));
+        eprintln!("{}", rows.last().unwrap());
+        failures.extend(s.failures);
+    };
     for (name, inputs) in MODELS {
         for weights in [Visibility::Fixed, Visibility::Hashed] {
-            if *name == "mnist_mlp" && weights == Visibility::Hashed {
-                continue; // 700k rows, 80 s an audit: script/audit sweeps it
-            }
-            let t = Instant::now();
             let model = compiled(name, inputs, weights);
-            failures.extend(audit_all(name, &model, weights, 2..=8));
-            eprintln!("{name} weights {weights}: {:.1} s", t.elapsed().as_secs_f64());
+            line(name, weights, audit_all(name, &model, 2..=8, &visibilities(weights)));
         }
+    }
+    for weights in [Visibility::Fixed, Visibility::Hashed] {
+        let (model, _) = zkinfer_prover::accuracy::accuracy_model(&compiled("mlp_small", MODELS[0].1, weights), 16).unwrap();
+        line("accuracy(mlp_small, 16 samples)", weights, audit_all("accuracy", &model, 2..=8, &accuracy_visibilities(weights)));
+    }
+    if let Ok(path) = std::env::var("AUDIT_REPORT") {
+        std::fs::write(path, rows.join("\n") + "\n").unwrap();
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

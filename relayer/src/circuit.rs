@@ -14,7 +14,7 @@ use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use zkinfer_prover::artifact::{self, CircuitArtifact, SetupArtifact};
-use zkinfer_prover::srs::{self, SrsSource};
+
 
 /// Loading a circuit's verifying side failed.
 #[derive(Debug, thiserror::Error)]
@@ -109,14 +109,18 @@ impl CircuitVerifier {
         };
         let art = CircuitArtifact::load(&dir.join("circuit.json")).map_err(err)?;
         let setup = SetupArtifact::load(&dir.join("setup.json")).map_err(err)?;
-        let params = srs::get(&setup.srs, art.plan.k).map_err(err)?;
+        setup.check_circuit(&dir.join("setup.json"), &art).map_err(err)?;
+        // The SRS the keys were made with, checked again (and refused if its points changed).
+        let loaded = setup.params(art.plan.k).map_err(err)?;
+        let dev_srs = setup.dev_srs();
+        let params = loaded.params;
         let vk = artifact::load_vk(&dir.join("vk.bin"), &art).map_err(err)?;
         Ok(Self {
             name: name.to_string(),
             params,
             vk,
             num_instances: art.plan.num_instances,
-            dev_srs: matches!(setup.srs, SrsSource::DevUnsafe),
+            dev_srs,
             model_commitment: Some(art.model_commitment),
         })
     }

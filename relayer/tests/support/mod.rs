@@ -298,11 +298,19 @@ impl Payments {
 /// Deploys a VerifierRegistry (owned by `chain`'s key), an InferenceEscrow and a ModelBounty on it.
 pub async fn deploy_payments(chain: &Chain) -> Payments {
     let c = payment_contracts();
-    let registry = chain.deploy(c[0].bytecode.clone()).await.unwrap().address;
+    let registry = chain.deploy(registry_initcode(&c[0].bytecode)).await.unwrap().address;
     let with_registry = |code: &[u8]| [code, &[0u8; 12], registry.as_slice()].concat();
     let escrow = chain.deploy(with_registry(&c[1].bytecode)).await.unwrap().address;
     let bounty = chain.deploy(with_registry(&c[2].bytecode)).await.unwrap().address;
     Payments { registry, escrow, bounty }
+}
+
+/// A VerifierRegistry's init code accepting development-SRS verifiers (`acceptsDevSrs = true`:
+/// the test chains are local).
+pub fn registry_initcode(bytecode: &[u8]) -> Vec<u8> {
+    let mut accepts_dev_srs = [0u8; 32];
+    accepts_dev_srs[31] = 1;
+    [bytecode, &accepts_dev_srs].concat()
 }
 
 /// Proposes `to` as the registry's next owner (`transferOwnership`, from its owner `chain`).
@@ -315,7 +323,7 @@ pub async fn propose_owner(chain: &Chain, registry: Address, to: Address) {
 /// probe.
 pub async fn deploy_probe(chain: &Chain) -> Address {
     let v = chain.deploy(verifier_initcode()).await.unwrap();
-    let registry = chain.deploy(payment_contracts()[0].bytecode.clone()).await.unwrap().address;
+    let registry = chain.deploy(registry_initcode(&payment_contracts()[0].bytecode)).await.unwrap().address;
     let code = [&probe_compiled().bytecode[..], &[0u8; 12], v.address.as_slice(), &[0u8; 12], registry.as_slice()].concat();
     chain.deploy(code).await.unwrap().address
 }

@@ -128,14 +128,13 @@ impl fmt::Display for Audit {
         let c = &self.counts;
         writeln!(
             f,
-            "dot width {}, visibility {}: {} rows, {} constraints, {} cells read: {} roots, {} instance, {} copies, {} linear, {} decomposition, {} function, {} range-only",
+            "dot width {}, visibility {}: {} rows, {} constraints, {} cells read: {} roots, {} copies, {} linear, {} decomposition, {} function, {} range-only",
             self.shape.dot_width,
             self.shape.visibility,
             self.rows,
             self.constraints,
             self.read_cells,
             c.roots,
-            c.instances,
             c.copies,
             c.linear,
             c.decomposition,

@@ -97,7 +97,7 @@ impl Poly {
     }
 
     fn normalise(mut terms: Vec<(Mono, Fr)>) -> Self {
-        terms.sort_by(|a, b| a.0.cmp(&b.0));
+        terms.sort_by_key(|t| t.0);
         let mut out: Vec<(Mono, Fr)> = Vec::with_capacity(terms.len());
         for (m, c) in terms {
             match out.last_mut() {
