@@ -142,6 +142,7 @@ impl Metrics {
 pub struct Health {
     up: AtomicBool,
     seen: AtomicBool,
+    verified: AtomicBool,
     failures: AtomicU64,
     last_ok_ms: AtomicU64,
     head: AtomicU64,
@@ -153,7 +154,8 @@ pub struct Health {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthReport {
     /// `ok`; `degraded` while the node is unreachable (jobs wait, none are dropped); `starting`
-    /// before the node answered once; `fatal` if the relayer stopped sending (see `fatal`).
+    /// until the node answered and its chain and contracts were checked (nothing is sent before);
+    /// `fatal` if the relayer stopped sending (see `fatal`).
     pub status: String,
     /// Whether the last RPC call reached the node.
     pub rpc_up: bool,
@@ -208,6 +210,11 @@ impl Health {
         self.head.store(block, Relaxed);
     }
 
+    /// The node's chain and the configured contracts were checked: sending may start.
+    pub fn set_verified(&self) {
+        self.verified.store(true, Relaxed);
+    }
+
     /// Stops the relayer from sending.
     pub fn set_fatal(&self, why: String) {
         *lock(&self.fatal) = Some(why);
@@ -239,7 +246,7 @@ impl Health {
         let up = self.is_up();
         let status = if fatal.is_some() {
             "fatal"
-        } else if !self.seen.load(Relaxed) {
+        } else if !self.seen.load(Relaxed) || !self.verified.load(Relaxed) {
             "starting"
         } else if up {
             "ok"
@@ -342,6 +349,8 @@ mod tests {
         m.confirmed(500);
         let h = Health::default();
         h.ok();
+        assert_eq!(h.report(1, "0x0".into(), None, 0, 10, 0).status, "starting", "not checked yet");
+        h.set_verified();
         let report = h.report(1, "0x0".into(), Some(3), 2, 10, 1);
         assert_eq!(report.status, "ok");
         let text = render(&m, &[(JobState::Sent, 4)], &report);

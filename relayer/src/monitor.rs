@@ -94,6 +94,7 @@ pub(crate) async fn run(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<Tracked>)
                         Ok(_) => {
                             verified_chain = true;
                             ctx.health.clear_fatal();
+                            ctx.health.set_verified();
                             let _ = ctx.ready.send(true);
                         }
                         Err(e) if e.is_rpc() => {
