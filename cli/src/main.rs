@@ -7,6 +7,8 @@ mod bind;
 mod cmd;
 mod deployment;
 mod e2e;
+#[cfg(test)]
+mod help_check;
 mod onchain;
 mod pipeline;
 mod progress;

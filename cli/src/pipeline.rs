@@ -53,12 +53,33 @@ impl Dir {
 
 /// Compiles a model into `dir`; returns the artifact and the layout choice behind it.
 pub fn compile(model: &Path, opts: &CompileOptions, dir: &Dir) -> Result<(CircuitArtifact, LayoutChoice)> {
+    let (art, layout, _) = compile_artifact(model, opts)?;
+    save_circuit(dir, &art)?;
+    Ok((art, layout))
+}
+
+/// Compiles a model (every check, the calibration samples' runs included), writing nothing;
+/// also returns the largest value of the calibration runs.
+pub fn compile_artifact(model: &Path, opts: &CompileOptions) -> Result<(CircuitArtifact, LayoutChoice, Option<i64>)> {
     let compiled = zkinfer_prover::compile(model, opts)?;
     let layout = compiled.layout.clone();
-    let art = CircuitArtifact::of(model, compiled)?;
+    let calibrated = compiled.calibrated_max_abs;
+    Ok((CircuitArtifact::of(model, compiled)?, layout, calibrated))
+}
+
+/// Writes `dir/circuit.json` atomically: to a temporary file in `dir`, renamed over it only once
+/// complete, so a failure leaves no partial file (and an earlier one untouched).
+pub fn save_circuit(dir: &Dir, art: &CircuitArtifact) -> Result<()> {
     dir.create()?;
-    art.save(&dir.circuit())?;
-    Ok((art, layout))
+    let path = dir.circuit();
+    let tmp = dir.0.join(format!(".circuit.json.{}.tmp", std::process::id()));
+    if let Err(e) = art.save(&tmp) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    std::fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display())).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 /// The model input in `path` for the circuit: an input JSON, or for an accuracy circuit a test

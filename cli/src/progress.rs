@@ -8,12 +8,13 @@ pub struct Progress {
     total: usize,
     step: usize,
     quiet: bool,
+    started: Instant,
 }
 
 impl Progress {
     /// `total` steps; `quiet` prints nothing.
     pub fn new(total: usize, quiet: bool) -> Self {
-        Self { total, step: 0, quiet }
+        Self { total, step: 0, quiet, started: Instant::now() }
     }
 
     /// Runs one step, printing its name before and its duration after. Returns the value and seconds.
@@ -41,7 +42,7 @@ impl Progress {
     fn end(&self, started: Instant) -> f64 {
         let secs = started.elapsed().as_secs_f64();
         if !self.quiet {
-            eprintln!("      done in {secs:.2} s");
+            eprintln!("      done in {secs:.2} s ({:.1} s elapsed)", self.started.elapsed().as_secs_f64());
         }
         secs
     }

@@ -108,6 +108,21 @@ impl TestSet {
     }
 }
 
+/// Reads a calibration file: an input (`{"input": [...]}` or ezkl's `{"input_data": [[...]]}`,
+/// one sample) or a test set (`{"inputs": [[...], ...], "labels": [...]}`, every input one
+/// sample: the file an accuracy circuit proves with calibrates it too).
+pub fn read_calibration(path: &std::path::Path) -> Result<Vec<Vec<f32>>> {
+    match crate::input::read_input(path) {
+        Ok(v) => Ok(vec![v]),
+        Err(ProverError::BadInput(m)) => match crate::input::read_test_set(path) {
+            Ok(set) if !set.inputs.is_empty() => Ok(set.inputs),
+            Ok(_) => Err(ProverError::BadInput(format!("{}: the test set has no inputs", path.display()))),
+            Err(_) => Err(ProverError::BadInput(format!("{m}; nor is it a test set ({{\"inputs\": [[...], ...], \"labels\": [class, ...]}})"))),
+        },
+        Err(e) => Err(e),
+    }
+}
+
 /// Builds the accuracy model of `base` over `samples` samples (see the module docs).
 pub fn accuracy_model(base: &QuantModel, samples: usize) -> Result<(QuantModel, AccuracySpec)> {
     if samples == 0 || samples > MAX_SAMPLES {

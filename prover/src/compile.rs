@@ -16,7 +16,7 @@ pub struct CompileOptions {
     pub dot_width: Option<usize>,
     /// What the layout choice optimises besides proving time (a proof-size budget).
     pub goal: crate::optimise::LayoutGoal,
-    /// Range limbs; `None` chooses from the calibration inputs (with 2× headroom).
+    /// Range limbs; `None` chooses from the calibration samples (with [`HEADROOM`]× headroom).
     pub range_limbs: Option<u32>,
     /// Sample inputs used to choose the range.
     pub calibration: Vec<Vec<f32>>,
@@ -55,6 +55,9 @@ pub struct Compiled {
     pub layout: crate::optimise::LayoutChoice,
     /// For an accuracy circuit, what it was built with.
     pub accuracy: Option<crate::accuracy::AccuracySpec>,
+    /// The largest magnitude of any value of the calibration samples' fixed-point runs (inputs,
+    /// rescaled values, outputs; [`QuantModel::max_abs`]), when there were samples.
+    pub calibrated_max_abs: Option<i64>,
 }
 
 /// Default number of range limbs without calibration data.
@@ -69,7 +72,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     }
     let graph = crate::onnx::load(path)?;
     let layers = graph.lower()?;
-    let (chosen_limbs, tables) = choose_ranges(&layers, opts)?;
+    let (chosen_limbs, tables, calibrated_max_abs) = choose_ranges(&layers, opts)?;
     let limbs = opts.range_limbs.unwrap_or(chosen_limbs);
     let params = QuantParams { scale_bits: opts.scale_bits, range_limbs: limbs, tables };
     opts.visibility.validate()?;
@@ -82,10 +85,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
         model = model.with_committed_biases().with_shared_weights_tied();
         model.check_committed_range(params.range_bits())?;
     }
-    for (i, sample) in opts.calibration.iter().enumerate() {
-        let q = model.quantise_input(sample).map_err(|e| ProverError::BadInput(format!("calibration sample {i}: {e}")))?;
-        model.forward(&q)?;
-    }
+    let base = model.clone();
     let (model, accuracy) = match opts.accuracy_samples {
         Some(n) => {
             let (m, spec) = crate::accuracy::accuracy_model(&model, n)?;
@@ -98,15 +98,39 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     }
     let layout = crate::optimise::choose_layout(&model, opts.dot_width, opts.visibility, &crate::costmodel::CostModel::from_env()?, &opts.goal)?;
     let plan = layout.chosen.plan.clone();
-    Ok(Compiled { graph, model, plan, layout, accuracy })
+    check_calibration(&base, &plan, accuracy.is_none(), opts)?;
+    Ok(Compiled { graph, model, plan, layout, accuracy, calibrated_max_abs })
 }
 
-/// Chooses the range limbs (smallest whose range holds twice the largest rescaled value seen on
-/// the samples) and each function table's domain (the inputs seen on the samples with 2×
+/// Runs every calibration sample through the compiled model as `prove` will (the fixed-point run
+/// and, for an inference circuit, its public instances: a hashed input's packing), so that a
+/// range too small for a sample (`--range-limbs`) fails the compile, naming the sample, the value
+/// and the limbs that would hold it.
+fn check_calibration(base: &QuantModel, plan: &CircuitPlan, inference: bool, opts: &CompileOptions) -> Result<()> {
+    for (i, sample) in opts.calibration.iter().enumerate() {
+        let at = |e: ProverError| ProverError::BadInput(format!("calibration sample {i}: {e}"));
+        let q = base.quantise_input(sample).map_err(at)?;
+        if inference {
+            base.check_input_range(&q).map_err(at)?;
+        }
+        let trace = base.forward(&q).map_err(at)?;
+        if inference {
+            crate::circuit::ModelCircuit::instances(base, &plan.shape, &trace).map_err(at)?;
+        }
+    }
+    Ok(())
+}
+
+/// Headroom of the chosen range over the calibration samples: the range holds every value of
+/// every sample's fixed-point run times this.
+pub const HEADROOM: i64 = 2;
+
+/// Chooses the range limbs (smallest whose range holds [`HEADROOM`] times the largest value seen
+/// on the samples' fixed-point runs: inputs, rescaled values and outputs, [`QuantModel::max_abs`]) and each function table's domain (the inputs seen on the samples with 2×
 /// headroom, joined with a default core: ±4 for sigmoid, tanh, erf and gelu, −4..0 for exp).
 /// Without samples: [`DEFAULT_RANGE_LIMBS`] and the default domains. An input outside a table at
 /// prove time is an error before proving.
-fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tables)> {
+fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tables, Option<i64>)> {
     let s = opts.scale_bits;
     let unit = 1i64 << s.min(30);
     let used: Vec<Activation> = Activation::TABULATED.into_iter().filter(|a| layers.layers.iter().any(|l| l.activation == *a)).collect();
@@ -115,7 +139,7 @@ fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tab
         for a in &used {
             tables[a.table_index().unwrap_or(0)] = Some(default_domain(*a, unit));
         }
-        return Ok((DEFAULT_RANGE_LIMBS, tables));
+        return Ok((DEFAULT_RANGE_LIMBS, tables, None));
     }
     // A probe with a wide range and unbounded tables records what the samples need.
     let mut wide_tables: Tables = [None; Activation::TABULATED.len()];
@@ -138,10 +162,15 @@ fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tab
             };
         }
     }
-    let need = 2 * i128::from(max_abs.max(1));
+    if opts.accuracy_samples.is_some() {
+        // The accuracy circuit's input holds each label one-hot: 1.0.
+        max_abs = max_abs.max(unit);
+    }
+    let seen_max = max_abs;
+    let need = i128::from(HEADROOM) * i128::from(max_abs.max(1));
     let limbs = (1..=8)
         .find(|l| (1i128 << (s * l - 1)) > need)
-        .ok_or_else(|| ProverError::BadSettings(format!("values up to {max_abs} exceed the widest supported range")))?;
+        .ok_or_else(|| ProverError::BadSettings(format!("values up to {max_abs} (x{HEADROOM} headroom) exceed the widest supported range: lower --scale-bits")))?;
     for a in &used {
         let i = a.table_index().unwrap_or(0);
         let core = default_core(*a, unit);
@@ -162,7 +191,7 @@ fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tab
         }
         tables[i] = Some(d);
     }
-    Ok((limbs, tables))
+    Ok((limbs, tables, Some(seen_max)))
 }
 
 /// The part of a function's domain always covered, whatever the samples: ±4 for the saturating

@@ -49,10 +49,10 @@ pub enum ProverError {
     #[error("input: {0}")]
     BadInput(String),
     /// A value left the range the circuit was compiled for; raised before any proving work.
-    #[error("value out of range in layer {layer} (output {index}): {value} is outside the circuit's range [{min}, {max}] (fixed-point at scale 2^{scale_bits}); recompile with more range limbs or calibrate on inputs like this one")]
+    #[error("{}", out_of_range(.layer, *.index, *.value, (*.min, *.max), *.scale_bits, .needed_limbs))]
     OutOfRange {
-        /// Layer index.
-        layer: usize,
+        /// Layer index (`None`: the input).
+        layer: Option<usize>,
         /// Output index in the layer.
         index: usize,
         /// Offending fixed-point value.
@@ -63,6 +63,8 @@ pub enum ProverError {
         max: i128,
         /// Scale bits.
         scale_bits: u32,
+        /// The fewest range limbs holding this input's whole fixed-point run, if known.
+        needed_limbs: Option<u32>,
     },
     /// A value left a function table's domain; raised before any proving work.
     #[error("value out of the {function} table in layer {layer} (output {index}): {value} is outside [{min}, {max}]; recompile calibrated on inputs like this one")]
@@ -160,3 +162,19 @@ fn field_prefix(field: &str) -> String {
 
 /// Result alias of the prover library.
 pub type Result<T, E = ProverError> = std::result::Result<T, E>;
+
+/// The message of [`ProverError::OutOfRange`]: where, the value and the range (as integers and
+/// as values), and the flag that fixes it.
+fn out_of_range(layer: &Option<usize>, index: usize, value: i128, (min, max): (i128, i128), scale_bits: u32, needed: &Option<u32>) -> String {
+    let at = match layer {
+        Some(l) => format!("layer {l} (output {index})"),
+        None => format!("input value {index}"),
+    };
+    let unit = (1u64 << scale_bits.min(62)) as f64;
+    let shown = if value == i128::MAX { "an accumulator beyond 2^125".to_string() } else { format!("{} ({value} at scale 2^{scale_bits})", value as f64 / unit) };
+    let fix = match needed {
+        Some(n) => format!("compile with `--range-limbs {n}` (the fewest limbs that hold this input's values), or calibrate (`--calibrate`) on samples as wide as this one"),
+        None => "compile with more range limbs (`--range-limbs N`), or calibrate (`--calibrate`) on samples as wide as this one".to_string(),
+    };
+    format!("value out of range at {at}: {shown} is outside the circuit's range [{}, {}] ({min}..={max}); {fix}", min as f64 / unit, max as f64 / unit)
+}

@@ -44,6 +44,50 @@ pub struct LayoutChoice {
     pub alternatives: Vec<Candidate>,
     /// `dot_width` was forced by the caller rather than chosen by prediction.
     pub forced: bool,
+    /// The budgets the choice was made under.
+    #[serde(default)]
+    pub goal: LayoutGoal,
+    /// The widths that could not be laid out at all (e.g. more rows than the largest `k`), with
+    /// the reason.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+}
+
+/// A `dot_width` with no layout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The width tried.
+    pub dot_width: usize,
+    /// Why it has no layout (the dry run's error).
+    pub reason: String,
+}
+
+impl LayoutChoice {
+    /// Why `alt` (an alternative) was not chosen: the budgets it exceeds, by how much, or, within
+    /// them, that it is predicted slower (or as fast with more columns) or the width was forced.
+    pub fn rejection(&self, alt: &Candidate) -> String {
+        let mut over = Vec::new();
+        if let Some(m) = self.goal.max_proof_bytes.filter(|m| alt.plan.proof_bytes > *m) {
+            over.push(format!("proof {} B > --max-proof-bytes {m}", alt.plan.proof_bytes));
+        }
+        if let Some(g) = self.goal.max_verify_gas.filter(|g| alt.plan.predicted_verify_gas > *g) {
+            over.push(format!("verify gas {} > --max-verify-gas {g}", alt.plan.predicted_verify_gas));
+        }
+        if !over.is_empty() {
+            return format!("over budget: {}", over.join(", "));
+        }
+        if self.forced {
+            return "not the --dot-width".into();
+        }
+        if self.goal.over_budget(&self.chosen) {
+            return "within the budgets but ranked lower".into();
+        }
+        if alt.predicted_prove_s > self.chosen.predicted_prove_s {
+            format!("slower (+{:.2} s)", alt.predicted_prove_s - self.chosen.predicted_prove_s)
+        } else {
+            "as fast, more advice columns".into()
+        }
+    }
 }
 
 /// The default proof-size budget (3 KB).
@@ -110,10 +154,12 @@ pub fn choose_layout(
     let forced = forced.map(|w| w.max(min));
     let mut cands = Vec::new();
     let mut first_err = None;
+    let mut skipped = Vec::new();
     for w in widths.chain(forced.filter(|w| *w > MAX_DOT_WIDTH.max(min))) {
         match candidate(model, w, visibility, cost) {
             Ok(c) => cands.push(c),
             Err(e) => {
+                skipped.push(Skipped { dot_width: w, reason: e.to_string() });
                 first_err.get_or_insert(e);
             }
         }
@@ -142,5 +188,5 @@ pub fn choose_layout(
         None => 0,
     };
     let chosen = cands.remove(pick);
-    Ok(LayoutChoice { chosen, alternatives: cands, forced: forced.is_some() })
+    Ok(LayoutChoice { chosen, alternatives: cands, forced: forced.is_some(), goal: *goal, skipped })
 }

@@ -438,24 +438,26 @@ impl QuantModel {
             let mut outs = Vec::with_capacity(layer.outputs);
             for o in 0..layer.outputs {
                 let acc = accumulate(layer, o, &x).ok_or_else(|| ProverError::OutOfRange {
-                    layer: li,
+                    layer: Some(li),
                     index: o,
                     value: i128::MAX,
                     min: p.min(),
                     max: p.max(),
                     scale_bits: p.scale_bits,
+                    needed_limbs: None,
                 })?;
                 let shifted = acc + half;
                 let q = shifted.div_euclid(s);
                 let r = shifted.rem_euclid(s);
                 if q < p.min() || q > p.max() {
                     return Err(ProverError::OutOfRange {
-                        layer: li,
+                        layer: Some(li),
                         index: o,
                         value: q,
                         min: p.min(),
                         max: p.max(),
                         scale_bits: p.scale_bits,
+                        needed_limbs: self.limbs_needed(input),
                     });
                 }
                 let q = q as i64;
@@ -507,9 +509,48 @@ impl QuantModel {
         Activation::TABULATED.into_iter().filter(|a| self.layers.iter().any(|l| l.activation == *a)).collect()
     }
 
-    /// Largest |q| over a trace, for choosing the range.
+    /// Largest magnitude over a trace of every value the range must hold: the inputs (a hashed
+    /// input is packed at the range's width), every rescaled value and every output after its
+    /// activation. For choosing the range.
     pub fn max_abs(trace: &Trace) -> i64 {
-        trace.layers.iter().flatten().map(|n| n.q.abs()).max().unwrap_or(0)
+        let layers = trace.layers.iter().flatten().map(|n| n.q.unsigned_abs().max(n.out.unsigned_abs()));
+        let max = trace.input.iter().map(|v| v.unsigned_abs()).chain(layers).max().unwrap_or(0);
+        i64::try_from(max).unwrap_or(i64::MAX)
+    }
+
+    /// The fewest range limbs whose range holds every value of this model's fixed-point run on
+    /// `input` (quantised): inputs, rescaled values and outputs, without headroom. `None` when
+    /// even the widest range does not, or the run fails for another reason (a table).
+    pub fn limbs_needed(&self, input: &[i64]) -> Option<u32> {
+        let s = self.params.scale_bits;
+        let widest = (64 / s.max(1)).clamp(1, 8);
+        let mut wide = self.clone();
+        wide.params.range_limbs = widest;
+        let trace = wide.forward(input).ok()?;
+        let max = i128::from(Self::max_abs(&trace));
+        (1..=widest).find(|l| {
+            let half = 1i128 << (s * l - 1);
+            max < half
+        })
+    }
+
+    /// Checks that a quantised input fits the range of rescaled values (what a hashed input's
+    /// packing needs), naming the first value that does not and the range limbs that would hold
+    /// this input's whole run.
+    pub fn check_input_range(&self, input: &[i64]) -> Result<()> {
+        let p = self.params;
+        match input.iter().position(|v| i128::from(*v) < p.min() || i128::from(*v) > p.max()) {
+            None => Ok(()),
+            Some(i) => Err(ProverError::OutOfRange {
+                layer: None,
+                index: i,
+                value: i128::from(input[i]),
+                min: p.min(),
+                max: p.max(),
+                scale_bits: p.scale_bits,
+                needed_limbs: self.limbs_needed(input),
+            }),
+        }
     }
 
     /// The model commitment: Keccak-256 of a canonical encoding of the quantised model, with the

@@ -90,8 +90,7 @@ impl Ctx {
     /// Logs one line to stderr when logging is on.
     pub fn log(&self, msg: impl AsRef<str>) {
         if self.cfg.log {
-            let t = now_ms();
-            eprintln!("[relayer {}.{:03}] {}", t / 1000, t % 1000, msg.as_ref());
+            eprintln!("{}", log_line(now_ms(), msg.as_ref()));
         }
     }
 
@@ -284,5 +283,45 @@ async fn prepare(ctx: &Ctx, id: B256) {
         if !ctx.sleep(ctx.cfg.backoff(tries)).await {
             return;
         }
+    }
+}
+
+/// One log line: `[relayer 2026-12-02T16:02:25.325Z] msg`, the time (unix milliseconds) in
+/// RFC 3339, UTC.
+pub fn log_line(unix_ms: u64, msg: &str) -> String {
+    format!("[relayer {}] {msg}", rfc3339_ms(unix_ms))
+}
+
+/// Unix milliseconds as an RFC 3339 UTC timestamp with milliseconds, `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn rfc3339_ms(unix_ms: u64) -> String {
+    let secs = unix_ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Days since 1970-01-01 to a civil date (the proleptic Gregorian calendar; H. Hinnant's
+    // days_from_civil inverse).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, unix_ms % 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regression_log_timestamps_are_rfc3339() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        // The example: unix 1796227160.325 s.
+        assert_eq!(rfc3339_ms(1_796_227_160_325), "2026-12-02T15:59:20.325Z");
+        assert_eq!(rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z", "a leap day");
+        assert_eq!(rfc3339_ms(1_709_251_199_999), "2024-02-29T23:59:59.999Z");
+        assert_eq!(rfc3339_ms(4_102_444_800_000), "2100-01-01T00:00:00.000Z");
+        assert_eq!(log_line(1_796_227_160_325, "sent"), "[relayer 2026-12-02T16:39:20.325Z] sent");
     }
 }

@@ -175,7 +175,7 @@ impl Relayer {
                         Err(e) => {
                             tries += 1;
                             if cfg.log {
-                                eprintln!("[relayer] waiting for the node at {} to learn the chain id: {e}", cfg.rpc_url);
+                                eprintln!("{}", crate::engine::log_line(crate::store::now_ms(), &format!("waiting for the node at {} to learn the chain id: {e}", cfg.rpc_url)));
                             }
                             tokio::time::sleep(cfg.backoff(tries)).await;
                         }
@@ -481,7 +481,7 @@ impl Relayer {
 async fn check_contracts(cfg: &RelayerConfig, rpc: &Rpc, chain_id: u64) -> Result<(), RelayerError> {
     let log = |m: String| {
         if cfg.log {
-            eprintln!("[relayer] {m}");
+            eprintln!("{}", crate::engine::log_line(crate::store::now_ms(), &m));
         }
     };
     let mut tries = 0;

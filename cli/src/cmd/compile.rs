@@ -72,17 +72,21 @@ impl LayoutArgs {
 pub struct Args {
     /// The ONNX model.
     pub model: PathBuf,
-    /// Sample inputs (JSON) used to choose the value range; repeatable.
+    /// Sample inputs used to choose the value range (the range holds every value of every
+    /// sample's fixed-point run with 2x headroom); repeatable. An input JSON ({"input": [...]} or
+    /// ezkl's {"input_data": [[...]]}) or a test set ({"inputs": [[...], ...], "labels": [...]},
+    /// every input a sample).
     #[arg(long = "calibrate", alias = "input")]
     pub calibrate: Vec<PathBuf>,
     #[command(flatten)]
     pub layout: LayoutArgs,
-    /// Range limbs (overrides calibration).
+    /// Range limbs (overrides calibration): values lie in ±2^(scale_bits·N − 1) at scale
+    /// 2^scale_bits.
     #[arg(long)]
     pub range_limbs: Option<u32>,
     /// Compile the accuracy-bounty circuit instead: the model run on this many test samples,
-    /// each answer compared with its label, the number of correct answers public (prove with
-    /// `--input TESTSET.json`). Its default visibility hashes the weights and the test set; its
+    /// each answer compared with its label, the number of correct answers public (`zkinfer prove
+    /// --input TESTSET.json`). Its default visibility hashes the weights and the test set; its
     /// output (the count) must be public.
     #[arg(long)]
     pub accuracy_samples: Option<usize>,
@@ -91,29 +95,71 @@ pub struct Args {
 }
 
 impl Args {
-    pub fn options(&self) -> Result<CompileOptions> {
-        let calibration = self
-            .calibrate
-            .iter()
-            .map(|p| zkinfer_prover::input::read_input(p))
-            .collect::<Result<Vec<_>, _>>()?;
+    /// The compile options and, per calibration sample, where it came from (`file` or
+    /// `file#i` for a test set's i-th input).
+    pub fn options(&self) -> Result<(CompileOptions, Vec<String>)> {
+        let mut calibration = Vec::new();
+        let mut names = Vec::new();
+        for p in &self.calibrate {
+            let samples = zkinfer_prover::accuracy::read_calibration(p).context("--calibrate")?;
+            let many = samples.len() > 1;
+            for (i, s) in samples.into_iter().enumerate() {
+                names.push(if many { format!("{}#{i}", p.display()) } else { p.display().to_string() });
+                calibration.push(s);
+            }
+        }
         let mut opts = self.layout.options(self.range_limbs, calibration)?;
         if let Some(n) = self.accuracy_samples {
             opts.accuracy_samples = Some(n);
             opts.visibility = self.layout.visibility_over(Visibilities::BOUNTY)?;
             zkinfer_prover::accuracy::check_visibility(&opts.visibility).context("--visibility")?;
         }
-        Ok(opts)
+        Ok((opts, names))
     }
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let opts = a.options()?;
-    let (art, layout) = crate::pipeline::compile(&a.model, &opts, &a.dir.dir())?;
+    let dir = a.dir.dir();
+    let result = compile_and_save(&a, &dir);
+    if result.is_err() && dir.circuit().exists() {
+        eprintln!("note: nothing was written; {} is from an earlier compile, unchanged", dir.circuit().display());
+    }
+    result
+}
+
+fn compile_and_save(a: &Args, dir: &crate::pipeline::Dir) -> Result<()> {
+    let (opts, names) = a.options()?;
+    let (art, layout, calibrated) = crate::pipeline::compile_artifact(&a.model, &opts)?;
+    // Everything that can fail runs before circuit.json is written.
+    let mut report = Vec::new();
+    if art.accuracy.is_none() {
+        for (name, input) in names.iter().zip(&opts.calibration) {
+            let (_, _, outs) = crate::pipeline::witness(&art, input, &Default::default()).with_context(|| format!("calibration sample {name}"))?;
+            if let Some(acc) = crate::pipeline::accuracy(&art, input, &outs)? {
+                report.push(format!("  calibration sample {name}: max abs error vs float {:.5}, argmax match {}", acc.max_abs_err, acc.argmax_match));
+            }
+        }
+    }
+    crate::pipeline::save_circuit(dir, &art)?;
     let p = &art.plan;
-    println!("compiled {} -> {}", a.model.display(), a.dir.dir().circuit().display());
+    let params = art.model.params;
+    println!("compiled {} -> {}", a.model.display(), dir.circuit().display());
     println!("  layers: {}", art.model.layers.iter().map(|l| format!("{}x{}{}", l.outputs, l.inputs, match l.activation { zkinfer_prover::ir::Activation::None => String::new(), act => format!("+{act:?}").to_lowercase() })).collect::<Vec<_>>().join(", "));
-    println!("  fixed point: scale 2^{}, range ±2^{} (values ±{})", art.model.params.scale_bits, art.model.params.range_bits() - 1, art.model.params.dequantise(art.model.params.max() as i64));
+    println!("    (OUTxIN+ACT: a layer's outputs x the wires it may read, i.e. the inputs and every earlier layer's outputs; +ACT the activation after the rescale, none when absent)");
+    let range = format!("range ±2^{} (values ±{})", params.range_bits() - 1, params.dequantise(params.max() as i64));
+    let why = match (a.range_limbs, calibrated) {
+        (Some(n), _) => format!("{n} limbs of {} bits, set by --range-limbs", params.scale_bits),
+        (None, Some(m)) => format!(
+            "{} limbs of {} bits: the fewest holding {}x the largest value of the {} calibration samples' fixed-point runs, {}",
+            params.range_limbs,
+            params.scale_bits,
+            zkinfer_prover::compile::HEADROOM,
+            opts.calibration.len(),
+            params.dequantise(m)
+        ),
+        (None, None) => format!("{} limbs of {} bits, the default without --calibrate", params.range_limbs, params.scale_bits),
+    };
+    println!("  fixed point: scale 2^{}, {range} ({why})", params.scale_bits);
     println!("  circuit: k = {}, {} rows (+{} table rows), {} advice / {} fixed columns, {} lookups, degree {}", p.k, p.rows, p.table_rows, p.advice_columns, p.fixed_columns, p.lookups, p.degree);
     print_layout(&layout);
     let input = match p.shape.visibility.input {
@@ -136,21 +182,20 @@ pub fn run(a: Args) -> Result<()> {
     }
     if let Some(spec) = art.accuracy {
         println!(
-            "  accuracy circuit: {} samples of {} features, {} classes; output = the number of correct answers; prove with --input TESTSET.json ({{\"inputs\": [[...]], \"labels\": [...]}})",
+            "  accuracy circuit: {} samples of {} features, {} classes; output = the number of correct answers; prove with `zkinfer prove --input TESTSET.json` ({{\"inputs\": [[...]], \"labels\": [...]}})",
             spec.samples, spec.features, spec.classes
         );
-        return Ok(());
     }
-    for (i, (path, input)) in a.calibrate.iter().zip(&opts.calibration).enumerate() {
-        let (_, _, outs) = crate::pipeline::witness(&art, input, &Default::default())?;
-        if let Some(acc) = crate::pipeline::accuracy(&art, input, &outs)? {
-            println!("  calibration sample {i} ({}): max abs error vs float {:.5}, argmax match {}", path.display(), acc.max_abs_err, acc.argmax_match);
-        }
-    }
+    report.iter().for_each(|l| println!("{l}"));
     Ok(())
 }
 
-/// The chosen layout, its predicted proving time, and the rejected alternatives.
+/// Alternatives shown besides the ones over a budget: the fastest few.
+const SHOWN_ALTERNATIVES: usize = 5;
+
+/// The chosen layout, its predicted proving time, and the rejected alternatives: the fastest
+/// few, every one faster than the chosen (rejected for a budget), and the widths with no layout,
+/// each with the reason.
 fn print_layout(layout: &LayoutChoice) {
     let c = &layout.chosen;
     let how = if layout.forced { "forced by --dot-width" } else { "least predicted prove time within the proof and gas budgets" };
@@ -158,16 +203,25 @@ fn print_layout(layout: &LayoutChoice) {
         "  layout: dot width {} ({how}), predicted prove {:.2} s on the cost model's machine, proof {} bytes, predicted verify gas {} ({} ecMul)",
         c.plan.shape.dot_width, c.predicted_prove_s, c.plan.proof_bytes, c.plan.predicted_verify_gas, c.plan.verifier_ec_muls
     );
-    if layout.alternatives.is_empty() {
+    if layout.alternatives.is_empty() && layout.skipped.is_empty() {
         return;
     }
-    println!("  rejected layouts:");
-    println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>10} {:>16}", "dot width", "k", "rows", "advice cols", "lookups", "proof B", "verify gas", "predicted prove");
-    for alt in &layout.alternatives {
+    let mut alts: Vec<_> = layout.alternatives.iter().collect();
+    alts.sort_by(|a, b| a.predicted_prove_s.total_cmp(&b.predicted_prove_s));
+    let shown: Vec<_> = alts.iter().enumerate().filter(|(i, a)| *i < SHOWN_ALTERNATIVES || a.predicted_prove_s < c.predicted_prove_s).map(|(_, a)| *a).collect();
+    println!("  rejected layouts ({} of {}: the fastest, and any faster than the chosen one):", shown.len(), alts.len());
+    println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>10} {:>16}  why not", "dot width", "k", "rows", "advice cols", "lookups", "proof B", "verify gas", "predicted prove");
+    for alt in &shown {
         let p = &alt.plan;
         println!(
-            "    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>10} {:>14.2} s",
-            p.shape.dot_width, p.k, p.rows, p.advice_columns, p.lookups, p.proof_bytes, p.predicted_verify_gas, alt.predicted_prove_s
+            "    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>10} {:>14.2} s  {}",
+            p.shape.dot_width, p.k, p.rows, p.advice_columns, p.lookups, p.proof_bytes, p.predicted_verify_gas, alt.predicted_prove_s, layout.rejection(alt)
         );
+    }
+    if alts.len() > shown.len() {
+        println!("    ... {} slower layouts not shown", alts.len() - shown.len());
+    }
+    for s in &layout.skipped {
+        println!("    dot width {}: no layout: {}", s.dot_width, s.reason);
     }
 }

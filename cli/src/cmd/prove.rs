@@ -106,10 +106,14 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(b) = binding {
         println!("bound to {b} (binding instance {})", proof.binding);
     }
-    println!("outputs: {:?}", proof.outputs);
-    match acc {
-        Some(acc) => println!("float model (tract): {:?}; max abs error {:.5}; argmax match {}", acc.float_outputs, acc.max_abs_err, acc.argmax_match),
-        None => println!("correct answers: {} of {} (public instance {})", proof.outputs_fixed.first().copied().unwrap_or(0), art.accuracy.map_or(0, |s| s.samples), art.instances.outputs[0]),
+    match (art.accuracy, acc) {
+        // The count is an integer in raw fixed-point units, not a value at scale 2^s.
+        (Some(spec), _) => println!("{}/{} right (the number of correct answers; public instance {})", proof.outputs_fixed.first().copied().unwrap_or(0), spec.samples, art.instances.outputs[0]),
+        (None, Some(acc)) => {
+            println!("outputs: {:?}", proof.outputs);
+            println!("float model (tract): {:?}; max abs error {:.5}; argmax match {}", acc.float_outputs, acc.max_abs_err, acc.argmax_match)
+        }
+        (None, None) => println!("outputs: {:?}", proof.outputs),
     }
     Ok(())
 }

@@ -550,7 +550,10 @@ impl ModelCircuit {
         let mut v = vec![model_commitment, trace.binding];
         match shape.visibility.input {
             Visibility::Public => v.extend(trace.input.iter().map(|x| fr_from_i128(i128::from(*x)))),
-            Visibility::Hashed => v.push(committed(Tensor::Input, &trace.input)?),
+            Visibility::Hashed => {
+                model.check_input_range(&trace.input)?;
+                v.push(committed(Tensor::Input, &trace.input)?)
+            }
             Visibility::Private | Visibility::Fixed => {}
         }
         let outputs = trace.output();
