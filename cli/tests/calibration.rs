@@ -49,7 +49,7 @@ fn regression_calibration_range_covers_a_sample_of_0_6() {
     let o = zkinfer(&["prove", "--input", WIDE, "--dir", d, "--out", dir.path().join("wide.json").to_str().unwrap()]);
     let e = text(&o.stderr);
     assert!(!o.status.success());
-    assert!(e.contains("input value 3: 300 (76800 at scale 2^8) is outside the circuit's range"), "{e}");
+    assert!(e.contains("value out of range in the input (value 3): 300 (76800 at scale 2^8) is outside the circuit's range"), "{e}");
     assert!(e.contains("`--range-limbs 3`") && e.contains("`--calibrate`"), "{e}");
     assert!(!dir.path().join("wide.json").exists());
 }
@@ -65,7 +65,7 @@ fn regression_failed_compile_leaves_no_artifact_and_names_the_flag() {
     let o = zkinfer(&narrow);
     let e = text(&o.stderr);
     assert!(!o.status.success(), "{}", text(&o.stdout));
-    assert!(e.contains("calibration sample 0") && e.contains("input value 3: 0.6015625 (154 at scale 2^8)"), "{e}");
+    assert!(e.contains("calibration sample 0") && e.contains("in the input (value 3): 0.6015625 (154 at scale 2^8)"), "{e}");
     assert!(e.contains("`--range-limbs 2`"), "the error names the flag and the limbs that fit: {e}");
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|f| f.unwrap().file_name()).collect();
     assert!(left.is_empty(), "a failed compile left {left:?}");

@@ -168,7 +168,7 @@ pub type Result<T, E = ProverError> = std::result::Result<T, E>;
 fn out_of_range(layer: &Option<usize>, index: usize, value: i128, (min, max): (i128, i128), scale_bits: u32, needed: &Option<u32>) -> String {
     let at = match layer {
         Some(l) => format!("layer {l} (output {index})"),
-        None => format!("input value {index}"),
+        None => format!("the input (value {index})"),
     };
     let unit = (1u64 << scale_bits.min(62)) as f64;
     let shown = if value == i128::MAX { "an accumulator beyond 2^125".to_string() } else { format!("{} ({value} at scale 2^{scale_bits})", value as f64 / unit) };
@@ -176,5 +176,5 @@ fn out_of_range(layer: &Option<usize>, index: usize, value: i128, (min, max): (i
         Some(n) => format!("compile with `--range-limbs {n}` (the fewest limbs that hold this input's values), or calibrate (`--calibrate`) on samples as wide as this one"),
         None => "compile with more range limbs (`--range-limbs N`), or calibrate (`--calibrate`) on samples as wide as this one".to_string(),
     };
-    format!("value out of range at {at}: {shown} is outside the circuit's range [{}, {}] ({min}..={max}); {fix}", min as f64 / unit, max as f64 / unit)
+    format!("value out of range in {at}: {shown} is outside the circuit's range [{}, {}] ({min}..={max}); {fix}", min as f64 / unit, max as f64 / unit)
 }

@@ -80,8 +80,8 @@ pub struct Args {
     pub calibrate: Vec<PathBuf>,
     #[command(flatten)]
     pub layout: LayoutArgs,
-    /// Range limbs (overrides calibration): values lie in ±2^(scale_bits·N − 1) at scale
-    /// 2^scale_bits.
+    /// Range limbs (overrides calibration): fixed-point integers lie in ±2^(scale_bits·N − 1),
+    /// i.e. values in ±2^(scale_bits·(N − 1) − 1) (N = 2 at 8 bits: ±128).
     #[arg(long)]
     pub range_limbs: Option<u32>,
     /// Compile the accuracy-bounty circuit instead: the model run on this many test samples,
