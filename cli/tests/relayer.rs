@@ -218,6 +218,13 @@ async fn kill_9_mid_batch_and_restart_loses_nothing_and_sends_nothing_twice() {
     wait_all_confirmed(&c, N as usize, Duration::from_secs(120), &b.relayer).await;
     assert_exactly_once(&b.anvil.chain(0), b.probe, 0..N).await;
     let log = std::fs::read_to_string(&b.relayer.log).unwrap_or_default();
+    // Issue 15: every log line carries an RFC 3339 UTC time, `[relayer 2026-12-02T16:02:25.325Z]`.
+    let stamped = |l: &str| {
+        let t = l.strip_prefix("[relayer ").and_then(|r| r.split(']').next()).unwrap_or("");
+        t.len() == 24 && t.as_bytes()[10] == b'T' && t.ends_with('Z') && t[..4].parse::<u32>().is_ok_and(|y| y >= 2024)
+    };
+    let logged: Vec<&str> = log.lines().filter(|l| l.starts_with("[relayer")).collect();
+    assert!(!logged.is_empty() && logged.iter().all(|l| stamped(l)), "{logged:?}");
     eprintln!(
         "after the restarts: {} rebroadcasts, {} resumed-job lines",
         log.lines().filter(|l| l.contains("broadcast again")).count(),

@@ -176,3 +176,24 @@ fn proof_budget_steers_the_layout_regression_3936_byte_proofs() {
         assert!(fastest.chosen.predicted_prove_s <= c.layout.chosen.predicted_prove_s);
     }
 }
+
+/// Issue 15, layout report: every rejected layout says why (the budget it exceeds and by how
+/// much, else that it is slower), under the budgets the choice was made with.
+#[test]
+fn regression_every_rejected_layout_says_why() {
+    let _serial = serial();
+    let c = compiled("mlp_small", CompileOptions::default());
+    let l = &c.layout;
+    assert_eq!(l.goal, LayoutGoal::default());
+    assert!(l.skipped.is_empty(), "{:?}", l.skipped);
+    for alt in &l.alternatives {
+        let why = l.rejection(alt);
+        let over_gas = alt.plan.predicted_verify_gas > 350_000;
+        assert_eq!(why.contains(&format!("verify gas {} > --max-verify-gas 350000", alt.plan.predicted_verify_gas)), over_gas, "{why}");
+        assert!(over_gas || alt.plan.proof_bytes > 3072 || why.starts_with("slower") || why.starts_with("as fast"), "{why}");
+    }
+    let fastest = compiled("mlp_small", CompileOptions { goal: LayoutGoal::fastest(), ..Default::default() });
+    assert!(fastest.layout.alternatives.iter().all(|a| !fastest.layout.rejection(a).contains("over budget")));
+    let forced = compiled("mlp_small", CompileOptions { dot_width: Some(8), ..Default::default() });
+    assert!(forced.layout.alternatives.iter().filter(|a| !forced.layout.goal.over_budget(a)).all(|a| forced.layout.rejection(a) == "not the --dot-width"));
+}
