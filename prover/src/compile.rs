@@ -162,11 +162,12 @@ fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tab
             };
         }
     }
-    if opts.accuracy_samples.is_some() {
-        // The accuracy circuit's input holds each label one-hot: 1.0.
-        max_abs = max_abs.max(unit);
-    }
     let seen_max = max_abs;
+    if opts.accuracy_samples.is_some() {
+        // The accuracy circuit's input holds each label one-hot (1.0), and its scoring computes
+        // `ℓ − y_k + e_k` from two answers and a label ([`crate::accuracy`]).
+        max_abs = max_abs.saturating_mul(2).saturating_add(unit);
+    }
     let need = i128::from(HEADROOM) * i128::from(max_abs.max(1));
     let limbs = (1..=8)
         .find(|l| (1i128 << (s * l - 1)) > need)

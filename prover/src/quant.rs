@@ -524,6 +524,10 @@ impl QuantModel {
     pub fn limbs_needed(&self, input: &[i64]) -> Option<u32> {
         let s = self.params.scale_bits;
         let widest = (64 / s.max(1)).clamp(1, 8);
+        if self.params.range_limbs >= widest {
+            // Already the widest (this is the probe itself, or the model is): nothing fits.
+            return None;
+        }
         let mut wide = self.clone();
         wide.params.range_limbs = widest;
         let trace = wide.forward(input).ok()?;

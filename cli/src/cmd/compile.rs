@@ -150,12 +150,13 @@ fn compile_and_save(a: &Args, dir: &crate::pipeline::Dir) -> Result<()> {
     let why = match (a.range_limbs, calibrated) {
         (Some(n), _) => format!("{n} limbs of {} bits, set by --range-limbs", params.scale_bits),
         (None, Some(m)) => format!(
-            "{} limbs of {} bits: the fewest holding {}x the largest value of the {} calibration samples' fixed-point runs, {}",
+            "{} limbs of {} bits: the fewest holding {}x the largest value of the {} calibration samples' fixed-point runs, {}{}",
             params.range_limbs,
             params.scale_bits,
             zkinfer_prover::compile::HEADROOM,
             opts.calibration.len(),
-            params.dequantise(m)
+            params.dequantise(m),
+            if art.accuracy.is_some() { ", and the scoring's 2·that + 1" } else { "" }
         ),
         (None, None) => format!("{} limbs of {} bits, the default without --calibrate", params.range_limbs, params.scale_bits),
     };
