@@ -99,9 +99,21 @@ pub async fn probe(chain: &Chain) -> Result<u64> {
     let url = chain.url();
     match tokio::time::timeout(PROBE_TIMEOUT, chain.provider().get_chain_id()).await {
         Ok(Ok(id)) => Ok(id),
-        Ok(Err(e)) => bail!("no node answers at {url} ({}): start anvil or pass --rpc-url", short_reason(&e.to_string())),
+        Ok(Err(e)) => bail!("no node answers at {url} ({}): start anvil or pass --rpc-url", short_reason(&causes(&e))),
         Err(_) => bail!("no node answers at {url} (no answer within {:.1} s): start anvil or pass --rpc-url", PROBE_TIMEOUT.as_secs_f64()),
     }
+}
+
+/// An error and its sources, joined.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }
 
 /// The gist of a transport error (its long chain of causes repeats the URL).
