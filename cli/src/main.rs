@@ -11,6 +11,7 @@ mod hex32;
 mod onchain;
 mod pipeline;
 mod progress;
+mod public_circuit;
 mod relay;
 mod tamper;
 

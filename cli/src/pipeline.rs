@@ -58,6 +58,7 @@ pub fn compile(model: &Path, opts: &CompileOptions, dir: &Dir) -> Result<(Circui
     let art = CircuitArtifact::of(model, compiled)?;
     dir.create()?;
     art.save(&dir.circuit())?;
+    crate::public_circuit::write(&dir.0, &art)?;
     Ok((art, layout))
 }
 

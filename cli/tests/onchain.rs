@@ -214,3 +214,28 @@ fn onchain_verbs_pay_an_inference_and_a_bounty_refund_and_decode_reverts() {
     assert_eq!(fresh["registry"], deployed["registry"]);
     assert_eq!(fresh["inference_escrow"], deployed["inference_escrow"], "discovered from DIR/deployment.json on that registry");
 }
+
+#[test]
+fn regression_a_requester_with_only_the_public_files_computes_the_input_commitment() {
+    let host = tempfile::tempdir().unwrap();
+    let h = host.path().to_str().unwrap();
+    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dir", h]);
+    let public = json(&host.path().join("circuit.public.json"));
+    assert!(public.get("model").is_none() && !public.to_string().contains("weights\":["), "no weights in the public description");
+    let requester = tempfile::tempdir().unwrap();
+    let r = requester.path().to_str().unwrap();
+    std::fs::copy(host.path().join("circuit.public.json"), requester.path().join("circuit.public.json")).unwrap();
+    let args = |d: &str| -> Vec<String> { ["commit", "--input", "models/mlp_small.input.json", "--salt", "0x1234", "--json", "--dir", d].iter().map(|s| s.to_string()).collect() };
+    let of = |d: &str| -> serde_json::Value { serde_json::from_str(&ok(&args(d).iter().map(String::as_str).collect::<Vec<_>>())).unwrap() };
+    let (hv, rv) = (of(h), of(r));
+    assert!(is_word(rv["input"]["commitment"].as_str().unwrap()), "{rv}");
+    assert_eq!(rv["input"]["commitment"], hv["input"]["commitment"], "the requester's commitment is the host's");
+    assert_eq!(rv["model_commitment"], deployment_form(&hv, h));
+}
+
+/// The host's model commitment in the one hex form.
+fn deployment_form(_opening: &serde_json::Value, dir: &str) -> serde_json::Value {
+    let c = json(&std::path::Path::new(dir).join("circuit.json"));
+    let m = c["model_commitment"].as_str().unwrap().trim_start_matches("0x").to_string();
+    serde_json::Value::String(format!("0x{m:0>64}"))
+}
