@@ -239,3 +239,17 @@ fn deployment_form(_opening: &serde_json::Value, dir: &str) -> serde_json::Value
     let m = c["model_commitment"].as_str().unwrap().trim_start_matches("0x").to_string();
     serde_json::Value::String(format!("0x{m:0>64}"))
 }
+
+#[test]
+fn regression_deploy_of_hashed_weights_names_the_commitment_proofs_carry() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--visibility", "weights=hashed", "--dir", d]);
+    ok(&["setup", "--dir", d]);
+    let anvil = zkinfer_relayer::LocalChain::start().unwrap();
+    let deployed: serde_json::Value = serde_json::from_str(&ok(&["deploy", "--rpc-url", &anvil.endpoint(), "--private-key", KEYS[0], "--dir", d])).unwrap();
+    ok(&["prove", "--input", "models/mlp_small.input.json", "--dir", d]);
+    let proof = json(&dir.path().join("proof.json"));
+    assert!(is_word(deployed["model_commitment"].as_str().unwrap()), "{deployed}");
+    assert_eq!(deployed["model_commitment"], proof["instances"][0], "deploy shows instance 0 of the proofs");
+}

@@ -244,6 +244,20 @@ mod tests {
     }
 
     #[test]
+    fn regression_large_words_are_32_zero_padded_bytes() {
+        let d = RevertDecoder::zkinfer();
+        let big = U256::from(1) << 200;
+        let data = WrongClaimant { expected: U256::from(7), actual: big }.abi_encode();
+        let want = format!("WrongClaimant(7, 0x{:0>64})", format!("{big:x}"));
+        assert_eq!(d.decode(&data), Some(want));
+        let mut code = [0u8; 32];
+        code[31] = 5;
+        assert!(d.decode(&code).is_some_and(|r| r.contains("code 5") && r.contains("inversion hint")));
+        code[31] = 6;
+        assert!(d.decode(&code).is_some_and(|r| !r.contains("halo2 verifier")), "6 is not a code the verifier emits");
+    }
+
+    #[test]
     fn decodes_names_arguments_and_verifier_codes() {
         let d = RevertDecoder::zkinfer();
         let data = WrongClaimant { expected: U256::from(7), actual: U256::MAX }.abi_encode();

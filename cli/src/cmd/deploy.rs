@@ -93,7 +93,7 @@ pub async fn run(a: Args) -> Result<()> {
         dev_srs: dev,
         contracts_deploy_gas: contracts.deploy_gas,
         verifier_deploy_gas: verifier_gas,
-        model_commitment: crate::hex32::normalise(&side.art.model_commitment)?,
+        model_commitment: carried_model_commitment(&side.art)?,
         registry_owner: read_address(&chain, contracts.registry, ownerCall {}.abi_encode()).await.context("reading the registry's owner")?,
         abi: PayingAbis {
             model_bounty: contracts.abis.paying_entry(ContractKind::ModelBounty).unwrap_or_default(),
@@ -106,7 +106,8 @@ pub async fn run(a: Args) -> Result<()> {
     let abis = [(names[0], &compiled[0].abi), (names[1], &compiled[1].abi), (names[2], &compiled[2].abi), (g.contract_name.as_str(), &verifier_code.abi)];
     let written = crate::onchain::write_abis(&dir.0, &abis)?;
     eprintln!("wrote {} and {} ABIs in {}", path.display(), written.len(), dir.0.join("abi").display());
-    eprintln!("circuit id {}; proofs of this deployment carry the model commitment {}", deployment.circuit_id, deployment.model_commitment);
+    let salt_note = if side.art.plan.shape.hashed_weights() { " (hashed weights: proved without --weight-salt; a weight salt gives another)" } else { "" };
+    eprintln!("circuit id {}; proofs carry the model commitment {}{salt_note}", deployment.circuit_id, deployment.model_commitment);
     println!("{}", serde_json::to_string_pretty(&deployment)?);
     Ok(())
 }
@@ -153,6 +154,18 @@ async fn register(chain: &Chain, contracts: &Contracts, initcode: Vec<u8>) -> Re
     }
     let registered = contracts.register(chain, verifier.address).await?;
     Ok((verifier.address, verifier.gas_used, registered))
+}
+
+/// Public instance 0 of the proofs: the model commitment with fixed weights; with hashed weights
+/// the weights' Poseidon commitment under the default (zero) weight salt, what `zkinfer prove`
+/// without `--weight-salt` carries.
+fn carried_model_commitment(art: &zkinfer_prover::artifact::CircuitArtifact) -> Result<String> {
+    use zkinfer_prover::hash::{self, Tensor};
+    if !art.plan.shape.hashed_weights() {
+        return crate::hex32::normalise(&art.model_commitment);
+    }
+    let c = hash::commit(Tensor::Weights, &art.model.committed_weights(), art.plan.shape.packing_bits(), halo2_proofs::halo2curves::bn256::Fr::zero())?;
+    Ok(crate::hex32::fr(&c))
 }
 
 async fn read_address(chain: &Chain, to: Address, data: Vec<u8>) -> Result<Address> {
