@@ -179,9 +179,14 @@ fn onchain_verbs_pay_an_inference_and_a_bounty_refund_and_decode_reverts() {
     let err = fails(&["calldata", "--dir", d, "--proof", edited_path.to_str().unwrap()]);
     assert!(err.contains("\"outputs\""), "{err}");
 
-    // The generated verifier's NatSpec lists every code it can revert with.
-    ok(&["verifier", "--dir", d]);
-    let sol = std::fs::read_to_string(dir.path().join("Verifier.sol")).unwrap();
+    // The generated verifier's NatSpec lists every code it can revert with; --compile writes its
+    // ABI next to --out.
+    let vdir = dir.path().join("v");
+    std::fs::create_dir_all(&vdir).unwrap();
+    let out = ok(&["verifier", "--dir", d, "--compile", "--out", vdir.join("Verifier.sol").to_str().unwrap()]);
+    let abi = json(&vdir.join("abi/Halo2Verifier.json"));
+    assert!(abi.as_array().unwrap().iter().any(|e| e["name"] == "verifyProof"), "{out}: {abi}");
+    let sol = std::fs::read_to_string(vdir.join("Verifier.sol")).unwrap();
     let codes: Vec<u64> = sol.split("fail(").skip(1).filter_map(|p| p.split(')').next()?.parse().ok()).collect();
     assert!(codes.len() >= 7, "{codes:?}");
     for c in codes {
