@@ -128,7 +128,7 @@ pub async fn run(p: &mut Progress, b: &BountyDemo, dir: &Dir, local: &zkinfer_re
         rows: art.plan.rows,
         prove_s,
         proof_bytes: strong.proof_bytes()?.len(),
-        circuit_id: format!("{circuit_id:#x}"),
+        circuit_id: crate::hex32::word(circuit_id),
         test_set_commitment: zkinfer_prover::artifact::fr_to_hex(&commitment),
         hunter_model_commitment: strong.model_commitment.clone(),
         hunter_correct: correct(&strong),

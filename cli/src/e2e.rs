@@ -121,7 +121,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
 
     let (Deployed { contracts, verifier: deployed, circuit_id, chain_id }, _) =
         p.step_async("deploying the contracts (VerifierRegistry, InferenceEscrow, ModelBounty) and the verifier; registering it", deploy(poster, &compiled.bytecode)).await?;
-    p.note(&format!("circuit id (VK_DIGEST) {circuit_id:#x}; registry {}, escrow {}, bounty {}", contracts.registry, contracts.escrow, contracts.bounty));
+    p.note(&format!("circuit id (VK_DIGEST) {}; registry {}, escrow {}, bounty {}", crate::hex32::word(circuit_id), contracts.registry, contracts.escrow, contracts.bounty));
 
     // The proof is bound to the host (anvil's second account), the first request (id 0) of the
     // escrow just deployed, and this chain.
@@ -272,7 +272,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         reward_paid_wei: if good.paid { good.reward_paid_wei.to_string() } else { "0".into() },
         second_claim_rejected: !again.paid,
         outputs_onchain,
-        circuit_id: format!("{circuit_id:#x}"),
+        circuit_id: crate::hex32::word(circuit_id),
         contracts_deploy_gas: contracts.deploy_gas,
         bounty,
         srs: "dev-unsafe",

@@ -9,9 +9,11 @@ mod deployment;
 mod e2e;
 #[cfg(test)]
 mod help_check;
+mod hex32;
 mod onchain;
 mod pipeline;
 mod progress;
+mod public_circuit;
 mod relay;
 mod tamper;
 
@@ -43,8 +45,10 @@ enum Command {
     Verifier(cmd::verifier::Args),
     /// Print the calldata of a verifyProof or bounty claim call.
     Calldata(cmd::calldata::Args),
-    /// Deploy the verifier and the bounty contract to an RPC endpoint.
+    /// Deploy the contract set and the verifier (or register it in an existing registry).
     Deploy(cmd::deploy::Args),
+    /// Call the contracts: verify, request, fulfil, post, claim, refund, outputs.
+    Onchain(cmd::onchain::Args),
     /// Run the relayer service: an HTTP API that gets every accepted proof on-chain exactly once.
     Relayer(Box<cmd::relayer::Args>),
     /// End-to-end demo on a local anvil: prove, verify on-chain, pay a bounty.
@@ -70,6 +74,7 @@ async fn main() {
         Command::Verifier(a) => cmd::verifier::run(a),
         Command::Calldata(a) => cmd::calldata::run(a),
         Command::Deploy(a) => cmd::deploy::run(a).await,
+        Command::Onchain(a) => cmd::onchain::run(a).await,
         Command::Relayer(a) => cmd::relayer::run(*a).await,
         Command::Demo(a) => cmd::demo::run(a).await,
         Command::Bench(a) => cmd::bench::run(a).await,

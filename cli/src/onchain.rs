@@ -9,7 +9,7 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use anyhow::{bail, Context, Result};
 use halo2_proofs::halo2curves::bn256::Fr;
-use zkinfer_relayer::{AllowedContract, Chain, CompilerSettings, ContractAbis, ContractKind};
+use zkinfer_relayer::{AllowedContract, Chain, CompiledContract, CompilerSettings, ContractAbis, ContractKind};
 
 sol! {
     function VK_DIGEST() external view returns (uint256);
@@ -32,9 +32,10 @@ pub struct Contracts {
     pub bounty: Address,
     /// Gas of the three creation transactions.
     pub deploy_gas: u64,
-    /// Custom errors of the three contracts: `(selector, name, argument types)`.
+    /// Names the custom errors of the three contracts (from their compiled ABIs) and the
+    /// verifier's revert codes.
     #[serde(skip)]
-    errors: Vec<([u8; 4], String, Vec<String>)>,
+    decoder: zkinfer_relayer::RevertDecoder,
     /// The compiled ABIs of the escrow and the bounty contract (what a relayer derives their
     /// paying methods' selectors from).
     #[serde(skip)]
@@ -64,26 +65,32 @@ impl Contracts {
     /// Compiles and deploys the registry (owned by `chain`'s signer; accepting development-SRS
     /// verifiers or not, `dev_srs`), the escrow and the bounty contract.
     pub async fn deploy(chain: &Chain, dev_srs: DevSrsPolicy) -> Result<Self> {
-        let names = ["VerifierRegistry", "InferenceEscrow", "ModelBounty"];
-        let compiled = zkinfer_relayer::compile_many(&zkinfer_relayer::allowlist::sources(), &names, &CompilerSettings::default())
-            .context("compiling VerifierRegistry, InferenceEscrow and ModelBounty")?;
-        let mut errors: Vec<_> = compiled.iter().flat_map(|c| abi_errors(&c.abi)).collect();
-        let abis = ContractAbis::from_abis([(ContractKind::InferenceEscrow, compiled[1].abi.clone()), (ContractKind::ModelBounty, compiled[2].abi.clone())]);
+        let compiled = compile_contracts()?;
         let accepts_dev_srs = dev_srs == DevSrsPolicy::Accept;
         let registry = chain.deploy([compiled[0].bytecode.clone(), accepts_dev_srs.abi_encode()].concat()).await.context("deploying VerifierRegistry")?;
-        let with_registry = |code: &[u8]| [code, &registry.address.abi_encode()].concat();
+        let mut c = Self::deploy_payers(chain, registry.address, &compiled).await?;
+        c.deploy_gas += registry.gas_used;
+        Ok(c)
+    }
+
+    /// Deploys an escrow and a bounty contract on an existing registry.
+    pub async fn deploy_payers(chain: &Chain, registry: Address, compiled: &[CompiledContract; 3]) -> Result<Self> {
+        let with_registry = |code: &[u8]| [code, &registry.abi_encode()].concat();
         let escrow = chain.deploy(with_registry(&compiled[1].bytecode)).await.context("deploying InferenceEscrow")?;
         let bounty = chain.deploy(with_registry(&compiled[2].bytecode)).await.context("deploying ModelBounty")?;
-        errors.sort();
-        errors.dedup();
-        Ok(Self {
-            registry: registry.address,
-            escrow: escrow.address,
-            bounty: bounty.address,
-            deploy_gas: registry.gas_used + escrow.gas_used + bounty.gas_used,
-            errors,
-            abis,
-        })
+        let mut c = Self::at(registry, escrow.address, bounty.address, compiled);
+        c.deploy_gas = escrow.gas_used + bounty.gas_used;
+        Ok(c)
+    }
+
+    /// An existing set (nothing deployed), decoding reverts with the compiled ABIs.
+    pub fn at(registry: Address, escrow: Address, bounty: Address, compiled: &[CompiledContract; 3]) -> Self {
+        let mut decoder = zkinfer_relayer::RevertDecoder::empty();
+        for c in compiled {
+            decoder.add_abi(&c.abi);
+        }
+        let abis = ContractAbis::from_abis([(ContractKind::InferenceEscrow, compiled[1].abi.clone()), (ContractKind::ModelBounty, compiled[2].abi.clone())]);
+        Self { registry, escrow, bounty, deploy_gas: 0, decoder, abis }
     }
 
     /// The escrow and the bounty contract as a relayer's allowlist entries.
@@ -153,17 +160,11 @@ impl Contracts {
         acceptsDevSrsCall::abi_decode_returns(&out.output).context("decoding acceptsDevSrs")
     }
 
-    /// Names a revert of the contracts: `ProofRejected(0)` instead of a raw selector. Small words
-    /// (ids, amounts, deadlines) in decimal, large ones (commitments, bindings) in hex.
+    /// Names a revert of the contracts: `ProofRejected(0)` instead of a raw selector, a verifier's
+    /// code with its meaning. Small words (ids, amounts, deadlines) in decimal, large ones
+    /// (commitments, bindings) as 32-byte hex.
     pub fn revert_reason(&self, data: Option<&[u8]>, fallback: Option<String>) -> Option<String> {
-        let Some(data) = data.filter(|d| d.len() >= 4) else { return fallback };
-        let Some((_, name, _)) = self.errors.iter().find(|(sel, _, _)| sel[..] == data[..4]) else { return fallback };
-        let word = |w: &[u8]| {
-            let v = U256::from_be_slice(w);
-            if v < U256::from(u64::MAX) { v.to_string() } else { format!("{v:#x}") }
-        };
-        let args: Vec<String> = data[4..].chunks(32).map(word).collect();
-        Some(format!("{name}({})", args.join(", ")))
+        data.and_then(|d| self.decoder.decode(d)).or(fallback)
     }
 
     async fn read_id(&self, chain: &Chain, to: Address, call: Vec<u8>) -> Result<U256> {
@@ -204,19 +205,27 @@ pub struct BountyTerms {
     pub amount: U256,
 }
 
-/// `(selector, name, types)` of every custom error in a solc ABI.
-fn abi_errors(abi: &serde_json::Value) -> Vec<([u8; 4], String, Vec<String>)> {
-    let entries = abi.as_array().map(Vec::as_slice).unwrap_or_default();
-    entries
-        .iter()
-        .filter(|e| e["type"] == "error")
-        .filter_map(|e| {
-            let name = e["name"].as_str()?.to_string();
-            let types: Vec<String> = e["inputs"].as_array()?.iter().filter_map(|i| i["type"].as_str().map(str::to_string)).collect();
-            let sig = format!("{name}({})", types.join(","));
-            let mut sel = [0u8; 4];
-            sel.copy_from_slice(&alloy::primitives::keccak256(sig.as_bytes())[..4]);
-            Some((sel, name, types))
+/// The names of the contract set, in the order [`compile_contracts`] returns them (and their
+/// `abi/NAME.json` files).
+pub const CONTRACT_NAMES: [&str; 3] = ["VerifierRegistry", "InferenceEscrow", "ModelBounty"];
+
+/// Compiles VerifierRegistry, InferenceEscrow and ModelBounty.
+pub fn compile_contracts() -> Result<[CompiledContract; 3]> {
+    let compiled = zkinfer_relayer::compile_many(&zkinfer_relayer::allowlist::sources(), &CONTRACT_NAMES, &CompilerSettings::default())
+        .context("compiling VerifierRegistry, InferenceEscrow and ModelBounty")?;
+    compiled.try_into().map_err(|_| anyhow::anyhow!("solc returned another number of contracts than the 3 asked for"))
+}
+
+/// Writes `DIR/abi/NAME.json` for each `(name, abi)` (what `cast decode-error --abi` or a
+/// frontend reads); returns the paths.
+pub fn write_abis(dir: &std::path::Path, abis: &[(&str, &serde_json::Value)]) -> Result<Vec<std::path::PathBuf>> {
+    let abi_dir = dir.join("abi");
+    std::fs::create_dir_all(&abi_dir).with_context(|| format!("creating {}", abi_dir.display()))?;
+    abis.iter()
+        .map(|(name, abi)| {
+            let path = abi_dir.join(format!("{name}.json"));
+            std::fs::write(&path, serde_json::to_string_pretty(abi)? + "\n").with_context(|| format!("writing {}", path.display()))?;
+            Ok(path)
         })
         .collect()
 }
@@ -262,23 +271,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn abi_errors_are_named_with_their_selectors() {
+    fn reverts_are_named_from_the_compiled_abis() {
         let abi = serde_json::json!([
             {"type": "error", "name": "ProofRejected", "inputs": [{"name": "id", "type": "uint256"}]},
             {"type": "function", "name": "claim", "inputs": []},
         ]);
-        let errors = abi_errors(&abi);
-        assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].0[..], alloy::primitives::keccak256(b"ProofRejected(uint256)")[..4]);
-        let c = Contracts { registry: Address::ZERO, escrow: Address::ZERO, bounty: Address::ZERO, deploy_gas: 0, errors, abis: ContractAbis::from_abis([]) };
-        let mut data = errors_selector(&c, "ProofRejected");
+        let c = CompiledContract { abi, bytecode: vec![], deployed_bytecode: vec![] };
+        let set = Contracts::at(Address::ZERO, Address::ZERO, Address::ZERO, &[c.clone(), c.clone(), c]);
+        let mut data = alloy::primitives::keccak256(b"ProofRejected(uint256)")[..4].to_vec();
         data.extend([0u8; 31]);
         data.push(7);
-        assert_eq!(c.revert_reason(Some(&data), None).as_deref(), Some("ProofRejected(7)"));
-        assert_eq!(c.revert_reason(Some(&[1, 2, 3, 4]), Some("x".into())).as_deref(), Some("x"));
-    }
-
-    fn errors_selector(c: &Contracts, name: &str) -> Vec<u8> {
-        c.errors.iter().find(|e| e.1 == name).map(|e| e.0.to_vec()).unwrap_or_default()
+        assert_eq!(set.revert_reason(Some(&data), None).as_deref(), Some("ProofRejected(7)"));
+        let mut code = [0u8; 32];
+        code[31] = 3;
+        assert!(set.revert_reason(Some(&code), None).is_some_and(|r| r.contains("code 3") && r.contains("curve")));
+        assert_eq!(set.revert_reason(None, Some("x".into())).as_deref(), Some("x"));
     }
 }

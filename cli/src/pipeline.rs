@@ -79,7 +79,9 @@ pub fn save_circuit(dir: &Dir, art: &CircuitArtifact) -> Result<()> {
     }
     std::fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display())).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
-    })
+    })?;
+    // What a requester may be given: the same circuit without its weights.
+    crate::public_circuit::write(&dir.0, art)
 }
 
 /// The model input in `path` for the circuit: an input JSON, or for an accuracy circuit a test

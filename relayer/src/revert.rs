@@ -64,17 +64,6 @@ pub const ZKINFER_ERRORS: &[&str] = &[
     "DevSrsVerifier(address,bytes32)",
 ];
 
-/// What the generated verifier's bare 32-byte revert codes mean.
-const VERIFIER_CODES: [&str; 8] = [
-    "calldata size",
-    "ABI layout",
-    "point not on the curve or not canonical",
-    "scalar or instance >= r",
-    "degenerate challenge or wrong inversion hint",
-    "precompile failure",
-    "precompile failure",
-    "precompile failure",
-];
 
 /// A custom error signature that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -153,6 +142,26 @@ impl RevertDecoder {
         Ok(())
     }
 
+    /// Adds every custom error of a solc ABI (a JSON array, e.g. `abi/ModelBounty.json` written
+    /// by `zkinfer deploy`); returns how many.
+    pub fn add_abi(&mut self, abi: &serde_json::Value) -> usize {
+        let entries = abi.as_array().map(Vec::as_slice).unwrap_or_default();
+        let mut n = 0;
+        for e in entries.iter().filter(|e| e["type"] == "error") {
+            let Some(name) = e["name"].as_str() else { continue };
+            let types: Vec<&str> = e["inputs"].as_array().map(Vec::as_slice).unwrap_or_default().iter().filter_map(|i| i["type"].as_str()).collect();
+            let sig = format!("{name}({})", types.join(","));
+            let h = keccak256(sig.as_bytes());
+            if self.errors.iter().any(|k| k.selector[..] == h[..4]) {
+                continue;
+            }
+            if self.add(&sig).is_ok() {
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// [`RevertDecoder::add`], chained.
     pub fn with(mut self, signature: &str) -> Result<Self, SignatureError> {
         self.add(signature)?;
@@ -171,15 +180,8 @@ impl RevertDecoder {
                 }
             }
         }
-        if data.len() == 32 {
-            let code = U256::from_be_slice(data);
-            if code >= U256::from(1) && code <= U256::from(VERIFIER_CODES.len()) {
-                let i = code.to::<usize>();
-                return Some(format!(
-                    "halo2 verifier rejected the input: code {i} ({})",
-                    VERIFIER_CODES[i - 1]
-                ));
-            }
+        if let Some((code, meaning)) = zkinfer_verifier_gen::revert_code_of(data) {
+            return Some(format!("halo2 verifier rejected the input: code {code} ({meaning})"));
         }
         crate::chain::decode_revert(data)
     }
@@ -196,7 +198,7 @@ fn format_args_of(v: &DynSolValue) -> String {
 fn format_value(v: &DynSolValue) -> String {
     match v {
         DynSolValue::Uint(u, _) if *u <= U256::from(u64::MAX) => u.to_string(),
-        DynSolValue::Uint(u, _) => format!("{u:#x}"),
+        DynSolValue::Uint(u, _) => format!("{u:#066x}"),
         DynSolValue::Int(i, _) => i.to_string(),
         DynSolValue::Address(a) => a.to_string(),
         DynSolValue::Bool(b) => b.to_string(),
@@ -239,6 +241,20 @@ mod tests {
                 assert!(ZKINFER_ERRORS.contains(&sig.as_str()), "{f}: {sig} is missing from ZKINFER_ERRORS");
             }
         }
+    }
+
+    #[test]
+    fn regression_large_words_are_32_zero_padded_bytes() {
+        let d = RevertDecoder::zkinfer();
+        let big = U256::from(1) << 200;
+        let data = WrongClaimant { expected: U256::from(7), actual: big }.abi_encode();
+        let want = format!("WrongClaimant(7, 0x{:0>64})", format!("{big:x}"));
+        assert_eq!(d.decode(&data), Some(want));
+        let mut code = [0u8; 32];
+        code[31] = 5;
+        assert!(d.decode(&code).is_some_and(|r| r.contains("code 5") && r.contains("inversion hint")));
+        code[31] = 6;
+        assert!(d.decode(&code).is_some_and(|r| !r.contains("halo2 verifier")), "6 is not a code the verifier emits");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //!
 //! See `verifier-gen/README.md` for the byte formats and the supported circuit features.
 
+pub mod codes;
 pub mod gas;
 pub mod srs;
 pub mod transcript;
@@ -18,6 +19,7 @@ pub mod transcript;
 mod codegen;
 
 pub use codegen::{check_hint, generate, inversion_hint, with_hint, GeneratedVerifier, InstanceCounts, VerifierOptions};
+pub use codes::{revert_code_meaning, revert_code_of, REVERT_CODES};
 pub use srs::{srs_digest, SrsKind, DEV_SRS_DIGEST};
 pub use gas::{GasBreakdown, GasSteps};
 pub use transcript::{encode_scalar, KeccakTranscriptRead, KeccakTranscriptWrite};

@@ -36,6 +36,10 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let dir = a.dir.dir();
+    if !dir.circuit().exists() && dir.0.join(crate::public_circuit::FILE).exists() && a.model.is_none() && a.weight_salt.is_none() {
+        // A requester without the model: the published description gives the input commitment.
+        return crate::public_circuit::commit_public(&dir.0, a.input.as_deref(), a.salt.as_deref(), a.json);
+    }
     let compiled = dir.load_circuit()?;
     let hashed_weights = compiled.plan.shape.hashed_weights();
     let art = match &a.model {

@@ -8,6 +8,7 @@ pub mod compile;
 pub mod costmodel;
 pub mod demo;
 pub mod deploy;
+pub mod onchain;
 pub mod ops;
 pub mod prove;
 pub mod relayer;

@@ -14,18 +14,10 @@ use zkinfer_relayer::{keys, Allowlist, ApiAccess, ApiToken, ApiTokens, CircuitVe
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// JSON-RPC endpoint (HTTP).
-    #[arg(long)]
-    pub rpc_url: String,
-    /// Environment variable holding the signer's hex private key (ignored with --keystore).
-    #[arg(long, default_value = "ZKINFER_PRIVATE_KEY")]
-    pub key_env: String,
-    /// Encrypted JSON keystore holding the signer's key.
-    #[arg(long)]
-    pub keystore: Option<PathBuf>,
-    /// Environment variable holding the keystore's password.
-    #[arg(long, default_value = "ZKINFER_KEYSTORE_PASSWORD")]
-    pub keystore_password_env: String,
+    /// The endpoint and the signer: `--rpc-url`, `--private-key`, `--keystore` (with `--password`
+    /// or `--password-file`), or `$ZKINFER_PRIVATE_KEY`.
+    #[command(flatten)]
+    pub chain: super::onchain::args::ChainArgs,
     /// A circuit whose proofs jobs may carry, NAME=DIR: a zkinfer artifacts directory with
     /// circuit.json, setup.json and vk.bin. Repeatable.
     #[arg(long = "circuit", value_name = "NAME=DIR", required = true)]
@@ -110,17 +102,6 @@ pub struct Args {
     pub quiet: bool,
 }
 
-fn signer(a: &Args) -> Result<zkinfer_relayer::PrivateKeySigner> {
-    Ok(match &a.keystore {
-        Some(path) => {
-            let pw = std::env::var(&a.keystore_password_env)
-                .with_context(|| format!("set {} to the keystore's password", a.keystore_password_env))?;
-            keys::signer_from_keystore(path, &pw)?
-        }
-        None => keys::signer_from_env(&a.key_env)?,
-    })
-}
-
 fn circuits(specs: &[String]) -> Result<Vec<CircuitVerifier>> {
     specs
         .iter()
@@ -202,8 +183,10 @@ fn access(a: &Args) -> Result<(ApiAccess, Option<ApiToken>)> {
 }
 
 pub async fn run(a: Args) -> Result<()> {
-    let signer = signer(&a)?;
-    let mut cfg = RelayerConfig::new(a.rpc_url.clone(), signer, a.db.clone());
+    let signer = a.chain.signer()?;
+    let url = a.chain.url();
+    let probe = zkinfer_relayer::Chain::connect(&url, &keys::secret_hex(&signer)).map_err(|e| anyhow::anyhow!("--rpc-url {url}: {e}"))?;
+    let mut cfg = RelayerConfig::new(url.clone(), signer, a.db.clone());
     for c in circuits(&a.circuits)? {
         cfg = cfg.with_circuit(c);
     }
@@ -227,6 +210,8 @@ pub async fn run(a: Args) -> Result<()> {
     for sig in &a.errors {
         cfg.revert_decoder.add(sig)?;
     }
+    // A dead endpoint: one line in about a second, before the service starts retrying.
+    super::onchain::args::probe(&probe).await?;
     let relayer = Relayer::start(cfg).await?;
     let limits = HttpLimits { max_body_bytes: a.max_body_bytes, ..HttpLimits::default() };
     let server = relayer.serve(a.listen, limits, access).await?;

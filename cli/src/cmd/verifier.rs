@@ -9,7 +9,8 @@ pub struct Args {
     /// Output file (default DIR/Verifier.sol).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Also compile it with solc and report bytecode sizes.
+    /// Also compile it with solc, report bytecode sizes and write its ABI to abi/NAME.json next to
+    /// the output file.
     #[arg(long)]
     pub compile: bool,
     #[command(flatten)]
@@ -41,6 +42,10 @@ pub fn run(a: Args) -> Result<()> {
     if a.compile {
         let c = crate::pipeline::compile_verifier(&g)?;
         println!("runtime bytecode {} bytes, initcode {} bytes (EIP-170 limit 24576)", c.deployed_bytecode.len(), c.bytecode.len());
+        let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        for path in crate::onchain::write_abis(parent, &[(g.contract_name.as_str(), &c.abi)])? {
+            println!("wrote {}", path.display());
+        }
     }
     Ok(())
 }

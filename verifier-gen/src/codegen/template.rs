@@ -45,6 +45,7 @@ impl Contract<'_> {
                 ("DEV_SRS", self.dev_srs.to_string()),
                 ("DEV_SRS_NOTE", dev_srs_note(self.dev_srs).to_string()),
                 ("INSTANCE_COUNTS", instance_counts(self.instance_counts)),
+                ("REVERT_CODES", crate::codes::natspec()),
                 ("BODY", self.body.clone()),
             ],
         )

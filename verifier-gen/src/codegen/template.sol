@@ -19,10 +19,9 @@ contract {{CONTRACT_NAME}} {
     {{INSTANCE_COUNTS}}
 
     /// Returns true iff `proof` (the halo2 proof, then its 32-byte inversion hint) is a valid proof
-    /// for `instances`; returns false if the final pairing check fails. Reverts with a 32-byte code
-    /// for malformed input: 1 calldata size, 2 ABI layout, 3 point not on the curve / not canonical,
-    /// 4 scalar or instance >= r, 5 degenerate challenge or wrong inversion hint, 6-8 precompile
-    /// failure.
+    /// for `instances`; returns false if the final pairing check fails.
+    /// @dev Reverts for malformed input with one bare 32-byte word (no selector), the code:
+{{REVERT_CODES}}
     function verifyProof(bytes calldata, uint256[] calldata) external view returns (bool) {
         assembly {
 {{BODY}}

@@ -22,10 +22,15 @@ contract Halo2Verifier {
     uint256 public constant OUTPUT_INSTANCE_COUNT = 0;
 
     /// Returns true iff `proof` (the halo2 proof, then its 32-byte inversion hint) is a valid proof
-    /// for `instances`; returns false if the final pairing check fails. Reverts with a 32-byte code
-    /// for malformed input: 1 calldata size, 2 ABI layout, 3 point not on the curve / not canonical,
-    /// 4 scalar or instance >= r, 5 degenerate challenge or wrong inversion hint, 6-8 precompile
-    /// failure.
+    /// for `instances`; returns false if the final pairing check fails.
+    /// @dev Reverts for malformed input with one bare 32-byte word (no selector), the code:
+    ///   1: calldata size: not the exact size of verifyProof(proof, instances) for this circuit (wrong proof length or instance count)
+    ///   2: ABI layout: the offsets or lengths of proof and instances are not canonical
+    ///   3: a proof point is not on the curve or a coordinate is not canonical (>= q)
+    ///   4: a proof scalar or a public instance is not a field element (>= r)
+    ///   5: degenerate challenge or wrong inversion hint (the proof's last 32 bytes)
+    ///   7: ecMul/ecAdd precompile failure (multi-scalar multiplication)
+    ///   8: pairing precompile failure
     function verifyProof(bytes calldata, uint256[] calldata) external view returns (bool) {
         assembly {
             let R := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001
