@@ -178,11 +178,11 @@ pub fn check_instances(circuit: &CircuitArtifact, instances: &[Fr]) -> Result<()
         if !public {
             continue;
         }
-        for i in range[0]..range[1] {
-            if !fr_to_i64(&instances[i]).is_some_and(|v| (p.min()..=p.max()).contains(&i128::from(v))) {
+        for (i, value) in instances.iter().enumerate().take(range[1]).skip(range[0]) {
+            if !fr_to_i64(value).is_some_and(|v| (p.min()..=p.max()).contains(&i128::from(v))) {
                 return Err(refuse(i, format!(
                     "{} is not a value the circuit can make: outside [{}, {}] (fixed point at scale 2^{})",
-                    fr_to_hex(&instances[i]),
+                    fr_to_hex(value),
                     p.min(),
                     p.max(),
                     p.scale_bits
