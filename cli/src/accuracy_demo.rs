@@ -96,7 +96,13 @@ pub async fn run(p: &mut Progress, b: &BountyDemo, dir: &Dir, local: &zkinfer_re
     let hunter_art = art.with_weights_from(&b.hunter_model)?;
     let (strong, prove_s) = p.step("accuracy bounty: the hunter proves its private model's score", || pipeline::prove(&params, &pk, &hunter_art, &test_set, &ctx))?;
     let (weak, _) = p.step("accuracy bounty: the same hunter proves the baseline model's score", || pipeline::prove(&params, &pk, &art, &test_set, &ctx))?;
-    let correct = |proof: &zkinfer_prover::artifact::ProofArtifact| proof.outputs_fixed.first().copied().unwrap_or(0).max(0) as u64;
+    // The scores reported are decoded from the verified instances (the count, a public output).
+    let verified = |proof: &zkinfer_prover::artifact::ProofArtifact| -> Result<zkinfer_prover::artifact::VerifiedProof> {
+        Ok(zkinfer_prover::artifact::verify_instances(&params, pk.get_vk(), &art, &proof.proof_bytes()?, &proof.instance_values()?, None)?)
+    };
+    let (strong_verified, weak_verified) = (verified(&strong)?, verified(&weak)?);
+    let count = |v: &zkinfer_prover::artifact::VerifiedProof| v.output.values_fixed().and_then(|o| o.first().copied()).unwrap_or(0).max(0) as u64;
+    let (strong_correct, weak_correct) = (count(&strong_verified), count(&weak_verified));
     // The hunter's relayer sends the claims: it refuses the baseline's (it would revert) without
     // spending gas, and sends the private model's.
     let circuit = crate::relay::CircuitParts { name: "accuracy", params: &params, vk: pk.get_vk(), instances: art.plan.num_instances };
@@ -114,10 +120,10 @@ pub async fn run(p: &mut Progress, b: &BountyDemo, dir: &Dir, local: &zkinfer_re
     relayer.shutdown().await;
     p.note(&format!(
         "baseline {}/{}: {}; private model {}/{}: {}",
-        correct(&weak),
+        weak_correct,
         b.samples,
         if weak_claim.paid { "PAID (bug!)".to_string() } else { format!("rejected ({})", weak_claim.revert_reason.clone().unwrap_or_default()) },
-        correct(&strong),
+        strong_correct,
         b.samples,
         if strong_claim.paid { format!("paid {} wei", strong_claim.reward_paid_wei) } else { format!("rejected ({})", strong_claim.revert_reason.clone().unwrap_or_default()) },
     ));
@@ -130,11 +136,11 @@ pub async fn run(p: &mut Progress, b: &BountyDemo, dir: &Dir, local: &zkinfer_re
         proof_bytes: strong.proof_bytes()?.len(),
         circuit_id: crate::hex32::word(circuit_id),
         test_set_commitment: zkinfer_prover::artifact::fr_to_hex(&commitment),
-        hunter_model_commitment: strong.model_commitment.clone(),
-        hunter_correct: correct(&strong),
+        hunter_model_commitment: strong_verified.model_commitment.clone(),
+        hunter_correct: strong_correct,
         paid_wei: if strong_claim.paid { strong_claim.reward_paid_wei.to_string() } else { "0".into() },
         claim_gas: strong_claim.gas_used,
-        weak_correct: correct(&weak),
+        weak_correct,
         weak_rejected: (!weak_claim.paid).then(|| weak_claim.revert_reason.unwrap_or_else(|| "reverted".into())),
     })
 }

@@ -135,8 +135,10 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     proof.save(&o.dir.proof())?;
     let proof_bytes = proof.proof_bytes()?;
     let instances = proof.instance_values()?;
-    let (_, verify_s) = p.step("verifying natively", || proving::verify(&params, pk.get_vk(), &proof_bytes, &instances))?;
-    let acc = pipeline::accuracy(&art, &o.input, &proof.outputs_fixed)?.context("the demo and the bench prove one inference, not an accuracy circuit")?;
+    // Everything reported of the outputs is decoded from the verified instances.
+    let (verified, verify_s) = p.step("verifying natively", || zkinfer_prover::artifact::verify_instances(&params, pk.get_vk(), &art, &proof_bytes, &instances, None))?;
+    let verified_fixed = verified.output.values_fixed().context("the demo and the bench need a public output")?.to_vec();
+    let acc = pipeline::accuracy(&art, &o.input, &verified_fixed)?.context("the demo and the bench prove one inference, not an accuracy circuit")?;
     let runtime_bytes = poster.code(deployed.address).await?.len();
     let ((verified_onchain, verify_gas), _) =
         p.step_async("verifying the proof on-chain (transaction)", onchain::verify_tx(&hunter, deployed.address, &proof_bytes, &instances)).await?;
@@ -260,7 +262,7 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         verified_onchain,
         max_abs_err: acc.max_abs_err,
         argmax_match: acc.argmax_match,
-        outputs: proof.outputs.clone(),
+        outputs: verified.outputs().unwrap_or_default(),
         float_outputs: acc.float_outputs,
         model_commitment: proof.model_commitment.clone(),
         input_commitment: proof.input_commitment.clone(),

@@ -63,6 +63,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compile(a) => cmd::compile::run(a),
@@ -82,7 +83,42 @@ async fn main() {
         Command::Costmodel(a) => cmd::costmodel::run(a),
     };
     if let Err(e) = result {
-        eprintln!("error: {e:#}");
+        if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            std::process::exit(0);
+        }
+        eprintln!("error: {}", error_message(&e));
         std::process::exit(1);
     }
+}
+
+/// The error and its causes, `: `-separated, leaving out a cause whose text the message already
+/// holds (a file error that prints its OS error, and the OS error again as its source).
+fn error_message(e: &anyhow::Error) -> String {
+    let mut m = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if m.contains(&text) {
+            continue;
+        }
+        if !m.is_empty() {
+            m.push_str(": ");
+        }
+        m.push_str(&text);
+    }
+    m
+}
+
+/// A closed stdout (`zkinfer ops | head -1`) is a normal end: exit 0 without a message. Rust
+/// ignores SIGPIPE, so printing to a closed pipe fails with `BrokenPipe`, which `println!` turns
+/// into a panic: the hook ends the process quietly instead, wherever it printed from.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let text = payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied()).unwrap_or("");
+        if text.starts_with("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }

@@ -44,10 +44,44 @@ impl Dir {
         std::fs::create_dir_all(&self.0).with_context(|| format!("creating {}", self.0.display()))
     }
     pub fn load_circuit(&self) -> Result<CircuitArtifact> {
-        CircuitArtifact::load(&self.circuit()).context("run `zkinfer compile` first")
+        CircuitArtifact::load(&self.circuit()).map_err(|e| self.missing(e))
     }
     pub fn load_setup(&self) -> Result<SetupArtifact> {
-        SetupArtifact::load(&self.setup()).context("run `zkinfer setup` first")
+        SetupArtifact::load(&self.setup()).map_err(|e| self.missing(e))
+    }
+    /// The verifying key of `art`, from this directory.
+    pub fn load_vk(&self, art: &CircuitArtifact) -> Result<VerifyingKey<G1Affine>> {
+        artifact::load_vk(&self.vk(), art).map_err(|e| self.missing(e))
+    }
+    /// Whether this is the default `--dir` (`zkinfer-out`, relative to the working directory).
+    pub fn is_default(&self) -> bool {
+        self.0 == Path::new(crate::cmd::DEFAULT_DIR)
+    }
+    /// An artifact of this directory that could not be read: when it is not there, one message
+    /// naming the directory searched (absolute), with the `--dir` hint when it was the default and
+    /// the step that writes the file (`compile` only when the directory has no `circuit.json`).
+    pub fn missing(&self, e: zkinfer_prover::ProverError) -> anyhow::Error {
+        let zkinfer_prover::ProverError::Io { path, source } = &e else { return e.into() };
+        if source.kind() != std::io::ErrorKind::NotFound {
+            return e.into();
+        }
+        let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string();
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let mut m = format!("no {name} in {}: {source}", abs(&self.0));
+        if self.is_default() {
+            m.push_str(&format!(" (that is the default --dir {}; if the artifacts are elsewhere, pass --dir DIR)", crate::cmd::DEFAULT_DIR));
+        }
+        let dir_flag = if self.is_default() { String::new() } else { format!(" --dir {}", self.0.display()) };
+        if name == "circuit.json" {
+            m.push_str(&format!("; run `zkinfer compile MODEL.onnx{dir_flag}` first"));
+        } else if !self.circuit().is_file() {
+            m.push_str(&format!("; there is no circuit.json there either: run `zkinfer compile MODEL.onnx{dir_flag}` first"));
+        } else if matches!(name.as_str(), "setup.json" | "pk.bin" | "vk.bin") {
+            m.push_str(&format!("; run `zkinfer setup{dir_flag}` first"));
+        } else if name == "proof.json" {
+            m.push_str(&format!("; run `zkinfer prove --input INPUT.json{dir_flag}` first, or pass --proof FILE"));
+        }
+        anyhow::anyhow!(m)
     }
 }
 
@@ -177,7 +211,7 @@ pub fn load_verifier_side(dir: &Dir) -> Result<VerifierSide> {
     let setup = dir.load_setup()?;
     setup.check_circuit(&dir.setup(), &art)?;
     let params = params(&setup, art.plan.k)?;
-    let vk = artifact::load_vk(&dir.vk(), &art)?;
+    let vk = dir.load_vk(&art)?;
     Ok(VerifierSide { art, setup, params, vk })
 }
 
@@ -239,7 +273,7 @@ pub fn accuracy(art: &CircuitArtifact, input: &[f32], outputs_fixed: &[i64]) -> 
 pub fn prove(params: &ParamsKZG<Bn256>, pk: &ProvingKey<G1Affine>, art: &CircuitArtifact, input: &[f32], ctx: &ProofContext) -> Result<ProofArtifact> {
     let (circuit, instances, outputs) = witness(art, input, ctx)?;
     let proof = proving::prove(params, pk, &circuit, &instances)?;
-    Ok(ProofArtifact::new(&proof, &instances, &art.model, &art.instances, outputs))
+    Ok(ProofArtifact::new(&proof, &instances, &art.model, &art.instances, outputs).with_circuit_id(pk.get_vk()))
 }
 
 /// Generates the Solidity verifier for keys made from `source`: with the circuit's instance

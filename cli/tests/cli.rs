@@ -378,3 +378,128 @@ fn audit_reports_every_cell_a_gate_reads_as_pinned() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("circuit.json"));
 }
+
+/// Issue 15, bug 1: `verify` prints outputs decoded from the verified instances; a proof file
+/// whose `outputs` were edited (instances untouched) is refused, naming the field (before, it
+/// printed `verifies (outputs [9.0, 9.0, 9.0])`).
+#[test]
+fn regression_verify_prints_only_outputs_decoded_from_verified_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for args in [
+        vec!["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dir", d],
+        vec!["setup", "--dir", d],
+        vec!["prove", "--input", "models/mlp_small.input.json", "--dir", d],
+    ] {
+        let o = zkinfer(&args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let path = dir.path().join("proof.json");
+    let honest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // The outputs the instances carry (instances 3..6; negative values are r - |v|).
+    let signed = |h: &str| -> i64 {
+        let f = zkinfer_prover::artifact::fr_from_hex(h).unwrap();
+        let small = |x: &halo2_proofs::halo2curves::bn256::Fr| {
+            let b = zkinfer_verifier_gen::encode_scalar(x);
+            b[..24].iter().all(|v| *v == 0).then(|| i64::from_be_bytes(b[24..].try_into().unwrap()))
+        };
+        small(&f).or_else(|| small(&-f).map(|v| -v)).unwrap()
+    };
+    let decoded: Vec<f64> = honest["instances"].as_array().unwrap()[3..6].iter().map(|h| signed(h.as_str().unwrap()) as f64 / 256.0).collect();
+    let o = zkinfer(&["verify", "--dir", d]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains(&format!("outputs {decoded:?} (public instances 3..6)")), "{out}");
+    let mut edited = honest.clone();
+    edited["outputs"] = serde_json::json!([9, 9, 9]);
+    std::fs::write(&path, edited.to_string()).unwrap();
+    let o = zkinfer(&["verify", "--dir", d]);
+    let (out, e) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(!o.status.success(), "an edited proof file verified: {out}");
+    assert!(e.contains("field 'outputs'") && e.contains("refused"), "{e}");
+    assert!(!out.contains("9.0"), "{out}");
+    // The fixed-point copy too.
+    let mut edited = honest.clone();
+    edited["outputs_fixed"][0] = serde_json::json!(9);
+    std::fs::write(&path, edited.to_string()).unwrap();
+    let e = String::from_utf8_lossy(&zkinfer(&["verify", "--dir", d]).stderr).to_string();
+    assert!(e.contains("field 'outputs_fixed[0]'"), "{e}");
+}
+
+/// Issue 15, bug 1, hashed output: the values come from the opening only once it hashes to the
+/// verified output commitment; an edited opening is refused; without one, the commitment.
+#[test]
+fn regression_hashed_output_values_come_from_a_checked_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for args in [
+        vec!["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--visibility", "output=hashed", "--dir", d],
+        vec!["setup", "--dir", d],
+        vec!["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--salt", "0x77"],
+    ] {
+        let o = zkinfer(&args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let opening_path = dir.path().join("proof.opening.json");
+    let opening: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&opening_path).unwrap()).unwrap();
+    let values: Vec<f64> = opening["output"]["values_fixed"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as f64 / 256.0).collect();
+    let commitment = opening["output"]["commitment"].as_str().unwrap();
+    let o = zkinfer(&["verify", "--dir", d]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains(&format!("outputs {values:?} (from the opening, which hashes to the output commitment {commitment}")), "{out}");
+    // An edited opening: refused, naming the field.
+    let mut edited = opening.clone();
+    edited["output"]["values_fixed"][0] = serde_json::json!(opening["output"]["values_fixed"][0].as_i64().unwrap() + 1);
+    std::fs::write(&opening_path, edited.to_string()).unwrap();
+    let o = zkinfer(&["verify", "--dir", d]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "an edited opening was shown: {}", String::from_utf8_lossy(&o.stdout));
+    assert!(e.contains("proof.opening.json: field 'output.values_fixed'") && e.contains("not the proven output"), "{e}");
+    // No opening: the output is hashed, its commitment shown.
+    std::fs::remove_file(&opening_path).unwrap();
+    let o = zkinfer(&["verify", "--dir", d]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && out.contains(&format!("output hashed: commitment {commitment}")), "{out}");
+}
+
+/// Issue 15: a missing artifact names the directory searched (absolute), prints the OS error
+/// once, gives the `--dir` hint only for the default directory and `compile` advice only when
+/// there is no circuit.json there.
+#[test]
+fn regression_missing_files_name_the_directory_searched() {
+    let cwd = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).current_dir(cwd.path()).output().unwrap();
+        assert!(!o.status.success());
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    let default = std::path::absolute(cwd.path().join("zkinfer-out")).unwrap();
+    let e = run(&["verify"]);
+    assert!(e.contains(&format!("no circuit.json in {}", default.display())), "{e}");
+    assert_eq!(e.matches("os error 2").count(), 1, "{e}");
+    assert!(e.contains("pass --dir DIR") && e.contains("zkinfer compile"), "{e}");
+    // Another directory, named: no --dir hint.
+    let e = run(&["prove", "--input", "x.json", "--dir", "elsewhere"]);
+    assert!(e.contains(&format!("no circuit.json in {}", cwd.path().join("elsewhere").display())) && !e.contains("pass --dir DIR"), "{e}");
+    // Compiled into the default directory, no keys: setup advice, no compile advice.
+    let model = root().join("models/mlp_small.onnx");
+    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(["compile", model.to_str().unwrap()]).current_dir(cwd.path()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let e = run(&["verify"]);
+    assert!(e.contains(&format!("no setup.json in {}", default.display())) && e.contains("zkinfer setup") && !e.contains("zkinfer compile"), "{e}");
+    assert_eq!(e.matches("os error 2").count(), 1, "{e}");
+}
+
+/// Issue 15: a closed stdout (`zkinfer ops | head -1`) is a normal exit: status 0, no message.
+#[test]
+fn regression_closed_stdout_is_a_normal_exit() {
+    for args in [vec!["ops"], vec!["ops", "--markdown"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(&args).stdout(writer).stderr(std::process::Stdio::piped()).output().unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{args:?}: {:?}: {e}", o.status);
+        assert!(e.is_empty(), "{args:?}: {e}");
+    }
+}

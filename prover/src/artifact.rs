@@ -9,6 +9,9 @@
 
 mod check;
 mod keys;
+mod verified;
+
+pub use verified::{check_instances, fr_to_i64, instance_role, verify_artifact, verify_instances, OpeningRef, Refused, VerifiedProof, VerifiedTensor};
 
 use crate::circuit::{CircuitPlan, CircuitShape, ModelCircuit};
 use crate::hash::Tensor;
@@ -182,6 +185,10 @@ pub struct ProofArtifact {
     pub outputs: Vec<f64>,
     /// Fractional bits of the fixed-point values.
     pub scale_bits: u32,
+    /// The circuit the proof is for: its verifying key's digest (the verifier's `VK_DIGEST`, the
+    /// registry's circuit id), `0x`-hex. Absent in files of earlier builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_id: Option<String>,
 }
 
 impl ProofArtifact {
@@ -203,7 +210,13 @@ impl ProofArtifact {
             outputs: outputs_fixed.iter().map(|v| model.params.dequantise(*v)).collect(),
             outputs_fixed,
             scale_bits: model.params.scale_bits,
+            circuit_id: None,
         }
+    }
+    /// The same artifact naming the circuit of `vk` (its digest, `VK_DIGEST`).
+    pub fn with_circuit_id(mut self, vk: &VerifyingKey<G1Affine>) -> Self {
+        self.circuit_id = Some(fr_to_hex(&vk.transcript_repr()));
+        self
     }
     /// Writes JSON.
     pub fn save(&self, path: &Path) -> Result<()> {

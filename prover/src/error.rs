@@ -124,6 +124,13 @@ pub enum ProverError {
     /// The proof did not verify.
     #[error("proof does not verify: {0}")]
     Verify(String),
+    /// The proof did not verify natively: which check failed ([`crate::proving::VerifyError`]).
+    #[error("proof does not verify: {0}")]
+    Rejected(#[from] crate::proving::VerifyError),
+    /// A proof refused against its circuit: another circuit's, the wrong number of instances, an
+    /// instance that cannot be what the circuit makes ([`crate::artifact::Refused`]).
+    #[error("proof does not verify: {0}")]
+    Refused(#[from] crate::artifact::Refused),
     /// File I/O failed.
     #[error("{path}: {source}")]
     Io {

@@ -45,10 +45,33 @@ pub(crate) fn prove_circuit<C: Circuit<Fr>>(params: &ParamsKZG<Bn256>, pk: &Prov
         .map_err(|e| ProverError::Halo2 { stage: "inversion hint", message: e.to_string() })
 }
 
-/// Verifies a proof natively: halo2's verifier on the SHPLONK part, and the trailing inversion
-/// hint must be the one the Solidity verifier checks (so both accept exactly the same bytes).
+/// Why native verification refused a proof, the most specific check first: the proof's bytes
+/// (its length, then every point and scalar, named), then halo2's verification of the SHPLONK
+/// part against the instances (a failed pairing), and only then the inversion hint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// The bytes are not a proof for this key (length, a point off the curve, a non-canonical
+    /// scalar) or, when all else verifies, the inversion hint is wrong.
+    #[error(transparent)]
+    Bytes(#[from] zkinfer_verifier_gen::ProofDefect),
+    /// The final pairing check failed: the proof is not valid for these instances under this key.
+    #[error("the pairing check failed: the proof is not valid for these public instances under this verifying key (an instance or a proof byte was changed, or the proof is for other keys)")]
+    Pairing,
+    /// halo2 refused the proof for another reason.
+    #[error("halo2 verification: {0}")]
+    Halo2(String),
+}
+
+/// Verifies a proof natively: the proof's bytes decoded and named ([`zkinfer_verifier_gen::check_proof_bytes`]),
+/// halo2's verifier on the SHPLONK part, then the trailing inversion hint must be the one the
+/// Solidity verifier checks (so both accept exactly the same bytes).
 pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &[u8], instances: &[Fr]) -> Result<()> {
-    let halo2_proof = zkinfer_verifier_gen::check_hint(params, vk, proof, instances).map_err(|e| ProverError::Verify(e.to_string()))?;
+    verify_typed(params, vk, proof, instances).map_err(ProverError::from)
+}
+
+/// [`verify`] with its typed reason.
+pub fn verify_typed(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &[u8], instances: &[Fr]) -> Result<(), VerifyError> {
+    let halo2_proof = zkinfer_verifier_gen::check_proof_bytes(params, vk, proof)?;
     let mut transcript = KeccakTranscriptRead::init(halo2_proof);
     verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, Challenge255<G1Affine>, _, SingleStrategy<'_, Bn256>>(
         params.verifier_params(),
@@ -57,6 +80,10 @@ pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &[u
         &[&[instances]],
         &mut transcript,
     )
-    .map(|_| ())
-    .map_err(|e| ProverError::Verify(format!("{e:?}")))
+    .map_err(|e| match e {
+        halo2_proofs::plonk::Error::ConstraintSystemFailure => VerifyError::Pairing,
+        e => VerifyError::Halo2(format!("{e:?}")),
+    })?;
+    zkinfer_verifier_gen::check_hint(params, vk, proof, instances)?;
+    Ok(())
 }

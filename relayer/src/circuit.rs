@@ -71,6 +71,9 @@ pub struct CircuitVerifier {
     num_instances: usize,
     dev_srs: bool,
     model_commitment: Option<String>,
+    /// The circuit (when loaded from a directory): instances are checked against what it fixes
+    /// before the cryptography, so a refusal names the instance.
+    art: Option<Box<CircuitArtifact>>,
 }
 
 impl fmt::Debug for CircuitVerifier {
@@ -121,7 +124,8 @@ impl CircuitVerifier {
             vk,
             num_instances: art.plan.num_instances,
             dev_srs,
-            model_commitment: Some(art.model_commitment),
+            model_commitment: Some(art.model_commitment.clone()),
+            art: Some(Box::new(art)),
         })
     }
 
@@ -140,6 +144,7 @@ impl CircuitVerifier {
             num_instances,
             dev_srs: false,
             model_commitment: None,
+            art: None,
         })
     }
 
@@ -177,7 +182,11 @@ impl CircuitVerifier {
             .enumerate()
             .map(|(index, v)| to_fr(v).ok_or(ProofError::NotAFieldElement { index }))
             .collect::<Result<Vec<Fr>, _>>()?;
-        zkinfer_prover::proving::verify(&self.params, &self.vk, proof, &frs).map_err(|e| {
+        let verified = match &self.art {
+            Some(art) => zkinfer_prover::artifact::verify_instances(&self.params, &self.vk, art, proof, &frs, None).map(|_| ()),
+            None => zkinfer_prover::proving::verify(&self.params, &self.vk, proof, &frs),
+        };
+        verified.map_err(|e| {
             ProofError::DoesNotVerify {
                 circuit: self.name.clone(),
                 reason: e.to_string(),

@@ -18,7 +18,7 @@ pub mod transcript;
 
 mod codegen;
 
-pub use codegen::{check_hint, generate, inversion_hint, with_hint, GeneratedVerifier, InstanceCounts, VerifierOptions};
+pub use codegen::{check_hint, check_proof_bytes, generate, inversion_hint, with_hint, GeneratedVerifier, InstanceCounts, ProofDefect, VerifierOptions};
 pub use codes::{revert_code_meaning, revert_code_of, REVERT_CODES};
 pub use srs::{srs_digest, SrsKind, DEV_SRS_DIGEST};
 pub use gas::{GasBreakdown, GasSteps};

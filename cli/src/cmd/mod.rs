@@ -18,11 +18,14 @@ pub mod verify;
 
 use std::path::PathBuf;
 
+/// The default artifacts directory (relative to the working directory).
+pub const DEFAULT_DIR: &str = "zkinfer-out";
+
 /// The artifacts directory option shared by most subcommands.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DirArg {
     /// Artifacts directory (circuit.json, keys, proof, verifier).
-    #[arg(long, default_value = "zkinfer-out")]
+    #[arg(long, default_value = DEFAULT_DIR)]
     pub dir: PathBuf,
 }
 

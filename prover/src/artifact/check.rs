@@ -111,6 +111,9 @@ impl ProofArtifact {
                 }
             }
         }
+        if let Some(id) = &self.circuit_id {
+            field_element(path, "circuit_id", id)?;
+        }
         if self.outputs.len() != self.outputs_fixed.len() || !(2..=16).contains(&self.scale_bits) {
             return invalid(path, "outputs", format!("{} outputs and {} fixed-point outputs at scale 2^{} (as many of each, scale 2..=16)", self.outputs.len(), self.outputs_fixed.len(), self.scale_bits));
         }

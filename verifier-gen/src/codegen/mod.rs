@@ -15,6 +15,7 @@ mod fiat_shamir;
 mod input;
 mod layout;
 mod optimise;
+mod proof_check;
 mod quotient;
 mod shplonk;
 mod template;
@@ -29,6 +30,7 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use crate::srs::SrsKind;
 use crate::VerifierGenError;
 use layout::{Calldata, Memory, ProofLayout};
+pub use proof_check::{check_proof_bytes, ProofDefect};
 use shplonk::Shplonk;
 use yul::Code;
 
@@ -195,21 +197,23 @@ pub fn with_hint(
 
 /// Checks the trailing inversion hint of `proof` (as [`with_hint`] appends it) against the one the
 /// verifier requires, and returns the halo2 proof before it: native verification then accepts
-/// exactly the bytes the Solidity verifier accepts.
+/// exactly the bytes the Solidity verifier accepts. Run it after halo2's verification of the rest
+/// (see `zkinfer_prover::proving::verify`): the hint depends on every byte and instance, so
+/// checked first it would blame the hint for any change.
 pub fn check_hint<'p>(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     proof: &'p [u8],
     instances: &[Fr],
-) -> Result<&'p [u8], VerifierGenError> {
-    let split = proof
-        .len()
-        .checked_sub(32)
-        .ok_or_else(|| VerifierGenError::Invalid(format!("{} bytes is too short for a proof", proof.len())))?;
+) -> Result<&'p [u8], ProofDefect> {
+    let split = proof.len().checked_sub(32).ok_or(ProofDefect::Length { expected: 32, actual: proof.len() })?;
     let (halo2_proof, hint) = proof.split_at(split);
-    let expected = inversion_hint(params, vk, halo2_proof, instances)?;
+    let expected = inversion_hint(params, vk, halo2_proof, instances).map_err(|e| match e {
+        VerifierGenError::Invalid(m) if m.contains("denominator zero") => ProofDefect::ZeroDenominator,
+        e => ProofDefect::Key(e.to_string()),
+    })?;
     if hint != crate::transcript::encode_scalar(&expected) {
-        return Err(VerifierGenError::Invalid("the proof's inversion hint (its last 32 bytes) is wrong".into()));
+        return Err(ProofDefect::Hint { offset: split });
     }
     Ok(halo2_proof)
 }
