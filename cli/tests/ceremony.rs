@@ -67,7 +67,7 @@ fn ceremony_ptau_setup_proves_and_verifies_on_chain() {
     // in a real transaction.
     let anvil = zkinfer_relayer::LocalChain::start().unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(["deploy", "--rpc-url", &anvil.endpoint(), "--dir", d])
+        .args(["deploy", "--json", "--rpc-url", &anvil.endpoint(), "--dir", d])
         .env("ZKINFER_PRIVATE_KEY", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
         .current_dir(common::root())
         .output()

@@ -230,7 +230,7 @@ fn deploy_to_an_rpc_url_puts_the_contract_set_on_chain_and_registers_the_verifie
     let url = anvil.endpoint();
     // Without the key variable: a clear error naming it.
     let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(["deploy", "--rpc-url", &url, "--dir", d])
+        .args(["deploy", "--json", "--rpc-url", &url, "--dir", d])
         .env_remove("ZKINFER_PRIVATE_KEY")
         .current_dir(root())
         .output()
@@ -239,7 +239,7 @@ fn deploy_to_an_rpc_url_puts_the_contract_set_on_chain_and_registers_the_verifie
     // anvil's first well-known development key.
     let key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
     let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(["deploy", "--rpc-url", &url, "--dir", d])
+        .args(["deploy", "--json", "--rpc-url", &url, "--dir", d])
         .env("ZKINFER_PRIVATE_KEY", key)
         .current_dir(root())
         .output()
@@ -332,12 +332,12 @@ fn deploy_refuses_dev_srs_keys_on_a_non_local_chain() {
     let dev_file = srs_dir.path().join(format!("dev-srs-k{k}.UNSAFE.srs"));
     for setup in [vec!["setup", "--dir", d], vec!["setup", "--dir", d, "--srs", dev_file.to_str().unwrap()]] {
         assert!(run(&setup).status.success(), "{setup:?}");
-        let o = run(&["deploy", "--rpc-url", &url, "--dir", d]);
+        let o = run(&["deploy", "--json", "--rpc-url", &url, "--dir", d]);
         let e = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success() && e.contains("--allow-unsafe-srs") && e.contains("chain 11155111 is not a local development chain"), "{setup:?}: {e}");
         assert_eq!(nonce(), 0, "{setup:?}: nothing may be sent before the refusal");
     }
-    let o = run(&["deploy", "--rpc-url", &url, "--dir", d, "--allow-unsafe-srs"]);
+    let o = run(&["deploy", "--json", "--rpc-url", &url, "--dir", d, "--allow-unsafe-srs"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!((v["chain_id"].as_u64(), v["dev_srs"].as_bool(), v["registry_accepts_dev_srs"].as_bool()), (Some(11155111), Some(true), Some(true)));
@@ -351,7 +351,12 @@ fn deploy_refuses_dev_srs_keys_on_a_non_local_chain() {
         params.write(&mut std::fs::File::create(&ceremony).unwrap()).unwrap();
     }
     assert!(run(&["setup", "--dir", d, "--srs", ceremony.to_str().unwrap()]).status.success());
+    // regression_deploy_printed_json_by_default: a summary, JSON only with --json.
     let o = run(&["deploy", "--rpc-url", &url, "--dir", d]);
+    let summary = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && summary.starts_with("deployed on chain 11155111") && summary.contains("circuit id 0x"), "{summary}");
+    assert!(serde_json::from_str::<serde_json::Value>(&summary).is_err(), "{summary}");
+    let o = run(&["deploy", "--json", "--rpc-url", &url, "--dir", d]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!((v["dev_srs"].as_bool(), v["registry_accepts_dev_srs"].as_bool()), (Some(false), Some(false)), "{v}");
@@ -442,6 +447,10 @@ fn regression_hashed_output_values_come_from_a_checked_opening() {
     }
     let opening_path = dir.path().join("proof.opening.json");
     let opening: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&opening_path).unwrap()).unwrap();
+    // regression_hashed_output_values_leaked_into_proof_json: the proof file (what a relayer or
+    // a requester is given) carries no value of the hidden output.
+    let proof: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("proof.json")).unwrap()).unwrap();
+    assert_eq!((proof["outputs"].as_array().map(Vec::len), proof["outputs_fixed"].as_array().map(Vec::len)), (Some(0), Some(0)), "{proof}");
     let values: Vec<f64> = opening["output"]["values_fixed"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as f64 / 256.0).collect();
     let commitment = opening["output"]["commitment"].as_str().unwrap();
     let o = zkinfer(&["verify", "--dir", d]);

@@ -57,7 +57,7 @@ fn regression_dead_rpc_fails_in_about_a_second_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     for args in [
-        vec!["deploy", "--rpc-url", "127.0.0.1:9", "--private-key", KEYS[0], "--dir", d],
+        vec!["deploy", "--json", "--rpc-url", "127.0.0.1:9", "--private-key", KEYS[0], "--dir", d],
         vec!["onchain", "verify", "--rpc-url", "http://127.0.0.1:9", "--private-key", KEYS[0], "--dir", d],
         vec!["onchain", "outputs", "--request-id", "0", "--rpc-url", "127.0.0.1:9", "--private-key", KEYS[0], "--dir", d],
     ] {
@@ -69,9 +69,9 @@ fn regression_dead_rpc_fails_in_about_a_second_with_one_line() {
         assert!(err.contains("no node answers at http://127.0.0.1:9 (connection refused): start anvil or pass --rpc-url"), "{err}");
     }
     // No key at all: named flags, before any connection.
-    let err = fails(&["deploy", "--rpc-url", "127.0.0.1:9", "--dir", d]);
+    let err = fails(&["deploy", "--json", "--rpc-url", "127.0.0.1:9", "--dir", d]);
     assert!(err.contains("--private-key") && err.contains("--keystore") && err.contains("ZKINFER_PRIVATE_KEY"), "{err}");
-    let err = fails(&["deploy", "--rpc-url", "127.0.0.1:9", "--keystore", "/nonexistent.json", "--dir", d]);
+    let err = fails(&["deploy", "--json", "--rpc-url", "127.0.0.1:9", "--keystore", "/nonexistent.json", "--dir", d]);
     assert!(err.contains("--password") && err.contains("never prompts"), "{err}");
 }
 
@@ -90,7 +90,7 @@ fn onchain_verbs_pay_an_inference_and_a_bounty_refund_and_decode_reverts() {
     let okv = |v: Vec<String>| ok(&v.iter().map(String::as_str).collect::<Vec<_>>());
     let failsv = |v: Vec<String>| fails(&v.iter().map(String::as_str).collect::<Vec<_>>());
 
-    let deployed: serde_json::Value = serde_json::from_str(&okv(with(&["deploy"], 0))).unwrap();
+    let deployed: serde_json::Value = serde_json::from_str(&okv(with(&["deploy", "--json"], 0))).unwrap();
     // One hex form for ids and commitments.
     for f in ["circuit_id", "model_commitment"] {
         assert!(is_word(deployed[f].as_str().unwrap()), "{f}: {}", deployed[f]);
@@ -200,7 +200,7 @@ fn onchain_verbs_pay_an_inference_and_a_bounty_refund_and_decode_reverts() {
     ok(&["setup", "--dir", b]);
     let reg = deployed["registry"].as_str().unwrap();
     let (escrow, bounty) = (deployed["inference_escrow"].as_str().unwrap(), deployed["model_bounty"].as_str().unwrap());
-    let on_registry: serde_json::Value = serde_json::from_str(&ok(&["deploy", "--registry", reg, "--escrow", escrow, "--bounty", bounty, "--rpc-url", &bare, "--private-key", KEYS[0], "--dir", b])).unwrap();
+    let on_registry: serde_json::Value = serde_json::from_str(&ok(&["deploy", "--json", "--registry", reg, "--escrow", escrow, "--bounty", bounty, "--rpc-url", &bare, "--private-key", KEYS[0], "--dir", b])).unwrap();
     for f in ["registry", "inference_escrow", "model_bounty"] {
         assert_eq!(on_registry[f], deployed[f], "{f}: the existing set");
     }
@@ -215,7 +215,7 @@ fn onchain_verbs_pay_an_inference_and_a_bounty_refund_and_decode_reverts() {
     let err = fails(&[&["onchain", "claim", "--bounty-id", &bounty_id][..], &bchain(1)].concat());
     assert!(err.contains(&format!("BountyAlreadyPaid({bounty_id})")), "{err}");
     // Without --escrow/--bounty: new payers on the same registry (the directory's file names another).
-    let fresh: serde_json::Value = serde_json::from_str(&ok(&["deploy", "--registry", reg, "--rpc-url", &bare, "--private-key", KEYS[0], "--dir", d])).unwrap();
+    let fresh: serde_json::Value = serde_json::from_str(&ok(&["deploy", "--json", "--registry", reg, "--rpc-url", &bare, "--private-key", KEYS[0], "--dir", d])).unwrap();
     assert_eq!(fresh["registry"], deployed["registry"]);
     assert_eq!(fresh["inference_escrow"], deployed["inference_escrow"], "discovered from DIR/deployment.json on that registry");
 }
@@ -252,7 +252,7 @@ fn regression_deploy_of_hashed_weights_names_the_commitment_proofs_carry() {
     ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--visibility", "weights=hashed", "--dir", d]);
     ok(&["setup", "--dir", d]);
     let anvil = zkinfer_relayer::LocalChain::start().unwrap();
-    let deployed: serde_json::Value = serde_json::from_str(&ok(&["deploy", "--rpc-url", &anvil.endpoint(), "--private-key", KEYS[0], "--dir", d])).unwrap();
+    let deployed: serde_json::Value = serde_json::from_str(&ok(&["deploy", "--json", "--rpc-url", &anvil.endpoint(), "--private-key", KEYS[0], "--dir", d])).unwrap();
     ok(&["prove", "--input", "models/mlp_small.input.json", "--dir", d]);
     let proof = json(&dir.path().join("proof.json"));
     assert!(is_word(deployed["model_commitment"].as_str().unwrap()), "{deployed}");

@@ -315,7 +315,7 @@ async fn deploy_output_configures_the_relayer_and_the_owner_key_is_refused() {
     let anvil = Anvil::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let fixture = fixture_circuit_dir().display().to_string();
-    let deploy = Command::new(BIN).args(["deploy", "--rpc-url", &anvil.url(), "--dir", &fixture]).env("ZKINFER_PRIVATE_KEY", KEYS[0]).current_dir(root()).output().unwrap();
+    let deploy = Command::new(BIN).args(["deploy", "--json", "--rpc-url", &anvil.url(), "--dir", &fixture]).env("ZKINFER_PRIVATE_KEY", KEYS[0]).current_dir(root()).output().unwrap();
     assert!(deploy.status.success(), "{}", String::from_utf8_lossy(&deploy.stderr));
     let v: serde_json::Value = serde_json::from_slice(&deploy.stdout).unwrap();
     assert_eq!(v["chain_id"], 31337);

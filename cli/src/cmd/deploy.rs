@@ -48,6 +48,9 @@ pub struct Args {
     /// forge proofs for those keys: for throwaway test deployments only.
     #[arg(long)]
     pub allow_unsafe_srs: bool,
+    /// Print DIR/deployment.json's object on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub dir: DirArg,
 }
@@ -108,7 +111,11 @@ pub async fn run(a: Args) -> Result<()> {
     eprintln!("wrote {} and {} ABIs in {}", path.display(), written.len(), dir.0.join("abi").display());
     let salt_note = if side.art.plan.shape.hashed_weights() { " (hashed weights: proved without --weight-salt; a weight salt gives another)" } else { "" };
     eprintln!("circuit id {}; proofs carry the model commitment {}{salt_note}", deployment.circuit_id, deployment.model_commitment);
-    println!("{}", serde_json::to_string_pretty(&deployment)?);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&deployment)?);
+    } else {
+        print_summary(&deployment, &path);
+    }
     Ok(())
 }
 
@@ -174,4 +181,16 @@ async fn read_address(chain: &Chain, to: Address, data: Vec<u8>) -> Result<Addre
         bail!("the call to {to} reverted or returned nothing");
     }
     Ok(Address::from_slice(&out.output[12..32]))
+}
+
+/// The readable form of a deployment (`--json`: the file's object).
+fn print_summary(d: &crate::deployment::Deployment, path: &std::path::Path) {
+    println!("deployed on chain {} ({})", d.chain_id, path.display());
+    println!("  VerifierRegistry  {} (owner {}; accepts development-SRS verifiers: {})", d.registry, d.registry_owner, d.registry_accepts_dev_srs);
+    println!("  InferenceEscrow   {}", d.inference_escrow);
+    println!("  ModelBounty       {}", d.model_bounty);
+    println!("  verifier          {} (circuit id {})", d.verifier, d.circuit_id);
+    println!("  SRS digest        {}{}", d.srs_digest, if d.dev_srs { " (UNSAFE development SRS)" } else { "" });
+    println!("  model commitment  {} (instance 0 of every proof)", d.model_commitment);
+    println!("  gas               {} contracts, {} verifier", d.contracts_deploy_gas, d.verifier_deploy_gas);
 }

@@ -85,12 +85,19 @@ pub fn run(a: Args) -> Result<()> {
     let mut p = crate::progress::Progress::new(3, false);
     let (params, _) = p.step("loading the SRS", || crate::pipeline::params(&setup, art.plan.k))?;
     let (pk, _) = p.step("loading the proving key", || artifact::load_pk(&dir.pk(), &art))?;
-    let (proof, _) = p.step("proving", || crate::pipeline::prove(&params, &pk, &art, &input, &ctx))?;
+    let (mut proof, _) = p.step("proving", || crate::pipeline::prove(&params, &pk, &art, &input, &ctx))?;
     let out = a.out.unwrap_or_else(|| dir.proof());
+    let (outputs_fixed, outputs) = (proof.outputs_fixed.clone(), proof.outputs.clone());
+    if art.instances.visibility.output != Visibility::Public {
+        // The proof file is what a relayer and a requester are given: a hidden output's values
+        // stay in the opening file (and on this terminal) only.
+        proof.outputs_fixed.clear();
+        proof.outputs.clear();
+    }
     proof.save(&out)?;
-    let acc = crate::pipeline::accuracy(&art, &input, &proof.outputs_fixed)?;
+    let acc = crate::pipeline::accuracy(&art, &input, &outputs_fixed)?;
     println!("wrote {} ({} proof bytes, {} public instances)", out.display(), proof.proof_bytes()?.len(), proof.instances.len());
-    if let Some(opening) = OpeningArtifact::new(&art.plan.shape, &art.model, &art.model.quantise_input(&input)?, &proof.outputs_fixed, salt, weight_salt)? {
+    if let Some(opening) = OpeningArtifact::new(&art.plan.shape, &art.model, &art.model.quantise_input(&input)?, &outputs_fixed, salt, weight_salt)? {
         let path = out.with_extension("opening.json");
         opening.save(&path)?;
         if let Some(w) = &opening.weights {
@@ -108,12 +115,12 @@ pub fn run(a: Args) -> Result<()> {
     }
     match (art.accuracy, acc) {
         // The count is an integer in raw fixed-point units, not a value at scale 2^s.
-        (Some(spec), _) => println!("{}/{} right (the number of correct answers; public instance {})", proof.outputs_fixed.first().copied().unwrap_or(0), spec.samples, art.instances.outputs[0]),
+        (Some(spec), _) => println!("{}/{} right (the number of correct answers; public instance {})", outputs_fixed.first().copied().unwrap_or(0), spec.samples, art.instances.outputs[0]),
         (None, Some(acc)) => {
-            println!("outputs: {:?}", proof.outputs);
+            println!("outputs: {outputs:?}");
             println!("float model (tract): {:?}; max abs error {:.5}; argmax match {}", acc.float_outputs, acc.max_abs_err, acc.argmax_match)
         }
-        (None, None) => println!("outputs: {:?}", proof.outputs),
+        (None, None) => println!("outputs: {outputs:?}"),
     }
     Ok(())
 }
