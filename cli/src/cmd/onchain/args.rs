@@ -85,8 +85,19 @@ impl ChainArgs {
 
     /// Connects and checks that a node answers; returns the chain and its id.
     pub async fn connect(&self) -> Result<(Chain, u64)> {
+        self.connect_as(self.signer()?).await
+    }
+
+    /// [`Self::connect`] for calls that only read: the configured key if there is one, else a
+    /// fresh one that signs nothing.
+    pub async fn connect_reader(&self) -> Result<(Chain, u64)> {
+        let configured = self.private_key.is_some() || self.keystore.is_some() || std::env::var(&self.key_env).is_ok_and(|k| !k.trim().is_empty());
+        let signer = if configured { self.signer()? } else { PrivateKeySigner::random() };
+        self.connect_as(signer).await
+    }
+
+    async fn connect_as(&self, signer: PrivateKeySigner) -> Result<(Chain, u64)> {
         let url = self.url();
-        let signer = self.signer()?;
         let chain = Chain::connect(&url, &keys::secret_hex(&signer)).map_err(|e| anyhow!("--rpc-url {url}: {e}"))?;
         let id = probe(&chain).await?;
         Ok((chain, id))

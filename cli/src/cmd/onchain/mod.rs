@@ -85,7 +85,15 @@ impl Target {
     /// Connects (a dead endpoint fails in about a second) and reads the deployment file, if
     /// there is one (checked to be for this chain).
     pub async fn session(&self) -> Result<Session> {
-        let (chain, chain_id) = self.chain.connect().await?;
+        self.open(self.chain.connect().await?)
+    }
+
+    /// [`Self::session`] for reads only: no signing key needed.
+    pub async fn read_session(&self) -> Result<Session> {
+        self.open(self.chain.connect_reader().await?)
+    }
+
+    fn open(&self, (chain, chain_id): (Chain, u64)) -> Result<Session> {
         let path = self.deployment.clone().unwrap_or_else(|| self.dir.join("deployment.json"));
         let deployment = if path.exists() || self.deployment.is_some() { Some(Deployment::load(&path)?) } else { None };
         if let Some(d) = &deployment {

@@ -25,7 +25,7 @@ pub struct Args {
 }
 
 pub async fn run(a: Args) -> Result<()> {
-    let s = a.target.session().await?;
+    let s = a.target.read_session().await?;
     let escrow = s.address(a.escrow, "escrow", |d| d.inference_escrow)?;
     print_outputs(&s, escrow, U256::from(a.request_id)).await
 }
