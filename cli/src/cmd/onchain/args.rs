@@ -61,8 +61,15 @@ impl ChainArgs {
 
     /// The signer: `--private-key`, `--keystore`, or `$ZKINFER_PRIVATE_KEY` (`--key-env`).
     pub fn signer(&self) -> Result<PrivateKeySigner> {
+        self.configured_signer()?.ok_or_else(|| {
+            anyhow!("no signing key: pass --private-key HEX or --keystore PATH (with --password or --password-file), or set ${}", self.key_env)
+        })
+    }
+
+    /// The signer of the first source given, or `None` when no source is.
+    fn configured_signer(&self) -> Result<Option<PrivateKeySigner>> {
         if let Some(k) = &self.private_key {
-            return keys::signer_from_hex(k).context("--private-key");
+            return keys::signer_from_hex(k).context("--private-key").map(Some);
         }
         if let Some(path) = &self.keystore {
             let password = match (&self.password, &self.password_file) {
@@ -75,11 +82,11 @@ impl ChainArgs {
                     anyhow!("--keystore {}: give its password with --password PASSWORD or --password-file FILE (or set ${PASSWORD_ENV}); zkinfer never prompts", path.display())
                 })?,
             };
-            return Ok(keys::signer_from_keystore(path, &password)?);
+            return Ok(Some(keys::signer_from_keystore(path, &password)?));
         }
         match std::env::var(&self.key_env) {
-            Ok(k) if !k.trim().is_empty() => keys::signer_from_hex(&k).with_context(|| format!("${}", self.key_env)),
-            _ => bail!("no signing key: pass --private-key HEX or --keystore PATH (with --password or --password-file), or set ${}", self.key_env),
+            Ok(k) if !k.trim().is_empty() => keys::signer_from_hex(&k).with_context(|| format!("${}", self.key_env)).map(Some),
+            _ => Ok(None),
         }
     }
 
@@ -91,9 +98,7 @@ impl ChainArgs {
     /// [`Self::connect`] for calls that only read: the configured key if there is one, else a
     /// fresh one that signs nothing.
     pub async fn connect_reader(&self) -> Result<(Chain, u64)> {
-        let configured = self.private_key.is_some() || self.keystore.is_some() || std::env::var(&self.key_env).is_ok_and(|k| !k.trim().is_empty());
-        let signer = if configured { self.signer()? } else { PrivateKeySigner::random() };
-        self.connect_as(signer).await
+        self.connect_as(self.configured_signer()?.unwrap_or_else(PrivateKeySigner::random)).await
     }
 
     async fn connect_as(&self, signer: PrivateKeySigner) -> Result<(Chain, u64)> {
