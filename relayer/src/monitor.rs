@@ -3,12 +3,15 @@
 //! Every poll it reads the head block and the signer's mined transaction count (`n`):
 //! - a job whose nonce is below `n` was mined, by one of its attempts or by something else. Its
 //!   attempts' receipts are looked up (newest first). Found: it is confirmed (or failed, if it
-//!   reverted on-chain) once buried under `confirmations` blocks and still in the chain. Not found
-//!   after the nonce has been used for `confirmations` blocks (at least one more block), the
-//!   transaction that used it is looked for (binary search on the historical transaction count,
-//!   then that block's transactions). Only if it is found and is none of the job's attempts (a
-//!   foreign transaction: none of the attempts can ever land) is the job simulated again and
-//!   given a new nonce. If the node cannot say (no history), nothing is resent; after
+//!   reverted on-chain) once buried under `confirmations` blocks and still in the chain. Not found,
+//!   the transaction that used it is looked for (binary search on the historical transaction
+//!   count, then that block's transactions; again at each new head, or after a pause when the head
+//!   does not move, as on a dev chain mining on demand). Only if it is found, is none of the job's
+//!   attempts (a foreign transaction: none of the attempts can land while its block stands) and is
+//!   buried under `confirmations` blocks is the job simulated again and given a new nonce. No
+//!   further block is needed, so a key shared with a wallet on an automining anvil does not leave
+//!   the job waiting for a block nobody mines. If the node cannot say (no history), nothing is
+//!   resent; after
 //!   [`UNKNOWN_AFTER_BLOCKS`] the job fails with a reason saying its outcome is unknown;
 //! - a job whose nonce is not below `n` is pending. If it had been mined, the block left the
 //!   chain (reorg): it is broadcast again. Every `resend_after` it is looked up: unknown to the
@@ -39,6 +42,10 @@ const LOOKUPS: usize = 16;
 /// Blocks searched back from the head for the transaction that used a nonce.
 const SCAN_WINDOW: u64 = 256;
 
+/// A used nonce whose transaction was not found is searched for again at the same head after
+/// this long (a dev chain mining on demand may not make another block).
+const RESCAN_SAME_HEAD: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Blocks after which a used nonce with no known transaction fails its job (never resent).
 pub(crate) const UNKNOWN_AFTER_BLOCKS: u64 = 64;
 
@@ -54,6 +61,8 @@ struct Entry {
     capped_logged: bool,
     /// Head at the last search for the transaction that used the nonce.
     scanned_head: Option<u64>,
+    /// When that search ran.
+    scanned_at: Option<Instant>,
 }
 
 pub(crate) async fn run(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<Tracked>) {
@@ -66,7 +75,7 @@ pub(crate) async fn run(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<Tracked>)
             return;
         }
         while let Ok(t) = rx.try_recv() {
-            entries.insert(t.id, Entry { job: t, mined: None, foreign_since: None, capped_logged: false, scanned_head: None });
+            entries.insert(t.id, Entry { job: t, mined: None, foreign_since: None, capped_logged: false, scanned_head: None, scanned_at: None });
         }
         let head = match ctx.rpc.block_number().await {
             Ok(h) => h,
@@ -169,14 +178,22 @@ async fn poll(ctx: &Ctx, entries: &mut HashMap<B256, Entry>, head: u64) -> Resul
             }
             Ok(None) => {
                 let since = *e.foreign_since.get_or_insert(head);
-                if head < since + conf.max(2) - 1 || e.scanned_head == Some(head) {
+                // Searched at this head a moment ago: wait for a block or for the rescan delay
+                // (a dev chain that mines only on demand may never make another block).
+                let scanned_recently = e.scanned_head == Some(head) && e.scanned_at.is_some_and(|t| t.elapsed() < RESCAN_SAME_HEAD);
+                if scanned_recently {
                     continue;
                 }
                 let first_scan = e.scanned_head.is_none();
                 e.scanned_head = Some(head);
+                e.scanned_at = Some(Instant::now());
                 match ctx.rpc.nonce_user(e.job.nonce, head, SCAN_WINDOW).await {
                     Ok(Some((hash, block))) if !e.job.attempts.iter().any(|a| a.attempt.tx_hash == hash) => {
-                        renonce.push((id, hash, block));
+                        // Found, and none of the job's: none of its attempts can land while that
+                        // block stands. It gets a new nonce once the block has `confirmations`.
+                        if head + 1 >= block + conf.max(1) {
+                            renonce.push((id, hash, block));
+                        }
                     }
                     Ok(Some(_)) => {} // one of its own: the receipt will show
                     Ok(None) if head >= since + UNKNOWN_AFTER_BLOCKS => unknown.push(id),

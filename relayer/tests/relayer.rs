@@ -332,6 +332,30 @@ async fn a_foreign_transaction_taking_the_nonce_gets_the_job_a_new_one() {
     s.relayer.shutdown().await;
 }
 
+/// The demo's paid inference hung (CI, stop 22): the host sent a transaction itself with the
+/// relayer's key after the relayer had read its first nonce, so the relayer's transaction was
+/// refused ("nonce too low"), and the monitor waited for one more block before looking for the
+/// transaction that used the nonce. anvil automines, nobody sent anything else: no block came,
+/// and the job stayed `sent` until the demo gave up after 120 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_demo_relay_hung_when_a_direct_send_took_the_nonce_on_an_automining_chain() {
+    let s = setup(false, |_| {}).await;
+    eventually(WAIT, "the relayer's first nonce", || async { s.client.health().await.unwrap().next_nonce }).await;
+    // The key's owner sends a transaction directly, with nonce 0; anvil mines it at once.
+    let owner = s.anvil.chain(1);
+    let direct = owner.send(Address::repeat_byte(0x42), Vec::new().into(), U256::from(1)).await.unwrap();
+    assert!(direct.status);
+    let head = s.deployer.provider().get_block_number().await.unwrap();
+    // The relayer still signs nonce 0 first; nobody mines anything from here on.
+    let id = s.client.submit(&probe_job(s.probe, 1)).await.unwrap().job().unwrap().id;
+    let done = s.client.wait_final(id, Duration::from_secs(30)).await.unwrap();
+    assert_eq!((done.state, done.nonce), (JobState::Confirmed, Some(1)), "{done:?}");
+    assert_eq!(probe_count(&s.deployer, s.probe).await, 1);
+    assert_eq!(tx_count(&s.deployer, relayer_address()).await, 2, "the direct transaction and the job's");
+    assert_eq!(s.deployer.provider().get_block_number().await.unwrap(), head + 1, "only the job's transaction was mined");
+    s.relayer.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_resumes_sent_jobs_from_their_recorded_transactions() {
     let s = setup(true, |_| {}).await;
