@@ -111,9 +111,9 @@ def mlp_small(name="mlp_small", seed=20261123, samples=3):
 
 
 def unsupported_op():
-    """A model with an op the prover does not support (Softsign), for error-message tests."""
-    nodes = [helper.make_node("Softsign", ["input"], ["y"], name="odd_activation")]
-    build_and_save("unsupported_softsign", nodes, ("input", [1, 4]), ("y", [1, 4]), graph_name="unsupported")
+    """A model with an op the prover does not support (Det), for error-message tests."""
+    nodes = [helper.make_node("Det", ["input"], ["y"], name="odd_activation")]
+    build_and_save("unsupported_det", nodes, ("input", [1, 4]), ("y", [1, 4]), graph_name="unsupported")
 
 
 def op_variants():

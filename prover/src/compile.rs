@@ -195,21 +195,23 @@ fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tab
     Ok((limbs, tables, Some(seen_max)))
 }
 
-/// The part of a function's domain always covered, whatever the samples: ±4 for the saturating
-/// functions, −4..0 for exp; 0 for 1/x, 1/√x and √x (their domains run from 0 to twice the
-/// largest input seen).
+/// The part of a function's domain always covered, whatever the samples: ±4 for most functions,
+/// −4..0 for exp, ±1 for asin, acos and atanh, 1..4 for acosh; 0 for 1/x, 1/√x, √x and ln (their
+/// domains run from 0 to twice the largest input seen).
 fn default_core(a: Activation, unit: i64) -> Domain {
     match a {
         Activation::Exp => Domain { lo: -4 * unit, hi: 0 },
-        Activation::Recip | Activation::Rsqrt | Activation::Sqrt => Domain { lo: 0, hi: 0 },
+        Activation::Recip | Activation::Rsqrt | Activation::Sqrt | Activation::Log => Domain { lo: 0, hi: 0 },
+        Activation::Asin | Activation::Acos | Activation::Atanh => Domain { lo: -unit, hi: unit },
+        Activation::Acosh => Domain { lo: unit, hi: 4 * unit },
         _ => Domain { lo: -4 * unit, hi: 4 * unit },
     }
 }
 
-/// The domain without calibration samples: the core, and 0..16 for 1/x, 1/√x and √x.
+/// The domain without calibration samples: the core, and 0..16 for 1/x, 1/√x, √x and ln.
 fn default_domain(a: Activation, unit: i64) -> Domain {
     match a {
-        Activation::Recip | Activation::Rsqrt | Activation::Sqrt => Domain { lo: 0, hi: 16 * unit },
+        Activation::Recip | Activation::Rsqrt | Activation::Sqrt | Activation::Log => Domain { lo: 0, hi: 16 * unit },
         Activation::Exp => Domain { lo: -8 * unit, hi: unit },
         _ => default_core(a, unit),
     }

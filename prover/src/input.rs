@@ -14,7 +14,7 @@ pub fn read_input(path: &Path) -> Result<Vec<f32>> {
 }
 
 /// Parses one input vector. Accepts `{"input": [...]}` (nested arrays are flattened) and ezkl's
-/// `{"input_data": [[...]]}` (exactly one input tensor). Values are streamed into the vector (no
+/// `{"input_data": [[...], ...]}` (one tensor per graph input, concatenated in graph order). Values are streamed into the vector (no
 /// JSON tree is built), at most [`MAX_TENSOR_VALUES`] of them.
 pub fn parse_input(text: &str) -> Result<Vec<f32>> {
     use serde::de::DeserializeSeed;
@@ -85,7 +85,8 @@ impl<'de> serde::de::Visitor<'de> for InputFile {
     }
 }
 
-/// ezkl's `input_data`: a list of exactly one tensor (the others are counted, not kept).
+/// ezkl's `input_data`: a list of tensors, one per graph input in graph order, concatenated
+/// (a model with several inputs reads each from its part).
 struct Tensors;
 
 impl<'de> serde::de::DeserializeSeed<'de> for Tensors {
@@ -101,18 +102,12 @@ impl<'de> serde::de::Visitor<'de> for Tensors {
         f.write_str("field 'input_data' to be an array of tensors")
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Self::Value, A::Error> {
-        let mut first = Vec::new();
+        let mut out = Vec::new();
         let mut count = 0usize;
-        if seq.next_element_seed(Flatten { field: "input_data[0]", out: &mut first })?.is_some() {
-            count = 1;
-            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
-                count += 1;
-            }
+        while seq.next_element_seed(Flatten { field: "input_data", out: &mut out })?.is_some() {
+            count += 1;
         }
-        Ok(match count {
-            1 => Ok(first),
-            n => Err(format!("field 'input_data' has {n} tensors; this model takes exactly one")),
-        })
+        Ok(if count == 0 { Err("field 'input_data' has no tensors".to_string()) } else { Ok(out) })
     }
 }
 
@@ -164,7 +159,8 @@ impl<'de> serde::de::Visitor<'de> for Flatten<'_> {
         Err(self.wrong(format_args!("{v:?}")))
     }
     fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<(), E> {
-        Err(self.wrong(format_args!("{v}")))
+        // A boolean input's values.
+        self.push(f64::from(u8::from(v)))
     }
     fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<(), E> {
         Err(self.wrong(format_args!("null")))
@@ -182,12 +178,14 @@ mod tests {
     fn accepts_both_formats() {
         assert_eq!(parse_input(r#"{"input": [1, 2.5]}"#).unwrap(), vec![1.0, 2.5]);
         assert_eq!(parse_input(r#"{"input_data": [[1, [2, 3]]]}"#).unwrap(), vec![1.0, 2.0, 3.0]);
+        // Several graph inputs, in graph order; booleans are 0 and 1.
+        assert_eq!(parse_input(r#"{"input_data": [[1, 2], [[3]], [true, false]]}"#).unwrap(), vec![1.0, 2.0, 3.0, 1.0, 0.0]);
     }
 
     #[test]
     fn names_the_problem() {
-        let e = parse_input(r#"{"input_data": [[1], [2]]}"#).unwrap_err().to_string();
-        assert!(e.contains("2 tensors"), "{e}");
+        let e = parse_input(r#"{"input_data": []}"#).unwrap_err().to_string();
+        assert!(e.contains("no tensors"), "{e}");
         let e = parse_input(r#"{"inputs": [1]}"#).unwrap_err().to_string();
         assert!(e.contains("'input'"), "{e}");
         let e = parse_input(r#"{"input": [1, "x"]}"#).unwrap_err().to_string();

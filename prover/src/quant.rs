@@ -39,6 +39,10 @@ impl Domain {
     }
 }
 
+/// The functions tabulated before the later ones were added (the model commitment encodes only
+/// these unless a later one is used).
+const LEGACY_TABLES: usize = 8;
+
 /// Per tabulated function ([`Activation::TABULATED`] order), its table's domain, if the model uses it.
 pub type Tables = [Option<Domain>; Activation::TABULATED.len()];
 
@@ -51,6 +55,7 @@ pub struct QuantParams {
     /// `[-2^(scale_bits·limbs - 1), 2^(scale_bits·limbs - 1))`.
     pub range_limbs: u32,
     /// Per tabulated function, the rescaled inputs its table covers (chosen by calibration).
+    #[serde(with = "crate::ir::tables_serde")]
     pub tables: Tables,
 }
 
@@ -87,7 +92,8 @@ impl QuantParams {
         if y.is_nan() {
             0
         } else {
-            y.clamp(self.min() as f64, self.max() as f64) as i64
+            // Strictly inside the range: the table's offsets keep functions apart only there.
+            y.clamp((self.min() + 1) as f64, self.max() as f64) as i64
         }
     }
     /// Checks the parameters are usable.
@@ -567,15 +573,23 @@ impl QuantModel {
         h.update(b"zkinfer-model-v4");
         h.update(self.params.scale_bits.to_be_bytes());
         h.update(self.params.range_limbs.to_be_bytes());
-        for d in &self.params.tables {
-            match d {
-                Some(d) => {
-                    h.update([1]);
-                    h.update(d.lo.to_be_bytes());
-                    h.update(d.hi.to_be_bytes());
-                }
-                None => h.update([0]),
+        let table = |h: &mut Keccak256, d: &Option<Domain>| match d {
+            Some(d) => {
+                h.update([1]);
+                h.update(d.lo.to_be_bytes());
+                h.update(d.hi.to_be_bytes());
             }
+            None => h.update([0]),
+        };
+        // The first functions' tables as always; the later ones (added after v4) only when some
+        // is used, after a marker byte that no input count starts with (counts are < 2^56), so
+        // every earlier model keeps its commitment.
+        let (legacy, later) = self.params.tables.split_at(LEGACY_TABLES);
+        legacy.iter().for_each(|d| table(&mut h, d));
+        if later.iter().any(Option::is_some) {
+            h.update([0xff]);
+            n(&mut h, later.len());
+            later.iter().for_each(|d| table(&mut h, d));
         }
         n(&mut h, self.inputs);
         n(&mut h, self.layers.len());

@@ -6,20 +6,31 @@ use crate::ir::Graph;
 use serde::{Deserialize, Serialize};
 use tract_onnx::prelude::*;
 
-/// Runs the ONNX model in f32 with tract on one input.
+/// Runs the ONNX model in f32 with tract on one input (with several graph inputs, their
+/// concatenation in graph order).
 pub fn run_float(graph: &Graph, input: &[f32]) -> Result<Vec<f32>> {
     let err = |e: TractError| ProverError::Reference(format!("{}: {e:#}", graph.source.display()));
-    let shape: Vec<usize> = graph.input_shape.clone();
-    let model = tract_onnx::onnx()
-        .model_for_path(&graph.source)
-        .and_then(|m| m.with_input_fact(0, f32::fact(&shape).into()))
-        .and_then(|m| m.into_optimized())
-        .and_then(|m| m.into_runnable())
-        .map_err(err)?;
-    let tensor = Tensor::from_shape(&shape, input).map_err(err)?;
-    let out = model.run(tvec!(tensor.into_tvalue())).map_err(err)?;
+    let mut model = tract_onnx::onnx().model_for_path(&graph.source).map_err(err)?;
+    for (i, shape) in graph.input_shapes.iter().enumerate() {
+        model = model.with_input_fact(i, f32::fact(shape).into()).map_err(err)?;
+    }
+    let model = model.into_optimized().and_then(|m| m.into_runnable()).map_err(err)?;
+    let mut inputs = TVec::new();
+    let mut rest = input;
+    for shape in &graph.input_shapes {
+        let n: usize = shape.iter().product();
+        if rest.len() < n {
+            return Err(ProverError::Reference(format!("the input has {} values, the graph inputs {:?} take more", input.len(), graph.input_shapes)));
+        }
+        let (part, tail) = rest.split_at(n);
+        inputs.push(Tensor::from_shape(shape, part).map_err(err)?.into_tvalue());
+        rest = tail;
+    }
+    let out = model.run(inputs).map_err(err)?;
     let first = out.first().ok_or_else(|| ProverError::Reference("model produced no output".into()))?;
-    Ok(first.to_plain_array_view::<f32>().map_err(err)?.iter().copied().collect())
+    // A boolean or integer output (a comparison, an argmax) as floats.
+    let values = first.cast_to::<f32>().map_err(err)?;
+    Ok(values.to_plain_array_view::<f32>().map_err(err)?.iter().copied().collect())
 }
 
 /// Accuracy of circuit outputs against the float model.

@@ -135,6 +135,37 @@ fn no_free_cell_in_mnist_mlp() {
     assert!(s.failures.is_empty(), "{}", s.failures.join("\n"));
 }
 
+/// The op-conformance models (`models/ops/`: every element-wise op, comparison, logic op,
+/// Where, LogSoftmax, several graph inputs), with fixed and hashed weights, at widths 2, 4 and 8,
+/// public and hashed tensors: no free cell.
+#[test]
+fn no_free_cell_in_the_op_models() {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        name: String,
+    }
+    let entries: Vec<Entry> = serde_json::from_str(&std::fs::read_to_string(common::model_path("ops/manifest.json")).unwrap()).unwrap();
+    let t = Instant::now();
+    let (mut failures, mut configurations) = (Vec::new(), 0);
+    for e in &entries {
+        for weights in [Visibility::Fixed, Visibility::Hashed] {
+            let input = format!("ops/{}.input.json", e.name);
+            let model = compiled(&format!("ops/{}", e.name), &[input.as_str()], weights);
+            let visibilities = [
+                Visibilities { weights, ..Visibilities::default() },
+                Visibilities { weights, input: Visibility::Hashed, output: Visibility::Hashed },
+            ];
+            for w in [2, 4, 8] {
+                let s = audit_all(&e.name, &model, w..=w, &visibilities);
+                configurations += s.configurations;
+                failures.extend(s.failures);
+            }
+        }
+    }
+    eprintln!("{} op models: {configurations} configurations, {:.1} s", entries.len(), t.elapsed().as_secs_f64());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The accuracy circuit's visibilities: any weights and input, the count public.
 fn accuracy_visibilities(weights: Visibility) -> Vec<Visibilities> {
     visibilities(weights).into_iter().filter(|v| v.output == Visibility::Public).collect()

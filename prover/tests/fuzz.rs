@@ -261,7 +261,10 @@ fn synthetic_onnx() -> Vec<Vec<u8>> {
 
 fn file_seeds() -> Vec<Seed> {
     let mut seeds = Vec::new();
-    let mut names: Vec<PathBuf> = std::fs::read_dir(root().join("models")).unwrap().map(|e| e.unwrap().path()).collect();
+    // The bundled models and the op-conformance models (models/ops/: one per op family).
+    let files = |dir: PathBuf| std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect::<Vec<PathBuf>>();
+    let mut names = files(root().join("models"));
+    names.extend(files(root().join("models/ops")).into_iter().filter(|p| p.extension().is_some_and(|x| x == "onnx")));
     names.sort();
     for p in names {
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
@@ -324,7 +327,7 @@ fn run(target: Target, path: &Path, env: &Env) -> Result<(), String> {
     match target {
         Target::Onnx => {
             let layers = zkinfer_prover::onnx::load(path).and_then(|g| g.lower()).map_err(text)?;
-            let tables = [Some(Domain { lo: -2048, hi: 2048 }); 8];
+            let tables = [Some(Domain { lo: -2048, hi: 2048 }); zkinfer_prover::ir::Activation::TABULATED.len()];
             if let Ok(m) = QuantModel::from_layers(&layers, QuantParams { scale_bits: 8, range_limbs: 4, tables }) {
                 let _ = m.forward(&vec![1; m.input_len()]);
                 let shape = zkinfer_prover::CircuitShape::for_model(&m, 4);

@@ -112,6 +112,7 @@ pub struct CircuitShape {
     /// Limbs bounding rescaled values.
     pub range_limbs: u32,
     /// Per tabulated function used, its table's domain.
+    #[serde(with = "crate::ir::tables_serde")]
     pub tables: Tables,
     /// Whether the product chip is configured (the model multiplies two activations).
     #[serde(default)]

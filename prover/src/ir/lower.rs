@@ -389,7 +389,8 @@ impl Lowerer {
             .iter()
             .map(|pairs| {
                 let c = pairs.iter().map(|(a, b)| coef(&src[*a]) * coef(&src[*b])).find(|c| *c != 0.0).unwrap_or(1.0);
-                // (a·w + a0)(b·v + b0) = c·(w·v + (a·b0/c)·w + (a0·b/c)·v + a0·b0/c)
+                // (a·w + a0)(b·v + b0) = c·w·v + a·b0·w + a0·b·v + a0·b0, with c = a·b: a form's
+                // pscale scales its products only (see `Form`).
                 let mut lin: Vec<(Form, f32)> = Vec::new();
                 let mut prods = Vec::new();
                 let mut bias = 0.0;
@@ -400,19 +401,17 @@ impl Lowerer {
                         prods.push((*w, *v));
                     }
                     if let Some((w, _)) = fa.terms.first() {
-                        lin.push((Form::wire(*w), a * fb.bias / c));
+                        lin.push((Form::wire(*w), a * fb.bias));
                     }
                     if let Some((v, _)) = fb.terms.first() {
-                        lin.push((Form::wire(*v), fa.bias * b / c));
+                        lin.push((Form::wire(*v), fa.bias * b));
                     }
-                    bias += fa.bias * fb.bias / c;
+                    bias += fa.bias * fb.bias;
                 }
                 let mut f = Form::combine(lin.iter().map(|(f, w)| (f, *w)), bias);
                 if !prods.is_empty() {
                     f.prods = prods;
                     f.pscale = c;
-                } else {
-                    f = f.affine(c, 0.0);
                 }
                 f
             })
@@ -446,7 +445,7 @@ mod tests {
 
     fn graph(input: usize, nodes: Vec<Node>) -> Graph {
         let output = nodes.len();
-        Graph { source: "t.onnx".into(), input_shape: vec![input], nodes, output }
+        Graph { source: "t.onnx".into(), input_shape: vec![input], input_shapes: vec![vec![input]], nodes, output }
     }
 
     #[test]
@@ -519,6 +518,32 @@ mod tests {
         let x = [1.5f32, -0.5];
         for (u, v) in run(&lowered, &x).iter().zip(x.iter().map(|v| 1.0 / (1.0 + (-0.5 * v * v).exp()))) {
             assert!((u - v).abs() < 1e-5, "{u} vs {v}");
+        }
+    }
+
+    /// A product whose operand is scaled and shifted, `x · (1 − r)` (HardSwish: `1 − relu(…)` is
+    /// `−1·r + 1`), was lowered with its linear part and bias divided by the scale (−1): the
+    /// circuit proved `x·(1 − r)` as `−x·r − x`.
+    #[test]
+    fn regression_product_of_a_scaled_shifted_operand_divided_its_shift_by_the_scale() {
+        let n = 3;
+        let prod = ProductMap { inputs: 2 * n, pairs: (0..n).map(|i| vec![(i, n + i)]).collect(), out_shape: vec![n] };
+        for (scale, shift) in [(-1.0f32, 1.0f32), (2.0, 0.5), (0.5, -0.25), (-3.0, 0.0)] {
+            let g = graph(
+                n,
+                vec![
+                    node(Op::Act(Activation::Relu), vec![0]),
+                    node(Op::Affine(AffineMap::elementwise(vec![scale; n], vec![shift; n]), vec![n]), vec![1]),
+                    node(Op::Product(prod.clone()), vec![0, 2]),
+                    node(Op::Affine(AffineMap::elementwise(vec![1.5; n], vec![0.25; n]), vec![n]), vec![3]),
+                ],
+            );
+            let lowered = g.lower().unwrap();
+            let x = [0.75f32, -0.5, 2.0];
+            let want = x.iter().map(|v| 1.5 * (v * (scale * v.max(0.0) + shift)) + 0.25);
+            for (u, v) in run(&lowered, &x).iter().zip(want) {
+                assert!((u - v).abs() < 1e-5, "scale {scale} shift {shift}: {u} vs {v}");
+            }
         }
     }
 

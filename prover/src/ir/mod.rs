@@ -78,8 +78,11 @@ pub struct Node {
 pub struct Graph {
     /// Where the graph came from (for messages).
     pub source: PathBuf,
-    /// The input's exact shape (a symbolic dimension, such as the batch, proves as 1).
+    /// The input's exact shape (a symbolic dimension, such as the batch, proves as 1); with
+    /// several graph inputs, `[n]`: tensor 0 is their concatenation.
     pub input_shape: Vec<usize>,
+    /// Each graph input's shape, in graph order (one entry for a single input).
+    pub input_shapes: Vec<Vec<usize>>,
     /// The nodes in execution order; node `j` produces tensor `j + 1`.
     pub nodes: Vec<Node>,
     /// The tensor that is the model's output.
@@ -117,11 +120,59 @@ pub enum Activation {
     Erf,
     /// `x · Φ(x)` (ONNX `Gelu`).
     Gelu,
+    /// `ln(1 + e^x)`.
+    Softplus,
+    /// `x / (1 + |x|)`.
+    Softsign,
+    /// `x · tanh(softplus(x))`.
+    Mish,
+    /// `x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³)))` (ONNX `Gelu`, `approximate = "tanh"`).
+    GeluTanh,
+    /// `ln x` (non-positive inputs give the range's lower end).
+    Log,
+    /// `sin x`.
+    Sin,
+    /// `cos x`.
+    Cos,
+    /// `tan x`.
+    Tan,
+    /// `atan x`.
+    Atan,
+    /// `asin x` (0 outside [−1, 1]).
+    Asin,
+    /// `acos x` (0 outside [−1, 1]).
+    Acos,
+    /// `sinh x`.
+    Sinh,
+    /// `cosh x`.
+    Cosh,
+    /// `asinh x`.
+    Asinh,
+    /// `acosh x` (0 below 1).
+    Acosh,
+    /// `atanh x` (0 outside (−1, 1)).
+    Atanh,
+    /// `sign x`: −1, 0 or 1.
+    Sign,
+    /// `⌊x⌋`.
+    Floor,
+    /// `⌈x⌉`.
+    Ceil,
+    /// `x` rounded to the nearest integer, halves to even (ONNX `Round`).
+    Round,
+    /// `x` rounded toward zero (ONNX `Cast` of a float to an integer type).
+    Trunc,
+    /// `1` if `x > 0`, else `0` (comparisons: `Greater`, `Less`).
+    Positive,
+    /// `1` if `x ≥ 0`, else `0` (comparisons: `GreaterOrEqual`, `LessOrEqual`).
+    NonNegative,
+    /// `1` if `x = 0`, else `0` (`Equal`, `Cast` to bool).
+    IsZero,
 }
 
 impl Activation {
     /// The functions proven by table lookup, in table-tag order.
-    pub const TABULATED: [Activation; 8] = [
+    pub const TABULATED: [Activation; 32] = [
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::Exp,
@@ -130,6 +181,30 @@ impl Activation {
         Activation::Sqrt,
         Activation::Erf,
         Activation::Gelu,
+        Activation::Softplus,
+        Activation::Softsign,
+        Activation::Mish,
+        Activation::GeluTanh,
+        Activation::Log,
+        Activation::Sin,
+        Activation::Cos,
+        Activation::Tan,
+        Activation::Atan,
+        Activation::Asin,
+        Activation::Acos,
+        Activation::Sinh,
+        Activation::Cosh,
+        Activation::Asinh,
+        Activation::Acosh,
+        Activation::Atanh,
+        Activation::Sign,
+        Activation::Floor,
+        Activation::Ceil,
+        Activation::Round,
+        Activation::Trunc,
+        Activation::Positive,
+        Activation::NonNegative,
+        Activation::IsZero,
     ];
 
     /// Whether the circuit proves it with a function table.
@@ -160,7 +235,65 @@ impl Activation {
             Activation::Sqrt => libm::sqrt(x.max(0.0)),
             Activation::Erf => libm::erf(x),
             Activation::Gelu => 0.5 * x * (1.0 + libm::erf(x / std::f64::consts::SQRT_2)),
+            Activation::Softplus => softplus(x),
+            Activation::Softsign => x / (1.0 + x.abs()),
+            Activation::Mish => x * libm::tanh(softplus(x)),
+            Activation::GeluTanh => {
+                let c = (2.0 / std::f64::consts::PI).sqrt();
+                0.5 * x * (1.0 + libm::tanh(c * (x + 0.044715 * x * x * x)))
+            }
+            Activation::Log => {
+                if x > 0.0 {
+                    libm::log(x)
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+            Activation::Sin => libm::sin(x),
+            Activation::Cos => libm::cos(x),
+            Activation::Tan => libm::tan(x),
+            Activation::Atan => libm::atan(x),
+            Activation::Asin => libm::asin(x),
+            Activation::Acos => libm::acos(x),
+            Activation::Sinh => libm::sinh(x),
+            Activation::Cosh => libm::cosh(x),
+            Activation::Asinh => libm::asinh(x),
+            Activation::Acosh => libm::acosh(x),
+            Activation::Atanh => libm::atanh(x),
+            Activation::Sign => {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::Floor => libm::floor(x),
+            Activation::Ceil => libm::ceil(x),
+            Activation::Round => round_half_even(x),
+            Activation::Trunc => libm::trunc(x),
+            Activation::Positive => f64::from(u8::from(x > 0.0)),
+            Activation::NonNegative => f64::from(u8::from(x >= 0.0)),
+            Activation::IsZero => f64::from(u8::from(x == 0.0)),
         }
+    }
+    /// Whether the function maps every fixed-point input to an exact fixed-point value (a
+    /// rounding or a step: the table holds the exact answer, no approximation).
+    pub fn is_exact(self) -> bool {
+        matches!(
+            self,
+            Activation::None
+                | Activation::Relu
+                | Activation::Sign
+                | Activation::Floor
+                | Activation::Ceil
+                | Activation::Round
+                | Activation::Trunc
+                | Activation::Positive
+                | Activation::NonNegative
+                | Activation::IsZero
+        )
     }
     /// Byte used in the model commitment and the table tag (non-zero for tabulated functions).
     pub fn tag(self) -> u8 {
@@ -175,10 +308,78 @@ impl Activation {
             Activation::Sqrt => 7,
             Activation::Erf => 8,
             Activation::Gelu => 9,
+            Activation::Softplus => 10,
+            Activation::Softsign => 11,
+            Activation::Mish => 12,
+            Activation::GeluTanh => 13,
+            Activation::Log => 14,
+            Activation::Sin => 15,
+            Activation::Cos => 16,
+            Activation::Tan => 17,
+            Activation::Atan => 18,
+            Activation::Asin => 19,
+            Activation::Acos => 20,
+            Activation::Sinh => 21,
+            Activation::Cosh => 22,
+            Activation::Asinh => 23,
+            Activation::Acosh => 24,
+            Activation::Atanh => 25,
+            Activation::Sign => 26,
+            Activation::Floor => 27,
+            Activation::Ceil => 28,
+            Activation::Round => 29,
+            Activation::Trunc => 30,
+            Activation::Positive => 31,
+            Activation::NonNegative => 32,
+            Activation::IsZero => 33,
         }
     }
     /// Lower-case name (messages, reports).
     pub fn name(self) -> String {
         format!("{self:?}").to_lowercase()
+    }
+}
+
+/// `ln(1 + e^x)`, without overflow for large `x`.
+fn softplus(x: f64) -> f64 {
+    if x > 30.0 {
+        x
+    } else {
+        libm::log1p(libm::exp(x))
+    }
+}
+
+/// Rounds to the nearest integer, halves to even (IEEE `roundeven`, ONNX `Round`).
+fn round_half_even(x: f64) -> f64 {
+    let r = libm::round(x);
+    if (x - libm::trunc(x)).abs() == 0.5 && r % 2.0 != 0.0 {
+        r - x.signum()
+    } else {
+        r
+    }
+}
+
+/// Serde for [`crate::quant::Tables`]: a list in [`Activation::TABULATED`] order. Reading
+/// accepts a shorter list (an artifact written before later functions were added: they are
+/// absent), never a longer one.
+pub mod tables_serde {
+    use super::Activation;
+    use crate::quant::{Domain, Tables};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes the tables as a list.
+    pub fn serialize<S: Serializer>(t: &Tables, s: S) -> Result<S::Ok, S::Error> {
+        t.as_slice().serialize(s)
+    }
+
+    /// Reads a list of at most [`Activation::TABULATED`]`.len()` entries.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Tables, D::Error> {
+        let v: Vec<Option<Domain>> = Vec::deserialize(d)?;
+        let mut out: Tables = [None; Activation::TABULATED.len()];
+        if v.len() > out.len() {
+            return Err(serde::de::Error::custom(format!("{} function tables, at most {} are known", v.len(), out.len())));
+        }
+        out[..v.len()].copy_from_slice(&v);
+        Ok(out)
     }
 }

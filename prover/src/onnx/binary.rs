@@ -125,10 +125,21 @@ pub fn matmul_const_left(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     Ok(Lowered::Steps(vec![Step::new(Op::Linear(map), &[Ref::Input(1)])]))
 }
 
-/// `Pow(x, p)` for a constant scalar exponent: 1, 2 (a product), 0.5, −1, −0.5 (tables).
+/// `Pow(x, p)` for a constant scalar exponent: 0 (the constant 1), 1, an integer 2..=8 (a chain
+/// of products), 0.5, −1, −0.5 (tables); `Pow(b, x)` for a constant base `b > 0`: `exp(x·ln b)`
+/// (an exact scaling, then the exp table).
 pub fn pow(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if !ctx.is_activation(0) {
-        return Err(ctx.error("input X must be an activation"));
+        if !ctx.is_activation(1) {
+            return Err(ctx.error("neither input is an activation"));
+        }
+        let b = match ctx.const_input(0)?.data.as_slice() {
+            [b] if *b > 0.0 && b.is_finite() => *b,
+            [b] => return Err(ctx.error(format!("base {b} must be positive and finite (b^x = exp(x·ln b))"))),
+            _ => return Err(ctx.error("a constant base X must be a scalar")),
+        };
+        let n = ctx.width;
+        return Ok(Lowered::Ops(vec![Op::Affine(AffineMap::mul(vec![b.ln(); n]), ctx.shape.to_vec()), Op::Act(Activation::Exp)]));
     }
     let e = match ctx.const_input(1)?.data.as_slice() {
         [e] => *e,
@@ -136,13 +147,23 @@ pub fn pow(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     };
     let n = ctx.width;
     let act = |a| Ok(Lowered::Op(Op::Act(a)));
+    let product = || ProductMap { inputs: 2 * n, pairs: (0..n).map(|i| vec![(i, n + i)]).collect(), out_shape: ctx.shape.to_vec() };
     match e {
+        0.0 => Ok(Lowered::Op(Op::Affine(AffineMap::elementwise(vec![0.0; n], vec![1.0; n]), ctx.shape.to_vec()))),
         1.0 => Ok(Lowered::Skip),
-        2.0 => Ok(Lowered::Op(Op::Product(ProductMap { inputs: n, pairs: (0..n).map(|i| vec![(i, i)]).collect(), out_shape: ctx.shape.to_vec() }))),
+        e if e.fract() == 0.0 && (2.0..=8.0).contains(&e) => {
+            // x^k = x^(k−1) · x, for k = 2..=e.
+            let mut steps = vec![Step::new(Op::Product(product()), &[Ref::Primary, Ref::Primary])];
+            for _ in 3..=(e as usize) {
+                let last = steps.len() - 1;
+                steps.push(Step::new(Op::Product(product()), &[Ref::Step(last), Ref::Primary]));
+            }
+            Ok(Lowered::Steps(steps))
+        }
         0.5 => act(Activation::Sqrt),
         -1.0 => act(Activation::Recip),
         -0.5 => act(Activation::Rsqrt),
-        e => Err(ctx.error(format!("exponent {e} is not supported (1, 2, 0.5, -1, -0.5)"))),
+        e => Err(ctx.error(format!("exponent {e} is not supported (0, 1, an integer 2..=8, 0.5, -1, -0.5)"))),
     }
 }
 

@@ -234,7 +234,7 @@ mod tests {
             ..Default::default()
         };
         let mut consts = HashMap::new();
-        consts.insert("w".to_string(), ConstTensor { shape: vec![2, 1, 2, 2], data: vec![1.0; 8] });
+        consts.insert("w".to_string(), ConstTensor { shape: vec![2, 1, 2, 2], data: vec![1.0; 8], integer: false });
         let acts = HashMap::from([("x".to_string(), (0, shape.to_vec()))]);
         let width = shape.iter().product();
         conv(&NodeCtx { path: Path::new("m.onnx"), node: &node, consts: &consts, acts: &acts, activation: "x", width, shape })

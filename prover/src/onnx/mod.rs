@@ -4,12 +4,14 @@
 
 pub mod binary;
 pub mod conv;
+pub mod elementwise;
+pub mod fold;
 pub mod normalize;
 pub mod registry;
 pub mod shape_ops;
 
 use crate::error::{ProverError, Result};
-use crate::ir::{Graph, Node};
+use crate::ir::{AffineMap, Graph, Node, Op};
 use crate::limits::{self, MAX_GRAPH_VALUES, MAX_MODEL_TERMS, MAX_OP_TERMS, MAX_TENSOR_VALUES};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,8 @@ pub struct ConstTensor {
     pub shape: Vec<usize>,
     /// Row-major values.
     pub data: Vec<f32>,
+    /// Whether its ONNX type is an integer or boolean type (integer `Div` and `Mod` when folded).
+    pub integer: bool,
 }
 
 /// What a registry handler sees of one node.
@@ -115,6 +119,11 @@ impl NodeCtx<'_> {
     }
 }
 
+/// The lowering of an op outside the registry (only constant folding may evaluate it).
+fn unsupported(ctx: &NodeCtx<'_>) -> Result<registry::Lowered> {
+    Err(ctx.error("is not supported"))
+}
+
 fn node_name(node: &pb::NodeProto) -> String {
     if !node.name.is_empty() {
         node.name.clone()
@@ -141,31 +150,67 @@ pub fn load(path: &Path) -> Result<Graph> {
 
     let inputs: Vec<&pb::ValueInfoProto> =
         graph.input.iter().filter(|i| !consts.contains_key(&i.name)).collect();
-    let [input] = inputs.as_slice() else {
+    if inputs.is_empty() {
         return Err(ProverError::BadGraph {
             path: path.to_path_buf(),
-            message: format!(
-                "expected exactly one (non-initializer) graph input, found {}: {:?}",
-                inputs.len(),
-                inputs.iter().map(|i| &i.name).collect::<Vec<_>>()
-            ),
+            message: "the graph has no (non-initializer) input: its output is a constant, there is nothing to prove".into(),
         });
-    };
-    let input_shape = input_shape(input).map_err(|m| ProverError::BadGraph {
+    }
+    let mut shapes = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        shapes.push(input_shape(input).map_err(|m| ProverError::BadGraph { path: path.to_path_buf(), message: format!("graph input '{}': {m}", input.name) })?);
+    }
+    let total = shapes.iter().try_fold(0usize, |n, s| n.checked_add(s.iter().product::<usize>())).filter(|n| *n <= MAX_TENSOR_VALUES).ok_or_else(|| ProverError::BadGraph {
         path: path.to_path_buf(),
-        message: format!("graph input '{}': {m}", input.name),
+        message: format!("the graph inputs {shapes:?} have more than {MAX_TENSOR_VALUES} values together"),
     })?;
-
     let mut acts: HashMap<String, (usize, Vec<usize>)> = HashMap::new();
-    acts.insert(input.name.clone(), (0, input_shape.clone()));
     let mut nodes: Vec<Node> = Vec::new();
+    // One input: tensor 0 is the input. Several: tensor 0 is their concatenation in graph order
+    // (as the input file lists them), and each input is a gather of its part (folded, no rows).
+    let input_shape = if let ([input], [shape]) = (inputs.as_slice(), shapes.as_slice()) {
+        acts.insert(input.name.clone(), (0, shape.clone()));
+        shape.clone()
+    } else {
+        let mut offset = 0;
+        for (input, shape) in inputs.iter().zip(&shapes) {
+            let n: usize = shape.iter().product();
+            let gather = AffineMap::gather(total, (offset..offset + n).collect());
+            nodes.push(Node { name: input.name.clone(), source_op: "graph input".into(), op: Op::Affine(gather, shape.clone()), inputs: vec![0] });
+            acts.insert(input.name.clone(), (nodes.len(), shape.clone()));
+            offset += n;
+        }
+        vec![total]
+    };
     // Values of every tensor and terms of every op so far, against the graph's limits.
     let (mut graph_values, mut graph_terms) = (0usize, 0usize);
     for node in &graph.node {
         let first = node.input.iter().find(|n| acts.contains_key(*n)).cloned().unwrap_or_default();
         let (width, shape) = acts.get(&first).map_or((0, Vec::new()), |(_, s)| (s.iter().product(), s.clone()));
         let ctx = NodeCtx { path, node, consts: &consts, acts: &acts, activation: &first, width, shape: &shape };
-        let Some(entry) = registry::lookup(&node.op_type) else {
+        if !node.domain.is_empty() && node.domain != "ai.onnx" {
+            return Err(ctx.error(format!("custom domain '{}' is not supported", node.domain)));
+        }
+        let entry = registry::lookup(&node.op_type);
+        if let Some(entry) = entry {
+            for attr in &node.attribute {
+                if !entry.attributes.contains(&attr.name.as_str()) {
+                    return Err(ctx.error(format!(
+                        "attribute '{}' is not supported (supported: {})",
+                        attr.name,
+                        if entry.attributes.is_empty() { "none".to_string() } else { entry.attributes.join(", ") }
+                    )));
+                }
+            }
+        }
+        let out = node.output.first().filter(|o| !o.is_empty()).ok_or_else(|| ctx.error("no output"))?.clone();
+        // Static shapes and constants: evaluated now.
+        let lower = entry.map_or(unsupported as fn(&NodeCtx<'_>) -> Result<registry::Lowered>, |e| e.build);
+        if let Some(t) = fold::fold(&ctx, lower)? {
+            consts.insert(out, t);
+            continue;
+        }
+        let Some(entry) = entry else {
             return Err(ProverError::UnsupportedOp {
                 path: path.to_path_buf(),
                 node: node_name(node),
@@ -173,19 +218,6 @@ pub fn load(path: &Path) -> Result<Graph> {
                 hint: Some(format!("supported ops: {}", registry::supported_names().join(", "))),
             });
         };
-        if !node.domain.is_empty() && node.domain != "ai.onnx" {
-            return Err(ctx.error(format!("custom domain '{}' is not supported", node.domain)));
-        }
-        for attr in &node.attribute {
-            if !entry.attributes.contains(&attr.name.as_str()) {
-                return Err(ctx.error(format!(
-                    "attribute '{}' is not supported (supported: {})",
-                    attr.name,
-                    if entry.attributes.is_empty() { "none".to_string() } else { entry.attributes.join(", ") }
-                )));
-            }
-        }
-        let out = node.output.first().filter(|o| !o.is_empty()).ok_or_else(|| ctx.error("no output"))?.clone();
         let steps = match (entry.build)(&ctx)? {
             registry::Lowered::Const(t) => {
                 consts.insert(out, t);
@@ -244,7 +276,7 @@ pub fn load(path: &Path) -> Result<Graph> {
         path: path.to_path_buf(),
         message: format!("the graph must have exactly one output computed from the input, has {outputs:?}"),
     })?;
-    Ok(Graph { source: PathBuf::from(path), input_shape, nodes, output })
+    Ok(Graph { source: PathBuf::from(path), input_shape, input_shapes: shapes, nodes, output })
 }
 
 /// Checks what an initializer or a `Constant` claims before tract reads it: a numeric data type
@@ -270,7 +302,7 @@ fn check_tensor_proto(t: &pb::TensorProto) -> std::result::Result<(), String> {
     Ok(())
 }
 
-fn to_const(t: &pb::TensorProto, dir: Option<&str>) -> std::result::Result<ConstTensor, String> {
+pub(crate) fn to_const(t: &pb::TensorProto, dir: Option<&str>) -> std::result::Result<ConstTensor, String> {
     check_tensor_proto(t)?;
     let tensor = tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::MmapDataResolver, t, dir)
         .map_err(|e| format!("{e:#}"))?;
@@ -280,7 +312,9 @@ fn to_const(t: &pb::TensorProto, dir: Option<&str>) -> std::result::Result<Const
     }
     let f = tensor.cast_to::<f32>().map_err(|e| format!("{e:#}"))?;
     let data = f.to_plain_array_view::<f32>().map_err(|e| format!("{e:#}"))?.iter().copied().collect();
-    Ok(ConstTensor { shape, data })
+    use pb::tensor_proto::DataType as D;
+    let integer = !matches!(D::try_from(t.data_type), Ok(D::Float | D::Double | D::Float16 | D::Bfloat16));
+    Ok(ConstTensor { shape, data, integer })
 }
 
 fn input_shape(input: &pb::ValueInfoProto) -> std::result::Result<Vec<usize>, String> {

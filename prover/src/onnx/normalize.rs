@@ -1,4 +1,4 @@
-//! Reductions and normalisations: ReduceMean/ReduceSum/ReduceMax, Softmax and
+//! Reductions and normalisations: ReduceMean/ReduceSum/ReduceMax, Softmax, LogSoftmax and
 //! LayerNormalization, each expressed through the IR's maps, products and tables.
 //!
 //! Softmax over a group: `m = max x` (ReLU tournament), `e = exp(x − m)` (table, inputs ≤ 0),
@@ -106,6 +106,28 @@ pub fn softmax(ctx: &NodeCtx<'_>) -> Result<Lowered> {
             Op::Product(ProductMap { inputs: n + k, pairs: (0..n).map(|j| vec![(j, n + g.group_of[j])]).collect(), out_shape: shape }),
             &[Ref::Step(2), Ref::Step(4)],
         ),
+    ]))
+}
+
+/// `LogSoftmax(axis)`: `(x − m) − ln Σ exp(x − m)` with `m = max x` (ReLU tournament), the
+/// exponentials and the logarithm by table.
+pub fn log_softmax(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if !ctx.is_activation(0) {
+        return Err(ctx.error("input must be an activation"));
+    }
+    let ax = axis(ctx, ctx.attr_int("axis", -1), ctx.shape.len())?;
+    let g = groups(ctx.shape, &[ax]);
+    let (n, k) = (ctx.width, g.groups.len());
+    let shape = ctx.shape.to_vec();
+    let minus = |of: &[usize]| -> Vec<Vec<(usize, f32)>> { (0..n).map(|j| vec![(j, 1.0), (n + of[j], -1.0)]).collect() };
+    let sums: Vec<Vec<(usize, f32)>> = g.groups.iter().map(|grp| grp.iter().map(|i| (*i, 1.0)).collect()).collect();
+    Ok(Lowered::Steps(vec![
+        Step::new(Op::Max(MaxMap { inputs: n, windows: g.groups.clone(), out_shape: g.kept_shape.clone() }), &[Ref::Primary]),
+        Step::new(Op::Linear(LinearMap { inputs: n + k, rows: minus(&g.group_of), bias: vec![0.0; n], out_shape: shape.clone() }), &[Ref::Primary, Ref::Step(0)]),
+        Step::new(Op::Act(Activation::Exp), &[Ref::Step(1)]),
+        Step::new(Op::Linear(LinearMap { inputs: n, rows: sums, bias: vec![0.0; k], out_shape: g.kept_shape.clone() }), &[Ref::Step(2)]),
+        Step::new(Op::Act(Activation::Log), &[Ref::Step(3)]),
+        Step::new(Op::Linear(LinearMap { inputs: n + k, rows: minus(&g.group_of), bias: vec![0.0; n], out_shape: shape }), &[Ref::Step(1), Ref::Step(4)]),
     ]))
 }
 

@@ -2,10 +2,10 @@
 //! [`AffineMap`] gather that lowering folds into a neighbouring layer (no rows);
 //! `Squeeze`/`Unsqueeze` change the shape only; `Cast` of constants is evaluated at compile time.
 
-use super::registry::Lowered;
+use super::registry::{broadcast_index, broadcast_shape, Lowered};
 use super::{ConstTensor, NodeCtx};
 use crate::error::Result;
-use crate::ir::{AffineMap, Op};
+use crate::ir::{Activation, AffineMap, Op};
 
 /// Normalises an ONNX axis (negative counts from the end) against `rank`.
 pub fn axis(ctx: &NodeCtx<'_>, a: i64, rank: usize) -> Result<usize> {
@@ -185,10 +185,15 @@ pub fn cast(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     const BOOL: i64 = 9;
     let to = ctx.attr_int("to", FLOAT);
     if ctx.is_activation(0) {
-        return if to == FLOAT {
-            Ok(Lowered::Skip)
-        } else {
-            Err(ctx.error(format!("attribute 'to' = {to}: the activation can only be cast to float (1)")))
+        let n = ctx.width;
+        return match to {
+            1 | 10 | 11 | 16 => Ok(Lowered::Skip),
+            // x ≠ 0: 1 − [x = 0], exact.
+            BOOL => Ok(Lowered::Ops(vec![Op::Act(Activation::IsZero), Op::Affine(AffineMap::elementwise(vec![-1.0; n], vec![1.0; n]), ctx.shape.to_vec())])),
+            // Integer types truncate toward zero: a rounding table, exact. (A value that is already
+            // an integer passes unchanged; wrap-around of narrow types is not modelled.)
+            2..=7 | 12 | 13 => Ok(Lowered::Op(Op::Act(Activation::Trunc))),
+            other => Err(ctx.error(format!("attribute 'to' = {other} is not a supported numeric type"))),
         };
     }
     let mut t = ctx.const_input(0)?.clone();
@@ -201,4 +206,43 @@ pub fn cast(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         other => return Err(ctx.error(format!("attribute 'to' = {other} is not a supported numeric type"))),
     }
     Ok(Lowered::Const(t))
+}
+
+/// `Expand` of the activation to a constant shape (numpy broadcast): a gather, no rows.
+pub fn expand(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    require_activation(ctx)?;
+    let dims = dims(ctx, ctx.const_input(1)?)?;
+    let out = broadcast_shape(ctx.shape, &dims).ok_or_else(|| ctx.error(format!("shape {:?} does not expand to {dims:?}", ctx.shape)))?;
+    ctx.output_values(&out)?;
+    let idx = broadcast_index(ctx.shape, &out).ok_or_else(|| ctx.error(format!("shape {:?} does not expand to {dims:?}", ctx.shape)))?;
+    Ok(Lowered::Op(Op::Affine(AffineMap::gather(ctx.width, idx), out)))
+}
+
+/// `Tile` of the activation by constant repeats: a gather, no rows.
+pub fn tile(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    require_activation(ctx)?;
+    let reps = dims(ctx, ctx.const_input(1)?)?;
+    if reps.len() != ctx.shape.len() {
+        return Err(ctx.error(format!("{} repeats for rank {}", reps.len(), ctx.shape.len())));
+    }
+    let out: Vec<usize> = ctx.shape.iter().zip(&reps).map(|(d, r)| d.saturating_mul(*r)).collect();
+    let in_strides = strides(ctx.shape);
+    reindex(ctx, out, |idx| Ok(idx.iter().zip(ctx.shape).zip(&in_strides).map(|((i, d), s)| (i % d) * s).sum()))
+}
+
+/// A shape or repeats given as a constant: non-negative integers, at most [`crate::limits::MAX_RANK`].
+fn dims(ctx: &NodeCtx<'_>, t: &ConstTensor) -> Result<Vec<usize>> {
+    if t.data.len() > crate::limits::MAX_RANK {
+        return Err(ctx.error(format!("{} dimensions, more than {}", t.data.len(), crate::limits::MAX_RANK)));
+    }
+    t.data
+        .iter()
+        .map(|v| if *v >= 0.0 && v.fract() == 0.0 && *v <= crate::limits::MAX_TENSOR_VALUES as f32 { Ok(*v as usize) } else { Err(ctx.error(format!("entry {v} is not a dimension"))) })
+        .collect()
+}
+
+/// An op evaluated only at compile time ([`super::fold`]): reaching the lowering means an input
+/// is not known then.
+pub fn folded_only(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    Err(ctx.error("needs constant inputs (it is evaluated at compile time), but an input is computed from the model input"))
 }

@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Deterministic generator of the op-conformance models in models/ops/: one small graph per ONNX
+op (or attribute case), each a constant Gemm of the input followed by the op, with a sample input
+and onnxruntime's float output.
+
+Run: python3 script/gen-op-models.py [OUT_DIR]   (needs `pip install onnx onnxruntime numpy`)
+Writes NAME.onnx, NAME.input.json ({"input_data": [[...]]}), NAME.expected.json ({"output": [...],
+"shape": [...]}) and manifest.json (name, ops, tolerance). prover/tests/ops.rs proves every one
+and compares the circuit's output with onnxruntime's. Re-running reproduces the files.
+
+Inputs avoid the discontinuities of steps and roundings (a margin of 0.05 around every threshold),
+where a fixed-point value may fall on the other side of the threshold than the float one.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "models", "ops")
+WIDTH = 8  # input values
+HIDDEN = 6  # values after the Gemm
+MANIFEST = []
+
+
+def init(name, arr, dtype=np.float32):
+    return numpy_helper.from_array(np.asarray(arr, dtype=dtype), name)
+
+
+def make(name, body, inits=(), hidden=HIDDEN, out_shape=None, out_type=TensorProto.FLOAT, opset=17,
+         tolerance=0.03, margin=None, gain=1.0, extra_opsets=(), inputs=None):
+    """Input x [1, WIDTH] → h = Gemm(x) [1, hidden] → body(h) → y.
+
+    `body` is a list of nodes reading "h" and writing "y"; `margin(h) -> bool` rejects sample
+    inputs too close to a discontinuity; `gain` scales the Gemm weights. With `inputs` (a list of
+    (name, shape)) the graph has those inputs instead, and no Gemm."""
+    rng = np.random.default_rng(sum(map(ord, name)) * 7919)
+    w = rng.uniform(-0.6, 0.6, size=(WIDTH, hidden)).astype(np.float32) * gain
+    b = rng.uniform(-0.2, 0.2, size=(hidden,)).astype(np.float32) * gain
+    if inputs is None:
+        inputs = [("x", [1, WIDTH])]
+        nodes = [helper.make_node("Gemm", ["x", "W", "B"], ["h"], name="gemm")] + body
+        inits = [init("W", w), init("B", b)] + list(inits)
+    else:
+        nodes = list(body)
+    opsets = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, v) for d, v in extra_opsets]
+
+    def build(shape):
+        graph = helper.make_graph(
+            nodes,
+            name,
+            [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
+            [helper.make_tensor_value_info("y", out_type, shape)],
+            initializer=list(inits),
+        )
+        model = helper.make_model(graph, producer_name="zkinfer-gen-op-models", opset_imports=opsets)
+        model.ir_version = 8
+        return model
+
+    if out_shape is None:
+        # The output's shape, by shape inference.
+        inferred = onnx.shape_inference.infer_shapes(build(None), strict_mode=True)
+        out_shape = [d.dim_value for d in inferred.graph.output[0].type.tensor_type.shape.dim]
+        if not out_shape or 0 in out_shape:
+            # Not inferable statically (a computed reshape): run it once on zeros.
+            probe = ort.InferenceSession(build(None).SerializeToString(), providers=["CPUExecutionProvider"])
+            (y0,) = probe.run(["y"], {n: np.zeros(s, np.float32) for n, s in inputs})
+            out_shape = list(np.asarray(y0).shape)
+    model = build(out_shape)
+    onnx.checker.check_model(model, full_check=True)
+    data = model.SerializeToString()
+    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    # A sample input, redrawn while some hidden value sits too close to a discontinuity.
+    for _ in range(1000):
+        xs = [np.round(rng.uniform(-1.0, 1.0, size=s), 6).astype(np.float32) for _, s in inputs]
+        h = xs[0] @ w + b if len(xs) == 1 and xs[0].shape == (1, WIDTH) else None
+        if margin is None or margin(h):
+            break
+    else:
+        raise SystemExit(f"{name}: no sample input clear of the discontinuities")
+    (y,) = sess.run(["y"], {n: x for (n, _), x in zip(inputs, xs)})
+    y = np.asarray(y)
+    with open(os.path.join(OUT, f"{name}.onnx"), "wb") as f:
+        f.write(data)
+    with open(os.path.join(OUT, f"{name}.input.json"), "w") as f:
+        json.dump({"input_data": [[float(v) for v in x.flatten()] for x in xs]}, f)
+        f.write("\n")
+    with open(os.path.join(OUT, f"{name}.expected.json"), "w") as f:
+        json.dump({"output": [round(float(v), 7) for v in y.astype(np.float64).flatten()], "shape": list(y.shape)}, f)
+        f.write("\n")
+    ops = sorted({n.op_type for n in nodes})
+    MANIFEST.append({"name": name, "ops": ops, "tolerance": tolerance})
+
+
+def clear_of(thresholds, m=0.05):
+    """A margin test: every hidden value at least `m` from every threshold."""
+    return lambda h: all(abs(v - t) >= m for v in h.flatten() for t in thresholds)
+
+
+def clear_of_integers(h, m=0.05, scale=1.0):
+    v = h.flatten() * scale
+    return all(abs(x - np.round(x)) >= m and abs(abs(x - np.floor(x)) - 0.5) >= m for x in v)
+
+
+def unary(name, op, pre=(), **attrs):
+    """h → [pre nodes] → op → y."""
+    src = "h"
+    body = []
+    for i, (pop, pinputs, pattrs) in enumerate(pre):
+        out = f"p{i}"
+        body.append(helper.make_node(pop, [src] + list(pinputs), [out], name=f"pre{i}", **pattrs))
+        src = out
+    body.append(helper.make_node(op, [src], ["y"], name=op.lower(), **attrs))
+    return body
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    half = init("half", [0.5])
+    one_half = init("one_half", [1.5])
+    shrink_in = init("nine_tenths", [0.9])
+
+    # Element-wise, exact (ReLU compositions).
+    make("abs", unary("abs", "Abs"))
+    make("neg", unary("neg", "Neg"))
+    make("leaky_relu", unary("leaky_relu", "LeakyRelu", alpha=0.1))
+    make("prelu", [helper.make_node("PRelu", ["h", "slope"], ["y"], name="prelu")],
+         inits=[init("slope", np.linspace(-0.3, 0.4, HIDDEN))])
+    make("hard_sigmoid", unary("hard_sigmoid", "HardSigmoid", alpha=0.4, beta=0.5), gain=3.0)
+    make("hard_swish", unary("hard_swish", "HardSwish"), gain=5.0, tolerance=0.05)
+    make("thresholded_relu", unary("thresholded_relu", "ThresholdedRelu", alpha=0.2), margin=clear_of([0.2]))
+    make("shrink", unary("shrink", "Shrink", bias=0.1, lambd=0.3), margin=clear_of([0.3, -0.3]))
+    # Element-wise through the exp table.
+    make("elu", unary("elu", "Elu", alpha=0.8), gain=3.0)
+    make("selu", unary("selu", "Selu"), gain=3.0)
+    make("celu", unary("celu", "Celu", alpha=0.7), gain=3.0)
+    # Element-wise tables.
+    for op in ["Softplus", "Softsign", "Sin", "Cos", "Atan", "Asinh"]:
+        make(op.lower(), unary(op.lower(), op), gain=3.0)
+    # Steep functions: an input's rounding (1/512) moves the output by up to cosh(x)/512.
+    for op in ["Sinh", "Cosh"]:
+        make(op.lower(), unary(op.lower(), op), gain=3.0, tolerance=0.1)
+    make("tan", unary("tan", "Tan"))
+    make("mish", unary("mish", "Mish"), gain=3.0, opset=18)
+    make("gelu_tanh", unary("gelu_tanh", "Gelu", approximate="tanh"), gain=3.0, opset=20)
+    sq = ("Mul", ["h"], {})
+    make("log", unary("log", "Log", pre=[sq, ("Add", ["half"], {})]), inits=[half])
+    make("acosh", unary("acosh", "Acosh", pre=[sq, ("Add", ["one_half"], {})]), inits=[one_half])
+    for op in ["Asin", "Acos", "Atanh"]:
+        make(op.lower(), unary(op.lower(), op, pre=[("Tanh", [], {}), ("Mul", ["nine_tenths"], {})]), inits=[shrink_in], tolerance=0.05)
+    # Roundings and steps (exact tables), clear of their discontinuities.
+    make("sign", unary("sign", "Sign"), margin=clear_of([0.0]))
+    for op in ["Floor", "Ceil", "Round"]:
+        make(op.lower(), unary(op.lower(), op), gain=4.0, margin=clear_of_integers, tolerance=0.001)
+    # Cast of the activation to an integer type and back (truncation), and to bool and back.
+    make("cast_int", [helper.make_node("Cast", ["h"], ["t"], name="to_int", to=TensorProto.INT64),
+                      helper.make_node("Cast", ["t"], ["y"], name="to_float", to=TensorProto.FLOAT)],
+         gain=4.0, margin=clear_of_integers, tolerance=0.001)
+    make("cast_bool", [helper.make_node("Relu", ["h"], ["r"], name="relu"),
+                       helper.make_node("Cast", ["r"], ["t"], name="to_bool", to=TensorProto.BOOL),
+                       helper.make_node("Cast", ["t"], ["y"], name="to_float", to=TensorProto.FLOAT)],
+         margin=clear_of([0.0]), tolerance=0.001)
+    # Pow: integer exponents, and a constant base.
+    make("pow3", [helper.make_node("Pow", ["h", "three"], ["y"], name="pow")], inits=[init("three", [3.0])], gain=2.0)
+    make("pow_base", [helper.make_node("Pow", ["two", "h"], ["y"], name="pow")], inits=[init("two", [2.0])], gain=2.0)
+    # LogSoftmax.
+    make("log_softmax", unary("log_softmax", "LogSoftmax", axis=-1), gain=3.0, tolerance=0.05)
+
+    # Two activations: the Gemm output split in halves.
+    split = [
+        helper.make_node("Slice", ["h", "s0", "s3", "ax"], ["a"], name="first_half"),
+        helper.make_node("Slice", ["h", "s3", "s6", "ax"], ["b"], name="second_half"),
+    ]
+    split_inits = [init("s0", [0], np.int64), init("s3", [3], np.int64), init("s6", [6], np.int64), init("ax", [1], np.int64)]
+    far = lambda h: all(abs(h[0, i] - h[0, i + 3]) >= 0.05 for i in range(3))
+    make("max2", split + [helper.make_node("Max", ["a", "b"], ["y"], name="max")], inits=split_inits)
+    make("min3", split + [helper.make_node("Min", ["a", "b", "c"], ["y"], name="min")], inits=split_inits + [init("c", [0.1, -0.1, 0.0])])
+    make("max_const", [helper.make_node("Max", ["h", "c"], ["y"], name="max")], inits=[init("c", [0.25])])
+    for op in ["Greater", "Less", "GreaterOrEqual", "LessOrEqual"]:
+        make(f"{op.lower()}", split + [helper.make_node(op, ["a", "b"], ["t"], name=op.lower()),
+                                       helper.make_node("Cast", ["t"], ["y"], name="to_float", to=TensorProto.FLOAT)],
+             inits=split_inits, margin=far, tolerance=0.001)
+    make("greater_const_bool", [helper.make_node("Greater", ["h", "thr"], ["y"], name="greater")],
+         inits=[init("thr", [0.1])], out_type=TensorProto.BOOL, margin=clear_of([0.1]), tolerance=0.001)
+    # Equal on fixed-point values: Round first so that equal values are exactly equal.
+    make("equal", [helper.make_node("Round", ["h"], ["r"], name="round"),
+                   helper.make_node("Equal", ["r", "zero"], ["t"], name="equal"),
+                   helper.make_node("Cast", ["t"], ["y"], name="to_float", to=TensorProto.FLOAT)],
+         inits=[init("zero", [0.0])], gain=2.0, margin=clear_of_integers, tolerance=0.001)
+    cmp = [
+        helper.make_node("Greater", ["a", "zero"], ["ga"], name="a_pos"),
+        helper.make_node("Greater", ["b", "zero"], ["gb"], name="b_pos"),
+    ]
+    sign_far = lambda h: all(abs(v) >= 0.05 for v in h.flatten())
+    for op in ["And", "Or", "Xor"]:
+        make(op.lower(), split + cmp + [helper.make_node(op, ["ga", "gb"], ["t"], name=op.lower()),
+                                        helper.make_node("Cast", ["t"], ["y"], name="to_float", to=TensorProto.FLOAT)],
+             inits=split_inits + [init("zero", [0.0])], margin=sign_far, tolerance=0.001)
+    make("not", split + cmp[:1] + [helper.make_node("Not", ["ga"], ["t"], name="not"),
+                                    helper.make_node("Cast", ["t"], ["y"], name="to_float", to=TensorProto.FLOAT)],
+         inits=split_inits + [init("zero", [0.0])], margin=sign_far, tolerance=0.001)
+    # Where: torch.where(h > 0, h, 0.1·h), with activations, and with constant branches.
+    make("where", [helper.make_node("Greater", ["h", "zero"], ["c"], name="positive"),
+                   helper.make_node("Mul", ["h", "tenth"], ["s"], name="scaled"),
+                   helper.make_node("Where", ["c", "h", "s"], ["y"], name="where")],
+         inits=[init("zero", [0.0]), init("tenth", [0.1])], margin=sign_far)
+    make("where_const", [helper.make_node("Less", ["h", "zero"], ["c"], name="negative"),
+                         helper.make_node("Where", ["c", "lo", "hi"], ["y"], name="where")],
+         inits=[init("zero", [0.0]), init("lo", np.linspace(-1, 0, HIDDEN)), init("hi", [0.75])], margin=sign_far, tolerance=0.01)
+    make("where_mixed", split + [helper.make_node("Greater", ["a", "b"], ["c"], name="greater"),
+                                 helper.make_node("Where", ["c", "a", "k"], ["y"], name="where")],
+         inits=split_inits + [init("k", [-0.5])], margin=far)
+
+    # Several graph inputs (the input file lists one tensor per input, in graph order).
+    make("two_inputs", [helper.make_node("Gemm", ["a", "Wa"], ["ha"], name="gemm_a"),
+                        helper.make_node("Gemm", ["b", "Wb"], ["hb"], name="gemm_b"),
+                        helper.make_node("Sigmoid", ["hb"], ["gate"], name="gate"),
+                        helper.make_node("Mul", ["ha", "gate"], ["y"], name="gated")],
+         inits=[init("Wa", np.linspace(-0.5, 0.5, 20).reshape(5, 4)), init("Wb", np.linspace(0.4, -0.4, 12).reshape(3, 4))],
+         inputs=[("a", [1, 5]), ("b", [1, 3])])
+    make("three_inputs_concat", [helper.make_node("Concat", ["a", "b", "c"], ["abc"], name="concat", axis=1),
+                                 helper.make_node("Gemm", ["abc", "W"], ["h"], name="gemm"),
+                                 helper.make_node("Relu", ["h"], ["y"], name="relu")],
+         inits=[init("W", np.linspace(-0.5, 0.5, 24).reshape(8, 3))],
+         inputs=[("a", [1, 2]), ("b", [1, 4]), ("c", [1, 2])])
+
+    # Shape subgraphs as torch writes them, folded at compile time: Shape → Gather → Unsqueeze →
+    # Concat → Reshape, integer Div of a dimension, ConstantOfShape, Range, Equal/Where on shapes.
+    i64 = lambda name, v: init(name, v, np.int64)
+    make("shape_subgraph", [
+        helper.make_node("Shape", ["h"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "zero_i"], ["n"], name="batch", axis=0),
+        helper.make_node("Unsqueeze", ["n", "axes0"], ["n1"], name="unsqueeze"),
+        helper.make_node("Gather", ["s", "one_i"], ["w"], name="width", axis=0),
+        helper.make_node("Div", ["w", "two_i"], ["half_w"], name="half_width"),
+        helper.make_node("Unsqueeze", ["half_w", "axes0"], ["hw1"], name="unsqueeze_half"),
+        helper.make_node("Concat", ["n1", "two_1", "hw1"], ["target"], name="target_shape", axis=0),
+        helper.make_node("Reshape", ["h", "target"], ["r"], name="reshape"),
+        helper.make_node("ConstantOfShape", ["target"], ["ones"], name="ones", value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])),
+        helper.make_node("Add", ["r", "ones"], ["r1"], name="plus_one"),
+        helper.make_node("Range", ["zero_s", "three_s", "one_s"], ["idx"], name="range"),
+        helper.make_node("Equal", ["idx", "one_s"], ["is_one"], name="is_one"),
+        helper.make_node("Where", ["is_one", "neg_half", "one_f"], ["mask"], name="mask"),
+        helper.make_node("Mul", ["r1", "mask"], ["m"], name="masked"),
+        helper.make_node("Flatten", ["m"], ["y"], name="flatten", axis=1),
+    ], inits=[i64("zero_i", 0), i64("one_i", 1), i64("two_i", 2), i64("axes0", [0]), i64("two_1", [2]),
+              i64("zero_s", 0), i64("three_s", 3), i64("one_s", 1), init("neg_half", [-0.5]), init("one_f", [1.0])])
+    make("expand_tile", [
+        helper.make_node("Slice", ["h", "s0", "s2", "ax"], ["a"], name="first_two"),
+        helper.make_node("Reshape", ["a", "col"], ["a_col"], name="column"),
+        helper.make_node("Expand", ["a_col", "wide"], ["e"], name="expand"),
+        helper.make_node("Tile", ["e", "reps"], ["t"], name="tile"),
+        helper.make_node("Flatten", ["t"], ["y"], name="flatten", axis=0),
+    ], inits=[i64("s0", [0]), i64("s2", [2]), i64("ax", [1]), i64("col", [2, 1]), i64("wide", [2, 3]), i64("reps", [1, 2])])
+
+    MANIFEST.sort(key=lambda m: m["name"])
+    with open(os.path.join(OUT, "manifest.json"), "w") as f:
+        json.dump(MANIFEST, f, indent=1)
+        f.write("\n")
+    print(f"{len(MANIFEST)} models in {OUT}")
+
+
+if __name__ == "__main__":
+    main()
