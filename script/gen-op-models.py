@@ -31,7 +31,7 @@ def init(name, arr, dtype=np.float32):
 
 
 def make(name, body, inits=(), hidden=HIDDEN, out_shape=None, out_type=TensorProto.FLOAT, opset=17,
-         tolerance=0.03, margin=None, gain=1.0, extra_opsets=(), inputs=None):
+         tolerance=0.03, margin=None, gain=1.0, extra_opsets=(), inputs=None, reference=None):
     """Input x [1, WIDTH] → h = Gemm(x) [1, hidden] → body(h) → y.
 
     `body` is a list of nodes reading "h" and writing "y"; `margin(h) -> bool` rejects sample
@@ -72,7 +72,7 @@ def make(name, body, inits=(), hidden=HIDDEN, out_shape=None, out_type=TensorPro
     model = build(out_shape)
     onnx.checker.check_model(model, full_check=True)
     data = model.SerializeToString()
-    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"]) if reference is None else None
     # A sample input, redrawn while some hidden value sits too close to a discontinuity.
     for _ in range(1000):
         xs = [np.round(rng.uniform(-1.0, 1.0, size=s), 6).astype(np.float32) for _, s in inputs]
@@ -81,7 +81,11 @@ def make(name, body, inits=(), hidden=HIDDEN, out_shape=None, out_type=TensorPro
             break
     else:
         raise SystemExit(f"{name}: no sample input clear of the discontinuities")
-    (y,) = sess.run(["y"], {n: x for (n, _), x in zip(inputs, xs)})
+    if reference is None:
+        (y,) = sess.run(["y"], {n: x for (n, _), x in zip(inputs, xs)})
+    else:
+        # An opset onnxruntime no longer runs: numpy computes the float output from h.
+        y = reference(xs[0].astype(np.float64) @ w + b).astype(np.float32)
     y = np.asarray(y)
     with open(os.path.join(OUT, f"{name}.onnx"), "wb") as f:
         f.write(data)
@@ -255,6 +259,49 @@ def main():
         helper.make_node("Tile", ["e", "reps"], ["t"], name="tile"),
         helper.make_node("Flatten", ["t"], ["y"], name="flatten", axis=0),
     ], inits=[i64("s0", [0]), i64("s2", [2]), i64("ax", [1]), i64("col", [2, 1]), i64("wide", [2, 3]), i64("reps", [1, 2])])
+
+    # Split (opset 13: sizes as an input) into two outputs, each used.
+    make("split", [helper.make_node("Split", ["h", "sizes"], ["a", "b"], name="split", axis=1),
+                   helper.make_node("Relu", ["a"], ["ra"], name="relu"),
+                   helper.make_node("Sigmoid", ["b"], ["sb"], name="sigmoid"),
+                   helper.make_node("Concat", ["ra", "sb"], ["y"], name="concat", axis=1)],
+         inits=[i64("sizes", [2, 4])])
+    # A batch of samples in one proof: Gemm over [3, 4], BatchNormalization over [2, 3, 2, 2].
+    make("gemm_batch3", [helper.make_node("Gemm", ["x", "Wb", "Cb"], ["g"], name="gemm", transB=1),
+                         helper.make_node("Relu", ["g"], ["y"], name="relu")],
+         inits=[init("Wb", np.linspace(-0.7, 0.6, 20).reshape(5, 4)), init("Cb", np.linspace(-0.1, 0.2, 5))],
+         inputs=[("x", [3, 4])])
+    make("batchnorm_batch2", [helper.make_node("BatchNormalization", ["x", "g", "b", "m", "v"], ["y"], name="bn", epsilon=1e-5)],
+         inits=[init("g", [1.2, 0.8, -0.5]), init("b", [0.1, -0.2, 0.0]), init("m", [0.05, -0.1, 0.2]), init("v", [0.9, 1.1, 0.5])],
+         inputs=[("x", [2, 3, 2, 2])])
+    # Legacy attributes: Add with broadcast and axis (opset 6), Slice with attributes (opset 9).
+    make("legacy_add_axis", [helper.make_node("Reshape", ["h", "shp"], ["r"], name="reshape"),
+                             helper.make_node("Add", ["r", "c"], ["a"], name="add", broadcast=1, axis=1),
+                             helper.make_node("Slice", ["a"], ["y"], name="slice", starts=[0, 0, 1], ends=[1, 2, 3], axes=[0, 1, 2])],
+         inits=[i64("shp", [1, 2, 3]), init("c", [0.5, -0.5])], opset=6, out_shape=[1, 2, 2],
+         reference=lambda h: (h.reshape(1, 2, 3) + np.array([0.5, -0.5])[None, :, None])[:, :, 1:3])
+
+    # Convolutions and pools: 1-D with a batch, 3-D, depthwise, dilated, auto_pad, ceil_mode.
+    k = lambda *shape: init("K", np.linspace(-0.5, 0.5, int(np.prod(shape))).reshape(shape))
+    kb = lambda m: init("KB", np.linspace(-0.1, 0.1, m))
+    make("conv1d_batch2", [helper.make_node("Conv", ["x", "K", "KB"], ["y"], name="conv", pads=[1, 1], strides=[2])],
+         inits=[k(3, 2, 3), kb(3)], inputs=[("x", [2, 2, 7])])
+    make("conv3d", [helper.make_node("Conv", ["x", "K"], ["y"], name="conv", pads=[0, 1, 1, 0, 1, 1])],
+         inits=[k(2, 1, 2, 2, 2)], inputs=[("x", [1, 1, 3, 3, 3])])
+    make("conv_depthwise", [helper.make_node("Conv", ["x", "K", "KB"], ["c"], name="depthwise", group=3, pads=[1, 1, 1, 1]),
+                            helper.make_node("Relu", ["c"], ["r"], name="relu"),
+                            helper.make_node("Conv", ["r", "P"], ["y"], name="pointwise")],
+         inits=[k(3, 1, 3, 3), kb(3), init("P", np.linspace(0.3, -0.3, 6).reshape(2, 3, 1, 1))], inputs=[("x", [1, 3, 4, 4])])
+    make("conv_dilated", [helper.make_node("Conv", ["x", "K"], ["c"], name="conv", dilations=[2, 2], pads=[1, 0, 1, 2]),
+                          helper.make_node("Conv", ["c", "K2"], ["y"], name="same", auto_pad="SAME_LOWER", strides=[2, 2])],
+         inits=[k(2, 1, 2, 2), init("K2", np.linspace(0.4, -0.2, 8).reshape(1, 2, 2, 2))], inputs=[("x", [1, 1, 5, 5])])
+    make("maxpool_ceil_dilated", [helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1, dilations=[1, 2])],
+         inputs=[("x", [1, 2, 5, 5])], opset=12)
+    make("avgpool_ceil_pads", [helper.make_node("AveragePool", ["x"], ["y"], name="pool", kernel_shape=[3], strides=[2], pads=[1, 1], ceil_mode=1, count_include_pad=1)],
+         inputs=[("x", [2, 2, 6])])
+    make("maxpool1d", [helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[3], strides=[1], pads=[1, 1])],
+         inputs=[("x", [1, 3, 5])])
+    make("global_max_pool", [helper.make_node("GlobalMaxPool", ["x"], ["y"], name="pool")], inputs=[("x", [2, 3, 2, 2])])
 
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:

@@ -1,5 +1,8 @@
-//! Spatial ops on `[C, H, W]` activations, lowered to sparse [`LinearMap`]s: `Conv`,
-//! `AveragePool`, `GlobalAveragePool`. Padding contributes no terms.
+//! Spatial ops on `[N, C, D1, …, Dr]` activations (`r` = 1, 2 or 3 spatial dimensions, any
+//! batch `N`), lowered to sparse [`LinearMap`]s and [`MaxMap`]s: `Conv` (groups, dilations),
+//! `AveragePool`, `MaxPool` (dilations, `ceil_mode`), `GlobalAveragePool`, `GlobalMaxPool`.
+//! Padding contributes no terms; `auto_pad` (`SAME_UPPER`, `SAME_LOWER`, `VALID`) becomes
+//! explicit pads.
 
 use super::registry::Lowered;
 use super::NodeCtx;
@@ -7,53 +10,132 @@ use crate::error::Result;
 use crate::ir::{LinearMap, MaxMap, Op};
 use crate::limits::MAX_TENSOR_VALUES;
 
-/// Geometry of a 2-D sliding window.
-#[derive(Debug, Clone, Copy)]
+/// Most spatial dimensions supported.
+const MAX_SPATIAL: usize = 3;
+
+/// Geometry of an `r`-dimensional sliding window.
+#[derive(Debug, Clone)]
 struct Window {
-    kh: usize,
-    kw: usize,
-    /// top, left, bottom, right
-    pads: [usize; 4],
-    strides: [usize; 2],
+    kernel: Vec<usize>,
+    /// Padding before each spatial dimension, then after.
+    begin: Vec<usize>,
+    end: Vec<usize>,
+    strides: Vec<usize>,
+    dilations: Vec<usize>,
+    ceil: bool,
+}
+
+/// An activation `[N, C, spatial…]`.
+struct Input {
+    n: usize,
+    c: usize,
+    spatial: Vec<usize>,
+}
+
+impl Input {
+    fn volume(&self) -> usize {
+        self.spatial.iter().product()
+    }
 }
 
 impl Window {
-    /// The output's spatial size, checked: the padded input (at most [`MAX_TENSOR_VALUES`] per
-    /// dimension) holds the kernel.
-    fn out_dims(&self, ctx: &NodeCtx<'_>, h: usize, w: usize) -> Result<(usize, usize)> {
-        let padded = |d: usize, a: usize, b: usize| d.checked_add(a)?.checked_add(b).filter(|v| *v <= MAX_TENSOR_VALUES);
-        let (Some(ph), Some(pw)) = (padded(h, self.pads[0], self.pads[2]), padded(w, self.pads[1], self.pads[3])) else {
-            return Err(ctx.error(format!("attribute 'pads' = {:?}: the padded input is larger than {MAX_TENSOR_VALUES} per dimension", self.pads)));
-        };
-        if ph < self.kh || pw < self.kw {
-            return Err(ctx.error("the kernel is larger than the padded input"));
+    /// The extent of the dilated kernel along `d`.
+    fn span(&self, d: usize) -> usize {
+        self.dilations[d] * (self.kernel[d] - 1) + 1
+    }
+    /// The output's spatial size, checked: the padded input holds the dilated kernel.
+    fn out_dims(&self, ctx: &NodeCtx<'_>, dims: &[usize]) -> Result<Vec<usize>> {
+        let mut out = Vec::with_capacity(dims.len());
+        for (d, &dim) in dims.iter().enumerate() {
+            let padded = dim.checked_add(self.begin[d]).and_then(|v| v.checked_add(self.end[d])).filter(|v| *v <= MAX_TENSOR_VALUES);
+            let Some(padded) = padded else {
+                return Err(ctx.error(format!("attribute 'pads': the padded input is larger than {MAX_TENSOR_VALUES} per dimension")));
+            };
+            let span = self.span(d);
+            if padded < span {
+                return Err(ctx.error("the kernel is larger than the padded input"));
+            }
+            let steps = padded - span;
+            let mut o = if self.ceil { steps.div_ceil(self.strides[d]) } else { steps / self.strides[d] } + 1;
+            // ceil_mode: the last window must start inside the input or its left padding.
+            if self.ceil && (o - 1) * self.strides[d] >= dim + self.begin[d] {
+                o -= 1;
+            }
+            out.push(o);
         }
-        Ok(((ph - self.kh) / self.strides[0] + 1, (pw - self.kw) / self.strides[1] + 1))
+        Ok(out)
     }
     /// Checks, before any is built, that `outputs` windows of `per_tap` terms per kernel position
-    /// fit the limits: the positions visited (in-bounds or not) are at most [`crate::limits::MAX_OP_TERMS`].
+    /// fit the limits.
     fn check_taps(&self, ctx: &NodeCtx<'_>, outputs: usize, per_tap: usize) -> Result<()> {
-        let taps = self.kh.checked_mul(self.kw).and_then(|t| t.checked_mul(per_tap)).and_then(|t| t.checked_mul(outputs));
+        let taps = self.kernel.iter().try_fold(per_tap, |acc, k| acc.checked_mul(*k)).and_then(|t| t.checked_mul(outputs));
         ctx.check_terms(taps).map(|_| ())
     }
-    /// In-bounds input positions `(ih, iw, kh, kw)` of the window at output `(oh, ow)`.
-    fn taps(&self, h: usize, w: usize, oh: usize, ow: usize) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
-        let (top, left) = (oh * self.strides[0], ow * self.strides[1]);
-        (0..self.kh).flat_map(move |kh| (0..self.kw).map(move |kw| (kh, kw))).filter_map(move |(kh, kw)| {
-            let ih = (top + kh).checked_sub(self.pads[0]).filter(|v| *v < h)?;
-            let iw = (left + kw).checked_sub(self.pads[1]).filter(|v| *v < w)?;
-            Some((ih, iw, kh, kw))
-        })
+    /// The window at output position `o` (a multi-index): per kernel position (flat, row-major),
+    /// the flat spatial input index when in bounds; and the number of positions inside the padded
+    /// input (the divisor of `count_include_pad`).
+    fn taps(&self, dims: &[usize], o: &[usize]) -> (Vec<(usize, usize)>, usize) {
+        let r = dims.len();
+        let kvol: usize = self.kernel.iter().product();
+        let mut inside = Vec::new();
+        let mut padded_count = 0;
+        let mut k = vec![0usize; r];
+        for kflat in 0..kvol {
+            let mut flat = 0usize;
+            let (mut ok, mut in_padded) = (true, true);
+            for d in 0..r {
+                let pos = o[d] * self.strides[d] + k[d] * self.dilations[d];
+                if pos >= dims[d] + self.begin[d] + self.end[d] {
+                    in_padded = false;
+                }
+                match pos.checked_sub(self.begin[d]).filter(|v| *v < dims[d]) {
+                    Some(i) => flat = flat * dims[d] + i,
+                    None => ok = false,
+                }
+            }
+            if in_padded {
+                padded_count += 1;
+            }
+            if ok {
+                inside.push((kflat, flat));
+            }
+            for d in (0..r).rev() {
+                k[d] += 1;
+                if k[d] < self.kernel[d] {
+                    break;
+                }
+                k[d] = 0;
+            }
+        }
+        (inside, padded_count)
     }
 }
 
-fn chw(ctx: &NodeCtx<'_>) -> Result<(usize, usize, usize)> {
+/// Every multi-index of `dims`, row-major.
+fn positions(dims: &[usize]) -> Vec<Vec<usize>> {
+    let n: usize = dims.iter().product();
+    let mut out = Vec::with_capacity(n);
+    let mut idx = vec![0usize; dims.len()];
+    for _ in 0..n {
+        out.push(idx.clone());
+        for d in (0..dims.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < dims[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    out
+}
+
+fn input(ctx: &NodeCtx<'_>) -> Result<Input> {
     if !ctx.is_activation(0) {
         return Err(ctx.error("input X must be the activation tensor"));
     }
     match ctx.shape {
-        [1, c, h, w] => Ok((*c, *h, *w)),
-        s => Err(ctx.error(format!("expects a [1, C, H, W] activation (one sample, 2-D spatial), has shape {s:?}"))),
+        [n, c, spatial @ ..] if (1..=MAX_SPATIAL).contains(&spatial.len()) => Ok(Input { n: *n, c: *c, spatial: spatial.to_vec() }),
+        s => Err(ctx.error(format!("expects an [N, C, D1, …] activation with 1 to {MAX_SPATIAL} spatial dimensions, has shape {s:?}"))),
     }
 }
 
@@ -69,44 +151,62 @@ fn usizes(ctx: &NodeCtx<'_>, name: &str, len: usize) -> Result<Option<Vec<usize>
     }
 }
 
-/// Reads `auto_pad`, `pads`, `strides` (and checks `kernel_shape` against the kernel).
-fn window(ctx: &NodeCtx<'_>, kh: usize, kw: usize) -> Result<Window> {
-    if let Some(a) = ctx.attr("auto_pad") {
-        let v = String::from_utf8_lossy(&a.s);
-        if v != "NOTSET" {
-            return Err(ctx.error(format!("attribute 'auto_pad' = {v} is not supported (use explicit pads)")));
+/// Reads `auto_pad`, `pads`, `strides`, `dilations`, `ceil_mode` for a kernel of `kernel` (and
+/// checks `kernel_shape` against it).
+fn window(ctx: &NodeCtx<'_>, kernel: &[usize], dims: &[usize]) -> Result<Window> {
+    let r = kernel.len();
+    if let Some(k) = usizes(ctx, "kernel_shape", r)? {
+        if k != kernel {
+            return Err(ctx.error(format!("attribute 'kernel_shape' = {k:?} does not match the kernel {kernel:?}")));
         }
     }
-    if let Some(k) = usizes(ctx, "kernel_shape", 2)? {
-        if k != [kh, kw] {
-            return Err(ctx.error(format!("attribute 'kernel_shape' = {k:?} does not match the kernel [{kh}, {kw}]")));
+    if kernel.contains(&0) {
+        return Err(ctx.error("the kernel has an empty dimension"));
+    }
+    let strides = usizes(ctx, "strides", r)?.unwrap_or_else(|| vec![1; r]);
+    let dilations = usizes(ctx, "dilations", r)?.unwrap_or_else(|| vec![1; r]);
+    if strides.contains(&0) || dilations.contains(&0) {
+        return Err(ctx.error("attributes 'strides' and 'dilations' must be positive"));
+    }
+    let ceil = ctx.attr_int("ceil_mode", 0) != 0;
+    let mut w = Window { kernel: kernel.to_vec(), begin: vec![0; r], end: vec![0; r], strides, dilations, ceil };
+    let auto = ctx.attr("auto_pad").map(|a| String::from_utf8_lossy(&a.s).into_owned()).unwrap_or_else(|| "NOTSET".into());
+    match auto.as_str() {
+        "NOTSET" => {
+            let pads = usizes(ctx, "pads", 2 * r)?.unwrap_or_else(|| vec![0; 2 * r]);
+            w.begin = pads[..r].to_vec();
+            w.end = pads[r..].to_vec();
         }
+        "VALID" => {}
+        "SAME_UPPER" | "SAME_LOWER" => {
+            for d in 0..r {
+                // Output ceil(D / s); the total padding split with the extra one after (UPPER)
+                // or before (LOWER).
+                let out = dims[d].div_ceil(w.strides[d]);
+                let need = ((out - 1) * w.strides[d] + w.span(d)).saturating_sub(dims[d]);
+                let (small, big) = (need / 2, need - need / 2);
+                (w.begin[d], w.end[d]) = if auto == "SAME_UPPER" { (small, big) } else { (big, small) };
+            }
+        }
+        other => return Err(ctx.error(format!("attribute 'auto_pad' = {other} is not a padding mode"))),
     }
-    let pads = usizes(ctx, "pads", 4)?.unwrap_or_else(|| vec![0; 4]);
-    let strides = usizes(ctx, "strides", 2)?.unwrap_or_else(|| vec![1, 1]);
-    if strides.contains(&0) {
-        return Err(ctx.error("attribute 'strides' must be positive"));
-    }
-    Ok(Window { kh, kw, pads: [pads[0], pads[1], pads[2], pads[3]], strides: [strides[0], strides[1]] })
+    Ok(w)
 }
 
-/// `Conv`: 2-D, group 1, dilation 1.
+/// `Conv`: 1-, 2- or 3-D, any batch, groups (depthwise included), dilations, strides, pads.
 pub fn conv(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    let (c, h, w) = chw(ctx)?;
-    if ctx.attr_int("group", 1) != 1 {
-        return Err(ctx.error(format!("attribute 'group' = {} is not supported (only 1)", ctx.attr_int("group", 1))));
-    }
-    if let Some(d) = ints(ctx, "dilations") {
-        if d.iter().any(|x| *x != 1) {
-            return Err(ctx.error(format!("attribute 'dilations' = {d:?} is not supported (only 1)")));
-        }
-    }
+    let x = input(ctx)?;
     let kernel = ctx.const_input(1)?;
-    let [m, kc, kh, kw] = kernel.shape[..] else {
-        return Err(ctx.error(format!("input W must be [M, C, kH, kW], has shape {:?}", kernel.shape)));
-    };
-    if kc != c {
-        return Err(ctx.error(format!("input W has {kc} input channels, the activation has {c}")));
+    let r = x.spatial.len();
+    if kernel.shape.len() != r + 2 {
+        return Err(ctx.error(format!("input W must be [M, C/group, K1, …] with {r} kernel dimensions, has shape {:?}", kernel.shape)));
+    }
+    let (m, kc) = (kernel.shape[0], kernel.shape[1]);
+    let group = usize::try_from(ctx.attr_int("group", 1)).ok().filter(|g| *g > 0 && x.c % g == 0 && m % g == 0).ok_or_else(|| {
+        ctx.error(format!("attribute 'group' = {} must divide the {} input and {m} output channels", ctx.attr_int("group", 1), x.c))
+    })?;
+    if kc * group != x.c {
+        return Err(ctx.error(format!("input W has {kc} input channels per group ({group} groups), the activation has {}", x.c)));
     }
     let bias = if ctx.node.input.get(2).is_some_and(|n| !n.is_empty()) {
         let b = ctx.const_input(2)?;
@@ -117,19 +217,25 @@ pub fn conv(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     } else {
         vec![0.0; m]
     };
-    let win = window(ctx, kh, kw)?;
-    let (oh, ow) = win.out_dims(ctx, h, w)?;
-    let outputs = ctx.output_values(&[1, m, oh, ow])?;
-    win.check_taps(ctx, outputs, c)?;
-    let mut rows = Vec::with_capacity(outputs);
-    let mut biases = Vec::with_capacity(outputs);
-    for (mo, &b) in bias.iter().enumerate() {
-        for y in 0..oh {
-            for x in 0..ow {
-                let mut terms = Vec::with_capacity(c * kh * kw);
-                for ci in 0..c {
-                    for (ih, iw, ky, kx) in win.taps(h, w, y, x) {
-                        terms.push((ci * h * w + ih * w + iw, kernel.data[((mo * c + ci) * kh + ky) * kw + kx]));
+    let win = window(ctx, &kernel.shape[2..], &x.spatial)?;
+    let out_dims = win.out_dims(ctx, &x.spatial)?;
+    let mut out_shape = vec![x.n, m];
+    out_shape.extend(&out_dims);
+    let outputs = ctx.output_values(&out_shape)?;
+    win.check_taps(ctx, outputs, kc)?;
+    let (vol, kvol) = (x.volume(), kernel.shape[2..].iter().product::<usize>());
+    let windows: Vec<(Vec<(usize, usize)>, usize)> = positions(&out_dims).iter().map(|o| win.taps(&x.spatial, o)).collect();
+    let (mut rows, mut biases) = (Vec::with_capacity(outputs), Vec::with_capacity(outputs));
+    let per_group = m / group;
+    for s in 0..x.n {
+        for (mo, &b) in bias.iter().enumerate() {
+            let g = mo / per_group;
+            for (taps, _) in &windows {
+                let mut terms = Vec::with_capacity(kc * taps.len());
+                for ci in 0..kc {
+                    let channel = g * kc + ci;
+                    for (kflat, flat) in taps {
+                        terms.push(((s * x.c + channel) * vol + flat, kernel.data[(mo * kc + ci) * kvol + kflat]));
                     }
                 }
                 rows.push(terms);
@@ -137,77 +243,88 @@ pub fn conv(ctx: &NodeCtx<'_>) -> Result<Lowered> {
             }
         }
     }
-    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * h * w, rows, bias: biases, out_shape: vec![1, m, oh, ow] })))
+    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, rows, bias: biases, out_shape })))
 }
 
-/// `AveragePool`: 2-D, ceil_mode 0.
-pub fn average_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    let (c, h, w) = chw(ctx)?;
-    if ctx.attr_int("ceil_mode", 0) != 0 {
-        return Err(ctx.error("attribute 'ceil_mode' = 1 is not supported"));
-    }
-    let include_pad = ctx.attr_int("count_include_pad", 0) != 0;
-    let k = usizes(ctx, "kernel_shape", 2)?.ok_or_else(|| ctx.error("attribute 'kernel_shape' is required"))?;
-    let win = window(ctx, k[0], k[1])?;
-    let (oh, ow) = win.out_dims(ctx, h, w)?;
-    let outputs = ctx.output_values(&[1, c, oh, ow])?;
+/// Per (sample, channel, output position) of a pooling: the window's in-bounds flat input
+/// indices and its padded size.
+fn pool_windows(ctx: &NodeCtx<'_>, x: &Input, win: &Window) -> Result<(Vec<(Vec<usize>, usize)>, Vec<usize>)> {
+    let out_dims = win.out_dims(ctx, &x.spatial)?;
+    let mut out_shape = vec![x.n, x.c];
+    out_shape.extend(&out_dims);
+    let outputs = ctx.output_values(&out_shape)?;
     win.check_taps(ctx, outputs, 1)?;
-    let mut rows = Vec::with_capacity(outputs);
-    for ci in 0..c {
-        for y in 0..oh {
-            for x in 0..ow {
-                let taps: Vec<usize> = win.taps(h, w, y, x).map(|(ih, iw, _, _)| ci * h * w + ih * w + iw).collect();
-                let count = if include_pad { win.kh * win.kw } else { taps.len().max(1) };
-                rows.push(taps.into_iter().map(|i| (i, 1.0 / count as f32)).collect());
-            }
+    let vol = x.volume();
+    let windows: Vec<(Vec<(usize, usize)>, usize)> = positions(&out_dims).iter().map(|o| win.taps(&x.spatial, o)).collect();
+    let mut out = Vec::with_capacity(outputs);
+    for plane in 0..x.n * x.c {
+        for (taps, padded) in &windows {
+            out.push((taps.iter().map(|(_, flat)| plane * vol + flat).collect(), *padded));
         }
     }
-    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * h * w, rows, bias: vec![0.0; outputs], out_shape: vec![1, c, oh, ow] })))
+    Ok((out, out_shape))
 }
 
-/// `MaxPool`: 2-D, ceil_mode 0, dilations 1; padded positions never win.
+/// `AveragePool`: 1-, 2- or 3-D, any batch, pads, strides, dilations, `ceil_mode`,
+/// `count_include_pad`.
+pub fn average_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let x = input(ctx)?;
+    let include_pad = ctx.attr_int("count_include_pad", 0) != 0;
+    let k = usizes(ctx, "kernel_shape", x.spatial.len())?.ok_or_else(|| ctx.error("attribute 'kernel_shape' is required"))?;
+    let win = window(ctx, &k, &x.spatial)?;
+    let (windows, out_shape) = pool_windows(ctx, &x, &win)?;
+    let mut rows = Vec::with_capacity(windows.len());
+    for (taps, padded) in windows {
+        let count = if include_pad { padded } else { taps.len() }.max(1);
+        rows.push(taps.into_iter().map(|i| (i, 1.0 / count as f32)).collect());
+    }
+    let n = rows.len();
+    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, rows, bias: vec![0.0; n], out_shape })))
+}
+
+/// `MaxPool`: 1-, 2- or 3-D, any batch, pads, strides, dilations, `ceil_mode`; padded positions
+/// never win. Proven as a ReLU tournament (exact).
 pub fn max_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    let (c, h, w) = chw(ctx)?;
+    let x = input(ctx)?;
     if ctx.node.output.iter().filter(|o| !o.is_empty()).count() > 1 {
         return Err(ctx.error("the Indices output is not supported"));
-    }
-    if ctx.attr_int("ceil_mode", 0) != 0 {
-        return Err(ctx.error("attribute 'ceil_mode' = 1 is not supported"));
     }
     if ctx.attr_int("storage_order", 0) != 0 {
         return Err(ctx.error("attribute 'storage_order' = 1 is not supported"));
     }
-    if let Some(d) = ints(ctx, "dilations") {
-        if d.iter().any(|x| *x != 1) {
-            return Err(ctx.error(format!("attribute 'dilations' = {d:?} is not supported (only 1)")));
-        }
+    let k = usizes(ctx, "kernel_shape", x.spatial.len())?.ok_or_else(|| ctx.error("attribute 'kernel_shape' is required"))?;
+    let win = window(ctx, &k, &x.spatial)?;
+    let (windows, out_shape) = pool_windows(ctx, &x, &win)?;
+    if windows.iter().any(|(t, _)| t.is_empty()) {
+        return Err(ctx.error("a pooling window lies entirely in the padding"));
     }
-    let k = usizes(ctx, "kernel_shape", 2)?.ok_or_else(|| ctx.error("attribute 'kernel_shape' is required"))?;
-    let win = window(ctx, k[0], k[1])?;
-    let (oh, ow) = win.out_dims(ctx, h, w)?;
-    let outputs = ctx.output_values(&[1, c, oh, ow])?;
-    win.check_taps(ctx, outputs, 1)?;
-    let mut windows = Vec::with_capacity(outputs);
-    for ci in 0..c {
-        for y in 0..oh {
-            for x in 0..ow {
-                let taps: Vec<usize> = win.taps(h, w, y, x).map(|(ih, iw, _, _)| ci * h * w + ih * w + iw).collect();
-                if taps.is_empty() {
-                    return Err(ctx.error("a pooling window lies entirely in the padding"));
-                }
-                windows.push(taps);
-            }
-        }
-    }
-    Ok(Lowered::Op(Op::Max(MaxMap { inputs: c * h * w, windows, out_shape: vec![1, c, oh, ow] })))
+    Ok(Lowered::Op(Op::Max(MaxMap { inputs: ctx.width, windows: windows.into_iter().map(|(t, _)| t).collect(), out_shape })))
 }
 
-/// `GlobalAveragePool`: mean over H × W per channel.
+/// `GlobalAveragePool` (`max = false`) or `GlobalMaxPool`: over every spatial position, per
+/// sample and channel.
+pub fn global_pool(ctx: &NodeCtx<'_>, max: bool) -> Result<Lowered> {
+    let x = input(ctx)?;
+    let vol = x.volume();
+    let planes = x.n * x.c;
+    let mut out_shape = vec![x.n, x.c];
+    out_shape.extend(std::iter::repeat_n(1, x.spatial.len()));
+    if max {
+        let windows = (0..planes).map(|p| (0..vol).map(|j| p * vol + j).collect()).collect();
+        return Ok(Lowered::Op(Op::Max(MaxMap { inputs: ctx.width, windows, out_shape })));
+    }
+    let rows = (0..planes).map(|p| (0..vol).map(|j| (p * vol + j, 1.0 / vol as f32)).collect()).collect();
+    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, rows, bias: vec![0.0; planes], out_shape })))
+}
+
+/// `GlobalAveragePool`.
 pub fn global_average_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    let (c, h, w) = chw(ctx)?;
-    let n = h * w;
-    let rows = (0..c).map(|ci| (0..n).map(|j| (ci * n + j, 1.0 / n as f32)).collect()).collect();
-    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: c * n, rows, bias: vec![0.0; c], out_shape: vec![1, c, 1, 1] })))
+    global_pool(ctx, false)
+}
+
+/// `GlobalMaxPool`.
+pub fn global_max_pool(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    global_pool(ctx, true)
 }
 
 #[cfg(test)]
@@ -256,12 +373,12 @@ mod tests {
     fn conv_refuses_what_it_does_not_support_naming_the_attribute() {
         let e = run_conv(vec![int_attr("group", 2)], &[1, 1, 4, 4]).unwrap_err().to_string();
         assert!(e.contains("'group' = 2"), "{e}");
-        let e = run_conv(vec![ints_attr("dilations", &[2, 2])], &[1, 1, 4, 4]).unwrap_err().to_string();
+        let e = run_conv(vec![ints_attr("dilations", &[0, 2])], &[1, 1, 4, 4]).unwrap_err().to_string();
         assert!(e.contains("'dilations'"), "{e}");
         let e = run_conv(vec![ints_attr("kernel_shape", &[3, 3])], &[1, 1, 4, 4]).unwrap_err().to_string();
         assert!(e.contains("'kernel_shape'"), "{e}");
         let e = run_conv(vec![], &[16]).unwrap_err().to_string();
-        assert!(e.contains("[1, C, H, W]"), "{e}");
+        assert!(e.contains("[N, C, D1, …]"), "{e}");
         let e = run_conv(vec![ints_attr("pads", &[1, 1])], &[1, 1, 4, 4]).unwrap_err().to_string();
         assert!(e.contains("'pads'"), "{e}");
     }

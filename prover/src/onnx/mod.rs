@@ -193,7 +193,8 @@ pub fn load(path: &Path) -> Result<Graph> {
         }
         let entry = registry::lookup(&node.op_type);
         if let Some(entry) = entry {
-            for attr in &node.attribute {
+            // `consumed_inputs` (opsets 1–5) is a memory hint with no effect on the values.
+            for attr in node.attribute.iter().filter(|a| a.name != "consumed_inputs") {
                 if !entry.attributes.contains(&attr.name.as_str()) {
                     return Err(ctx.error(format!(
                         "attribute '{}' is not supported (supported: {})",
@@ -226,6 +227,26 @@ pub fn load(path: &Path) -> Result<Graph> {
             registry::Lowered::Skip => {
                 let src = acts.get(&first).cloned().ok_or_else(|| ctx.error("has no activation input"))?;
                 acts.insert(out, src);
+                continue;
+            }
+            registry::Lowered::Each(ops) => {
+                // One op per output (Split): each output its own IR node on the first input.
+                let src = acts.get(&first).cloned().ok_or_else(|| ctx.error("has no activation input"))?;
+                let mut made = Vec::with_capacity(ops.len());
+                for (name, op) in node.output.iter().zip(ops) {
+                    let shape = op.output_shape(&src.1);
+                    graph_values = graph_values.saturating_add(ctx.output_values(&shape)?);
+                    if graph_values > MAX_GRAPH_VALUES {
+                        return Err(ctx.error(format!("the graph up to this node has {graph_values} values, more than the {MAX_GRAPH_VALUES} a model may have")));
+                    }
+                    made.push((name.clone(), Node { name: ctx.name(), source_op: node.op_type.clone(), op, inputs: vec![src.0] }, shape));
+                }
+                for (name, n, shape) in made {
+                    nodes.push(n);
+                    if !name.is_empty() {
+                        acts.insert(name, (nodes.len(), shape));
+                    }
+                }
                 continue;
             }
             registry::Lowered::Op(op) => vec![registry::Step::unary(op)],

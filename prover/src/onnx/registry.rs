@@ -19,6 +19,8 @@ pub enum Lowered {
     /// A small DAG of IR ops (an ONNX op expressed through several, e.g. Softmax); the last
     /// step's output is the node's output.
     Steps(Vec<Step>),
+    /// One op per node output, each on the first activation input (e.g. Split).
+    Each(Vec<Op>),
 }
 
 /// One op of a [`Lowered::Steps`] lowering and what it reads.
@@ -71,13 +73,14 @@ pub struct OpEntry {
 
 /// All supported ONNX ops.
 pub const REGISTRY: &[OpEntry] = &[
-    OpEntry { name: "Gemm", attributes: &["alpha", "beta", "transA", "transB"], notes: "A = activation (transA = 0), B and C constant; alpha, beta, transB any", build: gemm },
+    OpEntry { name: "Gemm", attributes: &["alpha", "beta", "transA", "transB", "broadcast"], notes: "A = activation [N, K] (transA = 0; N samples), B and C constant; alpha, beta, transB any; broadcast (before opset 7)", build: gemm },
     OpEntry { name: "MatMul", attributes: &[], notes: "activation × constant (any leading dims), constant × activation, or activation × activation (batched, broadcast; one product per term: attention)", build: matmul },
-    OpEntry { name: "Add", attributes: &[], notes: "activation + constant, or two activations (residual; numpy broadcast); folded into neighbouring layers, no rows", build: add },
-    OpEntry { name: "Sub", attributes: &[], notes: "activation − constant, constant − activation, or two activations; folded", build: sub },
-    OpEntry { name: "Mul", attributes: &[], notes: "activation × constant (folded), or two activations (broadcast; products)", build: mul },
-    OpEntry { name: "Div", attributes: &[], notes: "activation ÷ non-zero constant (folded), or activation ÷ activation (= a · 1/b, reciprocal by table)", build: div },
+    OpEntry { name: "Add", attributes: &["broadcast", "axis"], notes: "activation + constant, or two activations (residual; numpy broadcast); folded into neighbouring layers, no rows", build: add },
+    OpEntry { name: "Sub", attributes: &["broadcast", "axis"], notes: "activation − constant, constant − activation, or two activations; folded", build: sub },
+    OpEntry { name: "Mul", attributes: &["broadcast", "axis"], notes: "activation × constant (folded), or two activations (broadcast; products)", build: mul },
+    OpEntry { name: "Div", attributes: &["broadcast", "axis"], notes: "activation ÷ non-zero constant (folded), or activation ÷ activation (= a · 1/b, reciprocal by table)", build: div },
     OpEntry { name: "Pow", attributes: &[], notes: "constant scalar exponent 0, 1, an integer 2..=8 (products), 0.5, −1, −0.5 (tables); constant base b > 0: exp(x·ln b)", build: super::binary::pow },
+    OpEntry { name: "Split", attributes: &["axis", "split", "num_outputs"], notes: "along any axis, sizes from the split input (opset 13), the attribute (older) or equal parts; one gather per output, no rows", build: super::shape_ops::split },
     OpEntry { name: "Concat", attributes: &["axis"], notes: "activations and constants along any axis; folded as a re-indexing", build: super::binary::concat },
     OpEntry { name: "Softmax", attributes: &["axis"], notes: "opset ≥ 13 semantics (one axis, default −1): max by ReLU tournament, exp table, sum, 1/x table, product", build: super::normalize::softmax },
     OpEntry { name: "LayerNormalization", attributes: &["axis", "epsilon", "stash_type"], notes: "any axis, Scale and optional B; output Y only: mean (linear), variance (products), 1/√ table, product", build: super::normalize::layer_norm },
@@ -85,11 +88,12 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "ReduceSum", attributes: &["axes", "keepdims", "noop_with_empty_axes"], notes: "axes as attribute (opset < 13) or input; linear, folded", build: reduce_sum },
     OpEntry { name: "LogSoftmax", attributes: &["axis"], notes: "opset ≥ 13 semantics (one axis, default −1): (x − max) − ln Σ exp(x − max); max by ReLU tournament, exp and ln tables", build: super::normalize::log_softmax },
     OpEntry { name: "ReduceMax", attributes: &["axes", "keepdims", "noop_with_empty_axes"], notes: "ReLU tournament per group (exact)", build: super::normalize::reduce_max },
-    OpEntry { name: "BatchNormalization", attributes: &["epsilon", "momentum", "training_mode"], notes: "inference form (training_mode = 0), per-channel; folded into the preceding Conv/Gemm", build: batchnorm },
-    OpEntry { name: "Conv", attributes: &["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"], notes: "2-D, auto_pad NOTSET, group 1, dilations 1, any pads and strides; constant W and B", build: super::conv::conv },
-    OpEntry { name: "AveragePool", attributes: &["auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"], notes: "2-D, auto_pad NOTSET, ceil_mode 0, any pads, strides and count_include_pad", build: super::conv::average_pool },
-    OpEntry { name: "MaxPool", attributes: &["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"], notes: "2-D, auto_pad NOTSET, ceil_mode 0, dilations 1, storage_order 0, no Indices output; proven as a ReLU tournament (exact)", build: super::conv::max_pool },
-    OpEntry { name: "GlobalAveragePool", attributes: &[], notes: "mean over spatial dimensions", build: super::conv::global_average_pool },
+    OpEntry { name: "BatchNormalization", attributes: &["epsilon", "momentum", "training_mode", "is_test", "spatial"], notes: "inference form (training_mode = 0; is_test and spatial = 1 of older opsets), per-channel, any batch; folded into the preceding Conv/Gemm", build: batchnorm },
+    OpEntry { name: "Conv", attributes: &["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"], notes: "1-, 2- or 3-D, any batch, any group (depthwise included), dilations, strides, pads, auto_pad; constant W and B", build: super::conv::conv },
+    OpEntry { name: "AveragePool", attributes: &["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"], notes: "1-, 2- or 3-D, any batch, pads, strides, dilations, ceil_mode, count_include_pad, auto_pad", build: super::conv::average_pool },
+    OpEntry { name: "MaxPool", attributes: &["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"], notes: "1-, 2- or 3-D, any batch, pads, strides, dilations, ceil_mode, auto_pad; storage_order 0, no Indices output; proven as a ReLU tournament (exact)", build: super::conv::max_pool },
+    OpEntry { name: "GlobalAveragePool", attributes: &[], notes: "mean over the spatial dimensions, any batch", build: super::conv::global_average_pool },
+    OpEntry { name: "GlobalMaxPool", attributes: &[], notes: "maximum over the spatial dimensions, any batch (ReLU tournament, exact)", build: super::conv::global_max_pool },
     OpEntry { name: "Relu", attributes: &[], notes: "fused into the preceding layer's rescale", build: |_| activation(Activation::Relu) },
     OpEntry { name: "Sigmoid", attributes: &[], notes: "table lookup on the rescaled value; table range from calibration", build: |_| activation(Activation::Sigmoid) },
     OpEntry { name: "Tanh", attributes: &[], notes: "table lookup on the rescaled value; table range from calibration", build: |_| activation(Activation::Tanh) },
@@ -144,7 +148,7 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "Flatten", attributes: &["axis"], notes: "shape only", build: flatten },
     OpEntry { name: "Reshape", attributes: &["allowzero"], notes: "constant shape input; shape only", build: reshape },
     OpEntry { name: "Transpose", attributes: &["perm"], notes: "any permutation (default: reversed axes); folded as a re-indexing, no rows", build: super::shape_ops::transpose },
-    OpEntry { name: "Slice", attributes: &[], notes: "constant starts/ends/axes/steps (steps > 0); folded as a re-indexing", build: super::shape_ops::slice },
+    OpEntry { name: "Slice", attributes: &["starts", "ends", "axes"], notes: "constant starts/ends/axes/steps (steps > 0); folded as a re-indexing", build: super::shape_ops::slice },
     OpEntry { name: "Gather", attributes: &["axis"], notes: "constant indices (negative allowed); folded as a re-indexing", build: super::shape_ops::gather },
     OpEntry { name: "Squeeze", attributes: &["axes"], notes: "axes as input (opset 13) or attribute; shape only", build: super::shape_ops::squeeze },
     OpEntry { name: "Unsqueeze", attributes: &["axes"], notes: "axes as input (opset 13) or attribute; shape only", build: super::shape_ops::unsqueeze },
@@ -261,20 +265,28 @@ fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     // weight is out × in
     let mut weight = if ctx.attr_int("transB", 0) != 0 { b } else { b.transposed() };
     weight.data.iter_mut().for_each(|w| *w *= alpha);
-    if weight.cols != ctx.width {
-        return Err(ctx.error(format!("input B expects {} inputs, the activation has {}", weight.cols, ctx.width)));
-    }
-    if ctx.shape.len() != 2 || ctx.shape[0] != 1 {
-        return Err(ctx.error(format!("input A must be [1, K] (one sample), has shape {:?}", ctx.shape)));
-    }
-    let bias = if ctx.node.input.get(2).is_some_and(|n| !n.is_empty()) {
-        broadcast(ctx, ctx.const_input(2)?, &[1, weight.rows], "input C")?.into_iter().map(|v| v * beta).collect()
-    } else {
-        vec![0.0; weight.rows]
+    let [n, k_in] = *ctx.shape else {
+        return Err(ctx.error(format!("input A must be [N, K], has shape {:?}", ctx.shape)));
     };
-    let mut map = LinearMap::dense(&weight, bias);
-    map.out_shape = vec![1, weight.rows];
-    Ok(Lowered::Op(Op::Linear(map)))
+    if weight.cols != k_in {
+        return Err(ctx.error(format!("input B expects {} inputs, the activation has {k_in} per sample (shape {:?})", weight.cols, ctx.shape)));
+    }
+    let k = weight.cols;
+    // C broadcasts to [N, M] (one row per sample, or per-sample biases).
+    let bias: Vec<f32> = if ctx.node.input.get(2).is_some_and(|x| !x.is_empty()) {
+        broadcast(ctx, ctx.const_input(2)?, &[n, weight.rows], "input C")?.into_iter().map(|v| v * beta).collect()
+    } else {
+        vec![0.0; n * weight.rows]
+    };
+    let outputs = ctx.output_values(&[n, weight.rows])?;
+    ctx.check_terms(outputs.checked_mul(k))?;
+    let mut rows = Vec::with_capacity(outputs);
+    for r in 0..n {
+        for o in 0..weight.rows {
+            rows.push((0..k).map(|i| (r * k + i, weight.at(o, i))).collect());
+        }
+    }
+    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, rows, bias, out_shape: vec![n, weight.rows] })))
 }
 
 fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
@@ -312,7 +324,20 @@ fn binary_const(ctx: &NodeCtx<'_>) -> Result<(Vec<f32>, bool)> {
         (false, true) => (0, false),
         _ => return Err(ctx.error("exactly one input must be the activation tensor and the other a constant")),
     };
-    Ok((broadcast(ctx, ctx.const_input(const_idx)?, ctx.shape, "constant")?, act_first))
+    let c = ctx.const_input(const_idx)?;
+    // Before opset 7, `broadcast = 1` with `axis` aligns the constant's dimensions at `axis`
+    // (trailing 1s make numpy's right alignment do the same).
+    if ctx.attr_int("broadcast", 0) != 0 {
+        if let Some(a) = ctx.attr("axis").map(|a| a.i) {
+            let rank = ctx.shape.len();
+            let ax = super::shape_ops::axis(ctx, a, rank)?;
+            let trailing = rank.saturating_sub(ax + c.shape.len());
+            let mut aligned = c.clone();
+            aligned.shape.extend(std::iter::repeat_n(1, trailing));
+            return Ok((broadcast(ctx, &aligned, ctx.shape, "constant")?, act_first));
+        }
+    }
+    Ok((broadcast(ctx, c, ctx.shape, "constant")?, act_first))
 }
 
 /// Whether both inputs of a binary op are activations.
@@ -371,8 +396,8 @@ fn batchnorm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         [n, c, ..] => (*n, *c),
         s => return Err(ctx.error(format!("input X must be [N, C, ...], has shape {s:?}"))),
     };
-    if n != 1 {
-        return Err(ctx.error(format!("batch size {n}: one sample is proven at a time")));
+    if ctx.attr("spatial").is_some_and(|a| a.i == 0) {
+        return Err(ctx.error("attribute 'spatial' = 0 (per-activation statistics) is not supported"));
     }
     let per_channel = |i: usize, what: &str| -> Result<Vec<f32>> {
         let t = ctx.const_input(i)?;
@@ -382,14 +407,16 @@ fn batchnorm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         Ok(t.data.clone())
     };
     let (gamma, beta, mean, var) = (per_channel(1, "scale")?, per_channel(2, "B")?, per_channel(3, "input_mean")?, per_channel(4, "input_var")?);
-    let spatial = ctx.width / channels;
+    let spatial = ctx.width / channels.max(1) / n.max(1);
     let mut scale = Vec::with_capacity(ctx.width);
     let mut shift = Vec::with_capacity(ctx.width);
-    for c in 0..channels {
-        let s = gamma[c] / (var[c] + eps).sqrt();
-        let t = beta[c] - mean[c] * s;
-        scale.extend(std::iter::repeat_n(s, spatial));
-        shift.extend(std::iter::repeat_n(t, spatial));
+    for _ in 0..n {
+        for c in 0..channels {
+            let s = gamma[c] / (var[c] + eps).sqrt();
+            let t = beta[c] - mean[c] * s;
+            scale.extend(std::iter::repeat_n(s, spatial));
+            shift.extend(std::iter::repeat_n(t, spatial));
+        }
     }
     Ok(Lowered::Op(Op::Affine(AffineMap::elementwise(scale, shift), ctx.shape.to_vec())))
 }

@@ -246,3 +246,38 @@ fn dims(ctx: &NodeCtx<'_>, t: &ConstTensor) -> Result<Vec<usize>> {
 pub fn folded_only(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     Err(ctx.error("needs constant inputs (it is evaluated at compile time), but an input is computed from the model input"))
 }
+
+/// `Split`: one gather per output along `axis`, sizes from the `split` input (opset 13), the
+/// attribute (older opsets), or `num_outputs` / the outputs' count in equal parts (the last part
+/// smaller when the axis does not divide).
+pub fn split(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    require_activation(ctx)?;
+    let rank = ctx.shape.len();
+    let ax = axis(ctx, ctx.attr_int("axis", 0), rank)?;
+    let dim = ctx.shape[ax];
+    let outputs = ctx.node.output.len();
+    let sizes: Vec<usize> = match int_list(ctx, 1, "split")? {
+        Some(s) => s.iter().map(|v| usize::try_from(*v).map_err(|_| ctx.error(format!("split size {v} is negative")))).collect::<Result<_>>()?,
+        None => {
+            let parts = usize::try_from(ctx.attr_int("num_outputs", outputs as i64)).unwrap_or(0).max(1);
+            let each = dim.div_ceil(parts);
+            (0..parts).map(|i| each.min(dim.saturating_sub(i * each))).collect()
+        }
+    };
+    if sizes.len() != outputs || sizes.iter().sum::<usize>() != dim || sizes.contains(&0) {
+        return Err(ctx.error(format!("split sizes {sizes:?} for {outputs} outputs do not partition axis {ax} of size {dim}")));
+    }
+    let in_strides = strides(ctx.shape);
+    let mut ops = Vec::with_capacity(outputs);
+    let mut begin = 0;
+    for size in sizes {
+        let mut out_shape = ctx.shape.to_vec();
+        out_shape[ax] = size;
+        let b = begin;
+        let lowered = reindex(ctx, out_shape, |idx| Ok(idx.iter().enumerate().map(|(d, i)| (if d == ax { b + i } else { *i }) * in_strides[d]).sum()))?;
+        let Lowered::Op(op) = lowered else { return Err(ctx.error("internal: a split part")) };
+        ops.push(op);
+        begin += size;
+    }
+    Ok(Lowered::Each(ops))
+}
