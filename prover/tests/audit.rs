@@ -241,3 +241,48 @@ fn function_tables_stay_functions_with_one_range_limb() {
         assert_eq!(a.counts.function, 1, "the sigmoid's output is determined by its table: {a}");
     }
 }
+
+/// The audit's own negative test: the bug of issue 14 (item 0) re-created in the recorded
+/// equations. The copies that pin one product row's padding pair to the constrained zero are
+/// removed, and the audit must name both cells free, on that output's product rows; a test that
+/// only ever sees sound layouts could not tell a working audit from one that always says "sound".
+#[test]
+fn the_audit_names_a_padding_pair_whose_copies_are_removed() {
+    use zkinfer_prover::circuit::audit::solve::Analysis;
+    use zkinfer_prover::circuit::audit::system::CellRef;
+    use zkinfer_prover::circuit::layout::Part;
+    // HardSwish: one product per output, so every product row has padding pairs.
+    let x = zkinfer_prover::input::read_input(&common::model_path("ops/hard_swish.input.json")).unwrap();
+    let model = compile(&common::model_path("ops/hard_swish.onnx"), &CompileOptions { calibration: vec![x], ..CompileOptions::default() }).unwrap().model;
+    for width in [4, 6, 8] {
+        let shape = CircuitShape::for_model(&model, width).with_visibility(Visibilities::default());
+        let mut snap = audit::Snapshot::new(&model, shape, None).unwrap();
+        assert!(snap.audit(&model).is_sound(), "width {width}: the honest layout");
+        // The first output whose product rows end with a padding pair.
+        let pairs = width / 2;
+        let (layer, output, row, k) = snap
+            .spans
+            .iter()
+            .find_map(|s| match &s.part {
+                Part::Output { layer, output, mul, .. } if !mul.is_empty() && model.layers[*layer].prods_of(*output).len() % pairs != 0 => {
+                    Some((*layer, *output, mul.end - 1, model.layers[*layer].prods_of(*output).len() % pairs))
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("width {width}: a product row with padding"));
+        let x = snap.config.x_columns().to_vec();
+        let cells = [CellRef { column: x[2 * k].index(), row }, CellRef { column: x[2 * k + 1].index(), row }];
+        let vars: Vec<_> = cells.iter().map(|c| snap.system.advice_var(*c).unwrap()).collect();
+        let before = snap.system.copies.len();
+        snap.system.copies.retain(|(a, b)| !vars.contains(a) && !vars.contains(b));
+        assert!(snap.system.copies.len() < before, "width {width}: the padding pair was copied");
+        snap.analysis = Analysis::run(&snap.system, &snap.known, &[]);
+        let found = snap.audit(&model);
+        assert!(!found.is_sound(), "width {width}: the audit found nothing");
+        for cell in cells {
+            let f = found.free.iter().find(|f| f.cell == cell).unwrap_or_else(|| panic!("width {width}: {cell:?} not named; free: {:?}", found.free));
+            assert_eq!(f.part, Some(snap.part_of(row).cloned().unwrap()), "width {width}: its part");
+            assert!(matches!(f.part, Some(Part::Output { layer: l, output: o, .. }) if l == layer && o == output));
+        }
+    }
+}

@@ -522,3 +522,22 @@ fn regression_input_json_huge_file_is_refused_before_reading() {
     let e = zkinfer_prover::input::read_test_set(&p).expect_err("refused").to_string();
     assert!(e.contains(&p.display().to_string()) && e.contains("bytes"), "{e}");
 }
+
+#[test]
+fn regression_planted_dev_srs_cache_file_with_a_huge_k_is_regenerated_not_a_panic() {
+    // `dev_srs_in` read a cached file with `ParamsKZG::read` before checking its k: a header of
+    // k ≥ 64 panicked (`1 << k`), k of 30–40 allocated 2^k points.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dev-srs-k4.UNSAFE.srs");
+    for (k, tail) in [(70u32, vec![0u8; 64]), (40, vec![1u8; 64]), (4, vec![7u8; 100])] {
+        let mut bytes = zkinfer_prover::srs::DEV_SRS_MAGIC.to_vec();
+        bytes.extend(k.to_le_bytes());
+        bytes.extend(tail);
+        std::fs::write(&path, &bytes).unwrap();
+        let params = zkinfer_prover::srs::dev_srs_in(dir.path(), 4).expect("regenerated");
+        assert_eq!(halo2_proofs::poly::commitment::Params::k(&params), 4, "header k {k}");
+        assert!(std::fs::read(&path).unwrap().len() > bytes.len(), "header k {k}: the cache file was regenerated");
+    }
+    let e = zkinfer_prover::srs::dev_srs_in(dir.path(), 64).expect_err("refused").to_string();
+    assert!(e.contains("k = 64"), "{e}");
+}

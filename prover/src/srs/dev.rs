@@ -7,6 +7,7 @@ use halo2_proofs::halo2curves::bn256::{Bn256, Fr};
 use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::SerdeFormat;
 use rand::SeedableRng;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -46,13 +47,21 @@ pub fn dev_srs(k: u32) -> Result<ParamsKZG<Bn256>> {
 
 /// [`dev_srs`] with an explicit cache directory.
 pub fn dev_srs_in(dir: &Path, k: u32) -> Result<ParamsKZG<Bn256>> {
+    if k > crate::circuit::MAX_K {
+        return Err(ProverError::BadInput(format!("a development SRS of k = {k}: at most k = {} is supported", crate::circuit::MAX_K)));
+    }
     let dir = dir.to_path_buf();
     let path = dir.join(format!("dev-srs-k{k}.UNSAFE.srs"));
     if let Ok(f) = std::fs::File::open(&path) {
         let mut r = BufReader::new(f);
         let mut magic = vec![0u8; DEV_SRS_MAGIC.len()];
-        if r.read_exact(&mut magic).is_ok() && magic == DEV_SRS_MAGIC {
-            if let Ok(p) = ParamsKZG::<Bn256>::read(&mut r) {
+        let mut header = [0u8; 4];
+        // The header's k is checked before halo2 reads (and allocates) 2^k points: a planted or
+        // corrupt file with another k (k ≥ 64 made `1 << k` panic) is regenerated instead. The
+        // points are read checked (`RawBytes`, the layout `write` produces): the unchecked read
+        // unwraps, so a truncated or garbage file of the right k panicked.
+        if r.read_exact(&mut magic).is_ok() && magic == DEV_SRS_MAGIC && r.read_exact(&mut header).is_ok() && u32::from_le_bytes(header) == k {
+            if let Ok(p) = ParamsKZG::<Bn256>::read_custom(&mut std::io::Cursor::new(header).chain(r), SerdeFormat::RawBytes) {
                 if p.k() == k {
                     return Ok(p);
                 }
