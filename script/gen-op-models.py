@@ -31,12 +31,14 @@ def init(name, arr, dtype=np.float32):
 
 
 def make(name, body, inits=(), hidden=HIDDEN, out_shape=None, out_type=TensorProto.FLOAT, opset=17,
-         tolerance=0.03, margin=None, gain=1.0, extra_opsets=(), inputs=None, reference=None):
+         tolerance=0.03, margin=None, gain=1.0, extra_opsets=(), inputs=None, reference=None, outputs=None):
     """Input x [1, WIDTH] → h = Gemm(x) [1, hidden] → body(h) → y.
 
     `body` is a list of nodes reading "h" and writing "y"; `margin(h) -> bool` rejects sample
     inputs too close to a discontinuity; `gain` scales the Gemm weights. With `inputs` (a list of
-    (name, shape)) the graph has those inputs instead, and no Gemm."""
+    (name, shape)) the graph has those inputs instead, and no Gemm. With `outputs` (a list of
+    (name, type, shape)) the graph has those outputs; the expected output is their flattened
+    concatenation in graph order (as the prover proves several outputs)."""
     rng = np.random.default_rng(sum(map(ord, name)) * 7919)
     w = rng.uniform(-0.6, 0.6, size=(WIDTH, hidden)).astype(np.float32) * gain
     b = rng.uniform(-0.2, 0.2, size=(hidden,)).astype(np.float32) * gain
@@ -53,14 +55,14 @@ def make(name, body, inits=(), hidden=HIDDEN, out_shape=None, out_type=TensorPro
             nodes,
             name,
             [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
-            [helper.make_tensor_value_info("y", out_type, shape)],
+            [helper.make_tensor_value_info(n, t, sh) for n, t, sh in (outputs or [("y", out_type, shape)])],
             initializer=list(inits),
         )
         model = helper.make_model(graph, producer_name="zkinfer-gen-op-models", opset_imports=opsets)
         model.ir_version = 8
         return model
 
-    if out_shape is None:
+    if out_shape is None and outputs is None:
         # The output's shape, by shape inference.
         inferred = onnx.shape_inference.infer_shapes(build(None), strict_mode=True)
         out_shape = [d.dim_value for d in inferred.graph.output[0].type.tensor_type.shape.dim]
@@ -82,7 +84,9 @@ def make(name, body, inits=(), hidden=HIDDEN, out_shape=None, out_type=TensorPro
     else:
         raise SystemExit(f"{name}: no sample input clear of the discontinuities")
     if reference is None:
-        (y,) = sess.run(["y"], {n: x for (n, _), x in zip(inputs, xs)})
+        names = [n for n, _, _ in outputs] if outputs else ["y"]
+        ys = sess.run(names, {n: x for (n, _), x in zip(inputs, xs)})
+        y = np.concatenate([np.asarray(v, np.float64).flatten() for v in ys]) if outputs else ys[0]
     else:
         # An opset onnxruntime no longer runs: numpy computes the float output from h.
         y = reference(xs[0].astype(np.float64) @ w + b).astype(np.float32)
@@ -95,7 +99,7 @@ def make(name, body, inits=(), hidden=HIDDEN, out_shape=None, out_type=TensorPro
     with open(os.path.join(OUT, f"{name}.expected.json"), "w") as f:
         json.dump({"output": [round(float(v), 7) for v in y.astype(np.float64).flatten()], "shape": list(y.shape)}, f)
         f.write("\n")
-    ops = sorted({n.op_type for n in nodes})
+    ops = sorted({(f"{n.domain}." if n.domain else "") + n.op_type for n in nodes})
     MANIFEST.append({"name": name, "ops": ops, "tolerance": tolerance})
 
 
@@ -302,6 +306,101 @@ def main():
     make("maxpool1d", [helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[3], strides=[1], pads=[1, 1])],
          inputs=[("x", [1, 3, 5])])
     make("global_max_pool", [helper.make_node("GlobalMaxPool", ["x"], ["y"], name="pool")], inputs=[("x", [2, 3, 2, 2])])
+
+    # Selections: ArgMax/ArgMin (axis, keepdims, last index), Hardmax, on values clear of ties.
+    apart = lambda h: all(abs(a - b) >= 0.05 for i, a in enumerate(h.flatten()) for b in h.flatten()[i + 1:])
+    make("argmax", unary("argmax", "ArgMax", pre=[("Reshape", ["r23"], {})], axis=1, keepdims=0), inits=[i64("r23", [1, 2, 3])],
+         out_type=TensorProto.INT64, margin=apart, tolerance=0.001)
+    make("argmin_last", unary("argmin", "ArgMin", axis=-1, select_last_index=1), out_type=TensorProto.INT64, margin=apart, tolerance=0.001)
+    make("argmax_ties", [helper.make_node("Round", ["h"], ["r"], name="round"),
+                         helper.make_node("Relu", ["r"], ["p"], name="relu"),
+                         helper.make_node("ArgMax", ["p"], ["y"], name="argmax", axis=1)],
+         gain=2.0, out_type=TensorProto.INT64, margin=clear_of_integers, tolerance=0.001)
+    make("hardmax", unary("hardmax", "Hardmax"), margin=apart, tolerance=0.001)
+    # Reductions.
+    r2 = [("Reshape", ["r23"], {})]
+    make("reduce_min", unary("reduce_min", "ReduceMin", pre=r2, axes=[2]), inits=[i64("r23", [1, 2, 3])])
+    make("reduce_sum_square", unary("rss", "ReduceSumSquare", pre=r2, axes=[1]), inits=[i64("r23", [1, 2, 3])])
+    make("reduce_l1", unary("rl1", "ReduceL1", pre=r2, axes=[2], keepdims=0), inits=[i64("r23", [1, 2, 3])])
+    make("reduce_l2", unary("rl2", "ReduceL2", pre=r2, axes=[2]), inits=[i64("r23", [1, 2, 3])], tolerance=0.05)
+    make("reduce_log_sum_exp", unary("rlse", "ReduceLogSumExp", pre=r2, axes=[2]), inits=[i64("r23", [1, 2, 3])], tolerance=0.05)
+    make("reduce_prod", unary("rprod", "ReduceProd", pre=r2, axes=[2]), inits=[i64("r23", [1, 2, 3])], gain=2.0)
+    make("sum_mean", [helper.make_node("Relu", ["h"], ["r"], name="relu"),
+                      helper.make_node("Sum", ["h", "r", "c"], ["s"], name="sum"),
+                      helper.make_node("Mean", ["s", "h"], ["y"], name="mean")], inits=[init("c", np.linspace(-0.2, 0.3, HIDDEN))])
+
+    # ONNX-ML (ai.onnx.ml) as skl2onnx writes it: a scaled logistic regression with its label
+    # and probabilities (two graph outputs), a binary one with one model, a linear SVM, a
+    # regressor, Normalizer, Binarizer, ArrayFeatureExtractor and ZipMap.
+    ml = [("ai.onnx.ml", 3)]
+    mlnode = lambda op, ins, outs, **a: helper.make_node(op, ins, outs, name=op.lower(), domain="ai.onnx.ml", **a)
+    coef = lambda m, c, seed: [round(float(v), 4) for v in np.random.default_rng(seed).uniform(-1.2, 1.2, m * c)]
+    i64s = TensorProto.INT64
+    make("ml_logreg_softmax", [mlnode("Scaler", ["x"], ["s"], offset=[0.1, -0.2, 0.0, 0.3, 0.0], scale=[1.5, 0.8, 1.0, 2.0, 1.2]),
+                               mlnode("LinearClassifier", ["s"], ["label", "probs"], classlabels_ints=[3, 5, 7], coefficients=coef(3, 5, 1),
+                                      intercepts=[0.1, -0.3, 0.2], multi_class=1, post_transform="SOFTMAX"),
+                               mlnode("Normalizer", ["probs"], ["probabilities"], norm="L1")],
+         inputs=[("x", [1, 5])], extra_opsets=ml, outputs=[("label", i64s, [1]), ("probabilities", TensorProto.FLOAT, [1, 3])],
+         tolerance=0.03, margin=None)
+    make("ml_logreg_binary", [mlnode("LinearClassifier", ["x"], ["label", "probabilities"], classlabels_ints=[0, 1], coefficients=coef(1, 4, 2),
+                                     intercepts=[0.2], post_transform="LOGISTIC")],
+         inputs=[("x", [2, 4])], extra_opsets=ml, outputs=[("label", i64s, [2]), ("probabilities", TensorProto.FLOAT, [2, 2])])
+    make("ml_linear_svc_zipmap", [mlnode("LinearClassifier", ["x"], ["label", "scores"], classlabels_ints=[0, 1, 2, 3], coefficients=coef(4, 3, 3),
+                                         intercepts=[0.0, 0.1, -0.1, 0.05], post_transform="NONE"),
+                                  mlnode("ZipMap", ["scores"], ["zipped"], classlabels_int64s=[0, 1, 2, 3]),
+                                  helper.make_node("Identity", ["label"], ["label_out"], name="label_out")],
+         inputs=[("x", [1, 3])], extra_opsets=ml, outputs=[("label_out", i64s, [1]), ("scores", TensorProto.FLOAT, [1, 4])])
+    make("ml_regressor_features", [mlnode("ArrayFeatureExtractor", ["x", "cols"], ["f"]),
+                                   mlnode("LinearRegressor", ["f"], ["y"], coefficients=coef(2, 3, 4), intercepts=[0.5, -0.25], targets=2)],
+         inits=[i64("cols", [4, 0, 2])], inputs=[("x", [1, 5])], extra_opsets=ml)
+    make("ml_binarizer", [mlnode("Binarizer", ["h"], ["y"], threshold=0.1)], extra_opsets=ml, margin=clear_of([0.1]), tolerance=0.001)
+    make("ml_normalizer_l2", [helper.make_node("Relu", ["h"], ["r"], name="relu"),
+                              helper.make_node("Add", ["r", "half"], ["p"], name="positive"),
+                              mlnode("Normalizer", ["p"], ["y"], norm="L2")], inits=[half], extra_opsets=ml)
+    make("ml_normalizer_max", [mlnode("Normalizer", ["h"], ["y"], norm="MAX")], extra_opsets=ml, gain=3.0)
+
+    # Tree ensembles as skl2onnx and onnxmltools write them: every split mode, a split shared by
+    # two trees, a tree that is one leaf, two targets averaged; a three-class softmax forest; an
+    # XGBoost-style binary classifier (one scored class, LOGISTIC).
+    def trees(spec):
+        """spec: per tree, its nodes (id, mode, feature, threshold, true id, false id) and leaves
+        {id: [(output, weight)]}; returns the nodes_* attributes and the leaves' (tree, node,
+        output, weight) lists."""
+        a = {k: [] for k in ["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values", "nodes_modes", "nodes_truenodeids", "nodes_falsenodeids"]}
+        leaves = [[], [], [], []]
+        for t, (splits, outs) in enumerate(spec):
+            for nid, mode, f, v, yes, no in splits + [(lid, "LEAF", 0, 0.0, 0, 0) for lid in outs]:
+                for k, val in zip(a, [t, nid, f, v, mode, yes, no]):
+                    a[k].append(val)
+            for lid, ws in outs.items():
+                for o, w in ws:
+                    for lst, val in zip(leaves, [t, lid, o, w]):
+                        lst.append(val)
+        return a, leaves
+    spec = [([(0, "BRANCH_LEQ", 0, 0.1, 1, 2), (1, "BRANCH_LT", 2, -0.2, 3, 4), (2, "BRANCH_GT", 1, 0.3, 5, 6)],
+             {3: [(0, 0.5), (1, -1.0)], 4: [(0, -0.25)], 5: [(0, 1.25), (1, 0.75)], 6: [(1, 0.4)]}),
+            ([(0, "BRANCH_GTE", 3, 0.0, 1, 2), (2, "BRANCH_LEQ", 0, 0.1, 3, 4)],
+             {1: [(0, 0.3), (1, 0.2)], 3: [(0, -0.6)], 4: [(0, 0.9), (1, -0.35)]}),
+            ([], {0: [(0, 0.1), (1, 0.05)]})]
+    thresholds = [0.1, -0.2, 0.3, 0.0, 0.45, -0.1]
+    a, (tt, tn, ti, tw) = trees(spec)
+    make("ml_tree_regressor", [mlnode("TreeEnsembleRegressor", ["h"], ["y"], n_targets=2, aggregate_function="AVERAGE", base_values=[0.2, -0.1],
+                                      target_treeids=tt, target_nodeids=tn, target_ids=ti, target_weights=tw, post_transform="NONE", **a)],
+         extra_opsets=ml, margin=clear_of(thresholds), tolerance=0.01)
+    spec = [([(0, "BRANCH_LEQ", 4, 0.45, 1, 2), (1, "BRANCH_LEQ", 5, -0.1, 3, 4)],
+             {2: [(0, 0.1), (1, 0.2), (2, 0.7)], 3: [(0, 0.8), (1, 0.1), (2, 0.1)], 4: [(0, 0.2), (1, 0.6), (2, 0.2)]}),
+            ([(0, "BRANCH_GT", 0, 0.1, 1, 2), (2, "BRANCH_LT", 1, 0.3, 3, 4)],
+             {1: [(0, 0.3), (1, 0.3), (2, 0.4)], 3: [(0, 0.5), (1, 0.25), (2, 0.25)], 4: [(0, 0.1), (1, 0.8), (2, 0.1)]})]
+    a, (tt, tn, ti, tw) = trees(spec)
+    make("ml_tree_classifier_softmax", [mlnode("TreeEnsembleClassifier", ["h"], ["label", "probabilities"], classlabels_int64s=[2, 4, 6], post_transform="SOFTMAX",
+                                               class_treeids=tt, class_nodeids=tn, class_ids=ti, class_weights=tw, **a)],
+         extra_opsets=ml, margin=clear_of(thresholds), outputs=[("label", i64s, [1]), ("probabilities", TensorProto.FLOAT, [1, 3])])
+    spec = [([(0, "BRANCH_LT", 2, -0.2, 1, 2), (2, "BRANCH_LT", 3, 0.0, 3, 4)], {1: [(0, -0.8)], 3: [(0, 0.35)], 4: [(0, 0.6)]}),
+            ([(0, "BRANCH_LT", 5, -0.1, 1, 2)], {1: [(0, 0.45)], 2: [(0, -0.3)]})]
+    a, (tt, tn, ti, tw) = trees(spec)
+    make("ml_tree_classifier_binary", [mlnode("TreeEnsembleClassifier", ["h"], ["label", "probabilities"], classlabels_int64s=[0, 1], post_transform="LOGISTIC",
+                                              base_values=[-0.2], class_treeids=tt, class_nodeids=tn, class_ids=ti, class_weights=tw, **a)],
+         extra_opsets=ml, margin=clear_of(thresholds), outputs=[("label", i64s, [1]), ("probabilities", TensorProto.FLOAT, [1, 2])])
 
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:

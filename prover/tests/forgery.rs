@@ -177,7 +177,7 @@ fn regression_free_padding_pair_forges_a_softmax_product() {
 }
 
 /// Multi-cell forgeries of every chip (products, dot products, rescale, ReLU, tables, the
-/// commitments, the accuracy scoring): pairs and triples of cells changed together, repaired
+/// commitments, the accuracy scoring, the comparisons and one-hot of a selection): pairs and triples of cells changed together, repaired
 /// downstream; none may be accepted with changed public instances.
 #[test]
 fn multi_cell_forgery_fuzzer_finds_no_accepted_forgery() {
@@ -192,6 +192,9 @@ fn multi_cell_forgery_fuzzer_finds_no_accepted_forgery() {
         ("mlp_small", Visibilities::BOUNTY, 3),
         ("tabular_sigmoid", Visibilities { output: zkinfer_prover::Visibility::Hashed, ..Visibilities::default() }, 4),
         ("transformer_block", Visibilities::default(), 4),
+        ("ops/ml_logreg_softmax", Visibilities::default(), 4),
+        ("ops/argmin_last", Visibilities::PUBLIC, 2),
+        ("ops/ml_tree_classifier_softmax", Visibilities::default(), 4),
     ] {
         let calibration = vec![zkinfer_prover::input::read_input(&common::model_path(&format!("{name}.input.json"))).unwrap()];
         let opts = CompileOptions { calibration: calibration.clone(), visibility, ..CompileOptions::default() };

@@ -445,7 +445,7 @@ mod tests {
 
     fn graph(input: usize, nodes: Vec<Node>) -> Graph {
         let output = nodes.len();
-        Graph { source: "t.onnx".into(), input_shape: vec![input], input_shapes: vec![vec![input]], nodes, output }
+        Graph { source: "t.onnx".into(), input_shape: vec![input], input_shapes: vec![vec![input]], nodes, output, output_shapes: Vec::new() }
     }
 
     #[test]

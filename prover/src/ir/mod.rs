@@ -85,8 +85,11 @@ pub struct Graph {
     pub input_shapes: Vec<Vec<usize>>,
     /// The nodes in execution order; node `j` produces tensor `j + 1`.
     pub nodes: Vec<Node>,
-    /// The tensor that is the model's output.
+    /// The tensor that is the model's output; with several graph outputs, their flattened
+    /// concatenation in graph order.
     pub output: usize,
+    /// Each graph output's shape, in graph order (one entry for a single output).
+    pub output_shapes: Vec<Vec<usize>>,
 }
 
 impl Graph {

@@ -179,11 +179,11 @@ fn window(ctx: &NodeCtx<'_>, kernel: &[usize], dims: &[usize]) -> Result<Window>
         }
         "VALID" => {}
         "SAME_UPPER" | "SAME_LOWER" => {
-            for d in 0..r {
+            for (d, &dim) in dims.iter().enumerate().take(r) {
                 // Output ceil(D / s); the total padding split with the extra one after (UPPER)
                 // or before (LOWER).
-                let out = dims[d].div_ceil(w.strides[d]);
-                let need = ((out - 1) * w.strides[d] + w.span(d)).saturating_sub(dims[d]);
+                let out = dim.div_ceil(w.strides[d]);
+                let need = ((out - 1) * w.strides[d] + w.span(d)).saturating_sub(dim);
                 let (small, big) = (need / 2, need - need / 2);
                 (w.begin[d], w.end[d]) = if auto == "SAME_UPPER" { (small, big) } else { (big, small) };
             }
@@ -248,7 +248,10 @@ pub fn conv(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 
 /// Per (sample, channel, output position) of a pooling: the window's in-bounds flat input
 /// indices and its padded size.
-fn pool_windows(ctx: &NodeCtx<'_>, x: &Input, win: &Window) -> Result<(Vec<(Vec<usize>, usize)>, Vec<usize>)> {
+type PoolWindows = Vec<(Vec<usize>, usize)>;
+
+/// The pooling windows and the output shape.
+fn pool_windows(ctx: &NodeCtx<'_>, x: &Input, win: &Window) -> Result<(PoolWindows, Vec<usize>)> {
     let out_dims = win.out_dims(ctx, &x.spatial)?;
     let mut out_shape = vec![x.n, x.c];
     out_shape.extend(&out_dims);

@@ -415,3 +415,15 @@ pub fn shrink(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         Step::new(product, &[Ref::Step(4), Ref::Step(1), Ref::Step(5), Ref::Step(3)]),
     ]))
 }
+
+/// `Sum` / `Mean` of any number of activations and constants (numpy broadcast): linear.
+pub fn sum_mean(ctx: &NodeCtx<'_>, mean: bool) -> Result<Lowered> {
+    let positions: Vec<usize> = (0..ctx.node.input.len()).filter(|i| !ctx.node.input[*i].is_empty()).collect();
+    let o = Operands::new(ctx, &positions)?;
+    let w = if mean { 1.0 / positions.len().max(1) as f32 } else { 1.0 };
+    if o.all_const() {
+        return Ok(o.fold(|v| v.iter().sum::<f32>() * w));
+    }
+    let map = o.linear(0, |_| ((0..positions.len()).map(|k| (Term::Operand(k), w)).collect(), 0.0));
+    Ok(Lowered::Steps(vec![Step::new(map, &o.inputs(&[]))]))
+}

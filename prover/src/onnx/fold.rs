@@ -265,6 +265,6 @@ fn moved(ctx: &NodeCtx<'_>, lower: fn(&NodeCtx<'_>) -> Result<Lowered>) -> Resul
             [step] => apply(&step.op, step.inputs.iter().map(by_ref).collect::<Result<_>>()?),
             _ => Err(ctx.error("internal: a multi-step move")),
         },
-        Lowered::Ops(_) | Lowered::Each(_) => Err(ctx.error("internal: a multi-op move")),
+        Lowered::Ops(_) | Lowered::Each(_) | Lowered::Outputs(..) => Err(ctx.error("internal: a multi-op move")),
     }
 }

@@ -6,9 +6,13 @@ pub mod binary;
 pub mod conv;
 pub mod elementwise;
 pub mod fold;
+pub mod ml;
 pub mod normalize;
+pub mod reduce;
 pub mod registry;
+pub mod select;
 pub mod shape_ops;
+pub mod trees;
 
 use crate::error::{ProverError, Result};
 use crate::ir::{AffineMap, Graph, Node, Op};
@@ -188,10 +192,12 @@ pub fn load(path: &Path) -> Result<Graph> {
         let first = node.input.iter().find(|n| acts.contains_key(*n)).cloned().unwrap_or_default();
         let (width, shape) = acts.get(&first).map_or((0, Vec::new()), |(_, s)| (s.iter().product(), s.clone()));
         let ctx = NodeCtx { path, node, consts: &consts, acts: &acts, activation: &first, width, shape: &shape };
-        if !node.domain.is_empty() && node.domain != "ai.onnx" {
-            return Err(ctx.error(format!("custom domain '{}' is not supported", node.domain)));
-        }
-        let entry = registry::lookup(&node.op_type);
+        let op_name = match node.domain.as_str() {
+            "" | "ai.onnx" => node.op_type.clone(),
+            registry::ML_DOMAIN => format!("{}.{}", registry::ML_DOMAIN, node.op_type),
+            other => return Err(ctx.error(format!("custom domain '{other}' is not supported (only ai.onnx and {})", registry::ML_DOMAIN))),
+        };
+        let entry = registry::lookup(&op_name);
         if let Some(entry) = entry {
             // `consumed_inputs` (opsets 1–5) is a memory hint with no effect on the values.
             for attr in node.attribute.iter().filter(|a| a.name != "consumed_inputs") {
@@ -215,7 +221,7 @@ pub fn load(path: &Path) -> Result<Graph> {
             return Err(ProverError::UnsupportedOp {
                 path: path.to_path_buf(),
                 node: node_name(node),
-                op: node.op_type.clone(),
+                op: op_name,
                 hint: Some(format!("supported ops: {}", registry::supported_names().join(", "))),
             });
         };
@@ -249,10 +255,12 @@ pub fn load(path: &Path) -> Result<Graph> {
                 }
                 continue;
             }
-            registry::Lowered::Op(op) => vec![registry::Step::unary(op)],
-            registry::Lowered::Ops(ops) => registry::Step::chain(ops),
-            registry::Lowered::Steps(steps) => steps,
+            registry::Lowered::Op(op) => (vec![registry::Step::unary(op)], None),
+            registry::Lowered::Ops(ops) => (registry::Step::chain(ops), None),
+            registry::Lowered::Steps(steps) => (steps, None),
+            registry::Lowered::Outputs(steps, outs) => (steps, Some(outs)),
         };
+        let (steps, outs) = steps;
         if first.is_empty() {
             return Err(ctx.error("has no activation input (computed from the model input)"));
         }
@@ -285,19 +293,50 @@ pub fn load(path: &Path) -> Result<Graph> {
             nodes.push(Node { name: ctx.name(), source_op: node.op_type.clone(), op: step.op, inputs: inputs.iter().map(|(t, _)| *t).collect() });
             produced.push((nodes.len(), shape));
         }
-        let last = produced.pop().ok_or_else(|| ctx.error("lowered to nothing"))?;
-        acts.insert(out, last);
+        match outs {
+            None => {
+                let last = produced.pop().ok_or_else(|| ctx.error("lowered to nothing"))?;
+                acts.insert(out, last);
+            }
+            Some(outs) => {
+                let mut made = Vec::with_capacity(outs.len());
+                for (name, step) in node.output.iter().zip(outs) {
+                    made.push((name.clone(), produced.get(step).cloned().ok_or_else(|| ctx.error(format!("internal: output step {step} not built")))?));
+                }
+                for (name, t) in made.into_iter().filter(|(n, _)| !n.is_empty()) {
+                    acts.insert(name, t);
+                }
+            }
+        }
     }
-    let outputs: Vec<&String> = graph.output.iter().map(|o| &o.name).collect();
-    let output = match outputs.as_slice() {
-        [o] => acts.get(*o).map(|(t, _)| *t),
-        _ => None,
+    let (output, output_shapes) = graph_outputs(path, graph, &acts, &mut nodes)?;
+    Ok(Graph { source: PathBuf::from(path), input_shape, input_shapes: shapes, nodes, output, output_shapes })
+}
+
+/// The graph's output tensor and each graph output's shape. One output is itself; several are
+/// concatenated, flattened, in graph order (a gather, no rows).
+fn graph_outputs(path: &Path, graph: &pb::GraphProto, acts: &HashMap<String, (usize, Vec<usize>)>, nodes: &mut Vec<Node>) -> Result<(usize, Vec<Vec<usize>>)> {
+    let bad = |message: String| ProverError::BadGraph { path: path.to_path_buf(), message };
+    let names: Vec<&String> = graph.output.iter().map(|o| &o.name).collect();
+    let mut found = Vec::with_capacity(names.len());
+    for name in &names {
+        let t = acts.get(*name).ok_or_else(|| {
+            bad(format!("graph output '{name}' is not computed from the input (a constant output, or one of an unsupported node); outputs: {names:?}"))
+        })?;
+        found.push(t.clone());
     }
-    .ok_or_else(|| ProverError::BadGraph {
-        path: path.to_path_buf(),
-        message: format!("the graph must have exactly one output computed from the input, has {outputs:?}"),
-    })?;
-    Ok(Graph { source: PathBuf::from(path), input_shape, input_shapes: shapes, nodes, output })
+    match found.as_slice() {
+        [] => Err(bad("the graph has no output".into())),
+        [(t, shape)] => Ok((*t, vec![shape.clone()])),
+        _ => {
+            let shapes: Vec<Vec<usize>> = found.iter().map(|(_, s)| s.clone()).collect();
+            let total = shapes.iter().try_fold(0usize, |n, s| n.checked_add(s.iter().product::<usize>())).filter(|n| *n <= MAX_TENSOR_VALUES);
+            let total = total.ok_or_else(|| bad(format!("the graph outputs {shapes:?} have more than {MAX_TENSOR_VALUES} values together")))?;
+            let gather = AffineMap::gather(total, (0..total).collect());
+            nodes.push(Node { name: "graph outputs".into(), source_op: "graph output".into(), op: Op::Affine(gather, vec![total]), inputs: found.iter().map(|(t, _)| *t).collect() });
+            Ok((nodes.len(), shapes))
+        }
+    }
 }
 
 /// Checks what an initializer or a `Constant` claims before tract reads it: a numeric data type

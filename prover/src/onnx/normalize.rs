@@ -17,13 +17,13 @@ use crate::ir::{Activation, LinearMap, MaxMap, Op, ProductMap};
 
 /// The reduction groups of `shape` over `axes`: per kept position, the flat indices reduced
 /// into it; the group of every flat index; and the kept shape (reduced axes set to 1).
-struct Groups {
-    groups: Vec<Vec<usize>>,
-    group_of: Vec<usize>,
-    kept_shape: Vec<usize>,
+pub(super) struct Groups {
+    pub(super) groups: Vec<Vec<usize>>,
+    pub(super) group_of: Vec<usize>,
+    pub(super) kept_shape: Vec<usize>,
 }
 
-fn groups(shape: &[usize], axes: &[usize]) -> Groups {
+pub(super) fn groups(shape: &[usize], axes: &[usize]) -> Groups {
     let kept_shape: Vec<usize> = shape.iter().enumerate().map(|(d, v)| if axes.contains(&d) { 1 } else { *v }).collect();
     let n: usize = shape.iter().product();
     let mut groups = vec![Vec::new(); kept_shape.iter().product()];
@@ -45,7 +45,7 @@ fn groups(shape: &[usize], axes: &[usize]) -> Groups {
 }
 
 /// The axes of a Reduce* node (input 1 from opset 18, else the attribute; all if absent).
-fn reduce_axes(ctx: &NodeCtx<'_>) -> Result<Vec<usize>> {
+pub(super) fn reduce_axes(ctx: &NodeCtx<'_>) -> Result<Vec<usize>> {
     let rank = ctx.shape.len();
     let listed: Option<Vec<i64>> = if ctx.node.input.get(1).is_some_and(|n| !n.is_empty()) {
         Some(ctx.const_input(1)?.data.iter().map(|v| *v as i64).collect())
@@ -59,7 +59,7 @@ fn reduce_axes(ctx: &NodeCtx<'_>) -> Result<Vec<usize>> {
     }
 }
 
-fn reduced_shape(ctx: &NodeCtx<'_>, g: &Groups, axes: &[usize]) -> Vec<usize> {
+pub(super) fn reduced_shape(ctx: &NodeCtx<'_>, g: &Groups, axes: &[usize]) -> Vec<usize> {
     if ctx.attr_int("keepdims", 1) != 0 {
         g.kept_shape.clone()
     } else {
@@ -91,22 +91,29 @@ pub fn softmax(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         return Err(ctx.error("input must be an activation"));
     }
     let ax = axis(ctx, ctx.attr_int("axis", -1), ctx.shape.len())?;
-    let g = groups(ctx.shape, &[ax]);
-    let (n, k) = (ctx.width, g.groups.len());
-    let shape = ctx.shape.to_vec();
+    let mut steps = Vec::new();
+    softmax_steps(&mut steps, Ref::Primary, ctx.shape, ax);
+    Ok(Lowered::Steps(steps))
+}
+
+/// Appends the softmax of `input` (of `shape`) over `ax` to `steps`; returns its step index.
+pub(super) fn softmax_steps(steps: &mut Vec<Step>, input: Ref, shape: &[usize], ax: usize) -> usize {
+    let g = groups(shape, &[ax]);
+    let n: usize = shape.iter().product();
+    let k = g.groups.len();
     let minus_max = (0..n).map(|j| vec![(j, 1.0), (n + g.group_of[j], -1.0)]).collect();
     let sums: Vec<Vec<(usize, f32)>> = g.groups.iter().map(|grp| grp.iter().map(|i| (*i, 1.0)).collect()).collect();
-    Ok(Lowered::Steps(vec![
-        Step::new(Op::Max(MaxMap { inputs: n, windows: g.groups.clone(), out_shape: g.kept_shape.clone() }), &[Ref::Primary]),
-        Step::new(Op::Linear(LinearMap { inputs: n + k, rows: minus_max, bias: vec![0.0; n], out_shape: shape.clone() }), &[Ref::Primary, Ref::Step(0)]),
-        Step::new(Op::Act(Activation::Exp), &[Ref::Step(1)]),
-        Step::new(Op::Linear(LinearMap { inputs: n, rows: sums, bias: vec![0.0; k], out_shape: g.kept_shape.clone() }), &[Ref::Step(2)]),
-        Step::new(Op::Act(Activation::Recip), &[Ref::Step(3)]),
-        Step::new(
-            Op::Product(ProductMap { inputs: n + k, pairs: (0..n).map(|j| vec![(j, n + g.group_of[j])]).collect(), out_shape: shape }),
-            &[Ref::Step(2), Ref::Step(4)],
-        ),
-    ]))
+    let s = steps.len();
+    steps.push(Step::new(Op::Max(MaxMap { inputs: n, windows: g.groups.clone(), out_shape: g.kept_shape.clone() }), &[input]));
+    steps.push(Step::new(Op::Linear(LinearMap { inputs: n + k, rows: minus_max, bias: vec![0.0; n], out_shape: shape.to_vec() }), &[input, Ref::Step(s)]));
+    steps.push(Step::new(Op::Act(Activation::Exp), &[Ref::Step(s + 1)]));
+    steps.push(Step::new(Op::Linear(LinearMap { inputs: n, rows: sums, bias: vec![0.0; k], out_shape: g.kept_shape.clone() }), &[Ref::Step(s + 2)]));
+    steps.push(Step::new(Op::Act(Activation::Recip), &[Ref::Step(s + 3)]));
+    steps.push(Step::new(
+        Op::Product(ProductMap { inputs: n + k, pairs: (0..n).map(|j| vec![(j, n + g.group_of[j])]).collect(), out_shape: shape.to_vec() }),
+        &[Ref::Step(s + 2), Ref::Step(s + 4)],
+    ));
+    s + 5
 }
 
 /// `LogSoftmax(axis)`: `(x − m) − ln Σ exp(x − m)` with `m = max x` (ReLU tournament), the

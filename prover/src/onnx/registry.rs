@@ -21,6 +21,9 @@ pub enum Lowered {
     Steps(Vec<Step>),
     /// One op per node output, each on the first activation input (e.g. Split).
     Each(Vec<Op>),
+    /// A DAG as [`Lowered::Steps`] whose node has several outputs: per node output, in order,
+    /// the step that produces it (e.g. LinearClassifier's label and scores).
+    Outputs(Vec<Step>, Vec<usize>),
 }
 
 /// One op of a [`Lowered::Steps`] lowering and what it reads.
@@ -160,10 +163,33 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "ConstantOfShape", attributes: &["value"], notes: "of a constant or static shape: evaluated at compile time", build: super::shape_ops::folded_only },
     OpEntry { name: "Range", attributes: &[], notes: "of constants: evaluated at compile time", build: super::shape_ops::folded_only },
     OpEntry { name: "Identity", attributes: &[], notes: "no-op", build: identity },
+    OpEntry { name: "ArgMax", attributes: &["axis", "keepdims", "select_last_index"], notes: "one-hot of the maximum by exact comparisons (a step table per pair, a count of wins, an is-zero table), then the index (linear); ties to the first (or last) index", build: |c| super::select::arg(c, false) },
+    OpEntry { name: "ArgMin", attributes: &["axis", "keepdims", "select_last_index"], notes: "as ArgMax on the negated differences", build: |c| super::select::arg(c, true) },
+    OpEntry { name: "Hardmax", attributes: &["axis"], notes: "opset ≥ 13 semantics (one axis, default −1): the one-hot of the first maximum, exact (as ArgMax)", build: super::select::hardmax },
+    OpEntry { name: "ReduceMin", attributes: &["axes", "keepdims", "noop_with_empty_axes"], notes: "−max(−x): ReLU tournament (exact)", build: super::reduce::reduce_min },
+    OpEntry { name: "ReduceSumSquare", attributes: &["axes", "keepdims", "noop_with_empty_axes"], notes: "Σ x²: products", build: super::reduce::reduce_sum_square },
+    OpEntry { name: "ReduceL1", attributes: &["axes", "keepdims", "noop_with_empty_axes"], notes: "Σ |x| with |x| = 2·relu(x) − x (exact)", build: super::reduce::reduce_l1 },
+    OpEntry { name: "ReduceL2", attributes: &["axes", "keepdims", "noop_with_empty_axes"], notes: "√Σ x²: products, √ table", build: super::reduce::reduce_l2 },
+    OpEntry { name: "ReduceLogSumExp", attributes: &["axes", "keepdims", "noop_with_empty_axes"], notes: "m + ln Σ exp(x − m), m = max x: ReLU tournament, exp and ln tables", build: super::reduce::reduce_log_sum_exp },
+    OpEntry { name: "ReduceProd", attributes: &["axes", "keepdims", "noop_with_empty_axes"], notes: "a chain of products, at most 16 values per output", build: super::reduce::reduce_prod },
+    OpEntry { name: "Sum", attributes: &[], notes: "any number of activations and constants (numpy broadcast); linear, folded", build: |c| super::elementwise::sum_mean(c, false) },
+    OpEntry { name: "Mean", attributes: &[], notes: "any number of activations and constants (numpy broadcast); linear, folded", build: |c| super::elementwise::sum_mean(c, true) },
+    OpEntry { name: "ai.onnx.ml.Scaler", attributes: &["offset", "scale"], notes: "(x − offset) · scale per feature; folded", build: super::ml::scaler },
+    OpEntry { name: "ai.onnx.ml.Binarizer", attributes: &["threshold"], notes: "[x > threshold]: step table (exact)", build: super::ml::binarizer },
+    OpEntry { name: "ai.onnx.ml.Normalizer", attributes: &["norm"], notes: "per row, x / max|x| (MAX), x / Σ|x| (L1) or x / √Σx² (L2): exact |x|, 1/x or 1/√x table, products", build: super::ml::normalizer },
+    OpEntry { name: "ai.onnx.ml.ArrayFeatureExtractor", attributes: &[], notes: "constant indices on the last axis; a gather, no rows", build: super::ml::array_feature_extractor },
+    OpEntry { name: "ai.onnx.ml.ZipMap", attributes: &["classlabels_int64s", "classlabels_strings"], notes: "the probabilities in class order (the map's values); no rows", build: super::ml::zip_map },
+    OpEntry { name: "ai.onnx.ml.LinearRegressor", attributes: &["coefficients", "intercepts", "targets", "post_transform"], notes: "X · coefficientsᵀ + intercepts, any targets, post_transform NONE; linear", build: super::ml::linear_regressor },
+    OpEntry { name: "ai.onnx.ml.LinearClassifier", attributes: &["coefficients", "intercepts", "classlabels_ints", "classlabels_strings", "multi_class", "post_transform"], notes: "integer labels; outputs the label (class of the first maximum of the raw scores: exact comparisons, as ArgMax) and the scores, post_transform NONE, LOGISTIC (table) or SOFTMAX; one model for two classes scores [−s, s]", build: super::ml::linear_classifier },
+    OpEntry { name: "ai.onnx.ml.TreeEnsembleRegressor", attributes: &["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values", "nodes_modes", "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true", "nodes_hitrates", "target_treeids", "target_nodeids", "target_ids", "target_weights", "n_targets", "base_values", "aggregate_function", "post_transform"], notes: "exact: every distinct split one step-table bit, a leaf the zero test of its path's conditions, the scores linear in the leaf bits; BRANCH_LEQ/LT/GTE/GT, aggregate SUM or AVERAGE, post_transform NONE", build: super::trees::regressor },
+    OpEntry { name: "ai.onnx.ml.TreeEnsembleClassifier", attributes: &["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values", "nodes_modes", "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true", "nodes_hitrates", "class_treeids", "class_nodeids", "class_ids", "class_weights", "classlabels_int64s", "base_values", "post_transform"], notes: "integer labels; the splits and leaves as TreeEnsembleRegressor; outputs the label (first maximum of the raw scores, exact) and the scores (NONE, LOGISTIC or SOFTMAX); one scored class of two gives [1 − s, s] (NONE) or [−s, s]", build: super::trees::classifier },
     OpEntry { name: "Constant", attributes: &["value"], notes: "tensor `value` attribute", build: constant },
 ];
 
-/// Finds the entry for an op type.
+/// The ONNX-ML domain; its ops are registered as `ai.onnx.ml.NAME`.
+pub const ML_DOMAIN: &str = "ai.onnx.ml";
+
+/// Finds the entry for an op type (`ai.onnx.ml.NAME` for the ONNX-ML domain).
 pub fn lookup(op: &str) -> Option<&'static OpEntry> {
     REGISTRY.iter().find(|e| e.name == op)
 }

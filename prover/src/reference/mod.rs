@@ -6,11 +6,23 @@ use crate::ir::Graph;
 use serde::{Deserialize, Serialize};
 use tract_onnx::prelude::*;
 
+mod desugar;
+
 /// Runs the ONNX model in f32 with tract on one input (with several graph inputs, their
-/// concatenation in graph order).
+/// concatenation in graph order); returns every graph output, flattened and concatenated in
+/// graph order (integer and boolean outputs as floats). The ONNX-ML ops tract lacks are first
+/// rewritten into standard ops ([`desugar`]).
 pub fn run_float(graph: &Graph, input: &[f32]) -> Result<Vec<f32>> {
     let err = |e: TractError| ProverError::Reference(format!("{}: {e:#}", graph.source.display()));
-    let mut model = tract_onnx::onnx().model_for_path(&graph.source).map_err(err)?;
+    let onnx = tract_onnx::onnx();
+    let mut proto = onnx.proto_model_for_path(&graph.source).map_err(err)?;
+    desugar::desugar(&mut proto);
+    let dir = graph.source.parent().and_then(|d| d.to_str());
+    let parsed = onnx.parse(&proto, dir).map_err(err)?;
+    if !parsed.unresolved_inputs.is_empty() {
+        return Err(ProverError::Reference(format!("{}: unresolved inputs {:?}", graph.source.display(), parsed.unresolved_inputs)));
+    }
+    let mut model = parsed.model;
     for (i, shape) in graph.input_shapes.iter().enumerate() {
         model = model.with_input_fact(i, f32::fact(shape).into()).map_err(err)?;
     }
@@ -27,10 +39,15 @@ pub fn run_float(graph: &Graph, input: &[f32]) -> Result<Vec<f32>> {
         rest = tail;
     }
     let out = model.run(inputs).map_err(err)?;
-    let first = out.first().ok_or_else(|| ProverError::Reference("model produced no output".into()))?;
-    // A boolean or integer output (a comparison, an argmax) as floats.
-    let values = first.cast_to::<f32>().map_err(err)?;
-    Ok(values.to_plain_array_view::<f32>().map_err(err)?.iter().copied().collect())
+    if out.is_empty() {
+        return Err(ProverError::Reference("model produced no output".into()));
+    }
+    let mut values = Vec::new();
+    for o in &out {
+        let f = o.cast_to::<f32>().map_err(err)?;
+        values.extend(f.to_plain_array_view::<f32>().map_err(err)?.iter().copied());
+    }
+    Ok(values)
 }
 
 /// Accuracy of circuit outputs against the float model.
