@@ -359,6 +359,34 @@ def main():
                               mlnode("Normalizer", ["p"], ["y"], norm="L2")], inits=[half], extra_opsets=ml)
     make("ml_normalizer_max", [mlnode("Normalizer", ["h"], ["y"], norm="MAX")], extra_opsets=ml, gain=3.0)
 
+    # Re-indexings with constants: reversed slices, Pad (every mode), Trilu, GatherElements, CumSum.
+    rs = helper.make_node("Reshape", ["h", "r23"], ["g"], name="reshape")
+    r23 = i64("r23", [1, 2, 3])
+    make("slice_reverse", [rs, helper.make_node("Slice", ["g", "st", "en", "ax", "sp"], ["y"], name="slice")],
+         inits=[r23, i64("st", [-1, 1]), i64("en", [-(2 ** 62), -(2 ** 62)]), i64("ax", [2, 1]), i64("sp", [-1, -2])])
+    for mode in ["constant", "reflect", "edge"]:
+        make(f"pad_{mode}", [rs, helper.make_node("Pad", ["g", "pads"] + (["v"] if mode == "constant" else []), ["y"], name="pad", mode=mode)],
+             inits=[r23, i64("pads", [0, 1, 2, 0, 0, 1])] + ([init("v", np.array(0.25))] if mode == "constant" else []))
+    make("trilu_upper", [rs, helper.make_node("Trilu", ["g", "k"], ["y"], name="trilu", upper=1)], inits=[r23, i64("k", 1)])
+    make("trilu_lower", [rs, helper.make_node("Trilu", ["g"], ["y"], name="trilu", upper=0)], inits=[r23])
+    make("gather_elements", [rs, helper.make_node("GatherElements", ["g", "idx"], ["y"], name="gather", axis=2)],
+         inits=[r23, i64("idx", [[[2, 0], [-1, 1]]])])
+    make("cumsum", [rs, helper.make_node("CumSum", ["g", "a2"], ["c"], name="cumsum_rev", exclusive=1, reverse=1),
+                    helper.make_node("CumSum", ["c", "a1"], ["y"], name="cumsum")], inits=[r23, i64("a2", 2), i64("a1", 1)])
+
+    make("instance_norm", [rs, helper.make_node("InstanceNormalization", ["g", "sc", "bi"], ["y"], name="inorm", epsilon=1e-3)],
+         inits=[r23, init("sc", [1.5, -0.5]), init("bi", [0.1, 0.2])], tolerance=0.06)
+
+    # Resize: nearest by scales, linear by sizes (half_pixel) and align_corners.
+    r4 = helper.make_node("Reshape", ["h", "r1123"], ["g4"], name="reshape4")
+    r1123 = i64("r1123", [1, 1, 2, 3])
+    make("resize_nearest", [r4, helper.make_node("Resize", ["g4", "", "sc"], ["y"], name="resize", mode="nearest")],
+         inits=[r1123, init("sc", [1.0, 1.0, 2.0, 1.5])])
+    make("resize_linear", [r4, helper.make_node("Resize", ["g4", "", "", "sz"], ["y"], name="resize", mode="linear")],
+         inits=[r1123, i64("sz", [1, 1, 3, 5])])
+    make("resize_linear_corners", [r4, helper.make_node("Resize", ["g4", "", "", "sz"], ["y"], name="resize", mode="linear", coordinate_transformation_mode="align_corners")],
+         inits=[r1123, i64("sz", [1, 1, 4, 4])])
+
     # Tree ensembles as skl2onnx and onnxmltools write them: every split mode, a split shared by
     # two trees, a tree that is one leaf, two targets averaged; a three-class softmax forest; an
     # XGBoost-style binary classifier (one scored class, LOGISTIC).

@@ -4,9 +4,9 @@
 //! `Shape → Gather → Unsqueeze → Concat → Reshape`, `ConstantOfShape`, `Expand`, `Range`,
 //! `Equal`/`Where` on shapes); they become constants before lowering, so no row proves them.
 //!
-//! Ops that move values (Gather, Slice, Squeeze, Unsqueeze, Concat, Reshape, Transpose, Flatten,
-//! Identity) are evaluated by their own registry lowering applied to the constant's values, so
-//! the constant and activation paths cannot disagree. Arithmetic follows numpy broadcasting and
+//! Ops that move values (Gather, GatherElements, Slice, Pad, Trilu, Squeeze, Unsqueeze, Concat,
+//! Reshape, Transpose, Flatten, Identity) are evaluated by their own registry lowering applied to
+//! the constant's values, so the constant and activation paths cannot disagree. Arithmetic follows numpy broadcasting and
 //! ONNX semantics (integer `Div` truncates, integer `Mod` takes the divisor's sign). Every result
 //! is bounded by [`MAX_TENSOR_VALUES`] before it is allocated.
 
@@ -18,7 +18,7 @@ use crate::limits::{self, MAX_TENSOR_VALUES};
 use std::collections::HashMap;
 
 /// Ops evaluated by applying their registry lowering to constant values.
-const MOVES: &[&str] = &["Gather", "Slice", "Squeeze", "Unsqueeze", "Concat", "Reshape", "Transpose", "Flatten", "Identity"];
+const MOVES: &[&str] = &["Gather", "GatherElements", "Slice", "Pad", "Trilu", "Squeeze", "Unsqueeze", "Concat", "Reshape", "Transpose", "Flatten", "Identity"];
 
 /// The node's value when it is known at compile time; `None` when it is not (an activation
 /// input), or its op is not evaluated here (the registry then handles it).

@@ -9,6 +9,7 @@ pub mod fold;
 pub mod ml;
 pub mod normalize;
 pub mod reduce;
+pub mod resize;
 pub mod registry;
 pub mod select;
 pub mod shape_ops;

@@ -13,7 +13,7 @@ use super::registry::{Lowered, Ref, Step};
 use super::shape_ops::axis;
 use super::NodeCtx;
 use crate::error::Result;
-use crate::ir::{Activation, LinearMap, MaxMap, Op, ProductMap};
+use crate::ir::{Activation, AffineMap, LinearMap, MaxMap, Op, ProductMap};
 
 /// The reduction groups of `shape` over `axes`: per kept position, the flat indices reduced
 /// into it; the group of every flat index; and the kept shape (reduced axes set to 1).
@@ -149,9 +149,35 @@ pub fn layer_norm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     }
     let rank = ctx.shape.len();
     let first = axis(ctx, ctx.attr_int("axis", -1), rank)?;
-    let eps = ctx.attr_float("epsilon", 1e-5);
-    let axes: Vec<usize> = (first..rank).collect();
-    let g = groups(ctx.shape, &axes);
+    let affine = scale_shift(ctx, 1, 2, ctx.shape)?;
+    norm_steps(ctx, &(first..rank).collect::<Vec<_>>(), ctx.attr_float("epsilon", 1e-5), affine)
+}
+
+/// `InstanceNormalization`: each channel of each sample normalised over its spatial axes, then
+/// `scale` and `B` per channel (as `layer_norm`; torch writes GroupNorm this way too).
+pub fn instance_norm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if !ctx.is_activation(0) {
+        return Err(ctx.error("input must be an activation"));
+    }
+    let rank = ctx.shape.len();
+    if rank < 3 {
+        return Err(ctx.error(format!("input of rank {rank}: [N, C, D1, ...] is needed")));
+    }
+    let c = ctx.shape[1];
+    let (scale, b) = (ctx.const_input(1)?, ctx.const_input(2)?);
+    if scale.data.len() != c || b.data.len() != c {
+        return Err(ctx.error(format!("scale and B must have {c} values (one per channel), have {} and {}", scale.data.len(), b.data.len())));
+    }
+    let inner: usize = ctx.shape[2..].iter().product();
+    let channel = |j: usize| (j / inner) % c;
+    let affine = AffineMap::elementwise((0..ctx.width).map(|j| scale.data[channel(j)]).collect(), (0..ctx.width).map(|j| b.data[channel(j)]).collect());
+    norm_steps(ctx, &(2..rank).collect::<Vec<_>>(), ctx.attr_float("epsilon", 1e-5), affine)
+}
+
+/// `(x − mean) / √(var + eps)` over `axes`, then `affine`: centring (linear), squares
+/// (products), the variance (linear), `1/√·` (table), the product, the affine map.
+fn norm_steps(ctx: &NodeCtx<'_>, axes: &[usize], eps: f32, affine: AffineMap) -> Result<Lowered> {
+    let g = groups(ctx.shape, axes);
     // Centring reads every value of its group: Σ |group|² terms.
     ctx.check_terms(g.groups.iter().try_fold(0usize, |acc, grp| acc.checked_add(grp.len().checked_mul(grp.len())?)))?;
     let (n, k) = (ctx.width, g.groups.len());
@@ -166,7 +192,6 @@ pub fn layer_norm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         .collect();
     let squares = g.groups.iter().map(|grp| grp.iter().map(|i| (*i, *i)).collect()).collect();
     let variance = g.groups.iter().enumerate().map(|(i, grp)| vec![(i, 1.0 / grp.len() as f32)]).collect();
-    let affine = scale_shift(ctx, 1, 2, &shape)?;
     Ok(Lowered::Steps(vec![
         Step::new(Op::Linear(LinearMap { inputs: n, rows: centre, bias: vec![0.0; n], out_shape: shape.clone() }), &[Ref::Primary]),
         Step::new(Op::Product(ProductMap { inputs: n, pairs: squares, out_shape: g.kept_shape.clone() }), &[Ref::Step(0)]),

@@ -103,3 +103,27 @@ pub fn reduce_prod(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     }
     Ok(Lowered::Steps(steps))
 }
+
+/// `CumSum` along a constant axis (`exclusive`, `reverse`): a linear map of running sums.
+pub fn cum_sum(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    activation_input(ctx)?;
+    let a = ctx.const_input(1)?.data.first().copied().ok_or_else(|| ctx.error("input 'axis' is empty"))?;
+    let ax = super::shape_ops::axis(ctx, a as i64, ctx.shape.len())?;
+    let (exclusive, reverse) = (ctx.attr_int("exclusive", 0) != 0, ctx.attr_int("reverse", 0) != 0);
+    let g = groups(ctx.shape, &[ax]);
+    let m = ctx.shape[ax];
+    ctx.check_terms(ctx.width.checked_mul(m))?;
+    let mut rows = vec![Vec::new(); ctx.width];
+    for grp in &g.groups {
+        for (i, out) in grp.iter().enumerate() {
+            let taken: Vec<usize> = match (reverse, exclusive) {
+                (false, false) => (0..=i).collect(),
+                (false, true) => (0..i).collect(),
+                (true, false) => (i..m).collect(),
+                (true, true) => (i + 1..m).collect(),
+            };
+            rows[*out] = taken.into_iter().map(|j| (grp[j], 1.0)).collect();
+        }
+    }
+    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, bias: vec![0.0; ctx.width], rows, out_shape: ctx.shape.to_vec() })))
+}

@@ -28,11 +28,28 @@ fn strides(shape: &[usize]) -> Vec<usize> {
 
 /// The re-indexing `y[idx] = x[source(idx)]` over every multi-index `idx` of `out_shape`.
 fn reindex(ctx: &NodeCtx<'_>, out_shape: Vec<usize>, source: impl Fn(&[usize]) -> Result<usize>) -> Result<Lowered> {
+    remap(ctx, out_shape, |idx| source(idx).map(Some), 0.0)
+}
+
+/// `y[idx] = x[source(idx)]`, or the constant `fill` where `source` gives `None` (padding, a
+/// masked triangle): one affine gather, no rows.
+fn remap(ctx: &NodeCtx<'_>, out_shape: Vec<usize>, source: impl Fn(&[usize]) -> Result<Option<usize>>, fill: f32) -> Result<Lowered> {
     let n = ctx.output_values(&out_shape)?;
-    let mut src = Vec::with_capacity(n);
+    let (mut src, mut scale, mut shift) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let mut idx = vec![0usize; out_shape.len()];
     for _ in 0..n {
-        src.push(source(&idx)?);
+        match source(&idx)? {
+            Some(j) => {
+                src.push(j);
+                scale.push(1.0);
+                shift.push(0.0);
+            }
+            None => {
+                src.push(0);
+                scale.push(0.0);
+                shift.push(fill);
+            }
+        }
         // Next multi-index, last axis fastest.
         for d in (0..idx.len()).rev() {
             idx[d] += 1;
@@ -42,7 +59,10 @@ fn reindex(ctx: &NodeCtx<'_>, out_shape: Vec<usize>, source: impl Fn(&[usize]) -
             idx[d] = 0;
         }
     }
-    Ok(Lowered::Op(Op::Affine(AffineMap::gather(ctx.width, src), out_shape)))
+    if scale.iter().all(|s| *s == 1.0) {
+        return Ok(Lowered::Op(Op::Affine(AffineMap::gather(ctx.width, src), out_shape)));
+    }
+    Ok(Lowered::Op(Op::Affine(AffineMap { inputs: ctx.width, src, scale, shift }, out_shape)))
 }
 
 /// A constant integer list from an input (opset ≥ 13 style) or an attribute (older opsets).
@@ -90,27 +110,142 @@ pub fn slice(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
         return Err(ctx.error("starts, ends, axes and steps must have the same length"));
     }
-    let (mut begin, mut step) = (vec![0usize; rank], vec![1usize; rank]);
+    let (mut begin, mut step) = (vec![0i64; rank], vec![1i64; rank]);
     let mut out_shape = ctx.shape.to_vec();
     for (((&s, &e), &a), &st) in starts.iter().zip(&ends).zip(&axes).zip(&steps) {
         let ax = axis(ctx, a, rank)?;
-        if st <= 0 {
-            return Err(ctx.error(format!("step {st} on axis {a}: only positive steps are supported")));
+        if st == 0 {
+            return Err(ctx.error(format!("step 0 on axis {a}")));
         }
         let dim = ctx.shape[ax] as i64;
-        let clamp = |v: i64| if v < 0 { (v + dim).max(0) } else { v.min(dim) };
-        let (b, e) = (clamp(s), clamp(e));
-        // In 0..=dim after clamping; a step past the end takes one value.
-        let len = if e > b { (e - b).unsigned_abs().div_ceil(st.unsigned_abs()) } else { 0 };
+        let neg = |v: i64| if v < 0 { v.saturating_add(dim) } else { v };
+        // ONNX: a positive step clamps to [0, dim], a negative one to [−1, dim − 1].
+        let (b, len) = if st > 0 {
+            let (b, e) = (neg(s).clamp(0, dim), neg(e).clamp(0, dim));
+            (b, if e > b { (e - b).unsigned_abs().div_ceil(st.unsigned_abs()) } else { 0 })
+        } else {
+            let (b, e) = (neg(s).clamp(-1, dim - 1), neg(e).clamp(-1, dim - 1));
+            (b, if b > e { (b - e).unsigned_abs().div_ceil(st.unsigned_abs()) } else { 0 })
+        };
         if len == 0 {
             return Err(ctx.error(format!("the slice of axis {a} is empty")));
         }
-        begin[ax] = b as usize;
-        step[ax] = st as usize;
+        begin[ax] = b;
+        step[ax] = st;
         out_shape[ax] = len as usize;
     }
     let in_strides = strides(ctx.shape);
-    reindex(ctx, out_shape, |idx| Ok(idx.iter().enumerate().map(|(d, i)| (begin[d] + i * step[d]) * in_strides[d]).sum()))
+    reindex(ctx, out_shape, |idx| Ok(idx.iter().enumerate().map(|(d, i)| (begin[d] + *i as i64 * step[d]) as usize * in_strides[d]).sum()))
+}
+
+/// `Pad` (constant, reflect, edge or wrap; negative pads crop), constant pads, value and axes.
+pub fn pad(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    require_activation(ctx)?;
+    let rank = ctx.shape.len();
+    let pads = int_list(ctx, 1, "pads")?.ok_or_else(|| ctx.error("input 'pads' is required"))?;
+    let axes: Vec<usize> = match int_list(ctx, 3, "axes")? {
+        Some(a) => a.iter().map(|a| axis(ctx, *a, rank)).collect::<Result<_>>()?,
+        None => (0..rank).collect(),
+    };
+    if pads.len() != 2 * axes.len() {
+        return Err(ctx.error(format!("{} pads for {} axes (2 per axis)", pads.len(), axes.len())));
+    }
+    let value = if ctx.node.input.get(2).is_some_and(|n| !n.is_empty()) {
+        let v = ctx.const_input(2)?;
+        *v.data.first().ok_or_else(|| ctx.error("input 'constant_value' is empty"))?
+    } else {
+        ctx.attr_float("value", 0.0)
+    };
+    let mode = ctx.attr("mode").map_or_else(|| "constant".to_string(), |a| String::from_utf8_lossy(&a.s).into_owned());
+    let (mut before, mut out_shape) = (vec![0i64; rank], ctx.shape.to_vec());
+    for (i, &ax) in axes.iter().enumerate() {
+        let (b, e) = (pads[i], pads[i + axes.len()]);
+        let dim = ctx.shape[ax] as i64;
+        let len = dim.checked_add(b).and_then(|v| v.checked_add(e)).filter(|l| (1..=1 << 20).contains(l));
+        let len = len.ok_or_else(|| ctx.error(format!("pads {b}, {e} on axis {ax} of size {dim} leave no values or too many")))?;
+        if mode == "reflect" && (b.max(e) >= dim) {
+            return Err(ctx.error(format!("reflect pads {b}, {e} on axis {ax} must be smaller than its size {dim}")));
+        }
+        before[ax] = b;
+        out_shape[ax] = len as usize;
+    }
+    let dims: Vec<i64> = ctx.shape.iter().map(|d| *d as i64).collect();
+    let edge = |i: i64, n: i64| -> Option<i64> {
+        Some(match mode.as_str() {
+            "edge" => i.clamp(0, n - 1),
+            "wrap" => i.rem_euclid(n),
+            "reflect" if n > 1 => {
+                let p = 2 * (n - 1);
+                let m = i.rem_euclid(p);
+                if m < n { m } else { p - m }
+            }
+            "reflect" => 0,
+            _ => return None,
+        })
+    };
+    if !["constant", "edge", "wrap", "reflect"].contains(&mode.as_str()) {
+        return Err(ctx.error(format!("attribute 'mode' = \"{mode}\" is not supported (constant, reflect, edge or wrap)")));
+    }
+    let in_strides = strides(ctx.shape);
+    remap(
+        ctx,
+        out_shape,
+        |idx| {
+            let mut flat = 0usize;
+            for (d, i) in idx.iter().enumerate() {
+                let j = *i as i64 - before[d];
+                let j = if (0..dims[d]).contains(&j) { j } else { match edge(j, dims[d]) { Some(j) => j, None => return Ok(None) } };
+                flat += j as usize * in_strides[d];
+            }
+            Ok(Some(flat))
+        },
+        value,
+    )
+}
+
+/// `Trilu`: the upper (or lower) triangle of the last two axes from diagonal `k`, zero elsewhere.
+pub fn trilu(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    require_activation(ctx)?;
+    let rank = ctx.shape.len();
+    if rank < 2 {
+        return Err(ctx.error("input must have at least 2 dimensions"));
+    }
+    let k = if ctx.node.input.get(1).is_some_and(|n| !n.is_empty()) { ctx.const_input(1)?.data.first().copied().unwrap_or(0.0) as i64 } else { 0 };
+    let upper = ctx.attr_int("upper", 1) != 0;
+    let in_strides = strides(ctx.shape);
+    remap(
+        ctx,
+        ctx.shape.to_vec(),
+        |idx| {
+            let (i, j) = (idx[rank - 2] as i64, idx[rank - 1] as i64);
+            let keep = if upper { j - i >= k } else { j - i <= k };
+            Ok(keep.then(|| idx.iter().zip(&in_strides).map(|(a, s)| a * s).sum()))
+        },
+        0.0,
+    )
+}
+
+/// `GatherElements` with constant indices: `y[idx] = x[idx with idx[axis] = indices[idx]]`.
+pub fn gather_elements(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    require_activation(ctx)?;
+    let rank = ctx.shape.len();
+    let ax = axis(ctx, ctx.attr_int("axis", 0), rank)?;
+    let ind = ctx.const_input(1)?;
+    if ind.shape.len() != rank || ind.shape.iter().zip(ctx.shape).enumerate().any(|(d, (i, x))| d != ax && i > x) {
+        return Err(ctx.error(format!("indices of shape {:?} do not fit data of shape {:?}", ind.shape, ctx.shape)));
+    }
+    let dim = ctx.shape[ax] as i64;
+    let in_strides = strides(ctx.shape);
+    let ind_strides = strides(&ind.shape);
+    reindex(ctx, ind.shape.clone(), |idx| {
+        let flat: usize = idx.iter().zip(&ind_strides).map(|(a, s)| a * s).sum();
+        let i = ind.data[flat] as i64;
+        let j = if i < 0 { i + dim } else { i };
+        if !(0..dim).contains(&j) {
+            return Err(ctx.error(format!("index {i} is out of range for axis {ax} of size {dim}")));
+        }
+        Ok(idx.iter().enumerate().map(|(d, a)| if d == ax { j as usize } else { *a } * in_strides[d]).sum())
+    })
 }
 
 /// `Gather` with constant indices.
