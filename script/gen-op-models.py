@@ -387,6 +387,14 @@ def main():
     make("resize_linear_corners", [r4, helper.make_node("Resize", ["g4", "", "", "sz"], ["y"], name="resize", mode="linear", coordinate_transformation_mode="align_corners")],
          inits=[r1123, i64("sz", [1, 1, 4, 4])])
 
+    # Hummingbird's GEMM trees multiply a constant A by Xᵀ; torch's numel is ReduceProd(Shape).
+    make("gemm_const_a", [helper.make_node("Gemm", ["A", "h", "C"], ["y"], name="gemm_a", transB=1, alpha=0.5)],
+         inits=[init("A", np.linspace(-1.0, 1.0, 18).reshape(3, 6)), init("C", [[0.1], [-0.2], [0.3]])])
+    make("numel_divides", [helper.make_node("Shape", ["h"], ["s"], name="shape"),
+                           helper.make_node("ReduceProd", ["s"], ["n"], name="numel", keepdims=0),
+                           helper.make_node("Cast", ["n"], ["nf"], name="cast", to=TensorProto.FLOAT),
+                           helper.make_node("Div", ["h", "nf"], ["y"], name="div")], opset=13)
+
     # Tree ensembles as skl2onnx and onnxmltools write them: every split mode, a split shared by
     # two trees, a tree that is one leaf, two targets averaged; a three-class softmax forest; an
     # XGBoost-style binary classifier (one scored class, LOGISTIC).

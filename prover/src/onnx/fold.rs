@@ -117,6 +117,7 @@ pub fn fold(ctx: &NodeCtx<'_>, lower: fn(&NodeCtx<'_>) -> Result<Lowered>) -> Re
             t.integer = t.integer && !matches!(op, "Sqrt" | "Reciprocal");
             t
         }
+        "ReduceSum" | "ReduceMean" | "ReduceProd" | "ReduceMin" | "ReduceMax" => reduce(ctx, op, c(0)?)?,
         "Where" => {
             let (cond, x, y) = (c(0)?, c(1)?, c(2)?);
             let out = broadcast_shape(&cond.shape, &x.shape).and_then(|s| broadcast_shape(&s, &y.shape)).ok_or_else(|| ctx.error("the inputs do not broadcast"))?;
@@ -159,6 +160,30 @@ fn binary(op: &str, integer: bool, ctx: &NodeCtx<'_>) -> Result<fn(f32, f32) -> 
         ("Xor", _) => |a, c| f32::from(u8::from((a != 0.0) != (c != 0.0))),
         _ => return Err(ctx.error("internal: not a binary op")),
     })
+}
+
+/// A Reduce* of a constant (a shape's product, as torch writes `numel`).
+fn reduce(ctx: &NodeCtx<'_>, op: &str, x: &ConstTensor) -> Result<ConstTensor> {
+    use super::normalize::{groups, reduce_axes, reduced_shape};
+    let sub = NodeCtx { shape: &x.shape, width: x.data.len(), ..*ctx };
+    let axes = reduce_axes(&sub)?;
+    let g = groups(&x.shape, &axes);
+    let out = reduced_shape(&sub, &g, &axes);
+    let data = g
+        .groups
+        .iter()
+        .map(|grp| {
+            let v = grp.iter().map(|i| x.data[*i]);
+            match op {
+                "ReduceSum" => v.sum(),
+                "ReduceMean" => v.sum::<f32>() / grp.len().max(1) as f32,
+                "ReduceProd" => v.product(),
+                "ReduceMin" => v.fold(f32::INFINITY, f32::min),
+                _ => v.fold(f32::NEG_INFINITY, f32::max),
+            }
+        })
+        .collect();
+    Ok(ConstTensor { shape: out, data, integer: x.integer && op != "ReduceMean" })
 }
 
 /// `f(a, b)` under numpy broadcasting.

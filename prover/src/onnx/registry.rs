@@ -76,7 +76,7 @@ pub struct OpEntry {
 
 /// All supported ONNX ops.
 pub const REGISTRY: &[OpEntry] = &[
-    OpEntry { name: "Gemm", attributes: &["alpha", "beta", "transA", "transB", "broadcast"], notes: "A = activation [N, K] (transA = 0; N samples), B and C constant; alpha, beta, transB any; broadcast (before opset 7)", build: gemm },
+    OpEntry { name: "Gemm", attributes: &["alpha", "beta", "transA", "transB", "broadcast"], notes: "A = activation [N, K] (transA = 0; N samples), B and C constant; or A constant and B the activation (hummingbird's trees); alpha, beta, transB any; broadcast (before opset 7)", build: gemm },
     OpEntry { name: "MatMul", attributes: &[], notes: "activation × constant (any leading dims), constant × activation, or activation × activation (batched, broadcast; one product per term: attention)", build: matmul },
     OpEntry { name: "Add", attributes: &["broadcast", "axis"], notes: "activation + constant, or two activations (residual; numpy broadcast); folded into neighbouring layers, no rows", build: add },
     OpEntry { name: "Sub", attributes: &["broadcast", "axis"], notes: "activation − constant, constant − activation, or two activations; folded", build: sub },
@@ -287,7 +287,10 @@ pub(super) fn broadcast_index(shape: &[usize], target: &[usize]) -> Option<Vec<u
 
 fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if !ctx.is_activation(0) {
-        return Err(ctx.error("input A must be the activation tensor"));
+        if ctx.is_activation(1) {
+            return gemm_const_a(ctx);
+        }
+        return Err(ctx.error("input A or B must be the activation tensor"));
     }
     if ctx.attr_int("transA", 0) != 0 {
         return Err(ctx.error("attribute 'transA' = 1 is not supported"));
@@ -320,6 +323,40 @@ fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         }
     }
     Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, rows, bias, out_shape: vec![n, weight.rows] })))
+}
+
+/// `Gemm` of a constant A and the activation B (hummingbird's trees: `A · Xᵀ`):
+/// `Y[i, j] = alpha · Σ_k A'[i, k] · B'[k, j] + beta · C[i, j]`, a linear map of B.
+fn gemm_const_a(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let a = matrix(ctx, ctx.const_input(0)?, "input A")?;
+    let a = if ctx.attr_int("transA", 0) != 0 { a.transposed() } else { a };
+    let (alpha, beta) = (ctx.attr_float("alpha", 1.0), ctx.attr_float("beta", 1.0));
+    let sb = ctx.act_shape(1)?.to_vec();
+    let [r, c] = sb[..] else {
+        return Err(ctx.error(format!("input B must be [K, N], has shape {sb:?}")));
+    };
+    let trans_b = ctx.attr_int("transB", 0) != 0;
+    let (k, n) = if trans_b { (c, r) } else { (r, c) };
+    if a.cols != k {
+        return Err(ctx.error(format!("input A has {} columns, input B {k} rows", a.cols)));
+    }
+    let m = a.rows;
+    let outputs = ctx.output_values(&[m, n])?;
+    ctx.check_terms(outputs.checked_mul(k))?;
+    let bias: Vec<f32> = if ctx.node.input.get(2).is_some_and(|x| !x.is_empty()) {
+        broadcast(ctx, ctx.const_input(2)?, &[m, n], "input C")?.into_iter().map(|v| v * beta).collect()
+    } else {
+        vec![0.0; outputs]
+    };
+    let at = |t: usize, j: usize| if trans_b { j * k + t } else { t * n + j };
+    let mut rows = Vec::with_capacity(outputs);
+    for i in 0..m {
+        for j in 0..n {
+            rows.push((0..k).map(|t| (at(t, j), alpha * a.at(i, t))).filter(|(_, w)| *w != 0.0).collect());
+        }
+    }
+    let map = LinearMap { inputs: r * c, rows, bias, out_shape: vec![m, n] };
+    Ok(Lowered::Steps(vec![Step::new(Op::Linear(map), &[Ref::Input(1)])]))
 }
 
 fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
