@@ -438,6 +438,13 @@ def main():
                                               base_values=[-0.2], class_treeids=tt, class_nodeids=tn, class_ids=ti, class_weights=tw, **a)],
          extra_opsets=ml, margin=clear_of(thresholds), outputs=[("label", i64s, [1]), ("probabilities", TensorProto.FLOAT, [1, 2])])
 
+    # Support-vector regressors (skl2onnx's SVR): linear, RBF and sigmoid kernels.
+    sv = [round(float(v), 3) for v in np.random.default_rng(11).uniform(-0.8, 0.8, 3 * HIDDEN)]
+    for kernel, params in [("LINEAR", [0.0, 0.0, 3.0]), ("RBF", [0.4, 0.0, 3.0]), ("SIGMOID", [0.5, 0.1, 3.0])]:
+        make(f"ml_svr_{kernel.lower()}", [mlnode("SVMRegressor", ["h"], ["y"], kernel_type=kernel, kernel_params=params, n_supports=3,
+                                                 support_vectors=sv, coefficients=[0.7, -0.4, 0.25], rho=[0.15], post_transform="NONE")],
+             extra_opsets=ml, tolerance=0.02)
+
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1)

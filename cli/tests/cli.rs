@@ -512,3 +512,22 @@ fn regression_closed_stdout_is_a_normal_exit() {
         assert!(e.is_empty(), "{args:?}: {e}");
     }
 }
+
+/// A model tract cannot run (here a negative-step Slice after a Reshape) still compiles, proves
+/// and verifies: the compile report and `prove` say there is no float reference, and why, instead
+/// of failing the command.
+#[test]
+fn regression_a_model_tract_cannot_run_still_compiles_and_proves() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let input = "models/ops/slice_reverse.input.json";
+    let o = zkinfer(&["compile", "models/ops/slice_reverse.onnx", "--calibrate", input, "--dir", d]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("no float reference (tract could not run the model"), "{out}");
+    assert!(zkinfer(&["setup", "--dir", d]).status.success());
+    let o = zkinfer(&["prove", "--input", input, "--dir", d]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("note: no float reference to compare with"));
+    assert!(zkinfer(&["verify", "--dir", d]).status.success());
+}

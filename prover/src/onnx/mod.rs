@@ -13,6 +13,7 @@ pub mod resize;
 pub mod registry;
 pub mod select;
 pub mod shape_ops;
+pub mod svm;
 pub mod trees;
 
 use crate::error::{ProverError, Result};
