@@ -531,3 +531,25 @@ fn regression_a_model_tract_cannot_run_still_compiles_and_proves() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("note: no float reference to compare with"));
     assert!(zkinfer(&["verify", "--dir", d]).status.success());
 }
+
+/// `compile --target`: the scale chosen from the calibration samples, every candidate's error and
+/// predicted prove time in the report (the default 2^8 is too coarse for this scaled pipeline);
+/// refused with `--scale-bits` or without samples.
+#[test]
+fn compile_target_chooses_the_scale_and_reports_every_candidate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (model, input) = ("models/corpus/skl_standard_scaler_wine.onnx", "models/corpus/skl_standard_scaler_wine.input.json");
+    let o = zkinfer(&["compile", model, "--calibrate", input, "--target", "resources", "--dir", d]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("scale chosen by --target resources: 2^"), "{out}");
+    assert!(out.contains("2^8   max abs error") && out.contains("<- chosen"), "{out}");
+    assert!(!out.contains("fixed point: scale 2^8,"), "2^8 is too coarse for this model: {out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("choosing the scale for --target Resources"), "progress on stderr");
+    for (extra, says) in [(&["--calibrate", input, "--scale-bits", "10"][..], "drop --scale-bits"), (&[][..], "--target needs calibration samples")] {
+        let o = zkinfer(&[&["compile", model, "--target", "accuracy", "--dir", d][..], extra].concat());
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && e.contains(says), "{extra:?}: {e}");
+    }
+}

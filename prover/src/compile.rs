@@ -146,7 +146,7 @@ fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tab
     for a in &used {
         wide_tables[a.table_index().unwrap_or(0)] = Some(Domain { lo: -(1 << 50), hi: 1 << 50 });
     }
-    let wide = QuantParams { scale_bits: s, range_limbs: (60 / s).max(1), tables: wide_tables };
+    let wide = QuantParams { scale_bits: s, range_limbs: (60 / s).clamp(1, 8), tables: wide_tables };
     let probe = QuantModel::from_layers(layers, wide)?;
     let mut max_abs = 0i64;
     let mut seen: [Option<(i64, i64)>; Activation::TABULATED.len()] = [None; Activation::TABULATED.len()];

@@ -9,6 +9,7 @@
 pub mod accuracy;
 pub mod artifact;
 pub mod binding;
+pub mod calibrate;
 pub mod circuit;
 pub mod compile;
 pub mod costmodel;

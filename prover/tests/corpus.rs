@@ -33,8 +33,8 @@ fn flatten(v: &serde_json::Value, out: &mut Vec<f64>) {
 /// Models whose compile succeeds but whose default fixed point (2^8) is too coarse: raw features
 /// in the hundreds scaled by constants near 0.003, which quantise to 1/256 (a quarter off), so
 /// the output moves far. `compile --scale-bits 12` proves them within tolerance
-/// (`too_coarse_models_agree_at_twelve_bits`); calibration choosing the scale is issue 16's
-/// accuracy item.
+/// (`too_coarse_models_agree_at_twelve_bits`), and `compile --target` chooses such a scale
+/// (prover/tests/calibrate.rs).
 const TOO_COARSE: &[&str] = &["skl_logreg_credit_pipeline", "skl_minmax_scaler_wine", "skl_standard_scaler_wine"];
 
 fn check(name: &str, scale_bits: Option<u32>) -> Result<Option<String>, String> {

@@ -6,12 +6,34 @@ use std::path::PathBuf;
 use zkinfer_prover::optimise::{LayoutChoice, LayoutGoal, DEFAULT_MAX_PROOF_BYTES, DEFAULT_MAX_VERIFY_GAS};
 use zkinfer_prover::{CompileOptions, Visibilities, VisibilityOverrides};
 
+/// Fixed-point fractional bits unless `--scale-bits` or `--target` says otherwise.
+pub const DEFAULT_SCALE_BITS: u32 = 8;
+
+/// What `compile --target` chooses the scale for (ezkl's `calibrate_settings` targets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// The smallest error against the float model on the calibration samples.
+    Accuracy,
+    /// The fastest proof whose error stays within 2x the best (or 1% of the largest output).
+    Resources,
+}
+
+impl From<Target> for zkinfer_prover::calibrate::CalibrationTarget {
+    fn from(t: Target) -> Self {
+        match t {
+            Target::Accuracy => Self::Accuracy,
+            Target::Resources => Self::Resources,
+        }
+    }
+}
+
 /// Fixed point and layout options shared by `compile` and `bench`.
 #[derive(Debug, clap::Args)]
 pub struct LayoutArgs {
-    /// Fixed-point fractional bits (also the limb width of range checks).
-    #[arg(long, default_value_t = 8)]
-    pub scale_bits: u32,
+    /// Fixed-point fractional bits (also the limb width of range checks); default 8, or chosen
+    /// from the calibration samples by `compile --target`.
+    #[arg(long)]
+    pub scale_bits: Option<u32>,
     /// Inputs per dot-product row (advice columns); default: chosen by the cost model
     /// (docs/cost-model.json, or the file named by $ZKINFER_COST_MODEL).
     #[arg(long)]
@@ -42,7 +64,7 @@ impl LayoutArgs {
             max_verify_gas: (self.max_verify_gas > 0).then_some(self.max_verify_gas),
         };
         Ok(CompileOptions {
-            scale_bits: self.scale_bits,
+            scale_bits: self.scale_bits.unwrap_or(DEFAULT_SCALE_BITS),
             dot_width: self.dot_width,
             range_limbs,
             calibration,
@@ -90,6 +112,12 @@ pub struct Args {
     /// output (the count) must be public.
     #[arg(long)]
     pub accuracy_samples: Option<usize>,
+    /// Choose the scale from the calibration samples: every scale from 2^6 to 2^16 is compiled
+    /// and its error against the float model measured; `accuracy` takes the smallest error,
+    /// `resources` the fastest proof within 2x of it. The report lists every candidate's error
+    /// and predicted prove time. Needs `--calibrate`; not with `--scale-bits`.
+    #[arg(long, value_enum)]
+    pub target: Option<Target>,
     #[command(flatten)]
     pub dir: DirArg,
 }
@@ -127,11 +155,41 @@ pub fn run(a: Args) -> Result<()> {
     result
 }
 
+/// `--target`: every candidate scale measured (printed as it goes), the chosen one set in `opts`.
+fn choose_scale(a: &Args, target: Target, opts: &mut CompileOptions) -> Result<Vec<String>> {
+    if a.layout.scale_bits.is_some() {
+        anyhow::bail!("--target chooses the scale: drop --scale-bits (or --target)");
+    }
+    if a.accuracy_samples.is_some() {
+        anyhow::bail!("--target measures the error of the model's outputs; an accuracy circuit's output is a count: use --scale-bits");
+    }
+    if opts.calibration.is_empty() {
+        anyhow::bail!("--target needs calibration samples: --calibrate INPUT.json (or a test set)");
+    }
+    eprintln!("choosing the scale for --target {target:?} on {} calibration sample(s):", opts.calibration.len());
+    let line = |c: &zkinfer_prover::calibrate::ScaleCandidate| match &c.outcome {
+        Ok(st) => format!("2^{:<2}  max abs error {:.5}  predicted prove {:.2} s  k {}", c.scale_bits, st.max_abs_err, st.predicted_prove_s, st.k),
+        Err(why) => format!("2^{:<2}  does not compile: {}", c.scale_bits, why.lines().next().unwrap_or("")),
+    };
+    let choice = zkinfer_prover::calibrate::choose_scale(&a.model, opts, target.into(), zkinfer_prover::calibrate::DEFAULT_SCALES, &mut |c| eprintln!("  {}", line(c)))
+        .context("--target")?;
+    opts.scale_bits = choice.chosen;
+    let mut report = vec![format!("  scale chosen by --target {}: 2^{} of:", format!("{target:?}").to_lowercase(), choice.chosen)];
+    for c in &choice.candidates {
+        report.push(format!("    {}{}", line(c), if c.scale_bits == choice.chosen { "  <- chosen" } else { "" }));
+    }
+    Ok(report)
+}
+
 fn compile_and_save(a: &Args, dir: &crate::pipeline::Dir) -> Result<()> {
-    let (opts, names) = a.options()?;
+    let (mut opts, names) = a.options()?;
+    let scale_report = match a.target {
+        Some(t) => choose_scale(a, t, &mut opts)?,
+        None => Vec::new(),
+    };
     let (art, layout, calibrated) = crate::pipeline::compile_artifact(&a.model, &opts)?;
     // Everything that can fail runs before circuit.json is written.
-    let mut report = Vec::new();
+    let mut report = scale_report;
     if art.accuracy.is_none() {
         for (name, input) in names.iter().zip(&opts.calibration) {
             let (_, _, outs) = crate::pipeline::witness(&art, input, &Default::default()).with_context(|| format!("calibration sample {name}"))?;

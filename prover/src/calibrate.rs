@@ -1,0 +1,126 @@
+//! Choosing the fixed-point scale from the calibration samples (`zkinfer compile --target`), as
+//! ezkl's `calibrate_settings` does: every candidate scale is compiled for real (its ranges,
+//! tables and layout), its outputs on the samples are compared with the float model's, and the
+//! target decides:
+//! - [`CalibrationTarget::Accuracy`]: the smallest error (ties: the faster layout);
+//! - [`CalibrationTarget::Resources`]: the fastest layout whose error is at most
+//!   [`RESOURCES_SLACK`] times the best candidate's, or within 1% of the largest float output.
+//!
+//! A candidate that cannot compile (a table or range too large at that scale) is reported with
+//! its reason and skipped.
+
+use crate::compile::{compile, CompileOptions};
+use crate::error::{ProverError, Result};
+use std::path::Path;
+
+/// What the scale choice optimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalibrationTarget {
+    /// The smallest error against the float model.
+    Accuracy,
+    /// The fastest proof whose error stays near the best.
+    Resources,
+}
+
+/// The scales tried by default: 2^6 to 2^16.
+pub const DEFAULT_SCALES: std::ops::RangeInclusive<u32> = 6..=16;
+
+/// A resources target accepts an error up to this many times the best candidate's.
+pub const RESOURCES_SLACK: f64 = 2.0;
+
+/// How one candidate scale did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleCandidate {
+    /// Fixed-point fractional bits.
+    pub scale_bits: u32,
+    /// Its measurements, or why it does not compile.
+    pub outcome: std::result::Result<CandidateStats, String>,
+}
+
+/// A compiled candidate's measurements.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CandidateStats {
+    /// The largest absolute difference from the float model over every output of every sample.
+    pub max_abs_err: f64,
+    /// The layout's predicted proving time (the cost model's), seconds.
+    pub predicted_prove_s: f64,
+    /// Its circuit's k.
+    pub k: u32,
+}
+
+/// The choice and every candidate behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleChoice {
+    /// The target it was made for.
+    pub target: CalibrationTarget,
+    /// The chosen scale bits.
+    pub chosen: u32,
+    /// Every candidate, in the order tried.
+    pub candidates: Vec<ScaleCandidate>,
+}
+
+/// Tries every scale of `scales` with `opts` (its calibration samples, visibility and layout
+/// goal; its scale bits are ignored) and chooses one for `target`; `progress` sees each
+/// candidate as it is measured. Needs calibration samples and the float reference (tract) of
+/// the model; not for accuracy circuits (their output is a count).
+pub fn choose_scale(
+    path: &Path,
+    opts: &CompileOptions,
+    target: CalibrationTarget,
+    scales: std::ops::RangeInclusive<u32>,
+    progress: &mut dyn FnMut(&ScaleCandidate),
+) -> Result<ScaleChoice> {
+    if opts.calibration.is_empty() {
+        return Err(ProverError::BadSettings("choosing the scale needs calibration samples (--calibrate)".into()));
+    }
+    if opts.accuracy_samples.is_some() {
+        return Err(ProverError::BadSettings("an accuracy circuit's output is a count: choose its scale with --scale-bits".into()));
+    }
+    let graph = crate::onnx::load(path)?;
+    let floats = opts
+        .calibration
+        .iter()
+        .enumerate()
+        .map(|(i, x)| crate::reference::run_float(&graph, x).map_err(|e| ProverError::BadInput(format!("calibration sample {i}: the float reference is needed to choose the scale: {e}"))))
+        .collect::<Result<Vec<_>>>()?;
+    let largest = floats.iter().flatten().fold(0.0f64, |m, v| m.max(f64::from(v.abs())));
+    let mut candidates = Vec::new();
+    for s in scales {
+        let outcome = measure(path, opts, s, &floats).map_err(|e| e.to_string());
+        let c = ScaleCandidate { scale_bits: s, outcome };
+        progress(&c);
+        candidates.push(c);
+    }
+    let ok: Vec<(u32, CandidateStats)> = candidates.iter().filter_map(|c| c.outcome.as_ref().ok().map(|st| (c.scale_bits, *st))).collect();
+    let by_time = |a: &(u32, CandidateStats), b: &(u32, CandidateStats)| a.1.predicted_prove_s.total_cmp(&b.1.predicted_prove_s);
+    let best = ok.iter().min_by(|a, b| a.1.max_abs_err.total_cmp(&b.1.max_abs_err).then_with(|| by_time(a, b)));
+    let Some(best) = best else {
+        let why: Vec<String> = candidates.iter().map(|c| format!("2^{}: {}", c.scale_bits, c.outcome.as_ref().err().map_or("", String::as_str))).collect();
+        return Err(ProverError::BadSettings(format!("no scale compiles: {}", why.join("; "))));
+    };
+    let chosen = match target {
+        CalibrationTarget::Accuracy => best.0,
+        CalibrationTarget::Resources => {
+            let bound = (best.1.max_abs_err * RESOURCES_SLACK).max(0.01 * largest);
+            ok.iter().filter(|c| c.1.max_abs_err <= bound).min_by(|a, b| by_time(a, b).then(a.1.max_abs_err.total_cmp(&b.1.max_abs_err))).map_or(best.0, |c| c.0)
+        }
+    };
+    Ok(ScaleChoice { target, chosen, candidates })
+}
+
+/// Compiles at `scale_bits` and measures the error on every sample against `floats`.
+fn measure(path: &Path, opts: &CompileOptions, scale_bits: u32, floats: &[Vec<f32>]) -> Result<CandidateStats> {
+    let c = compile(path, &CompileOptions { scale_bits, ..opts.clone() })?;
+    let mut err = 0.0f64;
+    for (x, want) in opts.calibration.iter().zip(floats) {
+        let trace = c.model.forward(&c.model.quantise_input(x)?)?;
+        let got = trace.output();
+        if got.len() != want.len() {
+            return Err(ProverError::BadInput(format!("{} outputs, the float model has {}", got.len(), want.len())));
+        }
+        for (g, w) in got.iter().zip(want) {
+            err = err.max((c.model.params.dequantise(*g) - f64::from(*w)).abs());
+        }
+    }
+    Ok(CandidateStats { max_abs_err: err, predicted_prove_s: c.layout.chosen.predicted_prove_s, k: c.plan.k })
+}
