@@ -541,3 +541,18 @@ fn regression_planted_dev_srs_cache_file_with_a_huge_k_is_regenerated_not_a_pani
     let e = zkinfer_prover::srs::dev_srs_in(dir.path(), 64).expect_err("refused").to_string();
     assert!(e.contains("k = 64"), "{e}");
 }
+
+#[test]
+fn regression_limbs_needed_at_the_widest_range_is_none_not_a_stack_overflow() {
+    // Found by the loader fuzzer (commit 5f6a3d0): `limbs_needed` re-ran the model at the widest
+    // range to find how many limbs an input needs; called on a model already that wide (the probe
+    // itself, or a circuit.json with 8 limbs of 8 bits), it recursed until the stack overflowed.
+    let x = zkinfer_prover::input::read_input(&models().join("mlp_small.input.json")).unwrap();
+    let c = compile(&models().join("mlp_small.onnx"), &CompileOptions { range_limbs: Some(8), ..CompileOptions::default() }).unwrap();
+    assert_eq!(c.model.params.range_limbs, 8);
+    let q = c.model.quantise_input(&x).unwrap();
+    assert_eq!(c.model.limbs_needed(&q), None);
+    // A huge input at the widest range is still an error, not a crash.
+    let huge: Vec<i64> = q.iter().map(|_| i64::MAX / 4).collect();
+    assert_eq!(c.model.limbs_needed(&huge), None);
+}
