@@ -211,6 +211,11 @@ fn onchain_verbs_pay_an_inference_and_a_bounty_refund_and_decode_reverts() {
     let out = ok(&[&["onchain", "post", "--amount", "1ether", "--threshold", "6", "--test-set", "models/mlp_small.testset.json"][..], &bchain(0)].concat());
     let bounty_id = field(&out, "bounty_id");
     ok(&["prove", "--input", "models/mlp_small.testset.json", "--dir", b, "--bind-to", &format!("{HOST}:{bounty_id}"), "--deployment", &format!("{b}/deployment.json")]);
+    // calldata for the bounty: silent for its own id and sender, a warning for another id.
+    let o = run(&["calldata", "--dir", b, "--bounty-id", &bounty_id, "--from", HOST]);
+    assert!(o.status.success() && !String::from_utf8_lossy(&o.stderr).contains("warning"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&["calldata", "--dir", b, "--bounty-id", "7", "--from", HOST]);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stderr).contains("warning: the proof's binding"), "{}", String::from_utf8_lossy(&o.stderr));
     let out = ok(&[&["onchain", "claim", "--bounty-id", &bounty_id][..], &bchain(1)].concat());
     assert!(out.contains("1000000000000000000 wei paid"), "{out}");
     let err = fails(&[&["onchain", "claim", "--bounty-id", &bounty_id][..], &bchain(1)].concat());
