@@ -57,6 +57,15 @@ pub struct ScaleChoice {
     pub chosen: u32,
     /// Every candidate, in the order tried.
     pub candidates: Vec<ScaleCandidate>,
+    /// The largest magnitude of the float model's outputs on the samples (to judge an error by).
+    pub largest_output: f64,
+}
+
+impl ScaleChoice {
+    /// The chosen candidate's measurements.
+    pub fn chosen_stats(&self) -> Option<CandidateStats> {
+        self.candidates.iter().find(|c| c.scale_bits == self.chosen).and_then(|c| c.outcome.as_ref().ok().copied())
+    }
 }
 
 /// Tries every scale of `scales` with `opts` (its calibration samples, visibility and layout
@@ -105,7 +114,7 @@ pub fn choose_scale(
             ok.iter().filter(|c| c.1.max_abs_err <= bound).min_by(|a, b| by_time(a, b).then(a.1.max_abs_err.total_cmp(&b.1.max_abs_err))).map_or(best.0, |c| c.0)
         }
     };
-    Ok(ScaleChoice { target, chosen, candidates })
+    Ok(ScaleChoice { target, chosen, candidates, largest_output: largest })
 }
 
 /// Compiles at `scale_bits` and measures the error on every sample against `floats`.

@@ -59,11 +59,20 @@ fn check(name: &str, scale_bits: Option<u32>) -> Result<Option<String>, String> 
     Ok((err > tol).then(|| format!("{name}: max abs error {err:.4} > {tol:.4} (circuit {got:?}, onnxruntime {want:?})")))
 }
 
+/// The scale `compile --target resources` chooses for a corpus model.
+fn chosen_scale(name: &str) -> Result<u32, String> {
+    use zkinfer_prover::calibrate::{choose_scale, CalibrationTarget, DEFAULT_SCALES};
+    let base = common::model_path(&format!("corpus/{name}"));
+    let x = zkinfer_prover::input::read_input(&base.with_extension("input.json")).map_err(|e| e.to_string())?;
+    let opts = CompileOptions { calibration: vec![x], ..CompileOptions::default() };
+    choose_scale(&base.with_extension("onnx"), &opts, CalibrationTarget::Resources, DEFAULT_SCALES, &mut |_| {}).map(|c| c.chosen).map_err(|e| e.to_string())
+}
+
 #[test]
 fn every_corpus_model_compiles_or_is_refused_and_agrees_with_onnxruntime() {
     let entries: Vec<Entry> = serde_json::from_str(&std::fs::read_to_string(common::model_path("corpus/manifest.json")).unwrap()).unwrap();
     assert!(entries.len() >= 160, "{} corpus models", entries.len());
-    let (mut compiled, mut refused, mut problems) = (0, 0, Vec::new());
+    let (mut compiled, mut refused, mut problems, mut at_chosen_scale) = (0, 0, Vec::new(), Vec::new());
     for e in &entries {
         match check(&e.name, None) {
             Ok(None) => compiled += 1,
@@ -72,6 +81,23 @@ fn every_corpus_model_compiles_or_is_refused_and_agrees_with_onnxruntime() {
                 eprintln!("known too coarse at 2^8: {p}");
             }
             Ok(Some(p)) => problems.push(p),
+            // A table too large at 2^8: the user's next step is `compile --target`.
+            Err(why) if why.contains("table would need") => match chosen_scale(&e.name).and_then(|b| check(&e.name, Some(b)).map(|p| (b, p))) {
+                Ok((b, None)) => {
+                    compiled += 1;
+                    at_chosen_scale.push(format!("{} (2^{b})", e.name));
+                }
+                // Only coarse scales fit its tables, and they misroute its splits: still a refusal
+                // (the wide-range comparison chip is open), never counted as agreeing.
+                Ok((b, Some(p))) => {
+                    refused += 1;
+                    eprintln!("refused {}: the scale whose tables fit (2^{b}) is too coarse: {p}", e.name);
+                }
+                Err(why) => {
+                    refused += 1;
+                    eprintln!("refused {}: {why}", e.name);
+                }
+            },
             Err(why) => {
                 refused += 1;
                 eprintln!("refused {}: {why}", e.name);
@@ -79,9 +105,10 @@ fn every_corpus_model_compiles_or_is_refused_and_agrees_with_onnxruntime() {
         }
     }
     eprintln!("corpus: {compiled} compile and agree with onnxruntime, {refused} refused, {} disagree", problems.len());
+    eprintln!("at the scale --target resources chose (their tables do not fit at 2^8): {}", at_chosen_scale.join(", "));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // A floor, so that lost coverage shows (raise it as ops land).
-    assert!(compiled >= 130, "only {compiled} corpus models compile");
+    assert!(compiled >= 133, "only {compiled} corpus models compile");
 }
 
 #[test]

@@ -174,6 +174,15 @@ fn choose_scale(a: &Args, target: Target, opts: &mut CompileOptions) -> Result<V
     let choice = zkinfer_prover::calibrate::choose_scale(&a.model, opts, target.into(), zkinfer_prover::calibrate::DEFAULT_SCALES, &mut |c| eprintln!("  {}", line(c)))
         .context("--target")?;
     opts.scale_bits = choice.chosen;
+    if let Some(st) = choice.chosen_stats() {
+        let tolerance = (0.05 * choice.largest_output).max(0.05);
+        if st.max_abs_err > tolerance {
+            eprintln!(
+                "warning: the best scale that compiles (2^{}) is {:.4} from the float model (more than {tolerance:.4}): its tables or range do not fit at finer scales; check the outputs before relying on them",
+                choice.chosen, st.max_abs_err
+            );
+        }
+    }
     let mut report = vec![format!("  scale chosen by --target {}: 2^{} of:", format!("{target:?}").to_lowercase(), choice.chosen)];
     for c in &choice.candidates {
         report.push(format!("    {}{}", line(c), if c.scale_bits == choice.chosen { "  <- chosen" } else { "" }));
