@@ -438,6 +438,12 @@ def main():
                                               base_values=[-0.2], class_treeids=tt, class_nodeids=tn, class_ids=ti, class_weights=tw, **a)],
          extra_opsets=ml, margin=clear_of(thresholds), outputs=[("label", i64s, [1]), ("probabilities", TensorProto.FLOAT, [1, 2])])
 
+    # ConvTranspose as a GAN generator writes it: stride 2, pads, output_padding, groups; 1-D dilated.
+    make("conv_transpose", [helper.make_node("ConvTranspose", ["x", "Wt", "Bt"], ["y"], name="deconv", strides=[2, 2], pads=[1, 0, 0, 1], output_padding=[1, 0], group=2)],
+         inits=[init("Wt", np.linspace(-0.5, 0.6, 2 * 2 * 3 * 2).reshape(2, 2, 3, 2)), init("Bt", [0.1, -0.1, 0.05, 0.0])], inputs=[("x", [1, 2, 3, 3])])
+    make("conv_transpose1d", [helper.make_node("ConvTranspose", ["x", "Wt"], ["y"], name="deconv", strides=[3], dilations=[2], output_shape=[8])],
+         inits=[init("Wt", np.linspace(0.4, -0.3, 3 * 2 * 2).reshape(3, 2, 2))], inputs=[("x", [2, 3, 3])])
+
     # Support-vector regressors (skl2onnx's SVR): linear, RBF and sigmoid kernels.
     sv = [round(float(v), 3) for v in np.random.default_rng(11).uniform(-0.8, 0.8, 3 * HIDDEN)]
     for kernel, params in [("LINEAR", [0.0, 0.0, 3.0]), ("RBF", [0.4, 0.0, 3.0]), ("SIGMOID", [0.5, 0.1, 3.0])]:

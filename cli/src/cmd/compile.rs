@@ -30,8 +30,8 @@ impl From<Target> for zkinfer_prover::calibrate::CalibrationTarget {
 /// Fixed point and layout options shared by `compile` and `bench`.
 #[derive(Debug, clap::Args)]
 pub struct LayoutArgs {
-    /// Fixed-point fractional bits (also the limb width of range checks); default 8, or chosen
-    /// from the calibration samples by `compile --target`.
+    /// Fixed-point fractional bits (also the limb width of range checks); default 8 (`zkinfer
+    /// compile` can also choose it from the calibration samples: see its help).
     #[arg(long)]
     pub scale_bits: Option<u32>,
     /// Inputs per dot-product row (advice columns); default: chosen by the cost model

@@ -1,5 +1,6 @@
 //! Spatial ops on `[N, C, D1, …, Dr]` activations (`r` = 1, 2 or 3 spatial dimensions, any
 //! batch `N`), lowered to sparse [`LinearMap`]s and [`MaxMap`]s: `Conv` (groups, dilations),
+//! `ConvTranspose`,
 //! `AveragePool`, `MaxPool` (dilations, `ceil_mode`), `GlobalAveragePool`, `GlobalMaxPool`.
 //! Padding contributes no terms; `auto_pad` (`SAME_UPPER`, `SAME_LOWER`, `VALID`) becomes
 //! explicit pads.
@@ -243,6 +244,96 @@ pub fn conv(ctx: &NodeCtx<'_>) -> Result<Lowered> {
             }
         }
     }
+    Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, rows, bias: biases, out_shape })))
+}
+
+/// `ConvTranspose`: 1-, 2- or 3-D, any batch, groups, strides, dilations, pads, output_padding
+/// and output_shape (its padding split as the ONNX spec does for NOTSET): every input scattered
+/// through the constant kernel, a linear map.
+pub fn conv_transpose(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let x = input(ctx)?;
+    let w = ctx.const_input(1)?;
+    let r = x.spatial.len();
+    if w.shape.len() != r + 2 {
+        return Err(ctx.error(format!("input W must be [C, M/group, K1, …] with {r} kernel dimensions, has shape {:?}", w.shape)));
+    }
+    let group = usize::try_from(ctx.attr_int("group", 1)).ok().filter(|g| *g > 0 && x.c % g == 0).ok_or_else(|| ctx.error(format!("attribute 'group' = {} must divide the {} input channels", ctx.attr_int("group", 1), x.c)))?;
+    if w.shape[0] != x.c {
+        return Err(ctx.error(format!("input W has {} input channels, the activation {}", w.shape[0], x.c)));
+    }
+    let (cols, kernel) = (w.shape[1], w.shape[2..].to_vec());
+    let m = cols * group;
+    if kernel.contains(&0) {
+        return Err(ctx.error("the kernel has an empty dimension"));
+    }
+    if let Some(k) = usizes(ctx, "kernel_shape", r)? {
+        if k != kernel {
+            return Err(ctx.error(format!("attribute 'kernel_shape' = {k:?} does not match the kernel {kernel:?}")));
+        }
+    }
+    let strides = usizes(ctx, "strides", r)?.unwrap_or_else(|| vec![1; r]);
+    let dilations = usizes(ctx, "dilations", r)?.unwrap_or_else(|| vec![1; r]);
+    let extra = usizes(ctx, "output_padding", r)?.unwrap_or_else(|| vec![0; r]);
+    if strides.contains(&0) || dilations.contains(&0) {
+        return Err(ctx.error("attributes 'strides' and 'dilations' must be positive"));
+    }
+    match ctx.attr("auto_pad").map(|a| String::from_utf8_lossy(&a.s).into_owned()).as_deref() {
+        None | Some("NOTSET") | Some("VALID") => {}
+        Some(other) => return Err(ctx.error(format!("attribute 'auto_pad' = {other} is not supported (NOTSET or VALID; export with explicit pads)"))),
+    }
+    // The full (unpadded) extent of every spatial dimension, then the pads.
+    let full: Vec<usize> = (0..r).map(|d| strides[d] * (x.spatial[d] - 1) + extra[d] + (kernel[d] - 1) * dilations[d] + 1).collect();
+    let (begin, end) = match usizes(ctx, "output_shape", r)? {
+        Some(os) => {
+            let total: Vec<usize> = (0..r).map(|d| full[d].checked_sub(os[d]).ok_or_else(|| ctx.error(format!("output_shape {os:?} is larger than the full output {full:?}")))).collect::<Result<_>>()?;
+            (total.iter().map(|t| t - t / 2).collect::<Vec<_>>(), total.iter().map(|t| t / 2).collect::<Vec<_>>())
+        }
+        None => {
+            let pads = usizes(ctx, "pads", 2 * r)?.unwrap_or_else(|| vec![0; 2 * r]);
+            (pads[..r].to_vec(), pads[r..].to_vec())
+        }
+    };
+    let out_dims: Vec<usize> = (0..r)
+        .map(|d| full[d].checked_sub(begin[d] + end[d]).filter(|o| *o > 0).ok_or_else(|| ctx.error(format!("pads {:?} leave no output on axis {d}", (begin[d], end[d])))))
+        .collect::<Result<_>>()?;
+    let bias = if ctx.node.input.get(2).is_some_and(|n| !n.is_empty()) {
+        let b = ctx.const_input(2)?;
+        if b.data.len() != m {
+            return Err(ctx.error(format!("input B has {} values, expected {m}", b.data.len())));
+        }
+        b.data.clone()
+    } else {
+        vec![0.0; m]
+    };
+    let mut out_shape = vec![x.n, m];
+    out_shape.extend(&out_dims);
+    let outputs = ctx.output_values(&out_shape)?;
+    let (vol, kvol, ovol) = (x.volume(), kernel.iter().product::<usize>(), out_dims.iter().product::<usize>());
+    ctx.check_terms(x.n.checked_mul(ctx.width / x.n.max(1)).and_then(|v| v.checked_mul(cols)).and_then(|v| v.checked_mul(kvol)))?;
+    let (ins, taps) = (positions(&x.spatial), positions(&kernel));
+    let flat = |idx: &[usize], dims: &[usize]| idx.iter().zip(dims).fold(0, |a, (i, d)| a * d + i);
+    let mut rows: Vec<Vec<(usize, f32)>> = vec![Vec::new(); outputs];
+    let per_group_in = x.c / group;
+    for s in 0..x.n {
+        for ci in 0..x.c {
+            let g = ci / per_group_in;
+            for (fi, i) in ins.iter().enumerate() {
+                let src = (s * x.c + ci) * vol + fi;
+                for (fk, k) in taps.iter().enumerate() {
+                    let o: Option<Vec<usize>> = (0..r).map(|d| (i[d] * strides[d] + k[d] * dilations[d]).checked_sub(begin[d]).filter(|o| *o < out_dims[d])).collect();
+                    let Some(o) = o else { continue };
+                    let fo = flat(&o, &out_dims);
+                    for col in 0..cols {
+                        let weight = w.data[(ci * cols + col) * kvol + fk];
+                        if weight != 0.0 {
+                            rows[(s * m + g * cols + col) * ovol + fo].push((src, weight));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let biases = (0..outputs).map(|j| bias[(j / ovol) % m]).collect();
     Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, rows, bias: biases, out_shape })))
 }
 

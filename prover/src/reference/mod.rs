@@ -11,8 +11,19 @@ mod desugar;
 /// Runs the ONNX model in f32 with tract on one input (with several graph inputs, their
 /// concatenation in graph order); returns every graph output, flattened and concatenated in
 /// graph order (integer and boolean outputs as floats). The ONNX-ML ops tract lacks are first
-/// rewritten into standard ops ([`desugar`]).
+/// rewritten into standard ops ([`desugar`]). A panic inside tract (it has overflow panics on
+/// some valid models, e.g. a 1-D ConvTranspose with `output_shape`) is an error, not a crash.
 pub fn run_float(graph: &Graph, input: &[f32]) -> Result<Vec<f32>> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_tract(graph, input))) {
+        Ok(r) => r,
+        Err(p) => {
+            let why = p.downcast_ref::<&str>().map(|s| (*s).to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+            Err(ProverError::Reference(format!("{}: tract panicked: {why}", graph.source.display())))
+        }
+    }
+}
+
+fn run_tract(graph: &Graph, input: &[f32]) -> Result<Vec<f32>> {
     let err = |e: TractError| ProverError::Reference(format!("{}: {e:#}", graph.source.display()));
     let onnx = tract_onnx::onnx();
     let mut proto = onnx.proto_model_for_path(&graph.source).map_err(err)?;
