@@ -113,7 +113,7 @@ impl Window {
 }
 
 /// Every multi-index of `dims`, row-major.
-fn positions(dims: &[usize]) -> Vec<Vec<usize>> {
+pub(super) fn positions(dims: &[usize]) -> Vec<Vec<usize>> {
     let n: usize = dims.iter().product();
     let mut out = Vec::with_capacity(n);
     let mut idx = vec![0usize; dims.len()];
@@ -128,6 +128,18 @@ fn positions(dims: &[usize]) -> Vec<Vec<usize>> {
         }
     }
     out
+}
+
+/// The optional constant bias B of `m` output channels (zeros when absent).
+fn bias(ctx: &NodeCtx<'_>, m: usize) -> Result<Vec<f32>> {
+    if ctx.node.input.get(2).is_none_or(|n| n.is_empty()) {
+        return Ok(vec![0.0; m]);
+    }
+    let b = ctx.const_input(2)?;
+    if b.data.len() != m {
+        return Err(ctx.error(format!("input B has {} values, expected {m}", b.data.len())));
+    }
+    Ok(b.data.clone())
 }
 
 fn input(ctx: &NodeCtx<'_>) -> Result<Input> {
@@ -209,15 +221,7 @@ pub fn conv(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if kc * group != x.c {
         return Err(ctx.error(format!("input W has {kc} input channels per group ({group} groups), the activation has {}", x.c)));
     }
-    let bias = if ctx.node.input.get(2).is_some_and(|n| !n.is_empty()) {
-        let b = ctx.const_input(2)?;
-        if b.data.len() != m {
-            return Err(ctx.error(format!("input B has {} values, expected {m}", b.data.len())));
-        }
-        b.data.clone()
-    } else {
-        vec![0.0; m]
-    };
+    let bias = bias(ctx, m)?;
     let win = window(ctx, &kernel.shape[2..], &x.spatial)?;
     let out_dims = win.out_dims(ctx, &x.spatial)?;
     let mut out_shape = vec![x.n, m];
@@ -296,15 +300,7 @@ pub fn conv_transpose(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let out_dims: Vec<usize> = (0..r)
         .map(|d| full[d].checked_sub(begin[d] + end[d]).filter(|o| *o > 0).ok_or_else(|| ctx.error(format!("pads {:?} leave no output on axis {d}", (begin[d], end[d])))))
         .collect::<Result<_>>()?;
-    let bias = if ctx.node.input.get(2).is_some_and(|n| !n.is_empty()) {
-        let b = ctx.const_input(2)?;
-        if b.data.len() != m {
-            return Err(ctx.error(format!("input B has {} values, expected {m}", b.data.len())));
-        }
-        b.data.clone()
-    } else {
-        vec![0.0; m]
-    };
+    let bias = bias(ctx, m)?;
     let mut out_shape = vec![x.n, m];
     out_shape.extend(&out_dims);
     let outputs = ctx.output_values(&out_shape)?;

@@ -25,7 +25,7 @@ pub(super) fn string(ctx: &NodeCtx<'_>, name: &str, default: &str) -> String {
 }
 
 /// The activation input X as `[rows, features]`: its last dimension is the features.
-fn features(ctx: &NodeCtx<'_>) -> Result<(usize, usize)> {
+pub(super) fn features(ctx: &NodeCtx<'_>) -> Result<(usize, usize)> {
     if !ctx.is_activation(0) {
         return Err(ctx.error("input X must be an activation"));
     }

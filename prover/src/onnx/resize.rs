@@ -4,14 +4,13 @@
 //! `asymmetric`; nearest rounding `round_prefer_floor` (default), `round_prefer_ceil`, `floor`
 //! and `ceil`; linear taps outside the input take its edge.
 
+use super::conv::positions;
+use super::ml::string;
 use super::registry::Lowered;
+use super::shape_ops::strides;
 use super::NodeCtx;
 use crate::error::Result;
 use crate::ir::{AffineMap, LinearMap, Op};
-
-fn text(ctx: &NodeCtx<'_>, name: &str, default: &str) -> String {
-    ctx.attr(name).map_or_else(|| default.to_string(), |a| String::from_utf8_lossy(&a.s).into_owned())
-}
 
 /// A constant float list from input `i`, `None` when absent or empty.
 fn list(ctx: &NodeCtx<'_>, i: usize) -> Result<Option<Vec<f32>>> {
@@ -80,8 +79,8 @@ fn taps(ctx: &NodeCtx<'_>, linear: bool, d: usize, out: usize, scale: f32) -> Re
     let (len_in, last) = (ctx.shape[d], ctx.shape[d] as i64 - 1);
     // Upsample and opset 10's Resize (X, scales) have no such attributes: asymmetric, floor.
     let legacy = ctx.node.op_type == "Upsample" || ctx.node.input.len() == 2;
-    let coord = text(ctx, "coordinate_transformation_mode", if legacy { "asymmetric" } else { "half_pixel" });
-    let nearest = text(ctx, "nearest_mode", if legacy { "floor" } else { "round_prefer_floor" });
+    let coord = string(ctx, "coordinate_transformation_mode", if legacy { "asymmetric" } else { "half_pixel" });
+    let nearest = string(ctx, "nearest_mode", if legacy { "floor" } else { "round_prefer_floor" });
     let clip = |i: i64| i.clamp(0, last) as usize;
     (0..out)
         .map(|o| {
@@ -112,7 +111,7 @@ pub fn resize(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if !ctx.is_activation(0) {
         return Err(ctx.error("input X must be an activation"));
     }
-    let mode = text(ctx, "mode", "nearest");
+    let mode = string(ctx, "mode", "nearest");
     let linear = match mode.as_str() {
         "nearest" => false,
         "linear" | "bilinear" => true,
@@ -126,26 +125,15 @@ pub fn resize(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let (out_shape, scale) = sizes(ctx)?;
     let n = ctx.output_values(&out_shape)?;
     let per_axis: Vec<Vec<Vec<(usize, f32)>>> = (0..out_shape.len()).map(|d| taps(ctx, linear, d, out_shape[d], scale[d])).collect::<Result<_>>()?;
-    let mut in_strides = vec![1usize; ctx.shape.len()];
-    for d in (0..ctx.shape.len().saturating_sub(1)).rev() {
-        in_strides[d] = in_strides[d + 1] * ctx.shape[d + 1];
-    }
+    let in_strides = strides(ctx.shape);
     let mut rows = Vec::with_capacity(n);
-    let mut idx = vec![0usize; out_shape.len()];
-    for _ in 0..n {
+    for idx in positions(&out_shape) {
         let mut terms = vec![(0usize, 1.0f32)];
         for (d, i) in idx.iter().enumerate() {
             let stride = in_strides[d];
             terms = terms.iter().flat_map(|(j, w)| per_axis[d][*i].iter().map(move |(k, v)| (j + k * stride, w * v))).collect();
         }
         rows.push(terms);
-        for d in (0..idx.len()).rev() {
-            idx[d] += 1;
-            if idx[d] < out_shape[d] {
-                break;
-            }
-            idx[d] = 0;
-        }
     }
     ctx.check_terms(rows.iter().try_fold(0usize, |a, r| a.checked_add(r.len())))?;
     if rows.iter().all(|r| r.len() == 1 && r[0].1 == 1.0) {

@@ -18,7 +18,7 @@ pub fn axis(ctx: &NodeCtx<'_>, a: i64, rank: usize) -> Result<usize> {
     }
 }
 
-fn strides(shape: &[usize]) -> Vec<usize> {
+pub(super) fn strides(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1; shape.len()];
     for i in (0..shape.len().saturating_sub(1)).rev() {
         s[i] = s[i + 1] * shape[i + 1];
@@ -156,7 +156,7 @@ pub fn pad(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     } else {
         ctx.attr_float("value", 0.0)
     };
-    let mode = ctx.attr("mode").map_or_else(|| "constant".to_string(), |a| String::from_utf8_lossy(&a.s).into_owned());
+    let mode = super::ml::string(ctx, "mode", "constant");
     let (mut before, mut out_shape) = (vec![0i64; rank], ctx.shape.to_vec());
     for (i, &ax) in axes.iter().enumerate() {
         let (b, e) = (pads[i], pads[i + axes.len()]);

@@ -7,7 +7,7 @@
 //! - `SIGMOID`: `tanh(γ x·sv_j + c0)` (linear, the tanh table, linear);
 //! - the sign of a one-class model is a step table.
 
-use super::ml::{floats, string};
+use super::ml::{features, floats, string};
 use super::registry::{Lowered, Ref, Step};
 use super::NodeCtx;
 use crate::error::Result;
@@ -15,11 +15,7 @@ use crate::ir::{Activation, AffineMap, LinearMap, Op, ProductMap};
 
 /// `SVMRegressor` (post_transform NONE, one target).
 pub fn regressor(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    if !ctx.is_activation(0) {
-        return Err(ctx.error("input X must be an activation"));
-    }
-    let c = *ctx.shape.last().ok_or_else(|| ctx.error("input X is a scalar"))?;
-    let rows = ctx.width / c.max(1);
+    let (rows, c) = features(ctx)?;
     let post = string(ctx, "post_transform", "NONE");
     if post != "NONE" {
         return Err(ctx.error(format!("attribute 'post_transform' = \"{post}\" is not supported (NONE)")));

@@ -17,7 +17,7 @@
 //! `[1 − s, s]` (`NONE`) or `[−s, s]`, as the ONNX reference implementation writes them.
 //! Missing values (NaN) cannot occur in fixed point: `nodes_missing_value_tracks_true` is moot.
 
-use super::ml::{classify, floats, string};
+use super::ml::{classify, features, floats, string};
 use super::registry::{Lowered, Ref, Step};
 use super::NodeCtx;
 use crate::error::Result;
@@ -247,19 +247,10 @@ fn score_steps(ctx: &NodeCtx<'_>, e: &Ensemble, rows: usize, c: usize, outputs: 
     Ok(steps)
 }
 
-/// X as `[rows, features]`.
-fn rows_features(ctx: &NodeCtx<'_>) -> Result<(usize, usize)> {
-    if !ctx.is_activation(0) {
-        return Err(ctx.error("input X must be an activation"));
-    }
-    let c = *ctx.shape.last().ok_or_else(|| ctx.error("input X is a scalar"))?;
-    Ok((ctx.width / c.max(1), c))
-}
-
 /// `TreeEnsembleRegressor`: `n_targets` outputs per row, aggregate `SUM` or `AVERAGE`,
 /// post_transform `NONE`.
 pub fn regressor(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    let (rows, c) = rows_features(ctx)?;
+    let (rows, c) = features(ctx)?;
     let post = string(ctx, "post_transform", "NONE");
     if post != "NONE" {
         return Err(ctx.error(format!("attribute 'post_transform' = \"{post}\" is not supported (NONE)")));
@@ -281,7 +272,7 @@ pub fn regressor(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 
 /// `TreeEnsembleClassifier` with integer labels: outputs the label and the scores.
 pub fn classifier(ctx: &NodeCtx<'_>) -> Result<Lowered> {
-    let (rows, c) = rows_features(ctx)?;
+    let (rows, c) = features(ctx)?;
     if !strings(ctx, "classlabels_strings").is_empty() {
         return Err(ctx.error("string class labels (classlabels_strings) are not supported: export the classifier with integer labels"));
     }
