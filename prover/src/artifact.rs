@@ -60,6 +60,10 @@ pub struct CircuitArtifact {
     /// model is then the batch-and-score model built from the ONNX file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy: Option<crate::accuracy::AccuracySpec>,
+    /// How the ONNX graph was lowered, when not the default ([`crate::ir::LowerOptions`]):
+    /// re-lowering the file (another weight set, a commitment check) must do the same.
+    #[serde(default, skip_serializing_if = "crate::ir::LowerOptions::is_default")]
+    pub lowering: crate::ir::LowerOptions,
 }
 
 /// Where things sit in the public instance vector.
@@ -103,12 +107,14 @@ impl CircuitArtifact {
             plan,
             model,
             accuracy: None,
+            lowering: crate::ir::LowerOptions::default(),
         })
     }
     /// The artifact of a compiled model (an accuracy circuit's included).
     pub fn of(model_file: &Path, compiled: crate::Compiled) -> Result<Self> {
         let mut art = Self::new(model_file, compiled.model, compiled.plan)?;
         art.accuracy = compiled.accuracy;
+        art.lowering = compiled.lowering;
         Ok(art)
     }
     /// Writes JSON.
@@ -132,7 +138,7 @@ impl CircuitArtifact {
                 self.plan.shape.visibility
             )));
         }
-        let layers = crate::onnx::load(model_file)?.lower()?;
+        let layers = crate::onnx::load(model_file)?.lower_with(&self.lowering)?;
         // The circuit's weight sharing (its first layers are the base model's, replica 0 first).
         let mut model = QuantModel::from_layers(&layers, self.model.params)?.with_committed_biases().with_ties_of(&self.model).map_err(|e| {
             ProverError::BadGraph { path: model_file.to_path_buf(), message: format!("does not have the circuit's architecture ({e})") }
@@ -148,6 +154,7 @@ impl CircuitArtifact {
         let mut art = Self::new(model_file, model, self.plan.clone())?;
         art.instances = self.instances.clone();
         art.accuracy = self.accuracy;
+        art.lowering = self.lowering;
         Ok(art)
     }
     /// The circuit without witness (for keygen and key loading).

@@ -58,6 +58,29 @@ pub struct Compiled {
     /// The largest magnitude of any value of the calibration samples' fixed-point runs (inputs,
     /// rescaled values, outputs; [`QuantModel::max_abs`]), when there were samples.
     pub calibrated_max_abs: Option<i64>,
+    /// How the graph was lowered (re-lowering the file for another weight set uses the same).
+    pub lowering: crate::ir::LowerOptions,
+}
+
+/// Why no range was chosen: a function's table would be too large (which another lowering may
+/// avoid), or anything else.
+enum RangeFailure {
+    TableTooLarge(Activation, ProverError),
+    Other(ProverError),
+}
+
+impl RangeFailure {
+    fn into_error(self) -> ProverError {
+        match self {
+            RangeFailure::TableTooLarge(_, e) | RangeFailure::Other(e) => e,
+        }
+    }
+}
+
+impl From<ProverError> for RangeFailure {
+    fn from(e: ProverError) -> Self {
+        RangeFailure::Other(e)
+    }
 }
 
 /// Default number of range limbs without calibration data.
@@ -71,8 +94,17 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
         return Err(ProverError::BadSettings(format!("dot_width must be at most {}", crate::limits::MAX_DOT_WIDTH)));
     }
     let graph = crate::onnx::load(path)?;
-    let layers = graph.lower()?;
-    let (chosen_limbs, tables, calibrated_max_abs) = choose_ranges(&layers, opts)?;
+    let mut lowering = crate::ir::LowerOptions::default();
+    let mut layers = graph.lower_with(&lowering)?;
+    let (chosen_limbs, tables, calibrated_max_abs) = match choose_ranges(&layers, opts) {
+        // An additive mask (−10⁴) before a softmax: clamp the exp inputs, which changes no output.
+        Err(RangeFailure::TableTooLarge(Activation::Exp, _)) => {
+            lowering.clamp_exp = true;
+            layers = graph.lower_with(&lowering)?;
+            choose_ranges(&layers, opts).map_err(RangeFailure::into_error)?
+        }
+        other => other.map_err(RangeFailure::into_error)?,
+    };
     let limbs = opts.range_limbs.unwrap_or(chosen_limbs);
     let params = QuantParams { scale_bits: opts.scale_bits, range_limbs: limbs, tables };
     opts.visibility.validate()?;
@@ -99,7 +131,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     let layout = crate::optimise::choose_layout(&model, opts.dot_width, opts.visibility, &crate::costmodel::CostModel::from_env()?, &opts.goal)?;
     let plan = layout.chosen.plan.clone();
     check_calibration(&base, &plan, accuracy.is_none(), opts)?;
-    Ok(Compiled { graph, model, plan, layout, accuracy, calibrated_max_abs })
+    Ok(Compiled { graph, model, plan, layout, accuracy, calibrated_max_abs, lowering })
 }
 
 /// Runs every calibration sample through the compiled model as `prove` will (the fixed-point run
@@ -130,10 +162,10 @@ pub const HEADROOM: i64 = 2;
 /// headroom, joined with a default core: ±4 for sigmoid, tanh, erf and gelu, −4..0 for exp).
 /// Without samples: [`DEFAULT_RANGE_LIMBS`] and the default domains. An input outside a table at
 /// prove time is an error before proving.
-fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tables, Option<i64>)> {
+fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> std::result::Result<(u32, Tables, Option<i64>), RangeFailure> {
     let s = opts.scale_bits;
     let unit = 1i64 << s.min(30);
-    let used: Vec<Activation> = Activation::TABULATED.into_iter().filter(|a| layers.layers.iter().any(|l| l.activation == *a)).collect();
+    let used: Vec<Activation> = Activation::TABULATED.into_iter().filter(|a| layers.layers.iter().any(|l| crate::quant::proven_activation(l.activation).0 == *a)).collect();
     let mut tables: Tables = [None; Activation::TABULATED.len()];
     if opts.calibration.is_empty() {
         for a in &used {
@@ -182,13 +214,13 @@ fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> Result<(u32, Tab
         let headroom = |v: i64, outward: bool| if (v < 0) == outward { v.saturating_mul(2) } else { v / 2 };
         let d = Domain { lo: headroom(lo, true).min(core.lo), hi: headroom(hi, false).max(core.hi) };
         if d.len() as i64 > MAX_TABLE_ENTRIES {
-            return Err(ProverError::BadSettings(format!(
+            return Err(RangeFailure::TableTooLarge(*a, ProverError::BadSettings(format!(
                 "the {} table would need {} entries to cover the calibration inputs {}..{} (with 2x headroom); at most {MAX_TABLE_ENTRIES} are supported: lower --scale-bits",
                 a.name(),
                 d.len(),
                 wide.dequantise(lo),
                 wide.dequantise(hi)
-            )));
+            ))));
         }
         tables[i] = Some(d);
     }

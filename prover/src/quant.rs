@@ -320,6 +320,19 @@ impl Trace {
     }
 }
 
+
+/// The activation a layer is proven with, and whether its bias moves one unit down: the
+/// comparisons `x ≥ 0` ([`Activation::NonNegative`]) and `x > 0` ([`Activation::Positive`], which
+/// on the fixed-point grid is `x − 2^−s ≥ 0`) become [`Activation::Step`], the sign bit of the
+/// range decomposition, so that they need no table and hold over any range.
+pub fn proven_activation(a: Activation) -> (Activation, bool) {
+    match a {
+        Activation::NonNegative => (Activation::Step, false),
+        Activation::Positive => (Activation::Step, true),
+        other => (other, false),
+    }
+}
+
 impl QuantModel {
     /// Quantises lowered layers.
     pub fn from_layers(g: &LayerGraph, params: QuantParams) -> Result<Self> {
@@ -330,13 +343,16 @@ impl QuantModel {
         };
         let mut layers = Vec::with_capacity(g.layers.len());
         for (li, l) in g.layers.iter().enumerate() {
+            let (activation, step_shift) = proven_activation(l.activation);
             let mut rows = Vec::with_capacity(l.rows.len());
             let mut bias = Vec::with_capacity(l.rows.len());
             for (o, r) in l.rows.iter().enumerate() {
                 let row = r.iter().map(|(i, w)| QuantParams::quantise_exact(*w, s).map(|q| (*i, q)).ok_or_else(|| bad(li, o, "weight", *w)));
                 rows.push(row.collect::<Result<Vec<_>>>()?);
                 let b = l.bias.get(o).copied().unwrap_or(0.0);
-                bias.push(QuantParams::quantise_exact(b, 2 * s).ok_or_else(|| bad(li, o, "bias", b))?);
+                let q = QuantParams::quantise_exact(b, 2 * s).ok_or_else(|| bad(li, o, "bias", b))?;
+                // `x > 0` is `x − 2^−s ≥ 0` on the fixed-point grid: one unit below the rescale.
+                bias.push(if step_shift { q - (1i64 << s) } else { q });
             }
             layers.push(QuantLayer {
                 inputs: l.inputs,
@@ -344,7 +360,7 @@ impl QuantModel {
                 rows,
                 prods: if l.prods.iter().all(Vec::is_empty) { Vec::new() } else { l.prods.clone() },
                 bias,
-                activation: l.activation,
+                activation,
                 pinned: false,
                 tied: Vec::new(),
             });
@@ -470,6 +486,7 @@ impl QuantModel {
                 let out = match layer.activation {
                     Activation::None => q,
                     Activation::Relu => q.max(0),
+                    Activation::Step => i64::from(q >= 0) << p.scale_bits,
                     act => match p.domain(act) {
                         Some(d) if d.contains(q) => p.tabulate(act, q),
                         d => {

@@ -166,6 +166,27 @@ fn no_free_cell_in_the_op_models() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Corpus networks that stress the new lowerings: a GPT block whose causal mask is −∞ (folded
+/// away), one whose additive mask is −10⁴ (exp inputs clamped by a ReLU), scaled dot-product
+/// attention, and a gradient-boosted credit model whose splits compare raw features (steps: the
+/// sign bit, no table). Fixed and hashed weights, widths 4 and 8: no free cell.
+#[test]
+fn no_free_cell_in_masked_attention_and_wide_comparisons() {
+    let mut failures = Vec::new();
+    for name in ["t_gpt_block", "t_gpt_block_op13_addmask", "t_sdpa_attention", "hb_gb_clf_credit_gemm"] {
+        for weights in [Visibility::Fixed, Visibility::Hashed] {
+            let base = format!("corpus/{name}");
+            let input = format!("{base}.input.json");
+            let model = compiled(&base, &[input.as_str()], weights);
+            let visibilities = [Visibilities { weights, ..Visibilities::default() }];
+            for w in [4, 8] {
+                failures.extend(audit_all(name, &model, w..=w, &visibilities).failures);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The accuracy circuit's visibilities: any weights and input, the count public.
 fn accuracy_visibilities(weights: Visibility) -> Vec<Visibilities> {
     visibilities(weights).into_iter().filter(|v| v.output == Visibility::Public).collect()

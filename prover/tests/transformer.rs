@@ -109,3 +109,62 @@ fn table_input_outside_its_calibrated_domain_is_an_error_before_proving() {
     let e = model.forward(&model.quantise_input(&x).unwrap()).unwrap_err().to_string();
     assert!(e.contains("layer") && e.contains("out of"), "{e}");
 }
+
+/// A corpus GPT block (`models/corpus/`, torch).
+fn corpus_block(name: &str, opts: CompileOptions) -> (Compiled, Arc<QuantModel>, Trace) {
+    let x = zkinfer_prover::input::read_input(&common::model_path(&format!("corpus/{name}.input.json"))).unwrap();
+    let c = compile(&common::model_path(&format!("corpus/{name}.onnx")), &CompileOptions { calibration: vec![x.clone()], ..opts }).unwrap();
+    let model = Arc::new(c.model.clone());
+    let trace = model.forward(&model.quantise_input(&x).unwrap()).unwrap();
+    (c, model, trace)
+}
+
+#[test]
+fn an_additive_attention_mask_clamps_the_exp_inputs_and_proves() {
+    // torch's opset-13 GPT block adds −10⁴ to masked scores: an exp table over [−2·10⁴, 0] would
+    // need 5·10⁶ entries. The compile clamps every exp input at −24 (a ReLU row each) and
+    // records it, so the table covers [−48, 0]; the circuit accepts the honest witness and
+    // rejects a wrong exp output.
+    let (c, model, trace) = corpus_block("t_gpt_block_op13_addmask", CompileOptions::default());
+    assert!(c.lowering.clamp_exp);
+    let d = model.params.domain(Activation::Exp).unwrap();
+    let unit = 1i64 << model.params.scale_bits;
+    assert!(d.lo >= -48 * unit && d.hi <= unit, "exp table {d:?}");
+    accepts(&c, &model, trace.clone()).unwrap();
+    let l = layer_with(&model, Activation::Exp, false);
+    let mut bad = trace;
+    bad.layers[l][0].out += 1;
+    assert!(accepts(&c, &model, bad).is_err(), "a wrong exp output was accepted");
+    // Without the mask the block needs no clamp: the default lowering stays as it was.
+    let (plain, _, _) = setup("transformer_block");
+    assert!(!plain.lowering.clamp_exp);
+}
+
+#[test]
+fn a_minus_infinity_causal_mask_proves_with_fewer_exponentials() {
+    // `Where(mask, −inf, x)` (torch's causal mask): masked scores are constants, e^−∞ = 0, so
+    // only the live ones reach the exp table.
+    let (c, model, trace) = corpus_block("t_gpt_block", CompileOptions::default());
+    assert!(!c.lowering.clamp_exp);
+    accepts(&c, &model, trace).unwrap();
+}
+
+#[test]
+fn regression_another_weight_set_of_a_clamped_model_lowers_the_same_way() {
+    // The clamp is part of the circuit: re-lowering the ONNX file (another weight set, a
+    // commitment check) must clamp too, or the architecture would differ.
+    use zkinfer_prover::artifact::CircuitArtifact;
+    use zkinfer_prover::{Visibilities, Visibility};
+    let opts = CompileOptions { visibility: Visibilities { weights: Visibility::Hashed, ..Visibilities::default() }, ..CompileOptions::default() };
+    let (c, _, _) = corpus_block("t_gpt_block_op13_addmask", opts);
+    let path = common::model_path("corpus/t_gpt_block_op13_addmask.onnx");
+    let art = CircuitArtifact::of(&path, c).unwrap();
+    assert!(art.lowering.clamp_exp);
+    let again = art.with_weights_from(&path).unwrap();
+    assert_eq!(again.lowering, art.lowering);
+    assert_eq!(again.model, art.model);
+    let json = serde_json::to_string(&art).unwrap();
+    assert!(json.contains("\"clamp_exp\":true"));
+    let back: CircuitArtifact = serde_json::from_str(&json).unwrap();
+    assert!(back.lowering.clamp_exp);
+}

@@ -45,7 +45,7 @@ pub fn run(a: Args) -> Result<()> {
     let art = match &a.model {
         Some(model) if hashed_weights => compiled.with_weights_from(model)?,
         Some(model) => {
-            let layers = zkinfer_prover::onnx::load(model)?.lower()?;
+            let layers = zkinfer_prover::onnx::load(model)?.lower_with(&compiled.lowering)?;
             let q = zkinfer_prover::QuantModel::from_layers(&layers, compiled.model.params)?;
             let recomputed = format!("0x{}", hex::encode(q.commitment()));
             if recomputed != compiled.model_commitment {

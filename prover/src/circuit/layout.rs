@@ -434,12 +434,15 @@ impl<'a, S: Sink> Walk<'a, S> {
         }
         self.sink.enable(cfg.q_rescale, row)?;
         match spec.activation {
-            act @ (Activation::Relu | Activation::None) => {
+            act @ (Activation::Relu | Activation::None | Activation::Step) => {
                 if let Some(q) = cfg.q_act {
                     self.sink.enable(q, row)?;
                 }
                 if act == Activation::Relu {
                     self.sink.fixed(cfg.w[1], row, Fr::one());
+                }
+                if act == Activation::Step {
+                    self.sink.fixed(cfg.fstep.ok_or(Error::Synthesis)?, row, Fr::one());
                 }
             }
             tabulated => {

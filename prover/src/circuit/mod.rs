@@ -40,12 +40,16 @@
 //! q = Σ_(i<n−1) l_i · 2^(s·i) + t · 2^(s·(n−1)) + (sign − 1) · 2^(s·n − 1)
 //! v + 2^(s−1) − r − 2^s · q = 0,  sign · (1 − sign) = 0,  z[R−n−2] = t + 2^(s−1),
 //! acc[R+1] = w[0][R]                                                     (q_rescale)
-//! out = q · (w[1] · sign + 1 − w[1])                                     (q_act)
+//! out = q · (w[1] · sign + 1 − w[1] − fstep) + fstep · 2^s · sign       (q_act)
 //! z ∈ [0, 2^s) on every row                                              (the lookup)
 //! ```
 //! `t` and `t + 2^(s−1)` both in `[0, 2^s)` put `t` in `[0, 2^(s−1))`; the limbs bound `q` to
 //! `[−2^(s·n−1), 2^(s·n−1))`, which makes `q` and `r` unique; `sign` is the top bit of
 //! `q + 2^(s·n−1)`, i.e. `sign = 1 ⇔ q ≥ 0`.
+//!
+//! **Step** (comparisons `x ≥ 0`, and `x > 0` with the bias one unit lower; the `fstep` fixed
+//! column, only configured when the model has one): the same row with `fstep = 1`, `w[1] = 0`,
+//! so `out = 2^s · sign`, exactly `1.0` iff `q ≥ 0`. No table: it holds over the whole range.
 //!
 //! **Products** (`q_mul`; only configured when the model multiplies activations), one row per chunk of `⌊W/2⌋` pairs, continuing the same accumulator:
 //! ```text
@@ -123,6 +127,9 @@ pub struct CircuitShape {
     /// chip and its weight columns are then configured with hashed weights too).
     #[serde(default)]
     pub pinned: bool,
+    /// Whether some layer is a step (`x ≥ 0`, a comparison): the `fstep` column is configured.
+    #[serde(default)]
+    pub steps: bool,
 }
 
 impl Default for CircuitShape {
@@ -135,6 +142,7 @@ impl Default for CircuitShape {
             products: false,
             visibility: Visibilities::PUBLIC,
             pinned: false,
+            steps: false,
         }
     }
 }
@@ -159,6 +167,7 @@ impl CircuitShape {
             products,
             visibility: Visibilities::PUBLIC,
             pinned: model.layers.iter().any(|l| l.pinned),
+            steps: model.layers.iter().any(|l| l.activation == Activation::Step),
         }
     }
     /// The same shape with other visibilities.
@@ -274,6 +283,8 @@ pub struct ModelConfig {
     z: Column<Advice>,
     /// `1` on the rescale rows of tabulated activations (only when the model uses one).
     fon: Option<Column<Fixed>>,
+    /// `1` on the rescale rows of steps (only when the model has one).
+    fstep: Option<Column<Fixed>>,
     /// The input-commitment chips (only with a hashed input).
     commit: Option<commit::CommitConfig>,
     /// The one lookup table: limb values and, with tabulated functions, `f(x)` (offset).
@@ -299,6 +310,7 @@ impl ModelConfig {
         let hashed_weights = shape.hashed_weights();
         let functions = !shape.tabulated().is_empty();
         let fon = functions.then(|| meta.fixed_column());
+        let fstep = shape.steps.then(|| meta.fixed_column());
         // Not in the permutation: public rows read it through the `public` gate.
         let instance = meta.instance_column();
         // Selectors compress greedily in creation order into as few fixed columns as the degree
@@ -397,14 +409,24 @@ impl ModelConfig {
             ]
         });
         // out = q·sign (ReLU: w[1] = 1) or out = q (w[1] = 0); w[] are free on rescale rows.
+        // With steps: out = 2^s·sign on a step's row (fstep = 1, w[1] = 0): `1` iff q ≥ 0.
         meta.create_gate("relu or linear", |m| {
             let q = m.query_selector(q_act.unwrap_or(q_rescale));
             let relu = m.query_fixed(w[1], Rotation::cur());
             let sign = m.query_advice(sign_col, Rotation::cur());
             let out = m.query_advice(out_col, Rotation::cur());
             let quotient = q_expr(m);
-            let factor = relu.clone() * sign + one() - relu;
-            vec![q * (out - quotient * factor)]
+            match fstep {
+                Some(fstep) => {
+                    let step = m.query_fixed(fstep, Rotation::cur());
+                    let factor = relu.clone() * sign.clone() + one() - relu - step.clone();
+                    vec![q * (out - quotient * factor - step * sign * Expression::Constant(pow2(s)))]
+                }
+                None => {
+                    let factor = relu.clone() * sign + one() - relu;
+                    vec![q * (out - quotient * factor)]
+                }
+            }
         });
         // One lookup on every row. Without functions: z ∈ [0, 2^s). With functions:
         // ((1 − fon)·z + fon·(q + w[1]), fon·(out + C)) ∈ {(v, 0)} ∪ {(x + off_f, f(x) + C)}:
@@ -425,7 +447,7 @@ impl ModelConfig {
             }
         });
 
-        Self { shape, x, acc, w, q_pub, q_dot, q_mul, q_rescale, q_act, z, fon, commit, t_value, t_fx }
+        Self { shape, x, acc, w, q_pub, q_dot, q_mul, q_rescale, q_act, z, fon, fstep, commit, t_value, t_fx }
     }
 
     /// The lookup table's rows, in the order of the lookup's components: `[value]` without

@@ -54,6 +54,29 @@ pub struct LayerGraph {
     pub output_shape: Vec<usize>,
 }
 
+/// How the graph is lowered, beyond what the graph says. Stored with the circuit, so that a
+/// model file re-lowered later (another weight set, a commitment check) lowers the same way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LowerOptions {
+    /// Clamp every `exp` input at [`EXP_CLAMP`] below (one ReLU row each, `relu(x + L) − L`):
+    /// `e^x` for `x < −L` is below every fixed-point step, so the result is unchanged, and the
+    /// exp table then covers `[−L, …]` instead of whatever an additive attention mask of −10⁴
+    /// puts there. `compile` turns it on when the exp table would not fit otherwise.
+    #[serde(default)]
+    pub clamp_exp: bool,
+}
+
+impl LowerOptions {
+    /// Whether these are the defaults (then not written to the artifact).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// The lower bound `L` of clamped `exp` inputs: `e^−24 < 2^−34`, below the finest step of any
+/// supported scale.
+pub const EXP_CLAMP: f32 = 24.0;
+
 /// `Σ terms + pscale · Σ prods + bias` over wires.
 #[derive(Debug, Clone, PartialEq)]
 struct Form {
@@ -74,6 +97,24 @@ impl Form {
     fn size(&self) -> usize {
         self.terms.len() + self.prods.len()
     }
+    /// A constant (no wire).
+    fn constant(bias: f32) -> Self {
+        Self { terms: Vec::new(), prods: Vec::new(), pscale: 1.0, bias }
+    }
+    /// The constant value, if the form reads no wire.
+    fn as_constant(&self) -> Option<f32> {
+        (self.terms.is_empty() && self.prods.is_empty()).then_some(self.bias)
+    }
+    /// An infinite bias swallows the (finite) wires: `−∞ + x = −∞`, as masks in attention write
+    /// it (`Where(mask, −inf, x)`, `x + (−inf)`). A constant then, which max, exp and the
+    /// products fold away; NaN stays NaN (and is refused as a coefficient).
+    fn saturated(self) -> Self {
+        if self.bias.is_infinite() {
+            Self::constant(self.bias)
+        } else {
+            self
+        }
+    }
     /// `a · self + b`.
     fn affine(&self, a: f32, b: f32) -> Self {
         Self {
@@ -82,6 +123,7 @@ impl Form {
             pscale: if self.prods.is_empty() { 1.0 } else { self.pscale * a },
             bias: self.bias * a + b,
         }
+        .saturated()
     }
     /// `Σ w · form + bias` of forms without products.
     fn combine<'a>(parts: impl IntoIterator<Item = (&'a Form, f32)>, bias: f32) -> Self {
@@ -94,7 +136,7 @@ impl Form {
                 *terms.entry(*i).or_insert(0.0) += w * v;
             }
         }
-        Self { terms: terms.into_iter().filter(|(_, w)| *w != 0.0).collect(), prods: Vec::new(), pscale: 1.0, bias: b }
+        Self { terms: terms.into_iter().filter(|(_, w)| *w != 0.0).collect(), prods: Vec::new(), pscale: 1.0, bias: b }.saturated()
     }
 }
 
@@ -107,6 +149,7 @@ pub const MAX_WEIGHT: f32 = (1u64 << 46) as f32;
 pub const MAX_BIAS: f32 = (1u64 << 30) as f32;
 
 struct Lowerer {
+    options: LowerOptions,
     wires: usize,
     /// Terms (weights and products) of the layers emitted so far.
     terms: usize,
@@ -116,13 +159,19 @@ struct Lowerer {
 }
 
 impl Graph {
-    /// Lowers the graph to layers over wires (see the module docs).
+    /// Lowers the graph to layers over wires (see the module docs), with the default options.
     pub fn lower(&self) -> Result<LayerGraph> {
+        self.lower_with(&LowerOptions::default())
+    }
+
+    /// Lowers the graph to layers over wires with `options`.
+    pub fn lower_with(&self, options: &LowerOptions) -> Result<LayerGraph> {
         let n = self.input_len();
         if volume(&self.input_shape, MAX_TENSOR_VALUES).is_none_or(|v| v == 0) {
             return Err(ProverError::BadGraph { path: self.source.clone(), message: format!("input shape {:?} has no values or more than {MAX_TENSOR_VALUES}", self.input_shape) });
         }
         let mut l = Lowerer {
+            options: *options,
             wires: n,
             terms: 0,
             layers: Vec::new(),
@@ -326,15 +375,32 @@ impl Lowerer {
             .collect()
     }
 
-    /// An element-wise activation: one layer whose rows are the forms.
+    /// An element-wise activation: one layer whose rows are the forms that read wires (a
+    /// constant's activation is a constant: `e^−∞ = 0` of a masked attention score).
     fn activate(&mut self, t: usize, act: Activation) -> Vec<Form> {
         if act == Activation::None {
             return self.tensors[t].clone();
         }
         // A scaled product sum cannot go through an activation in one row.
         self.materialise(t, |f| !f.prods.is_empty() && f.pscale != 1.0);
-        let forms = self.tensors[t].clone();
-        self.emit(&forms, act)
+        let mut forms = self.tensors[t].clone();
+        let live: Vec<usize> = (0..forms.len()).filter(|i| forms[*i].as_constant().is_none()).collect();
+        let mut inputs: Vec<Form> = live.iter().map(|i| forms[*i].clone()).collect();
+        if act == Activation::Exp && self.options.clamp_exp {
+            // max(x, −L) = relu(x + L) − L.
+            let shifted: Vec<Form> = inputs.iter().map(|f| f.affine(1.0, EXP_CLAMP)).collect();
+            inputs = self.emit(&shifted, Activation::Relu).iter().map(|f| f.affine(1.0, -EXP_CLAMP)).collect();
+        }
+        let made = self.emit(&inputs, act);
+        for f in &mut forms {
+            if let Some(c) = f.as_constant() {
+                *f = Form::constant(act.eval(f64::from(c)) as f32);
+            }
+        }
+        for (i, f) in live.into_iter().zip(made) {
+            forms[i] = f;
+        }
+        forms
     }
 
     /// Maximum over windows: a pairwise tournament, `max(a, b) = b + relu(a − b)`, one ReLU row
@@ -344,7 +410,19 @@ impl Lowerer {
             self.materialise(*t, |f| f.size() > 3 || !f.prods.is_empty());
         }
         let src = self.concat(inputs);
-        let mut groups: Vec<Vec<Form>> = m.windows.iter().map(|w| w.iter().map(|i| src[*i].clone()).collect()).collect();
+        // −∞ (a masked score) never wins; constants fold into one.
+        let mut groups: Vec<Vec<Form>> = m
+            .windows
+            .iter()
+            .map(|w| {
+                let (consts, mut live): (Vec<Form>, Vec<Form>) = w.iter().map(|i| src[*i].clone()).partition(|f| f.as_constant().is_some());
+                let top = consts.iter().filter_map(Form::as_constant).fold(f32::NEG_INFINITY, f32::max);
+                if live.is_empty() || top > f32::NEG_INFINITY {
+                    live.push(Form::constant(top));
+                }
+                live
+            })
+            .collect();
         while groups.iter().any(|g| g.len() > 1) {
             let diffs: Vec<Form> = groups
                 .iter()
@@ -446,6 +524,72 @@ mod tests {
     fn graph(input: usize, nodes: Vec<Node>) -> Graph {
         let output = nodes.len();
         Graph { source: "t.onnx".into(), input_shape: vec![input], input_shapes: vec![vec![input]], nodes, output, output_shapes: Vec::new() }
+    }
+
+    /// `softmax(x + mask)` over 4 values, as the frontend lowers it (max tournament, minus the
+    /// max, exp, sum, 1/sum, products).
+    fn masked_softmax(mask: [f32; 4]) -> Graph {
+        let n = 4;
+        let add = LinearMap { inputs: n, rows: (0..n).map(|i| vec![(i, 1.0)]).collect(), bias: mask.to_vec(), out_shape: vec![n] };
+        let mx = MaxMap { inputs: n, windows: vec![(0..n).collect()], out_shape: vec![1] };
+        let sub = LinearMap { inputs: n + 1, rows: (0..n).map(|i| vec![(i, 1.0), (n, -1.0)]).collect(), bias: vec![0.0; n], out_shape: vec![n] };
+        let sum = LinearMap { inputs: n, rows: vec![(0..n).map(|i| (i, 1.0)).collect()], bias: vec![0.0], out_shape: vec![1] };
+        let prod = ProductMap { inputs: n + 1, pairs: (0..n).map(|i| vec![(i, n)]).collect(), out_shape: vec![n] };
+        graph(
+            n,
+            vec![
+                node(Op::Linear(add), vec![0]),
+                node(Op::Max(mx), vec![1]),
+                node(Op::Linear(sub), vec![1, 2]),
+                node(Op::Act(Activation::Exp), vec![3]),
+                node(Op::Linear(sum), vec![4]),
+                node(Op::Act(Activation::Recip), vec![5]),
+                node(Op::Product(prod), vec![4, 6]),
+            ],
+        )
+    }
+
+    fn softmax(x: &[f32], mask: &[f32]) -> Vec<f32> {
+        let v: Vec<f32> = x.iter().zip(mask).map(|(a, b)| a + b).collect();
+        let m = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let e: Vec<f32> = v.iter().map(|a| (a - m).exp()).collect();
+        let s: f32 = e.iter().sum();
+        e.iter().map(|a| a / s).collect()
+    }
+
+    #[test]
+    fn a_minus_infinity_mask_folds_away_before_the_softmax() {
+        // Masked scores never reach the max tournament or the exp table: e^−∞ = 0 is a constant,
+        // so no coefficient is infinite and the masked outputs are exact zeros.
+        let mask = [0.0, f32::NEG_INFINITY, 0.0, f32::NEG_INFINITY];
+        let lowered = masked_softmax(mask).lower().unwrap();
+        let exp = lowered.layers.iter().find(|l| l.activation == Activation::Exp).unwrap();
+        assert_eq!(exp.outputs(), 2, "only the two live scores are exponentiated");
+        let relus: usize = lowered.layers.iter().filter(|l| l.activation == Activation::Relu).map(Layer::outputs).sum();
+        assert_eq!(relus, 1, "one comparison between the two live scores");
+        let x = [0.5f32, 3.0, -1.25, 7.0];
+        for (u, v) in run(&lowered, &x).iter().zip(softmax(&x, &mask)) {
+            assert!((u - v).abs() < 1e-5, "{u} vs {v}");
+        }
+        // Every score masked: the max is −∞ itself, and the result is refused as non-finite.
+        assert!(masked_softmax([f32::NEG_INFINITY; 4]).lower().is_err());
+    }
+
+    #[test]
+    fn clamped_exp_inputs_change_no_softmax_output() {
+        // An additive −10⁴ mask: with `clamp_exp`, every exp input passes relu(x + L) − L first,
+        // so its table covers [−L, 0] instead of [−10⁴, 0]; the outputs are the same.
+        let mask = [0.0, -1.0e4, 0.0, -1.0e4];
+        let plain = masked_softmax(mask).lower().unwrap();
+        let clamped = masked_softmax(mask).lower_with(&LowerOptions { clamp_exp: true }).unwrap();
+        let relu = |g: &LayerGraph| g.layers.iter().filter(|l| l.activation == Activation::Relu).map(Layer::outputs).sum::<usize>();
+        assert_eq!(relu(&clamped), relu(&plain) + 4, "one clamp per exp input");
+        let x = [0.5f32, 3.0, -1.25, 7.0];
+        for (g, name) in [(&plain, "plain"), (&clamped, "clamped")] {
+            for (u, v) in run(g, &x).iter().zip(softmax(&x, &mask)) {
+                assert!((u - v).abs() < 1e-5, "{name}: {u} vs {v}");
+            }
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@
 pub mod lower;
 pub mod maps;
 
-pub use lower::{Layer, LayerGraph};
+pub use lower::{Layer, LayerGraph, LowerOptions, EXP_CLAMP};
 pub use maps::{AffineMap, LinearMap, Matrix, MaxMap, ProductMap, Term};
 
 use std::path::PathBuf;
@@ -171,6 +171,10 @@ pub enum Activation {
     NonNegative,
     /// `1` if `x = 0`, else `0` (`Equal`, `Cast` to bool).
     IsZero,
+    /// `1` if `x ≥ 0`, else `0`, proven with the sign bit of the range decomposition (no table,
+    /// so any range): what [`Activation::NonNegative`] and [`Activation::Positive`] quantise to
+    /// ([`crate::quant::QuantModel::from_layers`]).
+    Step,
 }
 
 impl Activation {
@@ -212,7 +216,7 @@ impl Activation {
 
     /// Whether the circuit proves it with a function table.
     pub fn is_tabulated(self) -> bool {
-        !matches!(self, Activation::None | Activation::Relu)
+        !matches!(self, Activation::None | Activation::Relu | Activation::Step)
     }
     /// Index in [`Activation::TABULATED`].
     pub fn table_index(self) -> Option<usize> {
@@ -279,6 +283,7 @@ impl Activation {
             Activation::Positive => f64::from(u8::from(x > 0.0)),
             Activation::NonNegative => f64::from(u8::from(x >= 0.0)),
             Activation::IsZero => f64::from(u8::from(x == 0.0)),
+            Activation::Step => f64::from(u8::from(x >= 0.0)),
         }
     }
     /// Whether the function maps every fixed-point input to an exact fixed-point value (a
@@ -296,6 +301,7 @@ impl Activation {
                 | Activation::Positive
                 | Activation::NonNegative
                 | Activation::IsZero
+                | Activation::Step
         )
     }
     /// Byte used in the model commitment and the table tag (non-zero for tabulated functions).
@@ -335,6 +341,7 @@ impl Activation {
             Activation::Positive => 31,
             Activation::NonNegative => 32,
             Activation::IsZero => 33,
+            Activation::Step => 34,
         }
     }
     /// Lower-case name (messages, reports).

@@ -3,9 +3,10 @@
 //! (Abs, LeakyRelu, PRelu, Elu, Selu, Celu, HardSigmoid, HardSwish, ThresholdedRelu, Shrink).
 //!
 //! Everything is built from the IR's constrained parts: linear maps, ReLUs (the sign bit of the
-//! range decomposition), products, and function tables. A comparison is a step table
-//! ([`Activation::Positive`], [`Activation::NonNegative`], [`Activation::IsZero`]) applied to the
-//! difference of its operands, so its 0/1 result is looked up, never a free witness; logic on
+//! range decomposition), products, and function tables. A comparison is a step
+//! ([`Activation::Positive`], [`Activation::NonNegative`]: proven as [`Activation::Step`], the
+//! sign bit, over any range) or a zero test ([`Activation::IsZero`], a table) applied to the
+//! difference of its operands, so its 0/1 result is constrained, never a free witness; logic on
 //! 0/1 values is arithmetic (`a·b`, `a + b − a·b`, …), and `Where(c, x, y) = y + c·(x − y)`.
 //! With only constant operands the node is folded to a constant.
 

@@ -1,7 +1,7 @@
 //! The ONNX-ML domain (`ai.onnx.ml`) as skl2onnx and onnxmltools write it: Scaler, Binarizer,
 //! Normalizer, ArrayFeatureExtractor, ZipMap, LinearRegressor and LinearClassifier.
 //!
-//! Each is lowered onto the IR's constrained parts: linear maps, step tables, products and the
+//! Each is lowered onto the IR's constrained parts: linear maps, steps (sign bits), products and the
 //! tables of the transforms. A classifier's label is the class of the first maximum of its raw
 //! scores, by exact comparisons ([`super::select`]); the scores are the raw ones or their
 //! logistic or softmax transform. Semantics follow the ONNX reference implementation
@@ -53,7 +53,7 @@ pub fn scaler(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     Ok(Lowered::Op(Op::Affine(AffineMap::elementwise(scale, shift), ctx.shape.to_vec())))
 }
 
-/// `Binarizer: [x > threshold]` (a step table).
+/// `Binarizer: [x > threshold]` (a step: the sign bit).
 pub fn binarizer(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     features(ctx)?;
     let t = ctx.attr_float("threshold", 0.0);

@@ -2,7 +2,8 @@
 //! classifiers (LinearClassifier's label) reuse.
 //!
 //! The one-hot of the maximum of a group of `m` values is built from comparisons only, each a
-//! step table on a difference, so every 0/1 is looked up, never a free witness:
+//! step on a difference (the sign bit of its range decomposition), so every 0/1 is constrained,
+//! never a free witness:
 //! - per pair `a < b`, `t_ab = [x_a − x_b ≥ 0]` (the first maximum wins; `> 0` when the last
 //!   wins, as `select_last_index = 1` asks; the differences negated for a minimum);
 //! - per element `i`, the pairs it wins: `w_i = Σ_{b > i} t_ib + Σ_{a < i} (1 − t_ai)`;

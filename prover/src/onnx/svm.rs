@@ -5,7 +5,7 @@
 //! - `RBF`: `exp(−γ‖x − sv_j‖²)`: the differences (linear), their squares summed (products),
 //!   the exp table, then the weighted sum (linear);
 //! - `SIGMOID`: `tanh(γ x·sv_j + c0)` (linear, the tanh table, linear);
-//! - the sign of a one-class model is a step table.
+//! - the sign of a one-class model is a step (the sign bit).
 
 use super::ml::{features, floats, string};
 use super::registry::{Lowered, Ref, Step};

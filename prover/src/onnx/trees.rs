@@ -1,9 +1,10 @@
 //! Tree ensembles of the ONNX-ML domain (`TreeEnsembleRegressor`, `TreeEnsembleClassifier`) as
 //! skl2onnx and onnxmltools (XGBoost, LightGBM) write them, proven exactly: every split is a
-//! comparison by a step table, never a free witness.
+//! comparison by a step (the sign bit of the range decomposition, exact over any range), never
+//! a free witness.
 //!
 //! For every row of X:
-//! - **splits:** each distinct `(feature, threshold, direction)` is one looked-up bit,
+//! - **splits:** each distinct `(feature, threshold, direction)` is one constrained bit,
 //!   `c = [t − x_f ≥ 0]` (`x ≤ t`) or `c = [x_f − t ≥ 0]` (`x ≥ t`); `x < t` is `1 − [x ≥ t]` and
 //!   `x > t` is `1 − [x ≤ t]`, so a node's condition is `c` or `1 − c`;
 //! - **leaves:** a leaf of depth `d` is reached when the `d` conditions on its path (each the
@@ -181,7 +182,7 @@ fn score_steps(ctx: &NodeCtx<'_>, e: &Ensemble, rows: usize, c: usize, outputs: 
     let path_terms: usize = leaves.iter().map(|(_, p)| p.len()).sum();
     ctx.check_terms(path_terms.checked_add(splits.len()).and_then(|t| t.checked_mul(rows)))?;
     let ns = splits.len();
-    // Split bits: per row, one difference per split, then the step table.
+    // Split bits: per row, one difference per split, then its step (sign bit).
     let mut split_rows = Vec::with_capacity(rows * ns);
     let mut split_bias = Vec::with_capacity(rows * ns);
     let mut order: Vec<(&(usize, Dir, u32), &usize)> = splits.iter().collect();
