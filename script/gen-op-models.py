@@ -451,6 +451,29 @@ def main():
                                                  support_vectors=sv, coefficients=[0.7, -0.4, 0.25], rho=[0.15], post_transform="NONE")],
              extra_opsets=ml, tolerance=0.02)
 
+    # Recurrent layers as torch exports them (static sequence): directions, layouts, batch 2,
+    # GRU's two reset forms, an RNN with ReLU and zero initial state / full sequence_lens given.
+    def rec(name, op, t, b, i, hsz, gates, dirs, outs, layout=0, extra=(), **attrs):
+        r = np.random.default_rng(sum(map(ord, name)))
+        w = r.uniform(-0.6, 0.6, (dirs, gates * hsz, i))
+        rr = r.uniform(-0.6, 0.6, (dirs, gates * hsz, hsz))
+        bb = r.uniform(-0.2, 0.2, (dirs, 2 * gates * hsz))
+        xs = [t, b, i] if layout == 0 else [b, t, i]
+        names = ["x", "Wr", "Rr", "Br"] + [e[0] for e in extra]
+        made = [init("Wr", w), init("Rr", rr), init("Br", bb)] + [init(n, v, dt) for n, v, dt in extra]
+        y = [t, dirs, b, hsz] if layout == 0 else [b, t, dirs, hsz]
+        last = [dirs, b, hsz] if layout == 0 else [b, dirs, hsz]
+        ys = [(n, TensorProto.FLOAT, y if n == "Y" else last) for n in outs if n]
+        make(name, [helper.make_node(op, names, [n for n in outs], name=op.lower(), hidden_size=hsz, layout=layout, **attrs)],
+             inits=made, inputs=[("x", xs)], tolerance=0.05,
+             outputs=[(n, TensorProto.FLOAT, sh) for n, _, sh in ys])
+    rec("lstm_bidirectional_batch2", "LSTM", 3, 2, 2, 3, 4, 2, ["Y", "Y_h", "Y_c"], direction="bidirectional")
+    rec("lstm_reverse", "LSTM", 3, 2, 2, 2, 4, 1, ["", "Y_h"], direction="reverse")
+    rec("gru_reset_after", "GRU", 3, 1, 3, 2, 3, 2, ["Y", "Y_h"], direction="bidirectional", linear_before_reset=1)
+    rec("gru_reset_before", "GRU", 3, 2, 2, 3, 3, 1, ["Y", "Y_h"], linear_before_reset=0)
+    rec("rnn_relu_reverse", "RNN", 4, 1, 3, 3, 1, 1, ["Y", "Y_h"], direction="reverse", activations=["Relu"],
+        extra=[("lens", [4], np.int32), ("h0", np.zeros((1, 1, 3)), np.float32)])
+
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1)

@@ -8,6 +8,7 @@ pub mod elementwise;
 pub mod fold;
 pub mod ml;
 pub mod normalize;
+pub mod recurrent;
 pub mod reduce;
 pub mod resize;
 pub mod registry;
@@ -212,7 +213,7 @@ pub fn load(path: &Path) -> Result<Graph> {
                 }
             }
         }
-        let out = node.output.first().filter(|o| !o.is_empty()).ok_or_else(|| ctx.error("no output"))?.clone();
+        let out = node.output.iter().find(|o| !o.is_empty()).ok_or_else(|| ctx.error("no output"))?.clone();
         // Static shapes and constants: evaluated now.
         let lower = entry.map_or(unsupported as fn(&NodeCtx<'_>) -> Result<registry::Lowered>, |e| e.build);
         if let Some(t) = fold::fold(&ctx, lower)? {

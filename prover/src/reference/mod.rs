@@ -27,6 +27,9 @@ fn run_tract(graph: &Graph, input: &[f32]) -> Result<Vec<f32>> {
     let err = |e: TractError| ProverError::Reference(format!("{}: {e:#}", graph.source.display()));
     let onnx = tract_onnx::onnx();
     let mut proto = onnx.proto_model_for_path(&graph.source).map_err(err)?;
+    if let Some(why) = proto.graph.as_ref().and_then(|g| g.node.iter().find_map(tract_misruns)) {
+        return Err(ProverError::Reference(format!("{}: {why}", graph.source.display())));
+    }
     desugar::desugar(&mut proto);
     let dir = graph.source.parent().and_then(|d| d.to_str());
     let parsed = onnx.parse(&proto, dir).map_err(err)?;
@@ -89,4 +92,24 @@ impl Accuracy {
         let argmax_match = argmax(&f64s) == argmax(&circuit_outputs);
         Self { float_outputs, circuit_outputs, max_abs_err, argmax_match }
     }
+}
+
+/// What tract 0.23 would run wrongly (silently, without an error): a one-direction recurrent
+/// layer with `direction = reverse` (run forwards), and recurrent activations other than the
+/// defaults (σ, tanh, tanh; tract's fused cells ignore the attribute). No reference is better
+/// than a wrong one.
+fn tract_misruns(node: &tract_onnx::pb::NodeProto) -> Option<String> {
+    let defaults: &[&str] = match node.op_type.as_str() {
+        "LSTM" => &["Sigmoid", "Tanh", "Tanh"],
+        "GRU" => &["Sigmoid", "Tanh"],
+        "RNN" => &["Tanh"],
+        _ => return None,
+    };
+    let attr = |n: &str| node.attribute.iter().find(|a| a.name == n);
+    if attr("direction").is_some_and(|a| a.s == b"reverse") {
+        return Some(format!("node '{}' ({}): tract runs direction = reverse forwards", node.name, node.op_type));
+    }
+    let acts = attr("activations").map(|a| a.strings.iter().map(|s| String::from_utf8_lossy(s).to_ascii_lowercase()).collect::<Vec<_>>());
+    let standard = acts.as_ref().is_none_or(|v| v.iter().enumerate().all(|(i, a)| *a == defaults[i % defaults.len()].to_ascii_lowercase()));
+    (!standard).then(|| format!("node '{}' ({}): tract ignores its activations {:?}", node.name, node.op_type, acts.unwrap_or_default()))
 }
