@@ -474,6 +474,15 @@ def main():
     rec("rnn_relu_reverse", "RNN", 4, 1, 3, 3, 1, 1, ["Y", "Y_h"], direction="reverse", activations=["Relu"],
         extra=[("lens", [4], np.int32), ("h0", np.zeros((1, 1, 3)), np.float32)])
 
+    # TopK with a constant K: the largest along the last axis after a Gemm; the smallest along
+    # axis 0 of a [4, 3] input (values and int64 indices).
+    def apart(m=0.05):
+        return lambda h: all(abs(a - b) >= m for i, a in enumerate(h.flatten()) for b in h.flatten()[i + 1:])
+    make("topk_largest", [helper.make_node("TopK", ["h", "k"], ["values", "indices"], name="topk", axis=-1)], inits=[init("k", [3], np.int64)],
+         margin=apart(), outputs=[("values", TensorProto.FLOAT, [1, 3]), ("indices", TensorProto.INT64, [1, 3])])
+    make("topk_smallest_axis0", [helper.make_node("TopK", ["x", "k"], ["values", "indices"], name="topk", axis=0, largest=0)], inits=[init("k", [2], np.int64)],
+         inputs=[("x", [4, 3])], outputs=[("values", TensorProto.FLOAT, [2, 3]), ("indices", TensorProto.INT64, [2, 3])])
+
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1)

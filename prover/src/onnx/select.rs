@@ -28,10 +28,12 @@ pub(super) struct Selection {
     pub(super) last: bool,
 }
 
-/// Appends to `steps` the one-hot of the selected element of every group of `input` (of
-/// `shape`) along `axis`, of the input's shape; returns its step index and the groups.
-/// Every group has at least two elements.
-pub(super) fn one_hot(ctx: &NodeCtx<'_>, steps: &mut Vec<Step>, input: Ref, shape: &[usize], axis: usize, sel: Selection) -> Result<(usize, Groups)> {
+/// The pairwise tournament of every group of `input` (of `shape`) along `axis`: appends the
+/// comparison bits to `steps` and returns their step, the groups, and per element of the input
+/// the row and bias of `w_i − (m − 1)` over the bits, `w_i` being the pairs it wins (so the
+/// element of rank `r`, 0 the selected one, has `w_i − (m − 1) = −r`). Every group has at least
+/// two elements.
+fn tournament(ctx: &NodeCtx<'_>, steps: &mut Vec<Step>, input: Ref, shape: &[usize], axis: usize, sel: Selection) -> Result<(usize, Groups, LinearMap)> {
     let g = groups(shape, &[axis]);
     let m = shape[axis];
     let n: usize = shape.iter().product();
@@ -71,9 +73,83 @@ pub(super) fn one_hot(ctx: &NodeCtx<'_>, steps: &mut Vec<Step>, input: Ref, shap
     let first = steps.len();
     steps.push(Step::new(diff, &[input]));
     steps.push(Step::new(Op::Act(table), &[Ref::Step(first)]));
-    steps.push(Step::new(Op::Linear(LinearMap { inputs: rows_n, rows: wins, bias, out_shape: shape.to_vec() }), &[Ref::Step(first + 1)]));
-    steps.push(Step::new(Op::Act(Activation::IsZero), &[Ref::Step(first + 2)]));
-    Ok((first + 3, g))
+    Ok((first + 1, g, LinearMap { inputs: rows_n, rows: wins, bias, out_shape: shape.to_vec() }))
+}
+
+/// Appends to `steps` the one-hot of the selected element of every group of `input` (of
+/// `shape`) along `axis`, of the input's shape; returns its step index and the groups.
+/// Every group has at least two elements.
+pub(super) fn one_hot(ctx: &NodeCtx<'_>, steps: &mut Vec<Step>, input: Ref, shape: &[usize], axis: usize, sel: Selection) -> Result<(usize, Groups)> {
+    let (bits, g, wins) = tournament(ctx, steps, input, shape, axis, sel)?;
+    steps.push(Step::new(Op::Linear(wins), &[Ref::Step(bits)]));
+    steps.push(Step::new(Op::Act(Activation::IsZero), &[Ref::Step(steps.len() - 1)]));
+    Ok((steps.len() - 1, g))
+}
+
+/// `TopK(X, K)` with a constant `K` (`axis`, `largest`, `sorted`): the ranks of one tournament
+/// per group (ties to the lower index, as onnxruntime), then per `j < K` the one-hot of rank `j`
+/// (a zero test of `w_i − (m − 1) + j`); the values are `Σ_i onehot_ji · x_i` (products), the
+/// indices `Σ_i i · onehot_ji` (linear). Outputs are always sorted (allowed when `sorted = 0`).
+pub fn topk(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if !ctx.is_activation(0) {
+        return Err(ctx.error("input X must be an activation"));
+    }
+    let ax = axis(ctx, ctx.attr_int("axis", -1), ctx.shape.len())?;
+    let kt = ctx.const_input(1)?;
+    let (m, n) = (ctx.shape[ax], ctx.width);
+    let k = match kt.data.as_slice() {
+        [k] if *k >= 1.0 && (*k as usize) <= m && k.fract() == 0.0 => *k as usize,
+        other => return Err(ctx.error(format!("K = {other:?}: a constant from 1 to the axis length {m} is needed"))),
+    };
+    let sel = Selection { min: ctx.attr_int("largest", 1) == 0, last: false };
+    let inner: usize = ctx.shape[ax + 1..].iter().product();
+    let mut out_shape = ctx.shape.to_vec();
+    out_shape[ax] = k;
+    let outs = ctx.output_values(&out_shape)?;
+    ctx.check_terms(n.checked_mul(k).and_then(|v| v.checked_mul(3)))?;
+    let mut steps = Vec::new();
+    let hots: Vec<usize> = if m == 1 {
+        Vec::new()
+    } else {
+        let (bits, _, wins) = tournament(ctx, &mut steps, Ref::Primary, ctx.shape, ax, sel)?;
+        (0..k)
+            .map(|j| {
+                let mut rank = wins.clone();
+                rank.bias.iter_mut().for_each(|b| *b += j as f32);
+                steps.push(Step::new(Op::Linear(rank), &[Ref::Step(bits)]));
+                steps.push(Step::new(Op::Act(Activation::IsZero), &[Ref::Step(steps.len() - 1)]));
+                steps.len() - 1
+            })
+            .collect()
+    };
+    // Output (o, j, in) of the value at (o, a, in): over [X, onehot_0 … onehot_{k−1}].
+    let (mut pairs, mut idx) = (vec![Vec::new(); outs], vec![Vec::new(); outs]);
+    for o in 0..n / (m * inner) {
+        for inn in 0..inner {
+            for j in 0..k {
+                let at = (o * k + j) * inner + inn;
+                for a in 0..m {
+                    let x = (o * m + a) * inner + inn;
+                    pairs[at].push((x, n + j * n + x));
+                    idx[at].push((j * n + x, a as f32));
+                }
+            }
+        }
+    }
+    if m == 1 {
+        // One candidate: the value itself, index 0.
+        let rows = (0..n).map(|i| vec![(i, 1.0)]).collect();
+        steps.push(Step::unary(Op::Linear(LinearMap { inputs: n, rows, bias: vec![0.0; n], out_shape: out_shape.clone() })));
+        steps.push(Step::unary(Op::Linear(LinearMap { inputs: n, rows: vec![Vec::new(); n], bias: vec![0.0; n], out_shape })));
+        return Ok(Lowered::Outputs(steps, vec![0, 1]));
+    }
+    let refs: Vec<Ref> = std::iter::once(Ref::Primary).chain(hots.iter().map(|h| Ref::Step(*h))).collect();
+    steps.push(Step::new(Op::Product(crate::ir::ProductMap { inputs: n * (k + 1), pairs, out_shape: out_shape.clone() }), &refs));
+    let values = steps.len() - 1;
+    let idx = idx.into_iter().map(|r| r.into_iter().filter(|(_, v)| *v != 0.0).collect()).collect();
+    steps.push(Step::new(Op::Linear(LinearMap { inputs: n * k, rows: idx, bias: vec![0.0; outs], out_shape }), &hots.iter().map(|h| Ref::Step(*h)).collect::<Vec<_>>()));
+    let indices = steps.len() - 1;
+    Ok(Lowered::Outputs(steps, vec![values, indices]))
 }
 
 /// Per group, `Σ value_i · onehot_i` (the index when `values[i] = i`), of `out_shape`.
