@@ -483,6 +483,13 @@ def main():
     make("topk_smallest_axis0", [helper.make_node("TopK", ["x", "k"], ["values", "indices"], name="topk", axis=0, largest=0)], inits=[init("k", [2], np.int64)],
          inputs=[("x", [4, 3])], outputs=[("values", TensorProto.FLOAT, [2, 3]), ("indices", TensorProto.INT64, [2, 3])])
 
+    # Einsum: two activations (a batched matrix product), a constant first operand with the
+    # implicit output, a diagonal of one operand.
+    make("einsum_batched", [helper.make_node("Einsum", ["a", "b"], ["y"], name="einsum", equation="bij,bjk->bik")], inputs=[("a", [2, 2, 3]), ("b", [2, 3, 2])])
+    make("einsum_const_implicit", [helper.make_node("Einsum", ["Wc", "x"], ["y"], name="einsum", equation="jk,ij")],
+         inits=[init("Wc", np.linspace(-0.7, 0.8, 12).reshape(3, 4))], inputs=[("x", [2, 3])])
+    make("einsum_diagonal", [helper.make_node("Einsum", ["x"], ["y"], name="einsum", equation="ii->i")], inputs=[("x", [3, 3])])
+
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1)

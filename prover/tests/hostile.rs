@@ -557,3 +557,25 @@ fn regression_limbs_needed_at_the_widest_range_is_none_not_a_stack_overflow() {
     let huge: Vec<i64> = q.iter().map(|_| i64::MAX / 4).collect();
     assert_eq!(c.model.limbs_needed(&huge), None);
 }
+
+#[test]
+fn einsum_equations_it_cannot_lower_are_refused_by_name() {
+    // Each names the node, the op and what is wrong; a huge contraction is bounded before
+    // anything is built.
+    let dir = tempfile::tempdir().unwrap();
+    let eq = |e: &str| tract_onnx::pb::AttributeProto { name: "equation".into(), s: e.as_bytes().to_vec(), r#type: 3, ..Default::default() };
+    let w = tensor_f32("w", &[3, 3], &[0.5; 9]);
+    for (equation, inputs, says) in [
+        ("...i,ij->...j", &["x", "w"][..], "an ellipsis is not supported"),
+        ("ij,jk,kl->il", &["x", "w", "w"][..], "one or two are supported"),
+        ("ij,kj->ik", &["x", "w2"][..], "letter 'j' has sizes"),
+        ("ij->k", &["x"][..], "output letter 'k' is repeated or not in any operand"),
+        ("i1,ij->j", &["x", "w"][..], "'1' is not a letter"),
+        ("ijk,jk->i", &["x", "w"][..], "operand 0 has shape"),
+    ] {
+        let w2 = tensor_f32("w2", &[3, 4], &[0.5; 12]);
+        let m = model(&[2, 3], vec![node("Einsum", inputs, &["y"], vec![eq(equation)])], vec![w.clone(), w2]);
+        let e = onnx_err(&write(dir.path(), "einsum.onnx", &m));
+        assert!(e.contains("Einsum") && e.contains(says), "{equation}: expected '{says}', got {e}");
+    }
+}

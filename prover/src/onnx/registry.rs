@@ -174,6 +174,7 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "ConstantOfShape", attributes: &["value"], notes: "of a constant or static shape: evaluated at compile time", build: super::shape_ops::folded_only },
     OpEntry { name: "Range", attributes: &[], notes: "of constants: evaluated at compile time", build: super::shape_ops::folded_only },
     OpEntry { name: "Identity", attributes: &[], notes: "no-op", build: identity },
+    OpEntry { name: "Einsum", attributes: &["equation"], notes: "one or two operands, no ellipsis (explicit or implicit output, diagonals, sums): with one activation a linear map, with two a sum of products", build: super::einsum::einsum },
     OpEntry { name: "TopK", attributes: &["axis", "largest", "sorted"], notes: "constant K: one tournament of exact comparisons per group gives every rank, the one-hot of each rank below K (zero tests), the values by products and the indices linearly; ties to the lower index; always sorted", build: super::select::topk },
     OpEntry { name: "ArgMax", attributes: &["axis", "keepdims", "select_last_index"], notes: "one-hot of the maximum by exact comparisons (a step per pair: the sign bit of the range; a count of wins, an is-zero table), then the index (linear); ties to the first (or last) index", build: |c| super::select::arg(c, false) },
     OpEntry { name: "ArgMin", attributes: &["axis", "keepdims", "select_last_index"], notes: "as ArgMax on the negated differences", build: |c| super::select::arg(c, true) },
