@@ -490,6 +490,23 @@ def main():
          inits=[init("Wc", np.linspace(-0.7, 0.8, 12).reshape(3, 4))], inputs=[("x", [2, 3])])
     make("einsum_diagonal", [helper.make_node("Einsum", ["x"], ["y"], name="einsum", equation="ii->i")], inputs=[("x", [3, 3])])
 
+    # Gathers with computed indices (hummingbird's tree traversal, skl2onnx's class labels): a
+    # constant table by a floored index, an activation by activation indices, class labels by
+    # the argmax.
+    two = init("two", [2.0])
+    make("gather_computed_index", [helper.make_node("Mul", ["h", "two"], ["m"]), helper.make_node("Add", ["m", "off"], ["a"]),
+                                   helper.make_node("Floor", ["a"], ["f"]), helper.make_node("Clip", ["f", "lo", "hi"], ["c"]),
+                                   helper.make_node("Cast", ["c"], ["i"], to=TensorProto.INT64), helper.make_node("Gather", ["table", "i"], ["y"], name="gather", axis=0)],
+         inits=[two, init("off", [2.5]), init("lo", 0.0), init("hi", 4.0), init("table", np.linspace(-1.0, 1.2, 10).reshape(5, 2))],
+         margin=lambda h: clear_of_integers(h * 2 + 2.5))
+    make("gather_elements_computed", [helper.make_node("Mul", ["x", "two"], ["m"]), helper.make_node("Add", ["m", "off"], ["a"]),
+                                      helper.make_node("Floor", ["a"], ["f"]), helper.make_node("Clip", ["f", "lo", "hi"], ["c"]),
+                                      helper.make_node("Cast", ["c"], ["i"], to=TensorProto.INT64), helper.make_node("GatherElements", ["x", "i"], ["y"], name="gather", axis=1)],
+         inits=[two, init("off", [2.0]), init("lo", 0.0), init("hi", 3.0)], inputs=[("x", [2, 4])])
+    make("ml_array_feature_extractor_argmax", [helper.make_node("ArgMax", ["h"], ["am"], axis=1, keepdims=1),
+                                               mlnode("ArrayFeatureExtractor", ["labels", "am"], ["y"])],
+         inits=[init("labels", [10.0, 20.0, 30.0, 40.0, 50.0, 60.0])], extra_opsets=ml, margin=apart(), tolerance=0.001)
+
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1)

@@ -168,12 +168,13 @@ fn no_free_cell_in_the_op_models() {
 
 /// Corpus networks that stress the new lowerings: a GPT block whose causal mask is −∞ (folded
 /// away), one whose additive mask is −10⁴ (exp inputs clamped by a ReLU), scaled dot-product
-/// attention, and a gradient-boosted credit model whose splits compare raw features (steps: the
-/// sign bit, no table). Fixed and hashed weights, widths 4 and 8: no free cell.
+/// attention, a gradient-boosted credit model whose splits compare raw features (steps: the
+/// sign bit, no table), hummingbird's tree traversal (gathers by computed indices) and an LSTM
+/// classifier. Fixed and hashed weights, widths 4 and 8: no free cell.
 #[test]
 fn no_free_cell_in_masked_attention_and_wide_comparisons() {
     let mut failures = Vec::new();
-    for name in ["t_gpt_block", "t_gpt_block_op13_addmask", "t_sdpa_attention", "hb_gb_clf_credit_gemm"] {
+    for name in ["t_gpt_block", "t_gpt_block_op13_addmask", "t_sdpa_attention", "hb_gb_clf_credit_gemm", "hb_dtree_clf_iris_tree_trav", "t_lstm_classifier"] {
         for weights in [Visibility::Fixed, Visibility::Hashed] {
             let base = format!("corpus/{name}");
             let input = format!("{base}.input.json");

@@ -35,7 +35,7 @@ fn flatten(v: &serde_json::Value, out: &mut Vec<f64>) {
 /// the output moves far. `compile --scale-bits 12` proves them within tolerance
 /// (`too_coarse_models_agree_at_twelve_bits`), and `compile --target` chooses such a scale
 /// (prover/tests/calibrate.rs).
-const TOO_COARSE: &[&str] = &["skl_logreg_credit_pipeline", "skl_minmax_scaler_wine", "skl_standard_scaler_wine"];
+const TOO_COARSE: &[&str] = &["skl_logreg_credit_pipeline", "hb_logreg_credit_pipeline", "skl_minmax_scaler_wine", "skl_standard_scaler_wine"];
 
 fn check(name: &str, scale_bits: Option<u32>) -> Result<Option<String>, String> {
     let base = common::model_path(&format!("corpus/{name}"));
@@ -108,7 +108,7 @@ fn every_corpus_model_compiles_or_is_refused_and_agrees_with_onnxruntime() {
     eprintln!("at the scale --target resources chose (their tables do not fit at 2^8): {}", at_chosen_scale.join(", "));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // A floor, so that lost coverage shows (raise it as ops land).
-    assert!(compiled >= 146, "only {compiled} corpus models compile");
+    assert!(compiled >= 154, "only {compiled} corpus models compile");
 }
 
 #[test]

@@ -68,6 +68,9 @@ pub fn zip_map(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 
 /// `ArrayFeatureExtractor(X, Y)`: the features `Y` (constant indices) of every row; a gather.
 pub fn array_feature_extractor(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if ctx.is_activation(1) {
+        return super::dynamic::array_feature_extractor(ctx);
+    }
     let (rows, c) = features(ctx)?;
     let idx = ctx.const_input(1)?;
     let mut picked = Vec::with_capacity(idx.data.len());

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod conv;
+pub mod dynamic;
 pub mod einsum;
 pub mod elementwise;
 pub mod fold;

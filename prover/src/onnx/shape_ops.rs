@@ -227,6 +227,9 @@ pub fn trilu(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 
 /// `GatherElements` with constant indices: `y[idx] = x[idx with idx[axis] = indices[idx]]`.
 pub fn gather_elements(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if ctx.is_activation(1) {
+        return super::dynamic::gather_elements(ctx);
+    }
     require_activation(ctx)?;
     let rank = ctx.shape.len();
     let ax = axis(ctx, ctx.attr_int("axis", 0), rank)?;
@@ -248,8 +251,11 @@ pub fn gather_elements(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     })
 }
 
-/// `Gather` with constant indices.
+/// `Gather` with constant indices (computed ones: [`super::dynamic`]).
 pub fn gather(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    if ctx.is_activation(1) {
+        return super::dynamic::gather(ctx);
+    }
     require_activation(ctx)?;
     let rank = ctx.shape.len();
     let ax = axis(ctx, ctx.attr_int("axis", 0), rank)?;
