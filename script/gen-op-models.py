@@ -507,6 +507,24 @@ def main():
                                                mlnode("ArrayFeatureExtractor", ["labels", "am"], ["y"])],
          inits=[init("labels", [10.0, 20.0, 30.0, 40.0, 50.0, 60.0])], extra_opsets=ml, margin=apart(), tolerance=0.001)
 
+    # A constant larger than the activation (GaussianNB's per-class means against one sample):
+    # the activation is broadcast to the constant's shape.
+    make("sub_const_broadcasts_activation", [helper.make_node("Sub", ["x", "means"], ["y"], name="sub")],
+         inits=[init("means", np.linspace(-0.5, 0.5, 12).reshape(1, 3, 4))], inputs=[("x", [1, 1, 4])])
+
+    # Scatters and N-d gathers with constant indices; OneHot of computed indices.
+    make("scatter_elements_add", [helper.make_node("ScatterElements", ["x", "si", "su"], ["y"], name="scatter", axis=1, reduction="add")],
+         inits=[init("si", [[0, 2], [3, 3]], np.int64), init("su", [[0.5, -0.25], [0.125, 0.25]])], inputs=[("x", [2, 4])], opset=18)
+    make("scatter_nd_updates", [helper.make_node("Reshape", ["h", "s23"], ["h3"]), helper.make_node("ScatterND", ["base", "ni", "h3"], ["y"], name="scatter")],
+         inits=[init("s23", [2, 3], np.int64), init("base", np.linspace(-1.0, 1.0, 12).reshape(4, 3)), init("ni", [[3], [1]], np.int64)])
+    make("gather_nd", [helper.make_node("GatherND", ["x", "gi"], ["y"], name="gathernd")], inits=[init("gi", [[1, 0], [0, 2], [1, 2]], np.int64)], inputs=[("x", [2, 3, 2])])
+    make("one_hot_computed", [helper.make_node("Mul", ["h", "two"], ["m"]), helper.make_node("Add", ["m", "off"], ["a"]),
+                              helper.make_node("Floor", ["a"], ["f"]), helper.make_node("Clip", ["f", "lo", "hi"], ["c"]),
+                              helper.make_node("Cast", ["c"], ["i"], to=TensorProto.INT64),
+                              helper.make_node("OneHot", ["i", "depth", "vals"], ["y"], name="onehot", axis=1)],
+         inits=[two, init("off", [2.5]), init("lo", 0.0), init("hi", 4.0), init("depth", [5], np.int64), init("vals", [-0.5, 1.5])],
+         margin=lambda h: clear_of_integers(h * 2 + 2.5))
+
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1)

@@ -14,6 +14,7 @@ pub mod recurrent;
 pub mod reduce;
 pub mod resize;
 pub mod registry;
+pub mod scatter;
 pub mod select;
 pub mod shape_ops;
 pub mod svm;

@@ -161,6 +161,10 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "Upsample", attributes: &["mode", "scales"], notes: "as Resize (asymmetric, floor)", build: super::resize::resize },
     OpEntry { name: "Pad", attributes: &["mode", "pads", "value"], notes: "constant pads, value and axes; constant, reflect, edge or wrap (negative pads crop); a gather with constants, no rows", build: super::shape_ops::pad },
     OpEntry { name: "Trilu", attributes: &["upper"], notes: "constant k; the other triangle is 0; a gather with constants, no rows", build: super::shape_ops::trilu },
+    OpEntry { name: "ScatterElements", attributes: &["axis", "reduction"], notes: "constant indices, reduction none or add: one linear map over the activation operands (data and/or updates; constants fold into its bias)", build: super::scatter::scatter_elements },
+    OpEntry { name: "ScatterND", attributes: &["reduction"], notes: "constant indices, reduction none or add: one linear map, as ScatterElements", build: super::scatter::scatter_nd },
+    OpEntry { name: "GatherND", attributes: &["batch_dims"], notes: "constant indices, batch_dims 0: a gather, no rows", build: super::scatter::gather_nd },
+    OpEntry { name: "OneHot", attributes: &["axis"], notes: "constant indices: a constant; computed indices: off + (on − off)·[i = k] by exact zero tests", build: super::scatter::one_hot },
     OpEntry { name: "GatherElements", attributes: &["axis"], notes: "constant indices (negative allowed); folded as a re-indexing; computed indices (an activation): a one-hot of exact zero tests per index, then a linear map of constant data or products with activation data (an index outside [0, d) selects 0)", build: super::shape_ops::gather_elements },
     OpEntry { name: "CumSum", attributes: &["exclusive", "reverse"], notes: "constant axis; running sums, a linear map", build: super::reduce::cum_sum },
     OpEntry { name: "Gather", attributes: &["axis"], notes: "constant indices (negative allowed); folded as a re-indexing; computed indices (an activation): a one-hot of exact zero tests per index, then a linear map of constant data or products with activation data (an index outside [0, d) selects 0)", build: super::shape_ops::gather },
@@ -393,15 +397,35 @@ fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, bias: vec![0.0; rows.len()], rows, out_shape })))
 }
 
-/// The constant operand of a binary element-wise op, broadcast to the activation, and whether
-/// the activation is the first operand.
-fn binary_const(ctx: &NodeCtx<'_>) -> Result<(Vec<f32>, bool)> {
+/// The constant operand of a binary element-wise op and the activation, both broadcast to the
+/// output's shape (the activation's, or larger when the constant has more or wider dimensions:
+/// then the activation is gathered to it, no rows).
+struct ConstOperand {
+    /// The constant at every output position.
+    c: Vec<f32>,
+    /// Whether the activation is the first operand.
+    act_first: bool,
+    /// Per output position, the activation value it reads.
+    src: Vec<usize>,
+    /// The output's shape.
+    shape: Vec<usize>,
+}
+
+impl ConstOperand {
+    /// `x[src] · scale + shift` at the output's shape.
+    fn affine(&self, ctx: &NodeCtx<'_>, scale: Vec<f32>, shift: Vec<f32>) -> Lowered {
+        Lowered::Op(Op::Affine(AffineMap { inputs: ctx.width, src: self.src.clone(), scale, shift }, self.shape.clone()))
+    }
+}
+
+fn binary_const(ctx: &NodeCtx<'_>) -> Result<ConstOperand> {
     let (const_idx, act_first) = match (ctx.is_activation(0), ctx.is_activation(1)) {
         (true, false) => (1, true),
         (false, true) => (0, false),
         _ => return Err(ctx.error("exactly one input must be the activation tensor and the other a constant")),
     };
     let c = ctx.const_input(const_idx)?;
+    let same = |c: Vec<f32>| ConstOperand { c, act_first, src: (0..ctx.width).collect(), shape: ctx.shape.to_vec() };
     // Before opset 7, `broadcast = 1` with `axis` aligns the constant's dimensions at `axis`
     // (trailing 1s make numpy's right alignment do the same).
     if ctx.attr_int("broadcast", 0) != 0 {
@@ -411,10 +435,18 @@ fn binary_const(ctx: &NodeCtx<'_>) -> Result<(Vec<f32>, bool)> {
             let trailing = rank.saturating_sub(ax + c.shape.len());
             let mut aligned = c.clone();
             aligned.shape.extend(std::iter::repeat_n(1, trailing));
-            return Ok((broadcast(ctx, &aligned, ctx.shape, "constant")?, act_first));
+            return Ok(same(broadcast(ctx, &aligned, ctx.shape, "constant")?));
         }
     }
-    Ok((broadcast(ctx, c, ctx.shape, "constant")?, act_first))
+    if c.data.len() == 1 || broadcast_index(&c.shape, ctx.shape).is_some() {
+        return Ok(same(broadcast(ctx, c, ctx.shape, "constant")?));
+    }
+    // The constant is the larger operand (GaussianNB's per-class means against one sample).
+    let shape = broadcast_shape(ctx.shape, &c.shape)
+        .ok_or_else(|| ctx.error(format!("constant of shape {:?} and the activation of shape {:?} do not broadcast", c.shape, ctx.shape)))?;
+    ctx.output_values(&shape)?;
+    let src = broadcast_index(ctx.shape, &shape).ok_or_else(|| ctx.error(format!("the activation of shape {:?} does not broadcast to {shape:?}", ctx.shape)))?;
+    Ok(ConstOperand { c: broadcast(ctx, c, &shape, "constant")?, act_first, src, shape })
 }
 
 /// Whether both inputs of a binary op are activations.
@@ -426,39 +458,39 @@ fn add(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if both_activations(ctx) {
         return super::binary::add_sub(ctx, 1.0);
     }
-    let (c, _) = binary_const(ctx)?;
-    Ok(Lowered::Op(Op::Affine(AffineMap::add(c), ctx.shape.to_vec())))
+    let k = binary_const(ctx)?;
+    Ok(k.affine(ctx, vec![1.0; k.c.len()], k.c.clone()))
 }
 
 fn sub(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if both_activations(ctx) {
         return super::binary::add_sub(ctx, -1.0);
     }
-    let (c, act_first) = binary_const(ctx)?;
-    let map = if act_first { AffineMap::add(c.iter().map(|v| -v).collect()) } else { AffineMap::elementwise(vec![-1.0; c.len()], c) };
-    Ok(Lowered::Op(Op::Affine(map, ctx.shape.to_vec())))
+    let k = binary_const(ctx)?;
+    let n = k.c.len();
+    Ok(if k.act_first { k.affine(ctx, vec![1.0; n], k.c.iter().map(|v| -v).collect()) } else { k.affine(ctx, vec![-1.0; n], k.c.clone()) })
 }
 
 fn mul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if both_activations(ctx) {
         return super::binary::mul(ctx);
     }
-    let (c, _) = binary_const(ctx)?;
-    Ok(Lowered::Op(Op::Affine(AffineMap::mul(c), ctx.shape.to_vec())))
+    let k = binary_const(ctx)?;
+    Ok(k.affine(ctx, k.c.clone(), vec![0.0; k.c.len()]))
 }
 
 fn div(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if both_activations(ctx) {
         return super::binary::div(ctx);
     }
-    let (c, act_first) = binary_const(ctx)?;
-    if !act_first {
+    let k = binary_const(ctx)?;
+    if !k.act_first {
         return Err(ctx.error("constant ÷ activation is not supported (only division by a constant)"));
     }
-    if c.iter().any(|v| *v == 0.0 || !v.is_finite()) {
+    if k.c.iter().any(|v| *v == 0.0 || !v.is_finite()) {
         return Err(ctx.error("division by zero or a non-finite constant"));
     }
-    Ok(Lowered::Op(Op::Affine(AffineMap::mul(c.iter().map(|v| 1.0 / v).collect()), ctx.shape.to_vec())))
+    Ok(k.affine(ctx, k.c.iter().map(|v| 1.0 / v).collect(), vec![0.0; k.c.len()]))
 }
 
 fn batchnorm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
