@@ -525,6 +525,41 @@ def main():
          inits=[two, init("off", [2.5]), init("lo", 0.0), init("hi", 4.0), init("depth", [5], np.int64), init("vals", [-0.5, 1.5])],
          margin=lambda h: clear_of_integers(h * 2 + 2.5))
 
+    # Support-vector classifiers (skl2onnx's SVC, one-vs-one): RBF with three classes, a linear
+    # kernel with three, a sigmoid kernel with two (mixed-sign coefficients). Sample inputs keep
+    # every decision value clear of 0 (where a vote flips).
+    def svc(name, kernel, params, per, seed):
+        r = np.random.default_rng(seed)
+        k, v = len(per), sum(per)
+        svs = np.round(r.uniform(-0.8, 0.8, (v, HIDDEN)), 3)
+        coef = np.round(r.uniform(-1.0, 1.0, (k - 1, v)), 3)
+        rho = np.round(r.uniform(-0.3, 0.3, k * (k - 1) // 2), 3)
+
+        def decisions(h):
+            x = h.flatten()
+            if kernel == "RBF":
+                kv = np.exp(-params[0] * ((svs - x) ** 2).sum(axis=1))
+            elif kernel == "SIGMOID":
+                kv = np.tanh(params[0] * svs @ x + params[1])
+            else:
+                kv = svs @ x
+            st = np.cumsum([0] + per)
+            out, e = [], 0
+            for i in range(k):
+                for j in range(i + 1, k):
+                    out.append(rho[e] + coef[j - 1, st[i]:st[i + 1]] @ kv[st[i]:st[i + 1]] + coef[i, st[j]:st[j + 1]] @ kv[st[j]:st[j + 1]])
+                    e += 1
+            return np.array(out)
+        pairs = k * (k - 1) // 2
+        make(name, [mlnode("SVMClassifier", ["h"], ["label", "scores"], classlabels_ints=list(range(3, 3 + k)), kernel_type=kernel, kernel_params=params,
+                           vectors_per_class=per, support_vectors=[float(x) for x in svs.flatten()], coefficients=[float(x) for x in coef.flatten()],
+                           rho=[float(x) for x in rho], post_transform="NONE")],
+             extra_opsets=ml, margin=lambda h: all(abs(d) >= 0.05 for d in decisions(h)),
+             outputs=[("label", i64s, [1]), ("scores", TensorProto.FLOAT, [1, 2 if pairs == 1 else pairs])])
+    svc("ml_svc_rbf", "RBF", [0.5, 0.0, 3.0], [2, 3, 2], 5)
+    svc("ml_svc_linear", "LINEAR", [0.0, 0.0, 3.0], [2, 2, 1], 6)
+    svc("ml_svc_sigmoid_binary", "SIGMOID", [0.4, 0.1, 3.0], [2, 3], 7)
+
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1)

@@ -48,7 +48,7 @@ fn layer_of(f: &Forger, act: Activation) -> usize {
 #[test]
 fn a_one_hot_moved_to_another_class_is_rejected() {
     // For a tree ensemble the first zero test is its leaves: the reached leaf moved to another.
-    for (name, width) in [("argmax", 2), ("argmax", 4), ("ml_logreg_softmax", 4), ("ml_linear_svc_zipmap", 8), ("ml_tree_regressor", 4), ("ml_tree_classifier_softmax", 2), ("ml_tree_classifier_binary", 8), ("topk_largest", 4), ("topk_smallest_axis0", 2), ("gather_computed_index", 4), ("gather_elements_computed", 2), ("ml_array_feature_extractor_argmax", 4), ("one_hot_computed", 4)] {
+    for (name, width) in [("argmax", 2), ("argmax", 4), ("ml_logreg_softmax", 4), ("ml_linear_svc_zipmap", 8), ("ml_tree_regressor", 4), ("ml_tree_classifier_softmax", 2), ("ml_tree_classifier_binary", 8), ("topk_largest", 4), ("topk_smallest_axis0", 2), ("gather_computed_index", 4), ("gather_elements_computed", 2), ("ml_array_feature_extractor_argmax", 4), ("one_hot_computed", 4), ("ml_svc_rbf", 4), ("ml_svc_linear", 8)] {
         let f = forger(name, width);
         assert!(f.mock(&f.forge(&[])).is_ok(), "{name}: the honest witness");
         let hot = layer_of(&f, Activation::IsZero);
@@ -73,7 +73,7 @@ fn a_flipped_comparison_bit_is_rejected() {
     // For a tree ensemble the first step table is its splits: a flipped split routes a row to
     // another leaf, and the leaves, scores and label downstream follow.
     // Comparisons (`x ≥ 0`, and `x > 0` one unit lower) are steps: the sign bit of the range.
-    for name in ["argmax", "argmin_last", "ml_logreg_softmax", "ml_tree_regressor", "ml_tree_classifier_softmax", "ml_tree_classifier_binary", "topk_largest", "topk_smallest_axis0"] {
+    for name in ["argmax", "argmin_last", "ml_logreg_softmax", "ml_tree_regressor", "ml_tree_classifier_softmax", "ml_tree_classifier_binary", "topk_largest", "topk_smallest_axis0", "ml_svc_rbf", "ml_svc_sigmoid_binary"] {
         let f = forger(name, 4);
         let cmp = layer_of(&f, Activation::Step);
         let one = 1i64 << f.model.params.scale_bits;
