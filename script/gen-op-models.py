@@ -560,6 +560,16 @@ def main():
     svc("ml_svc_linear", "LINEAR", [0.0, 0.0, 3.0], [2, 2, 1], 6)
     svc("ml_svc_sigmoid_binary", "SIGMOID", [0.4, 0.1, 3.0], [2, 3], 7)
 
+    # If on a condition known at compile time (torch's shape checks): the taken branch is inlined;
+    # it reads the outer activation and has its own initializer.
+    then_g = helper.make_graph([helper.make_node("Mul", ["h", "tw"], ["t_out"]), helper.make_node("Relu", ["t_out"], ["t_y"])], "then", [],
+                               [helper.make_tensor_value_info("t_y", TensorProto.FLOAT, [1, HIDDEN])], initializer=[init("tw", [1.5])])
+    else_g = helper.make_graph([helper.make_node("Neg", ["h"], ["e_y"])], "else", [], [helper.make_tensor_value_info("e_y", TensorProto.FLOAT, [1, HIDDEN])])
+    make("if_static_condition", [helper.make_node("Shape", ["h"], ["sh"]), helper.make_node("Size", ["sh"], ["n"]),
+                                 helper.make_node("Greater", ["n", "one_i"], ["cond"]),
+                                 helper.make_node("If", ["cond"], ["y"], name="if", then_branch=then_g, else_branch=else_g)],
+         inits=[init("one_i", 1, np.int64)], out_shape=[1, HIDDEN])
+
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1)

@@ -579,3 +579,42 @@ fn einsum_equations_it_cannot_lower_are_refused_by_name() {
         assert!(e.contains("Einsum") && e.contains(says), "{equation}: expected '{says}', got {e}");
     }
 }
+
+#[test]
+fn regression_recurrent_hidden_size_of_2_pow_63_is_an_error_not_an_overflow() {
+    // The fuzzer (seed 14) set a GRU's hidden_size to i64::MAX: 3·hidden_size overflowed while
+    // checking the weights' shapes.
+    let dir = tempfile::tempdir().unwrap();
+    for op in ["GRU", "LSTM", "RNN"] {
+        let m = model(
+            &[2, 1, 3],
+            vec![node(op, &["x", "w", "r"], &["y"], vec![int("hidden_size", i64::MAX)])],
+            vec![tensor_f32("w", &[1, 3, 3], &[0.1; 9]), tensor_f32("r", &[1, 3, 1], &[0.1; 3])],
+        );
+        let e = onnx_err(&write(dir.path(), "rec.onnx", &m));
+        assert!(e.contains(op) && e.contains("hidden_size"), "{op}: {e}");
+    }
+}
+
+#[test]
+fn an_if_on_a_computed_condition_is_refused_by_name() {
+    // Only a condition known at compile time is inlined; one computed from the input would need
+    // both branches proven and selected. A branch graph that is missing is named too.
+    let dir = tempfile::tempdir().unwrap();
+    let branch = |out: &str| tract_onnx::pb::GraphProto {
+        node: vec![node("Relu", &["x"], &[out], vec![])],
+        output: vec![build::value_info(out, &[1, 3])],
+        ..Default::default()
+    };
+    let graph_attr = |name: &str, g| tract_onnx::pb::AttributeProto { name: name.into(), g: Some(g), r#type: 5, ..Default::default() };
+    let m = model(
+        &[1, 3],
+        vec![node("Greater", &["x", "zero"], &["c"], vec![]), node("If", &["c"], &["y"], vec![graph_attr("then_branch", branch("a")), graph_attr("else_branch", branch("b"))])],
+        vec![tensor_f32("zero", &[1], &[0.0])],
+    );
+    let e = onnx_err(&write(dir.path(), "if.onnx", &m));
+    assert!(e.contains("If") && e.contains("condition is computed from the input"), "{e}");
+    let m = model(&[1, 3], vec![node("If", &["one"], &["y"], vec![graph_attr("else_branch", branch("b"))])], vec![tensor_f32("one", &[1], &[1.0])]);
+    let e = onnx_err(&write(dir.path(), "if2.onnx", &m));
+    assert!(e.contains("has no then_branch graph"), "{e}");
+}

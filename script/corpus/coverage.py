@@ -24,7 +24,7 @@ import onnx
 from onnx import numpy_helper
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ZKINFER = os.path.join(ROOT, "target", "debug", "zkinfer")
+ZKINFER = os.environ.get("ZKINFER_BIN", os.path.join(ROOT, "target", "debug", "zkinfer"))
 TIMEOUT = 900
 
 

@@ -100,7 +100,11 @@ impl Recurrent {
         let w = ctx.const_input(1)?.clone();
         let r = ctx.const_input(2)?.clone();
         let h = usize::try_from(ctx.attr_int("hidden_size", 0)).ok().filter(|h| *h > 0).or_else(|| r.shape.last().copied()).unwrap_or(0);
-        if w.shape != [dirs, g * h, i] || r.shape != [dirs, g * h, h] || h == 0 {
+        // Bounded before any product of sizes (a hostile hidden_size of 2^63 overflowed g·h).
+        if h == 0 || h > crate::limits::MAX_TENSOR_VALUES {
+            return Err(ctx.error(format!("hidden_size {h} is not between 1 and {}", crate::limits::MAX_TENSOR_VALUES)));
+        }
+        if w.shape != [dirs, g * h, i] || r.shape != [dirs, g * h, h] {
             return Err(ctx.error(format!(
                 "W has shape {:?} and R {:?}; with hidden_size {h}, {dirs} direction(s) and input size {i} they must be [{dirs}, {}, {i}] and [{dirs}, {}, {h}]",
                 w.shape,

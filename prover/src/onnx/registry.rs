@@ -177,6 +177,7 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "Size", attributes: &[], notes: "evaluated at compile time", build: super::shape_ops::folded_only },
     OpEntry { name: "ConstantOfShape", attributes: &["value"], notes: "of a constant or static shape: evaluated at compile time", build: super::shape_ops::folded_only },
     OpEntry { name: "Range", attributes: &[], notes: "of constants: evaluated at compile time", build: super::shape_ops::folded_only },
+    OpEntry { name: "If", attributes: &["else_branch", "then_branch"], notes: "a condition known at compile time (torch's shape checks): the loader inlines the branch taken (its nodes and initializers, reading outer tensors); a computed condition is refused", build: |c| Err(c.error("internal: If is inlined by the loader")) },
     OpEntry { name: "Identity", attributes: &[], notes: "no-op", build: identity },
     OpEntry { name: "Einsum", attributes: &["equation"], notes: "one or two operands, no ellipsis (explicit or implicit output, diagonals, sums): with one activation a linear map, with two a sum of products", build: super::einsum::einsum },
     OpEntry { name: "TopK", attributes: &["axis", "largest", "sorted"], notes: "constant K: one tournament of exact comparisons per group gives every rank, the one-hot of each rank below K (zero tests), the values by products and the indices linearly; ties to the lower index; always sorted", build: super::select::topk },
