@@ -10,7 +10,6 @@
 mod build;
 mod common;
 
-use halo2_proofs::halo2curves::bn256::Fr;
 use std::sync::Arc;
 use tract_onnx::pb;
 use zkinfer_prover::circuit::audit::system::CellRef;
@@ -96,11 +95,14 @@ fn with_input(m: &mut pb::ModelProto, k: usize, t: pb::TensorProto) {
     n.input[k] = name;
 }
 
+/// An edit of the model.
+type Edit = dyn Fn(&mut pb::ModelProto);
+
 #[test]
 fn unsupported_recurrent_features_are_refused_by_name() {
     // The unedited model compiles (the edits below are what is refused).
     assert_eq!(edited(|_| {}), "compiled");
-    let cases: Vec<(&str, Box<dyn Fn(&mut pb::ModelProto)>)> = vec![
+    let cases: Vec<(&str, Box<Edit>)> = vec![
         ("initial_h must be absent or zero", Box::new(|m| with_input(m, 5, build::tensor_f32("h0", &[2, 2, 3], &[0.5; 12])))),
         ("initial_c must be absent or zero", Box::new(|m| with_input(m, 6, build::tensor_f32("c0", &[2, 2, 3], &[0.25; 12])))),
         ("P (peepholes) must be absent or zero", Box::new(|m| with_input(m, 7, build::tensor_f32("p", &[2, 9], &[0.1; 18])))),

@@ -125,7 +125,7 @@ pub fn classifier(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let labels: Vec<f32> = ctx.attr("classlabels_ints").map(|a| a.ints.iter().map(|v| *v as f32).collect()).unwrap_or_default();
     let k = labels.len();
     let per: Vec<usize> = ctx.attr("vectors_per_class").map(|a| a.ints.iter().map(|v| usize::try_from(*v).unwrap_or(usize::MAX)).collect()).unwrap_or_default();
-    if k < 2 || per.len() != k || per.iter().any(|v| *v == usize::MAX) {
+    if k < 2 || per.len() != k || per.contains(&usize::MAX) {
         return Err(ctx.error(format!("{k} class labels and vectors_per_class {per:?}: at least 2 classes, one count each (the linear form without support vectors is not supported)")));
     }
     let v: usize = per.iter().try_fold(0usize, |a, b| a.checked_add(*b)).ok_or_else(|| ctx.error("vectors_per_class overflows"))?;
