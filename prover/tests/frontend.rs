@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "fuzzkit/build.rs"]
+mod build;
 mod common;
 
 use std::sync::Arc;
@@ -228,4 +230,24 @@ fn transformer_mh_matches_tract_and_proves() {
     // Decomposed LayerNorm (ReduceMean, Sub, Pow, Sqrt, Div), two heads (Reshape, Transpose),
     // Softmax, Tanh FFN, Gather, Squeeze, Concat.
     check_against_tract("transformer_mh", 0.06);
+}
+
+#[test]
+fn regression_prelu_with_a_slope_per_channel_written_as_c_reads_the_channel_axis() {
+    // torch's PReLU(num_parameters = 3) before opset 7 writes the slope as [3] for an input
+    // [2, 3, 4] (the ONNX tests' test_PReLU_*_multiparam): numpy broadcasting would read the
+    // last axis and refuse it; the slope is one per channel.
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = build::model(&[2, 3, 4], vec![build::node("PRelu", &["x", "slope"], &["y"], vec![])], vec![build::tensor_f32("slope", &[3], &[0.25, -0.5, 0.75])]);
+    m.opset_import[0].version = 6;
+    let path = build::write(dir.path(), "prelu.onnx", &m);
+    let x: Vec<f32> = (0..24).map(|i| (i as f32 - 12.0) / 8.0).collect();
+    let c = compile(&path, &CompileOptions { calibration: vec![x.clone()], ..CompileOptions::default() }).unwrap();
+    let trace = c.model.forward(&c.model.quantise_input(&x).unwrap()).unwrap();
+    let got: Vec<f64> = trace.output().iter().map(|v| c.model.params.dequantise(*v)).collect();
+    for (i, (g, v)) in got.iter().zip(&x).enumerate() {
+        let slope = [0.25, -0.5, 0.75][(i / 4) % 3];
+        let want = if *v < 0.0 { f64::from(*v) * slope } else { f64::from(*v) };
+        assert!((g - want).abs() < 0.01, "value {i}: {g} vs {want}");
+    }
 }

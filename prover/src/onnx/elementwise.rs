@@ -318,7 +318,16 @@ pub fn leaky_relu(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 /// `PRelu(x, slope) = slope·x + (1 − slope)·relu(x)`, the slope a constant broadcast to x.
 pub fn prelu(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     activation_input(ctx)?;
-    let a = broadcast(ctx, ctx.const_input(1)?, ctx.shape, "slope")?;
+    let slope = ctx.const_input(1)?;
+    // Old exporters (torch's PReLU(num_parameters = C) before opset 7) write a slope of [C] for
+    // the channel axis, where numpy broadcasting would read the last axis: aligned at axis 1.
+    let channel = match (slope.shape.as_slice(), ctx.shape) {
+        ([c], [_, ch, rest @ ..]) if c == ch && c > &1 && rest.last().is_some_and(|l| l != c) => {
+            Some(super::ConstTensor { shape: std::iter::once(*c).chain(rest.iter().map(|_| 1)).collect(), ..slope.clone() })
+        }
+        _ => None,
+    };
+    let a = broadcast(ctx, channel.as_ref().unwrap_or(slope), ctx.shape, "slope")?;
     let b: Vec<f32> = a.iter().map(|s| 1.0 - s).collect();
     relu_mix(ctx, &a, &b)
 }
