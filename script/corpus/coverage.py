@@ -103,6 +103,9 @@ def classify(reason):
         return f"unsupported op {m.group(1)}"
     r = reason.lower()
     rules = [
+        ("is not a finite number", "a test input that is not finite (uninitialised memory in the test data)"),
+        ("more than the", "a size limit (wires, terms)"),
+        ("lowers to more than", "a size limit (wires, terms)"),
         ("custom domain", "ai.onnx.ml or another domain"),
         ("not computed from the input", "a graph output not computed from the input"),
         ("attribute '", "an attribute value"),
