@@ -570,6 +570,14 @@ def main():
                                  helper.make_node("If", ["cond"], ["y"], name="if", then_branch=then_g, else_branch=else_g)],
          inits=[init("one_i", 1, np.int64)], out_shape=[1, HIDDEN])
 
+    # Integer division by constants: Mod (fmod 0, the divisor's sign) and truncating Div, with
+    # positive and negative divisors and dividends.
+    divs = init("divs", [3, -4, 5, 3, -2, 7], np.int64)
+    for name, op in [("mod_int", "Mod"), ("div_int", "Div")]:
+        make(name, [helper.make_node("Mul", ["h", "ten"], ["m"]), helper.make_node("Cast", ["m"], ["i"], to=TensorProto.INT64),
+                    helper.make_node(op, ["i", "divs"], ["y"], name=op.lower())],
+             inits=[init("ten", [10.0]), divs], margin=lambda h: clear_of_integers(h * 10), out_type=TensorProto.INT64, tolerance=0.001)
+
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1)

@@ -73,7 +73,7 @@ fn a_flipped_comparison_bit_is_rejected() {
     // For a tree ensemble the first step table is its splits: a flipped split routes a row to
     // another leaf, and the leaves, scores and label downstream follow.
     // Comparisons (`x ≥ 0`, and `x > 0` one unit lower) are steps: the sign bit of the range.
-    for name in ["argmax", "argmin_last", "ml_logreg_softmax", "ml_tree_regressor", "ml_tree_classifier_softmax", "ml_tree_classifier_binary", "topk_largest", "topk_smallest_axis0", "ml_svc_rbf", "ml_svc_sigmoid_binary"] {
+    for name in ["argmax", "argmin_last", "ml_logreg_softmax", "ml_tree_regressor", "ml_tree_classifier_softmax", "ml_tree_classifier_binary", "topk_largest", "topk_smallest_axis0", "ml_svc_rbf", "ml_svc_sigmoid_binary", "mod_int", "div_int"] {
         let f = forger(name, 4);
         let cmp = layer_of(&f, Activation::Step);
         let one = 1i64 << f.model.params.scale_bits;

@@ -8,6 +8,7 @@ pub mod dynamic;
 pub mod einsum;
 pub mod elementwise;
 pub mod fold;
+pub mod intdiv;
 pub mod ml;
 pub mod normalize;
 pub mod recurrent;

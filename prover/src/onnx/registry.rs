@@ -81,7 +81,8 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "Add", attributes: &["broadcast", "axis"], notes: "activation + constant, or two activations (residual; numpy broadcast); folded into neighbouring layers, no rows", build: add },
     OpEntry { name: "Sub", attributes: &["broadcast", "axis"], notes: "activation − constant, constant − activation, or two activations; folded", build: sub },
     OpEntry { name: "Mul", attributes: &["broadcast", "axis"], notes: "activation × constant (folded), or two activations (broadcast; products)", build: mul },
-    OpEntry { name: "Div", attributes: &["broadcast", "axis"], notes: "activation ÷ non-zero constant (folded), or activation ÷ activation (= a · 1/b, reciprocal by table)", build: div },
+    OpEntry { name: "Div", attributes: &["broadcast", "axis"], notes: "activation ÷ non-zero constant (folded), or activation ÷ activation (= a · 1/b, reciprocal by table); an integer activation ÷ an integer constant: integer division truncated toward zero, exact (as Mod)", build: div },
+    OpEntry { name: "Mod", attributes: &["fmod"], notes: "fmod 0 by constant non-zero integers: the floored division, a floor-table estimate corrected by two steps, so x = c·q + r exactly (|x| < 2^(s+1)); Div by an integer constant truncates the same way", build: super::intdiv::modulo },
     OpEntry { name: "Pow", attributes: &[], notes: "constant scalar exponent 0, 1, an integer 2..=8 (products), 0.5, −1, −0.5 (tables); constant base b > 0: exp(x·ln b)", build: super::binary::pow },
     OpEntry { name: "Split", attributes: &["axis", "split", "num_outputs"], notes: "along any axis, sizes from the split input (opset 13), the attribute (older) or equal parts; one gather per output, no rows", build: super::shape_ops::split },
     OpEntry { name: "Concat", attributes: &["axis"], notes: "activations and constants along any axis; folded as a re-indexing", build: super::binary::concat },
@@ -484,6 +485,10 @@ fn mul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 fn div(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     if both_activations(ctx) {
         return super::binary::div(ctx);
+    }
+    // An integer divisor: integer division, truncated (the activation is then integer too).
+    if ctx.is_activation(0) && ctx.const_input(1).is_ok_and(|c| c.integer) {
+        return super::intdiv::truncating_div(ctx);
     }
     let k = binary_const(ctx)?;
     if !k.act_first {

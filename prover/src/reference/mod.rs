@@ -94,11 +94,15 @@ impl Accuracy {
     }
 }
 
-/// What tract 0.23 would run wrongly (silently, without an error): a one-direction recurrent
+/// What tract 0.23 would run wrongly (silently, without an error): an integer `Mod` (negative
+/// operands), a one-direction recurrent
 /// layer with `direction = reverse` (run forwards), and recurrent activations other than the
 /// defaults (σ, tanh, tanh; tract's fused cells ignore the attribute). No reference is better
 /// than a wrong one.
 fn tract_misruns(node: &tract_onnx::pb::NodeProto) -> Option<String> {
+    if node.op_type == "Mod" && node.attribute.iter().all(|a| a.name != "fmod" || a.i == 0) {
+        return Some(format!("node '{}' (Mod): tract's integer remainder of negative operands differs from onnxruntime's", node.name));
+    }
     let defaults: &[&str] = match node.op_type.as_str() {
         "LSTM" => &["Sigmoid", "Tanh", "Tanh"],
         "GRU" => &["Sigmoid", "Tanh"],
