@@ -10,6 +10,7 @@ use std::path::Path;
 use zkinfer_prover::artifact::{CircuitArtifact, InstanceLayout};
 use zkinfer_prover::hash::{self, Tensor};
 use zkinfer_prover::quant::QuantParams;
+use zkinfer_prover::visibility::InputWires;
 
 /// Format name.
 pub const FORMAT: &str = "zkinfer-circuit-public";
@@ -29,6 +30,9 @@ pub struct PublicCircuit {
     pub instances: InstanceLayout,
     /// Values the model takes.
     pub input_len: usize,
+    /// With several graph inputs, each one's number of values (in graph order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_sizes: Vec<usize>,
     /// The fixed-point parameters (scale, range, calibrated table ranges).
     pub params: QuantParams,
     /// Bits per packed value of a hashed tensor's commitment.
@@ -50,6 +54,7 @@ impl PublicCircuit {
             model_commitment: crate::hex32::normalise(&art.model_commitment).unwrap_or_else(|_| art.model_commitment.clone()),
             instances: art.instances.clone(),
             input_len: art.model.input_len(),
+            input_sizes: art.model.input_sizes.clone(),
             params: art.model.params,
             packing_bits: art.plan.shape.packing_bits(),
             k: art.plan.k,
@@ -73,8 +78,9 @@ impl PublicCircuit {
 
     /// The hashed input's commitment for an input (or test set) file and salt.
     pub fn input_commitment(&self, input: &Path, salt: Fr) -> Result<Fr> {
-        if self.instances.visibility.input != zkinfer_prover::Visibility::Hashed {
-            bail!("--input: the circuit's input is {} (not hashed): its proofs carry no input commitment", self.instances.visibility.input);
+        let vis = self.instances.visibility;
+        if !vis.any_input(zkinfer_prover::Visibility::Hashed) {
+            bail!("--input: the circuit's input is not hashed ({vis}): its proofs carry no input commitment");
         }
         let values = match self.accuracy {
             Some(spec) => zkinfer_prover::input::read_test_set(input)?.flatten(&spec)?,
@@ -87,7 +93,9 @@ impl PublicCircuit {
             bail!("{}: value {i} is not a finite number", input.display());
         }
         let q: Vec<i64> = values.iter().map(|v| self.params.quantise(*v)).collect();
-        Ok(hash::commit(Tensor::Input, &q, self.packing_bits, salt)?)
+        let sizes = if self.input_sizes.is_empty() { vec![self.input_len] } else { self.input_sizes.clone() };
+        let hashed = InputWires::pick(&q, &vis.input_wires(&sizes, self.input_len).hashed);
+        Ok(hash::commit(Tensor::Input, &hashed, self.packing_bits, salt)?)
     }
 }
 

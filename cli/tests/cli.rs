@@ -559,3 +559,48 @@ fn compile_target_chooses_the_scale_and_reports_every_candidate() {
         assert!(!o.status.success() && e.contains(says), "{extra:?}: {e}");
     }
 }
+
+/// Issue 16: graph inputs with visibilities of their own, end to end: compile, setup, prove and
+/// verify a two-input model with input0 hashed and input1 public; the proof's instances hold
+/// input1's values and input0's commitment, which `zkinfer commit` (with the circuit, and from the
+/// public description alone) recomputes from the input file.
+#[test]
+fn each_graph_input_gets_its_own_visibility() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let input = "models/ops/two_inputs.input.json";
+    let o = zkinfer(&["compile", "models/ops/two_inputs.onnx", "--calibrate", input, "--visibility", "input0=hashed,input1=public", "--dir", d]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("visibility: weights=fixed,input0=hashed,input1=public,output=public (input0, input1 named by --visibility"), "{out}");
+    assert!(out.contains("3 input values and the commitment of 5 more"), "{out}");
+    for args in [vec!["setup", "--dir", d], vec!["prove", "--input", input, "--dir", d, "--salt", "0x2a"]] {
+        let o = zkinfer(&args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = zkinfer(&["verify", "--dir", d]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("input: input0 hashed, input1 public (3 public values, hashed ones' commitment 0x"), "{out}");
+    let proof: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("proof.json")).unwrap()).unwrap();
+    let instances = proof["instances"].as_array().unwrap();
+    let commitment = proof["input_commitment"].as_str().unwrap();
+    assert_eq!(instances[5].as_str().unwrap(), commitment, "after input1's 3 values");
+    let outputs = proof["outputs_fixed"].as_array().unwrap().len();
+    assert_eq!(instances.len(), 2 + 3 + 1 + outputs, "model commitment, binding, input1's values, input0's commitment, the outputs");
+    let o = zkinfer(&["commit", "--input", input, "--salt", "0x2a", "--dir", d, "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let opening: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(opening["input"]["commitment"].as_str().unwrap(), commitment);
+    assert_eq!(opening["input"]["values_fixed"].as_array().unwrap().len(), 5, "only input0 is under the commitment");
+    // From the public description alone (no model, no weights).
+    let public_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.path().join("circuit.public.json"), public_dir.path().join("circuit.public.json")).unwrap();
+    let o = zkinfer(&["commit", "--input", input, "--salt", "0x2a", "--dir", public_dir.path().to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && out.contains(commitment), "{out} {}", String::from_utf8_lossy(&o.stderr));
+    // A graph input the model does not have.
+    let o = zkinfer(&["compile", "models/ops/two_inputs.onnx", "--visibility", "input2=public", "--dir", d]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && e.contains("input2 names a graph input the model does not have (it has 2: input0 to input1)"), "{e}");
+}

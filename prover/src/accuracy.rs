@@ -39,6 +39,9 @@ pub fn check_visibility(v: &crate::Visibilities) -> Result<()> {
             v.output
         )));
     }
+    if let Some((i, _)) = v.inputs.named().next() {
+        return Err(ProverError::BadSettings(format!("input{i}: an accuracy circuit's input is the test set, one tensor: its graph inputs cannot have visibilities of their own (use input=)")));
+    }
     Ok(())
 }
 
@@ -242,7 +245,7 @@ pub fn accuracy_model(base: &QuantModel, samples: usize) -> Result<(QuantModel, 
     count.bias.push(0);
     let count_wire = count.inputs;
     layers.push(count);
-    let model = QuantModel { params: base.params, inputs: samples * stride, layers, outputs: vec![count_wire] };
+    let model = QuantModel { params: base.params, inputs: samples * stride, input_sizes: Vec::new(), layers, outputs: vec![count_wire] };
     model.check_ties()?;
     Ok((model, spec))
 }

@@ -90,6 +90,15 @@ impl InstanceLayout {
         let no = shape.output_instances(model);
         Self { model_commitment: 0, binding: 1, visibility: shape.visibility, inputs: [2, 2 + ni], outputs: [2 + ni, 2 + ni + no] }
     }
+    /// Where the input commitment is, if some graph input is hashed: the input's last instance.
+    pub fn input_commitment(&self) -> Option<usize> {
+        self.visibility.any_input(Visibility::Hashed).then(|| self.inputs[1].saturating_sub(1))
+    }
+    /// Range `[start, end)` of the public input values (graph inputs in order, only the public
+    /// ones).
+    pub fn public_inputs(&self) -> [usize; 2] {
+        [self.inputs[0], self.input_commitment().unwrap_or(self.inputs[1]).max(self.inputs[0])]
+    }
 }
 
 impl CircuitArtifact {
@@ -211,7 +220,7 @@ impl ProofArtifact {
             proof: format!("0x{}", hex::encode(proof)),
             model_commitment: at(layout.model_commitment),
             binding: at(layout.binding),
-            input_commitment: (layout.visibility.input == Visibility::Hashed).then(|| at(layout.inputs[0])),
+            input_commitment: layout.input_commitment().map(at),
             output_commitment: (layout.visibility.output == Visibility::Hashed).then(|| at(layout.outputs[0])),
             instances,
             outputs: outputs_fixed.iter().map(|v| model.params.dequantise(*v)).collect(),
@@ -288,7 +297,8 @@ pub struct WeightsOpening {
 pub struct TensorOpening {
     /// The commitment ([`crate::hash::commit`]), `0x`-hex: its public instance.
     pub commitment: String,
-    /// The committed fixed-point values.
+    /// The committed fixed-point values (an input whose graph inputs differ in visibility: the
+    /// hashed graph inputs' values, in graph order).
     pub values_fixed: Vec<i64>,
 }
 
@@ -304,7 +314,9 @@ impl OpeningArtifact {
             let c = crate::hash::commit(tensor, values, bits, salt)?;
             Ok(Some(TensorOpening { commitment: fr_to_hex(&c), values_fixed: values.to_vec() }))
         };
-        let input = open(Tensor::Input, shape.visibility.input, input)?;
+        let hashed_input = crate::visibility::InputWires::pick(input, &shape.input_wires(model).hashed);
+        let hashes_input = if hashed_input.is_empty() { Visibility::Private } else { Visibility::Hashed };
+        let input = open(Tensor::Input, hashes_input, &hashed_input)?;
         let output = open(Tensor::Output, shape.visibility.output, output)?;
         let weights = match shape.hashed_weights() {
             true => {

@@ -111,6 +111,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     if opts.accuracy_samples.is_some() {
         crate::accuracy::check_visibility(&opts.visibility)?;
     }
+    let visibility = opts.visibility.for_graph_inputs(graph.input_shapes.len().max(1))?;
     let mut model = QuantModel::from_layers(&layers, params)?;
     if opts.visibility.weights == crate::Visibility::Hashed {
         // Committed biases are at the weights' scale, and every committed value fits the packing.
@@ -128,7 +129,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     if opts.dot_width == Some(0) {
         return Err(ProverError::BadSettings("dot_width must be at least 1".into()));
     }
-    let layout = crate::optimise::choose_layout(&model, opts.dot_width, opts.visibility, &crate::costmodel::CostModel::from_env()?, &opts.goal)?;
+    let layout = crate::optimise::choose_layout(&model, opts.dot_width, visibility, &crate::costmodel::CostModel::from_env()?, &opts.goal)?;
     let plan = layout.chosen.plan.clone();
     check_calibration(&base, &plan, accuracy.is_none(), opts)?;
     Ok(Compiled { graph, model, plan, layout, accuracy, calibrated_max_abs, lowering })

@@ -31,5 +31,5 @@ pub use circuit::{plan, CircuitPlan, CircuitShape, ModelCircuit};
 pub use error::{ProverError, Result};
 pub use quant::{QuantModel, QuantParams, Trace};
 pub use binding::{Binding, Claimant, PaymentContract};
-pub use visibility::{Visibilities, Visibility, VisibilityOverrides};
+pub use visibility::{GraphInputs, InputWires, Visibilities, Visibility, VisibilityOverrides};
 pub use compile::{compile, CompileOptions, Compiled};

@@ -225,6 +225,10 @@ pub struct QuantModel {
     pub params: QuantParams,
     /// Number of input wires.
     pub inputs: usize,
+    /// With several graph inputs, each one's number of wires (in graph order; they add up to
+    /// `inputs`); empty for one graph input.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_sizes: Vec<usize>,
     /// The layers in order.
     pub layers: Vec<QuantLayer>,
     /// The wires that are the model's outputs.
@@ -365,9 +369,17 @@ impl QuantModel {
                 tied: Vec::new(),
             });
         }
-        Ok(Self { params, inputs: g.inputs, layers, outputs: g.outputs.clone() })
+        Ok(Self { params, inputs: g.inputs, input_sizes: g.input_sizes.clone(), layers, outputs: g.outputs.clone() })
     }
 
+    /// Each graph input's number of wires, in graph order (one entry for one graph input).
+    pub fn graph_input_sizes(&self) -> Vec<usize> {
+        if self.input_sizes.is_empty() {
+            vec![self.inputs]
+        } else {
+            self.input_sizes.clone()
+        }
+    }
     /// Number of model inputs.
     pub fn input_len(&self) -> usize {
         self.inputs
@@ -399,6 +411,9 @@ impl QuantModel {
         }
         if self.inputs == 0 || self.inputs > MAX_WIRES {
             return Some(("inputs".into(), format!("{} inputs: a model has 1 to {MAX_WIRES}", self.inputs)));
+        }
+        if !self.input_sizes.is_empty() && (self.input_sizes.len() < 2 || self.input_sizes.iter().try_fold(0usize, |a, n| a.checked_add(*n)) != Some(self.inputs)) {
+            return Some(("input_sizes".into(), format!("{:?} are not the sizes of two or more graph inputs of {} wires together", self.input_sizes, self.inputs)));
         }
         if self.layers.is_empty() || self.outputs.is_empty() {
             return Some(("layers".into(), "a model has at least one layer and one output".into()));

@@ -55,29 +55,187 @@ impl FromStr for Visibility {
     }
 }
 
+/// Most graph inputs a model may give visibilities of their own (`input0=`, `input1=`, …).
+pub const MAX_NAMED_INPUTS: usize = 8;
+
+/// The visibility of each graph input (in graph order), when they differ: `inputN=` in a
+/// `--visibility` flag. Empty when every graph input takes the input group's visibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(into = "Vec<Option<Visibility>>", try_from = "Vec<Option<Visibility>>")]
+pub struct GraphInputs([Option<Visibility>; MAX_NAMED_INPUTS]);
+
+impl GraphInputs {
+    /// No graph input named.
+    pub const NONE: GraphInputs = GraphInputs([None; MAX_NAMED_INPUTS]);
+    /// Whether no graph input is named.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(Option::is_none)
+    }
+    /// Graph input `i`'s own visibility, if named.
+    pub fn get(&self, i: usize) -> Option<Visibility> {
+        self.0.get(i).copied().flatten()
+    }
+    /// The named graph inputs: `(index, visibility)`.
+    pub fn named(&self) -> impl Iterator<Item = (usize, Visibility)> + '_ {
+        self.0.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v)))
+    }
+}
+
+impl From<GraphInputs> for Vec<Option<Visibility>> {
+    fn from(g: GraphInputs) -> Self {
+        let last = g.0.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        g.0[..last].to_vec()
+    }
+}
+
+impl TryFrom<Vec<Option<Visibility>>> for GraphInputs {
+    type Error = String;
+    fn try_from(v: Vec<Option<Visibility>>) -> std::result::Result<Self, String> {
+        if v.len() > MAX_NAMED_INPUTS {
+            return Err(format!("{} graph inputs named, at most {MAX_NAMED_INPUTS}", v.len()));
+        }
+        let mut g = GraphInputs::NONE;
+        g.0[..v.len()].copy_from_slice(&v);
+        Ok(g)
+    }
+}
+
 /// The visibility of every tensor group. Defaults: weights `fixed`, input `hashed`, output
 /// `public`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Visibilities {
     /// The model's weights and biases.
     pub weights: Visibility,
-    /// The model's input.
+    /// The model's input: every graph input not in [`Visibilities::inputs`].
     pub input: Visibility,
     /// The model's output.
     pub output: Visibility,
+    /// Graph inputs with visibilities of their own. Once resolved for a model
+    /// ([`Visibilities::for_graph_inputs`]) either empty or naming every graph input.
+    #[serde(default, skip_serializing_if = "GraphInputs::is_empty")]
+    pub inputs: GraphInputs,
 }
 
 impl Default for Visibilities {
     fn default() -> Self {
-        Self { weights: Visibility::Fixed, input: Visibility::Hashed, output: Visibility::Public }
+        Self::new(Visibility::Fixed, Visibility::Hashed, Visibility::Public)
+    }
+}
+
+/// Which input wires each input visibility covers (each list in wire order): the public wires'
+/// values are instances (in this order), the hashed wires' values are committed to (in this
+/// order) by one instance, the private wires are witness only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InputWires {
+    /// Wires whose values are public instances.
+    pub public: Vec<usize>,
+    /// Wires under the input commitment.
+    pub hashed: Vec<usize>,
+    /// Witness-only wires.
+    pub private: Vec<usize>,
+}
+
+impl InputWires {
+    /// The wires of one visibility.
+    pub fn of(&self, v: Visibility) -> &[usize] {
+        match v {
+            Visibility::Public => &self.public,
+            Visibility::Hashed => &self.hashed,
+            Visibility::Private | Visibility::Fixed => &self.private,
+        }
+    }
+    /// Public instances the input takes: its public values and, if some wire is hashed, one
+    /// commitment (after them).
+    pub fn instances(&self) -> usize {
+        self.public.len() + usize::from(!self.hashed.is_empty())
+    }
+    /// `values`' entries at `wires`.
+    pub fn pick(values: &[i64], wires: &[usize]) -> Vec<i64> {
+        wires.iter().filter_map(|w| values.get(*w).copied()).collect()
     }
 }
 
 impl Visibilities {
+    /// The visibilities of the three groups, no graph input named.
+    pub const fn new(weights: Visibility, input: Visibility, output: Visibility) -> Self {
+        Self { weights, input, output, inputs: GraphInputs::NONE }
+    }
     /// Everything but the (fixed) weights public: the input and output are instances.
-    pub const PUBLIC: Visibilities = Visibilities { weights: Visibility::Fixed, input: Visibility::Public, output: Visibility::Public };
+    pub const PUBLIC: Visibilities = Visibilities::new(Visibility::Fixed, Visibility::Public, Visibility::Public);
     /// An accuracy bounty's: the hunter's weights and the test set hashed, the count public.
-    pub const BOUNTY: Visibilities = Visibilities { weights: Visibility::Hashed, input: Visibility::Hashed, output: Visibility::Public };
+    pub const BOUNTY: Visibilities = Visibilities::new(Visibility::Hashed, Visibility::Hashed, Visibility::Public);
+
+    /// Graph input `i`'s visibility.
+    pub fn input_of(&self, i: usize) -> Visibility {
+        self.inputs.get(i).unwrap_or(self.input)
+    }
+    /// The visibilities the graph inputs take (one when uniform).
+    pub fn input_kinds(&self) -> Vec<Visibility> {
+        let mut kinds = vec![];
+        for v in std::iter::once(self.input).filter(|_| self.inputs.is_empty()).chain(self.inputs.named().map(|(_, v)| v)) {
+            if !kinds.contains(&v) {
+                kinds.push(v);
+            }
+        }
+        kinds
+    }
+    /// Whether some graph input has visibility `v`.
+    pub fn any_input(&self, v: Visibility) -> bool {
+        self.input_kinds().contains(&v)
+    }
+    /// The single visibility of every graph input, if they share one.
+    pub fn uniform_input(&self) -> Option<Visibility> {
+        match self.input_kinds()[..] {
+            [v] => Some(v),
+            _ => None,
+        }
+    }
+    /// Resolved for a model of `count` graph inputs: every named input exists; when they differ,
+    /// every graph input is named; when they all agree, none is (the input group says it).
+    pub fn for_graph_inputs(self, count: usize) -> Result<Self> {
+        if self.inputs.is_empty() {
+            return Ok(self);
+        }
+        if let Some((i, _)) = self.inputs.named().find(|(i, _)| *i >= count) {
+            return Err(ProverError::BadSettings(format!("visibility: input{i} names a graph input the model does not have (it has {count}: input0 to input{})", count.saturating_sub(1))));
+        }
+        if count > MAX_NAMED_INPUTS {
+            return Err(ProverError::BadSettings(format!("visibility: the model has {count} graph inputs; inputs can have visibilities of their own in models of at most {MAX_NAMED_INPUTS}")));
+        }
+        let each: Vec<Visibility> = (0..count).map(|i| self.input_of(i)).collect();
+        let v = if each.iter().all(|v| *v == each[0]) {
+            Visibilities { input: each[0], inputs: GraphInputs::NONE, ..self }
+        } else {
+            let mut g = GraphInputs::NONE;
+            for (slot, v) in g.0.iter_mut().zip(&each) {
+                *slot = Some(*v);
+            }
+            Visibilities { inputs: g, ..self }
+        };
+        v.validate()?;
+        Ok(v)
+    }
+    /// The input wires of each visibility, for graph inputs of `sizes` wires (in graph order;
+    /// wires past them, if any, take the input group's visibility).
+    pub fn input_wires(&self, sizes: &[usize], total: usize) -> InputWires {
+        let mut w = InputWires::default();
+        let mut wire = 0;
+        let push = |v: Visibility, n: usize, w: &mut InputWires, wire: &mut usize| {
+            let end = (*wire + n).min(total);
+            let list = match v {
+                Visibility::Public => &mut w.public,
+                Visibility::Hashed => &mut w.hashed,
+                Visibility::Private | Visibility::Fixed => &mut w.private,
+            };
+            list.extend(*wire..end);
+            *wire = end;
+        };
+        for (i, n) in sizes.iter().enumerate() {
+            push(self.input_of(i), *n, &mut w, &mut wire);
+        }
+        push(self.input, total - wire, &mut w, &mut wire);
+        w
+    }
 
     /// Rejects the combinations this version cannot prove, naming the group.
     pub fn validate(&self) -> Result<()> {
@@ -87,8 +245,11 @@ impl Visibilities {
         if !matches!(self.weights, Visibility::Fixed | Visibility::Hashed) {
             return unsupported("weights", self.weights, "fixed, hashed");
         }
-        if self.input == Visibility::Fixed {
-            return unsupported("input", self.input, "public, private, hashed");
+        for (i, v) in std::iter::once((None, self.input)).chain(self.inputs.named().map(|(i, v)| (Some(i), v))) {
+            if v == Visibility::Fixed {
+                let group = i.map_or("input".to_string(), |i| format!("input{i}"));
+                return unsupported(&group, v, "public, private, hashed");
+            }
         }
         if self.output == Visibility::Fixed {
             return unsupported("output", self.output, "public, private, hashed");
@@ -99,7 +260,14 @@ impl Visibilities {
 
 impl fmt::Display for Visibilities {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "weights={},input={},output={}", self.weights, self.input, self.output)
+        write!(f, "weights={}", self.weights)?;
+        if self.inputs.is_empty() {
+            write!(f, ",input={}", self.input)?;
+        }
+        for (i, v) in self.inputs.named() {
+            write!(f, ",input{i}={v}")?;
+        }
+        write!(f, ",output={}", self.output)
     }
 }
 
@@ -114,6 +282,8 @@ pub struct VisibilityOverrides {
     pub input: Option<Visibility>,
     /// `output=`, if named.
     pub output: Option<Visibility>,
+    /// `input0=`, `input1=`, …: graph inputs with visibilities of their own.
+    pub inputs: GraphInputs,
 }
 
 impl VisibilityOverrides {
@@ -123,14 +293,17 @@ impl VisibilityOverrides {
             weights: self.weights.unwrap_or(defaults.weights),
             input: self.input.unwrap_or(defaults.input),
             output: self.output.unwrap_or(defaults.output),
+            inputs: if self.inputs.is_empty() { defaults.inputs } else { self.inputs },
         };
         v.validate()?;
         Ok(v)
     }
 
-    /// The groups named, in `weights, input, output` order (for messages).
-    pub fn named(&self) -> Vec<&'static str> {
-        [("weights", self.weights), ("input", self.input), ("output", self.output)].into_iter().filter(|(_, v)| v.is_some()).map(|(g, _)| g).collect()
+    /// The groups named, in `weights, input, inputN…, output` order (for messages).
+    pub fn named(&self) -> Vec<String> {
+        let groups = [("weights", self.weights), ("input", self.input)].into_iter().filter(|(_, v)| v.is_some()).map(|(g, _)| g.to_string());
+        let inputs = self.inputs.named().map(|(i, _)| format!("input{i}"));
+        groups.chain(inputs).chain(self.output.map(|_| "output".to_string())).collect()
     }
 }
 
@@ -149,7 +322,11 @@ impl FromStr for VisibilityOverrides {
                 "weights" | "params" => &mut v.weights,
                 "input" => &mut v.input,
                 "output" => &mut v.output,
-                other => return Err(ProverError::BadSettings(format!("unknown tensor group '{other}' (expected weights, input or output)"))),
+                other => match other.strip_prefix("input").and_then(|i| i.parse::<usize>().ok()) {
+                    Some(i) if i < MAX_NAMED_INPUTS => &mut v.inputs.0[i],
+                    Some(i) => return Err(ProverError::BadSettings(format!("visibility: input{i}: graph inputs can have visibilities of their own up to input{}", MAX_NAMED_INPUTS - 1))),
+                    None => return Err(ProverError::BadSettings(format!("unknown tensor group '{other}' (expected weights, input, input0, input1, … or output)"))),
+                },
             };
             if slot.replace(value).is_some() {
                 return Err(ProverError::BadSettings(format!("visibility: tensor group '{}' named twice", group.trim())));

@@ -240,6 +240,7 @@ mod tests {
         QuantModel {
             params: QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() },
             inputs: 2,
+            input_sizes: Vec::new(),
             layers: vec![QuantLayer { pinned: false, tied: Vec::new(), inputs: 2, outputs: 1, rows: vec![vec![(0, w[0]), (1, w[1])]], prods: vec![], bias: vec![bias], activation: Activation::Relu }],
             outputs: vec![2],
         }

@@ -39,7 +39,7 @@ fn visibilities(weights: Visibility) -> Vec<Visibilities> {
     let mut out = Vec::new();
     for input in modes {
         for output in modes {
-            out.push(Visibilities { weights, input, output });
+            out.push(Visibilities::new(weights, input, output));
         }
     }
     out
@@ -153,7 +153,7 @@ fn no_free_cell_in_the_op_models() {
             let model = compiled(&format!("ops/{}", e.name), &[input.as_str()], weights);
             let visibilities = [
                 Visibilities { weights, ..Visibilities::default() },
-                Visibilities { weights, input: Visibility::Hashed, output: Visibility::Hashed },
+                Visibilities::new(weights, Visibility::Hashed, Visibility::Hashed),
             ];
             for w in [2, 4, 8] {
                 let s = audit_all(&e.name, &model, w..=w, &visibilities);
@@ -256,7 +256,7 @@ fn function_tables_stay_functions_with_one_range_limb() {
     tables[sigmoid] = Some(Domain { lo: -100, hi: 100 });
     let params = QuantParams { scale_bits: 8, range_limbs: 1, tables };
     let layer = QuantLayer { inputs: 1, outputs: 1, rows: vec![vec![(0, 256)]], prods: Vec::new(), bias: vec![0], activation: Activation::Sigmoid, pinned: false, tied: Vec::new() };
-    let model = QuantModel { params, inputs: 1, layers: vec![layer], outputs: vec![1] };
+    let model = QuantModel { params, inputs: 1, input_sizes: Vec::new(), layers: vec![layer], outputs: vec![1] };
     for v in visibilities(Visibility::Fixed) {
         let a = audit::audit(&model, CircuitShape::for_model(&model, 2).with_visibility(v)).unwrap();
         assert!(a.is_sound(), "{a}");

@@ -16,7 +16,7 @@ use zkinfer_prover::quant::{QuantLayer, QuantParams};
 use zkinfer_prover::hash::Tensor;
 use zkinfer_prover::{hash, plan, Binding, CircuitPlan, CircuitShape, QuantModel, Trace, Visibilities, Visibility};
 
-const HASHED: Visibilities = Visibilities { weights: Visibility::Fixed, input: Visibility::Hashed, output: Visibility::Public };
+const HASHED: Visibilities = Visibilities::new(Visibility::Fixed, Visibility::Hashed, Visibility::Public);
 
 /// `inputs` inputs; one output = Σ_(i ≥ 2) x_i (inputs 0 and 1 have weight 0, so that a test can
 /// change them without touching the model's arithmetic).
@@ -24,7 +24,7 @@ fn model(inputs: usize) -> Arc<QuantModel> {
     let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
     let row = (0..inputs).map(|i| (i, if i < 2 { 0 } else { 256 })).collect();
     let layer = QuantLayer { pinned: false, tied: Vec::new(), inputs, outputs: 1, rows: vec![row], prods: Vec::new(), bias: vec![0], activation: Activation::None };
-    Arc::new(QuantModel { params, inputs, layers: vec![layer], outputs: vec![inputs] })
+    Arc::new(QuantModel { params, inputs, input_sizes: Vec::new(), layers: vec![layer], outputs: vec![inputs] })
 }
 
 fn planned(model: &QuantModel, visibility: Visibilities) -> CircuitPlan {
@@ -174,7 +174,7 @@ fn hashed_input_instances_do_not_grow_with_the_input() {
     assert_eq!(small.proof_bytes, large.proof_bytes);
 }
 
-const HASHED_OUTPUT: Visibilities = Visibilities { weights: Visibility::Fixed, input: Visibility::Public, output: Visibility::Hashed };
+const HASHED_OUTPUT: Visibilities = Visibilities::new(Visibility::Fixed, Visibility::Public, Visibility::Hashed);
 
 #[test]
 fn hashed_output_proves_and_binds_the_output() {
@@ -201,8 +201,8 @@ fn input_and_output_commitments_are_domain_separated() {
     // A model whose output is its input: both commitments cover the same values.
     let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
     let layer = QuantLayer { pinned: false, tied: Vec::new(), inputs: 1, outputs: 1, rows: vec![vec![(0, 256)]], prods: Vec::new(), bias: vec![0], activation: Activation::None };
-    let m = Arc::new(QuantModel { params, inputs: 1, layers: vec![layer], outputs: vec![0] });
-    let both = Visibilities { weights: Visibility::Fixed, input: Visibility::Hashed, output: Visibility::Hashed };
+    let m = Arc::new(QuantModel { params, inputs: 1, input_sizes: Vec::new(), layers: vec![layer], outputs: vec![0] });
+    let both = Visibilities::new(Visibility::Fixed, Visibility::Hashed, Visibility::Hashed);
     let plan = planned(&m, both);
     let trace = m.forward(&[42]).unwrap();
     let inst = ModelCircuit::instances(&m, &plan.shape, &trace).unwrap();

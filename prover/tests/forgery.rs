@@ -23,7 +23,7 @@ use zkinfer_prover::{compile, proving, CircuitShape, CompileOptions, QuantModel,
 fn product_model() -> QuantModel {
     let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
     let layer = QuantLayer { inputs: 2, outputs: 1, rows: vec![Vec::new()], prods: vec![vec![(0, 1)]], bias: vec![0], activation: Activation::None, pinned: false, tied: Vec::new() };
-    QuantModel { params, inputs: 2, layers: vec![layer], outputs: vec![2] }
+    QuantModel { params, inputs: 2, input_sizes: Vec::new(), layers: vec![layer], outputs: vec![2] }
 }
 
 /// The cells of the padding pair after the last real pair of `(layer, output)`'s product rows.

@@ -17,7 +17,7 @@ use zkinfer_prover::ir::Activation;
 use zkinfer_prover::quant::{QuantLayer, QuantParams};
 use zkinfer_prover::{plan, proving, srs, CircuitPlan, CircuitShape, QuantModel, Trace, Visibilities, Visibility};
 
-const WEIGHTS_HASHED: Visibilities = Visibilities { weights: Visibility::Hashed, input: Visibility::Hashed, output: Visibility::Public };
+const WEIGHTS_HASHED: Visibilities = Visibilities::new(Visibility::Hashed, Visibility::Hashed, Visibility::Public);
 
 /// A 4-3-2 MLP (ReLU, then linear) with one product term in its last layer, weights from `seed`.
 fn mlp(seed: u64) -> Arc<QuantModel> {
@@ -44,7 +44,7 @@ fn mlp(seed: u64) -> Arc<QuantModel> {
         bias: w(2).into_iter().map(|b| b * 256).collect(),
         activation: Activation::None,
     };
-    Arc::new(QuantModel { params, inputs: 4, layers: vec![hidden, out], outputs: vec![7, 8] }.with_committed_biases())
+    Arc::new(QuantModel { params, inputs: 4, input_sizes: Vec::new(), layers: vec![hidden, out], outputs: vec![7, 8] }.with_committed_biases())
 }
 
 fn planned(model: &QuantModel, visibility: Visibilities, width: usize) -> CircuitPlan {

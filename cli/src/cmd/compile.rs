@@ -49,7 +49,8 @@ pub struct LayoutArgs {
     /// What proofs reveal, per tensor group: e.g. `input=public` or
     /// `weights=fixed,input=hashed,output=public` (the default; for an accuracy circuit
     /// `weights=hashed,input=hashed,output=public`, and its output must stay public). Groups not
-    /// named keep the circuit's defaults. `public`: instances; `hashed`: one Poseidon commitment
+    /// named keep the circuit's defaults. A model with several graph inputs may give each its
+    /// own: `input0=hashed,input1=public` (graph order; the rest take `input=`). `public`: instances; `hashed`: one Poseidon commitment
     /// instance; `private`: nothing; `fixed` (weights): in the key.
     #[arg(long)]
     pub visibility: Option<VisibilityOverrides>,
@@ -81,10 +82,11 @@ impl LayoutArgs {
 
     /// How the final visibility came about, for the compile report.
     fn visibility_origin(&self, circuit: &str) -> String {
-        let named = self.visibility.unwrap_or_default().named();
+        let o = self.visibility.unwrap_or_default();
+        let named = o.named();
         match named.len() {
             0 => format!("the {circuit} defaults"),
-            3 => "all named by --visibility".to_string(),
+            _ if o.weights.is_some() && o.input.is_some() && o.output.is_some() => "all named by --visibility".to_string(),
             _ => format!("{} named by --visibility, the rest the {circuit} defaults", named.join(", ")),
         }
     }
@@ -233,10 +235,12 @@ fn compile_and_save(a: &Args, dir: &crate::pipeline::Dir) -> Result<()> {
     println!("  fixed point: scale 2^{}, {range} ({why})", params.scale_bits);
     println!("  circuit: k = {}, {} rows (+{} table rows), {} advice / {} fixed columns, {} lookups, degree {}", p.k, p.rows, p.table_rows, p.advice_columns, p.fixed_columns, p.lookups, p.degree);
     print_layout(&layout);
-    let input = match p.shape.visibility.input {
-        zkinfer_prover::Visibility::Public => format!("{} input values", art.model.input_len()),
-        zkinfer_prover::Visibility::Hashed => format!("the commitment of {} input values", art.model.input_len()),
-        _ => "no input".into(),
+    let wires = p.shape.input_wires(&art.model);
+    let input = match (wires.public.len(), wires.hashed.len()) {
+        (0, 0) => "no input".to_string(),
+        (n, 0) => format!("{n} input values"),
+        (0, h) => format!("the commitment of {h} input values"),
+        (n, h) => format!("{n} input values and the commitment of {h} more"),
     };
     let model = if p.shape.hashed_weights() { "weights commitment" } else { "model commitment" };
     println!("  public instances: {} ({model}, claimant binding, {input}, {} outputs)", p.num_instances, art.model.output_len());

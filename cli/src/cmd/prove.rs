@@ -65,7 +65,7 @@ pub fn run(a: Args) -> Result<()> {
     let salt = hash::salt_arg(a.salt.as_deref())?;
     let weight_salt = hash::salt_arg(a.weight_salt.as_deref())?;
     let shape = &art.plan.shape;
-    if a.salt.is_some() && shape.visibility.input != Visibility::Hashed && shape.visibility.output != Visibility::Hashed {
+    if a.salt.is_some() && !shape.visibility.any_input(Visibility::Hashed) && shape.visibility.output != Visibility::Hashed {
         anyhow::bail!("--salt: the circuit hashes neither its input nor its output ({}; compile with --visibility input=hashed)", shape.visibility);
     }
     if a.weight_salt.is_some() && !shape.hashed_weights() {

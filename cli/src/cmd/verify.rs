@@ -37,6 +37,11 @@ pub fn run(a: Args) -> Result<()> {
         VerifiedTensor::Hashed { commitment, .. } => println!("  input hashed: commitment {commitment}"),
         VerifiedTensor::Public { values_fixed } => println!("  input public: {} values", values_fixed.len()),
         VerifiedTensor::Private => println!("  input private"),
+        VerifiedTensor::Mixed { inputs, public_values_fixed, commitment } => {
+            let each: Vec<String> = inputs.iter().enumerate().map(|(i, v)| format!("input{i} {v}")).collect();
+            let hashed = commitment.as_ref().map_or(String::new(), |c| format!(", hashed ones' commitment {c}"));
+            println!("  input: {} ({} public values{hashed})", each.join(", "), public_values_fixed.len());
+        }
     }
     let zero = zkinfer_prover::artifact::fr_to_hex(&halo2_proofs::halo2curves::bn256::Fr::zero());
     println!("  model commitment {} (instance 0)", v.model_commitment);

@@ -76,6 +76,16 @@ pub enum VerifiedTensor {
     },
     /// Nothing of it is public.
     Private,
+    /// Graph inputs of different visibilities: the public ones' values, and the commitment of
+    /// the hashed ones.
+    Mixed {
+        /// Each graph input's visibility, in graph order.
+        inputs: Vec<Visibility>,
+        /// The public graph inputs' fixed-point values, in graph order.
+        public_values_fixed: Vec<i64>,
+        /// The hashed graph inputs' commitment, `0x`-hex, if some is hashed.
+        commitment: Option<String>,
+    },
 }
 
 impl VerifiedTensor {
@@ -138,7 +148,7 @@ pub fn instance_role(layout: &InstanceLayout, index: usize) -> String {
         0 if weights_hashed => "the weights' commitment".into(),
         0 => "the model commitment".into(),
         1 => "the binding".into(),
-        _ if in_range(layout.inputs) && layout.visibility.input == Visibility::Hashed => "the input commitment".into(),
+        i if layout.input_commitment() == Some(i) => "the input commitment".into(),
         i if in_range(layout.inputs) => format!("input value {}", i - layout.inputs[0]),
         _ if in_range(layout.outputs) && layout.visibility.output == Visibility::Hashed => "the output commitment".into(),
         i if in_range(layout.outputs) => format!("output {}", i - layout.outputs[0]),
@@ -174,7 +184,7 @@ pub fn check_instances(circuit: &CircuitArtifact, instances: &[Fr]) -> Result<()
         return Err(refuse(0, format!("{found}, but the circuit's model commitment (fixed weights, pinned in the verifying key) is {}: a proof about another model", circuit.model_commitment)));
     }
     let p = circuit.model.params;
-    for (range, public) in [(l.inputs, l.visibility.input == Visibility::Public), (l.outputs, l.visibility.output == Visibility::Public)] {
+    for (range, public) in [(l.public_inputs(), true), (l.outputs, l.visibility.output == Visibility::Public)] {
         if !public {
             continue;
         }
@@ -274,7 +284,9 @@ struct Mismatch {
 fn convenience_mismatch(proof: &ProofArtifact, circuit: &CircuitArtifact, instances: &[Fr]) -> Option<Mismatch> {
     let l = &circuit.instances;
     let hex = |i: usize| fr_to_hex(&instances[i]);
-    let commitments = [("input_commitment", &proof.input_commitment, l.inputs, l.visibility.input), ("output_commitment", &proof.output_commitment, l.outputs, l.visibility.output)];
+    let input_at = l.input_commitment().unwrap_or(l.inputs[0]);
+    let input_vis = if l.input_commitment().is_some() { Visibility::Hashed } else { l.visibility.input };
+    let commitments = [("input_commitment", &proof.input_commitment, [input_at, l.inputs[1]], input_vis), ("output_commitment", &proof.output_commitment, l.outputs, l.visibility.output)];
     for (field, recorded, range, vis) in commitments {
         let expected = (vis == Visibility::Hashed).then(|| hex(range[0]));
         let same = match (recorded, &expected) {
@@ -329,7 +341,14 @@ fn decode(circuit: &CircuitArtifact, vk: &VerifyingKey<G1Affine>, instances: &[F
         circuit_id: fr_to_hex(&vk.transcript_repr()),
         model_commitment: fr_to_hex(&instances[l.model_commitment]),
         binding: fr_to_hex(&instances[l.binding]),
-        input: tensor(l.inputs, l.visibility.input),
+        input: match l.visibility.uniform_input() {
+            Some(v) => tensor(l.inputs, v),
+            None => VerifiedTensor::Mixed {
+                inputs: l.visibility.inputs.named().map(|(_, v)| v).collect(),
+                public_values_fixed: (l.public_inputs()[0]..l.public_inputs()[1]).map(|i| fr_to_i64(&instances[i]).unwrap_or_default()).collect(),
+                commitment: l.input_commitment().map(|i| fr_to_hex(&instances[i])),
+            },
+        },
         output,
         scale_bits: circuit.model.params.scale_bits,
         output_instances: l.outputs,

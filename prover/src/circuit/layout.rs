@@ -14,7 +14,7 @@ use super::{fr_from_i128, ModelConfig};
 use crate::hash::Tensor;
 use crate::ir::Activation;
 use crate::quant::{NeuronTrace, QuantModel, Trace};
-use crate::visibility::Visibility;
+use crate::visibility::{InputWires, Visibility};
 use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, Error, Fixed, Selector};
@@ -214,6 +214,8 @@ struct Walk<'a, S: Sink> {
     /// ones in cells placed after the model (reads of them wait in `pending`), layer outputs.
     sources: Vec<Option<S::Cell>>,
     pending: Vec<(S::Cell, usize)>,
+    /// Which input wires are public, hashed and private.
+    input_wires: InputWires,
     /// Hashed weights: cells reading committed weight `j` ([`QuantModel::committed_weights`]).
     weight_reads: Vec<(S::Cell, usize)>,
     /// Cells that must be a constrained zero: product-row padding, and with hashed weights the
@@ -233,6 +235,7 @@ impl<'a, S: Sink> Walk<'a, S> {
             bias_row: 0,
             sources: Vec::new(),
             pending: Vec::new(),
+            input_wires: cfg.shape.input_wires(model),
             weight_reads: Vec::new(),
             zero_reads: Vec::new(),
             spans: Vec::new(),
@@ -261,7 +264,7 @@ impl<'a, S: Sink> Walk<'a, S> {
     /// A tensor's commitment as the witness computes it, whether or not every value is in range
     /// (`ModelCircuit::instances` refuses out-of-range values; the circuit's lookup fails them).
     fn commitment(&self, tensor: Tensor, t: &Trace) -> Fr {
-        let values = if tensor == Tensor::Input { t.input.clone() } else { t.output() };
+        let values = if tensor == Tensor::Input { InputWires::pick(&t.input, &self.input_wires.hashed) } else { t.output() };
         crate::hash::commit_unchecked(tensor, &values, self.cfg.shape.packing_bits(), t.salt)
     }
 
@@ -289,9 +292,9 @@ impl<'a, S: Sink> Walk<'a, S> {
             self.sink.fixed(cfg.w[1], r, Fr::one());
             let v = match r {
                 1 => self.known(|t| t.binding),
-                _ if r < first_output_row => match shape.visibility.input {
-                    Visibility::Public => self.known(|t| fr_from_i128(i128::from(t.wire(r - 2)))),
-                    _ => self.known(|t| self.commitment(Tensor::Input, t)),
+                _ if r < first_output_row => match self.input_wires.public.get(r - 2) {
+                    Some(w) => self.known(|t| fr_from_i128(i128::from(t.wire(*w)))),
+                    None => self.known(|t| self.commitment(Tensor::Input, t)),
                 },
                 _ => match shape.visibility.output {
                     Visibility::Public => self.known(|t| fr_from_i128(i128::from(t.wire(model.outputs[r - first_output_row])))),
@@ -304,11 +307,10 @@ impl<'a, S: Sink> Walk<'a, S> {
         for r in 0..public_rows {
             self.zero(cfg.z, r);
         }
-        let inputs = model.input_len();
-        self.sources = match shape.visibility.input {
-            Visibility::Public => public[1..=inputs].iter().cloned().map(Some).collect(),
-            _ => vec![None; inputs],
-        };
+        self.sources = vec![None; model.input_len()];
+        for (j, w) in self.input_wires.public.iter().enumerate() {
+            *self.sources.get_mut(*w).ok_or(Error::Synthesis)? = Some(public.get(1 + j).ok_or(Error::Synthesis)?.clone());
+        }
         self.row = public_rows;
         self.bias_row = public_rows - 1;
         self.spans.push(Span { rows: 0..public_rows, part: Part::Public });
@@ -490,25 +492,35 @@ impl<'a, S: Sink> Walk<'a, S> {
         // The accumulator after the last output is 0 (its rescale row's w[0] = 0): a hashed input's
         // sponge may start on this row (its init row needs acc = 0), anything else on the next.
         let mut commitment_rows = 0;
-        if shape.visibility.input != Visibility::Hashed {
+        let hashed = self.input_wires.hashed.clone();
+        if hashed.is_empty() {
             self.zero(cfg.acc, self.row);
             self.zero(cfg.z, self.row);
             self.row += 1;
         }
-        let inputs = model.input_len();
-        let input_cells: Vec<S::Cell> = match shape.visibility.input {
-            Visibility::Hashed => {
-                let placed = self.commitment_chips(Tensor::Input, inputs)?;
-                self.sink.copy(&placed.hash, public.get(1).ok_or(Error::Synthesis)?);
-                commitment_rows += placed.end - placed.start;
-                zero.get_or_insert(placed.zero);
-                placed.cells
+        // Every hashed or private input wire's cell, by wire.
+        let mut input_cells: Vec<Option<S::Cell>> = vec![None; model.input_len()];
+        if !hashed.is_empty() {
+            let placed = self.commitment_chips(Tensor::Input, hashed.len())?;
+            let at = 1 + self.input_wires.public.len();
+            self.sink.copy(&placed.hash, public.get(at).ok_or(Error::Synthesis)?);
+            commitment_rows += placed.end - placed.start;
+            zero.get_or_insert(placed.zero);
+            place(&mut input_cells, &hashed, placed.cells)?;
+        }
+        let private = self.input_wires.private.clone();
+        if !private.is_empty() {
+            if !hashed.is_empty() {
+                // The private cells start after a row no gate sets, as without a hashed input.
+                self.zero(cfg.acc, self.row);
+                self.zero(cfg.z, self.row);
+                self.row += 1;
             }
-            Visibility::Private | Visibility::Fixed => self.private_input(inputs),
-            Visibility::Public => Vec::new(),
-        };
+            let cells = self.private_input(&private);
+            place(&mut input_cells, &private, cells)?;
+        }
         for (cell, i) in &self.pending {
-            self.sink.copy(input_cells.get(*i).ok_or(Error::Synthesis)?, cell);
+            self.sink.copy(input_cells.get(*i).and_then(Option::as_ref).ok_or(Error::Synthesis)?, cell);
         }
         // Hashed weights: their commitment, whose cells the product and rescale rows read, and whose
         // hash is instance 0.
@@ -530,7 +542,7 @@ impl<'a, S: Sink> Walk<'a, S> {
             .iter()
             .map(|w| match self.sources.get(*w).ok_or(Error::Synthesis)? {
                 Some(c) => Ok(c.clone()),
-                None => input_cells.get(*w).cloned().ok_or(Error::Synthesis),
+                None => input_cells.get(*w).cloned().flatten().ok_or(Error::Synthesis),
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let first_output = 1 + shape.input_instances(model);
@@ -578,11 +590,11 @@ impl<'a, S: Sink> Walk<'a, S> {
     }
 
     /// A private input's cells (the prover's free choice), `dot_width` per row.
-    fn private_input(&mut self, inputs: usize) -> Vec<S::Cell> {
+    fn private_input(&mut self, wires: &[usize]) -> Vec<S::Cell> {
         let (cfg, width) = (self.cfg, self.cfg.shape.dot_width);
         let start = self.row;
-        let mut cells = Vec::with_capacity(inputs);
-        for chunk in (0..inputs).collect::<Vec<_>>().chunks(width) {
+        let mut cells = Vec::with_capacity(wires.len());
+        for chunk in wires.chunks(width) {
             for (k, i) in chunk.iter().enumerate() {
                 let cell = self.sink.advice(cfg.x[k], self.row, self.known(|t| fr_from_i128(i128::from(t.wire(*i)))));
                 self.sink.root(&cell, Root::PrivateInput);
@@ -601,8 +613,9 @@ impl<'a, S: Sink> Walk<'a, S> {
         let start = self.row;
         let weights = (tensor == Tensor::Weights).then(|| self.model.committed_weights());
         let outputs = (tensor == Tensor::Output).then(|| self.trace.map(Trace::output)).flatten();
+        let inputs = (tensor == Tensor::Input).then(|| self.trace.map(|t| InputWires::pick(&t.input, &self.input_wires.hashed))).flatten();
         let witness = self.trace.map(|t| match tensor {
-            Tensor::Input => (t.input.as_slice(), t.salt),
+            Tensor::Input => (inputs.as_deref().unwrap_or(&[]), t.salt),
             Tensor::Output => (outputs.as_deref().unwrap_or(&[]), t.salt),
             Tensor::Weights => (weights.as_deref().unwrap_or(&[]), t.weight_salt),
         });
@@ -620,4 +633,15 @@ struct Placed<C> {
     zero: C,
     start: usize,
     end: usize,
+}
+
+/// Puts `cells[j]` at `by_wire[wires[j]]`.
+fn place<C>(by_wire: &mut [Option<C>], wires: &[usize], cells: Vec<C>) -> Result<(), Error> {
+    if cells.len() != wires.len() {
+        return Err(Error::Synthesis);
+    }
+    for (w, c) in wires.iter().zip(cells) {
+        *by_wire.get_mut(*w).ok_or(Error::Synthesis)? = Some(c);
+    }
+    Ok(())
 }

@@ -93,7 +93,7 @@ pub mod layout;
 
 use crate::ir::Activation;
 use crate::hash::Tensor;
-use crate::visibility::{Visibilities, Visibility};
+use crate::visibility::{InputWires, Visibilities, Visibility};
 use crate::quant::{QuantModel, QuantParams, Tables, Trace};
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
@@ -180,7 +180,7 @@ impl CircuitShape {
     }
     /// Whether the commitment chips are configured (some tensor is hashed).
     pub fn hashes(&self) -> bool {
-        [self.visibility.input, self.visibility.output, self.visibility.weights].contains(&Visibility::Hashed)
+        self.visibility.any_input(Visibility::Hashed) || [self.visibility.output, self.visibility.weights].contains(&Visibility::Hashed)
     }
     /// Number of public instances: the model commitment, the binding, the input and the output
     /// (each: its values, its commitment, or nothing).
@@ -195,13 +195,14 @@ impl CircuitShape {
             Visibility::Private | Visibility::Fixed => 0,
         }
     }
-    /// Public instances taken by the input.
+    /// Public instances taken by the input: the public input values, then the commitment of
+    /// the hashed ones (if any).
     pub fn input_instances(&self, model: &QuantModel) -> usize {
-        match self.visibility.input {
-            Visibility::Public => model.input_len(),
-            Visibility::Hashed => 1,
-            Visibility::Private | Visibility::Fixed => 0,
-        }
+        self.input_wires(model).instances()
+    }
+    /// Which input wires are public, hashed and private.
+    pub fn input_wires(&self, model: &QuantModel) -> InputWires {
+        self.visibility.input_wires(&model.graph_input_sizes(), model.input_len())
     }
     /// The quantisation parameters the tables are computed with.
     pub fn params(&self) -> QuantParams {
@@ -571,13 +572,12 @@ impl ModelCircuit {
             commitment_fr(model)
         };
         let mut v = vec![model_commitment, trace.binding];
-        match shape.visibility.input {
-            Visibility::Public => v.extend(trace.input.iter().map(|x| fr_from_i128(i128::from(*x)))),
-            Visibility::Hashed => {
-                model.check_input_range(&trace.input)?;
-                v.push(committed(Tensor::Input, &trace.input)?)
-            }
-            Visibility::Private | Visibility::Fixed => {}
+        let wires = shape.input_wires(model);
+        v.extend(InputWires::pick(&trace.input, &wires.public).iter().map(|x| fr_from_i128(i128::from(*x))));
+        if !wires.hashed.is_empty() {
+            let hashed = InputWires::pick(&trace.input, &wires.hashed);
+            model.check_input_range(&hashed)?;
+            v.push(committed(Tensor::Input, &hashed)?)
         }
         let outputs = trace.output();
         match shape.visibility.output {

@@ -46,6 +46,9 @@ impl Layer {
 pub struct LayerGraph {
     /// Number of input wires.
     pub inputs: usize,
+    /// With several graph inputs, each one's number of wires (in graph order; they add up to
+    /// `inputs`); empty for one graph input.
+    pub input_sizes: Vec<usize>,
     /// Layers in order; layer `l`'s outputs are the next wires.
     pub layers: Vec<Layer>,
     /// The wires that are the model's outputs.
@@ -255,8 +258,10 @@ impl Graph {
             return Err(ProverError::BadGraph { path: self.source.clone(), message: format!("the model has {} wires, more than {MAX_WIRES}", l.wires) });
         }
         check_coefficients(&self.source, &l.layers)?;
+        let sizes: Vec<usize> = self.input_shapes.iter().map(|s| volume(s, MAX_TENSOR_VALUES).unwrap_or(0)).collect();
         Ok(LayerGraph {
             inputs: n,
+            input_sizes: if sizes.len() > 1 && sizes.iter().sum::<usize>() == n { sizes } else { Vec::new() },
             layers: l.layers,
             outputs: out.iter().map(|f| f.terms[0].0).collect(),
             output_shape: l.shapes[self.output].clone(),

@@ -347,10 +347,10 @@ impl Snapshot {
 pub fn expected_roots(model: &QuantModel, shape: &CircuitShape) -> Vec<(Root, usize)> {
     let n = shape.range_limbs as usize;
     let mut out = Vec::new();
-    match shape.visibility.input {
-        Visibility::Private | Visibility::Fixed => out.push((Root::PrivateInput, model.input_len())),
-        Visibility::Hashed => out.extend([(Root::Limb(Tensor::Input), n * model.input_len()), (Root::Salt(Tensor::Input), 1)]),
-        Visibility::Public => {}
+    let wires = shape.input_wires(model);
+    out.push((Root::PrivateInput, wires.private.len()));
+    if !wires.hashed.is_empty() {
+        out.extend([(Root::Limb(Tensor::Input), n * wires.hashed.len()), (Root::Salt(Tensor::Input), 1)]);
     }
     if shape.hashed_weights() {
         out.extend([(Root::Limb(Tensor::Weights), n * model.committed_weights().len()), (Root::Salt(Tensor::Weights), 1)]);
