@@ -10,39 +10,14 @@
 mod build;
 mod common;
 
-use std::sync::Arc;
 use tract_onnx::pb;
-use zkinfer_prover::circuit::audit::system::CellRef;
-use zkinfer_prover::circuit::forge::Forger;
 use zkinfer_prover::circuit::fr_from_i128;
-use zkinfer_prover::circuit::layout::Part;
 use zkinfer_prover::ir::Activation;
-use zkinfer_prover::{compile, CircuitShape, CompileOptions, Visibilities};
+use zkinfer_prover::{compile, CompileOptions};
 
 const MODELS: [&str; 5] = ["lstm_bidirectional_batch2", "lstm_reverse", "gru_reset_after", "gru_reset_before", "rnn_relu_reverse"];
 
-fn forger(name: &str, width: usize) -> Forger {
-    let x = zkinfer_prover::input::read_input(&common::model_path(&format!("ops/{name}.input.json"))).unwrap();
-    let opts = CompileOptions { calibration: vec![x.clone()], visibility: Visibilities::PUBLIC, ..CompileOptions::default() };
-    let model = compile(&common::model_path(&format!("ops/{name}.onnx")), &opts).unwrap().model;
-    let shape = CircuitShape::for_model(&model, width).with_visibility(Visibilities::PUBLIC);
-    let trace = model.forward(&model.quantise_input(&x).unwrap()).unwrap();
-    Forger::new(Arc::new(model), shape, trace).unwrap()
-}
-
-/// The cell holding output `output` of layer `layer` (`x[1]` of its rescale row).
-fn out_cell(f: &Forger, layer: usize, output: usize) -> CellRef {
-    let row = f
-        .snapshot
-        .spans
-        .iter()
-        .find_map(|s| match &s.part {
-            Part::Output { layer: l, output: o, rescale, .. } if *l == layer && *o == output => Some(*rescale),
-            _ => None,
-        })
-        .unwrap();
-    CellRef { column: f.config().x_columns()[1].index(), row }
-}
+use common::{op_forger as forger, out_cell};
 
 #[test]
 fn honest_recurrent_witnesses_pass_and_forged_states_are_rejected() {
