@@ -578,6 +578,10 @@ def main():
                     helper.make_node(op, ["i", "divs"], ["y"], name=op.lower())],
              inits=[init("ten", [10.0]), divs], margin=lambda h: clear_of_integers(h * 10), out_type=TensorProto.INT64, tolerance=0.001)
 
+    # Gemm of two graph inputs (torch's mm/addmm of two tensors): products, then alpha and C.
+    make("gemm_two_activations", [helper.make_node("Gemm", ["a", "b", "c"], ["y"], name="gemm", alpha=0.5, beta=2.0, transB=1)],
+         inits=[init("c", [0.25, -0.5, 0.125])], inputs=[("a", [2, 4]), ("b", [3, 4])])
+
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1)

@@ -107,6 +107,39 @@ pub fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     Ok(Lowered::Steps(vec![Step::new(Op::Product(map), &[Ref::Input(0), Ref::Input(1)])]))
 }
 
+/// `Gemm` of two activations (torch's `mm`/`addmm` of two graph inputs): one product per term,
+/// `Y[i, j] = alpha · Σ_t A'[i, t] · B'[t, j] + beta · C[i, j]` with C constant (the scaling and
+/// the bias an exact affine step after the products).
+pub fn gemm_products(ctx: &NodeCtx<'_>) -> Result<Lowered> {
+    let (sa, sb) = (ctx.act_shape(0)?.to_vec(), ctx.act_shape(1)?.to_vec());
+    let (&[ra, ca], &[rb, cb]) = (&sa[..], &sb[..]) else {
+        return Err(ctx.error(format!("inputs A and B must be matrices, have shapes {sa:?} and {sb:?}")));
+    };
+    let (trans_a, trans_b) = (ctx.attr_int("transA", 0) != 0, ctx.attr_int("transB", 0) != 0);
+    let (m, k) = if trans_a { (ca, ra) } else { (ra, ca) };
+    let (kb, n) = if trans_b { (cb, rb) } else { (rb, cb) };
+    if k != kb {
+        return Err(ctx.error(format!("input A {sa:?} (transA {}) and B {sb:?} (transB {}) do not multiply", u8::from(trans_a), u8::from(trans_b))));
+    }
+    let outputs = ctx.output_values(&[m, n])?;
+    ctx.check_terms(outputs.checked_mul(k))?;
+    let a_at = |i: usize, t: usize| if trans_a { t * m + i } else { i * k + t };
+    let b_at = |t: usize, j: usize| if trans_b { j * k + t } else { t * n + j };
+    let na = ra * ca;
+    let pairs = (0..m).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| (0..k).map(|t| (a_at(i, t), na + b_at(t, j))).collect()).collect();
+    let mut steps = vec![Step::new(Op::Product(ProductMap { inputs: na + rb * cb, pairs, out_shape: vec![m, n] }), &[Ref::Input(0), Ref::Input(1)])];
+    let (alpha, beta) = (ctx.attr_float("alpha", 1.0), ctx.attr_float("beta", 1.0));
+    let c = match ctx.node.input.get(2).filter(|x| !x.is_empty()) {
+        Some(_) if ctx.is_activation(2) => return Err(ctx.error("input C must be a constant when A and B are both activations")),
+        Some(_) => broadcast(ctx, ctx.const_input(2)?, &[m, n], "input C")?.into_iter().map(|v| v * beta).collect(),
+        None => vec![0.0; outputs],
+    };
+    if alpha != 1.0 || c.iter().any(|v| *v != 0.0) {
+        steps.push(Step::new(Op::Affine(AffineMap::elementwise(vec![alpha; outputs], c), vec![m, n]), &[Ref::Step(0)]));
+    }
+    Ok(Lowered::Steps(steps))
+}
+
 /// MatMul of a constant (rank ≥ 2) and an activation: a linear map.
 pub fn matmul_const_left(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let c = ctx.const_input(0)?;
