@@ -582,6 +582,24 @@ def main():
     make("gemm_two_activations", [helper.make_node("Gemm", ["a", "b", "c"], ["y"], name="gemm", alpha=0.5, beta=2.0, transB=1)],
          inits=[init("c", [0.25, -0.5, 0.125])], inputs=[("a", [2, 4]), ("b", [3, 4])])
 
+    # Loop with a constant trip count (tf2onnx's recurrent layers): a carried state read by the
+    # body with an outer tensor, the iteration number cast and scaled, and a scan output.
+    f32 = TensorProto.FLOAT
+    body = helper.make_graph(
+        [helper.make_node("Mul", ["s_in", "half"], ["m"]), helper.make_node("Add", ["m", "h"], ["a"]),
+         helper.make_node("Cast", ["it"], ["itf"], to=f32), helper.make_node("Mul", ["itf", "tenth"], ["step"]),
+         helper.make_node("Add", ["a", "step"], ["b"]), helper.make_node("Tanh", ["b"], ["s_out"]),
+         helper.make_node("Identity", ["cond_in"], ["cond_out"]), helper.make_node("Identity", ["s_out"], ["scan"])],
+        "body",
+        [helper.make_tensor_value_info("it", TensorProto.INT64, []), helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("s_in", f32, [1, HIDDEN])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []), helper.make_tensor_value_info("s_out", f32, [1, HIDDEN]),
+         helper.make_tensor_value_info("scan", f32, [1, HIDDEN])],
+        initializer=[init("half", [0.5]), init("tenth", [0.1])])
+    make("loop_static", [helper.make_node("Loop", ["trip", "go", "s0"], ["s_final", "scans"], name="loop", body=body)],
+         inits=[init("trip", 3, np.int64), init("go", True, np.bool_), init("s0", np.zeros((1, HIDDEN)))],
+         outputs=[("s_final", f32, [1, HIDDEN]), ("scans", f32, [3, 1, HIDDEN])])
+
     MANIFEST.sort(key=lambda m: m["name"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1)

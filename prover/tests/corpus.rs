@@ -108,7 +108,7 @@ fn every_corpus_model_compiles_or_is_refused_and_agrees_with_onnxruntime() {
     eprintln!("at the scale --target resources chose (their tables do not fit at 2^8): {}", at_chosen_scale.join(", "));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // A floor, so that lost coverage shows (raise it as ops land).
-    assert!(compiled >= 160, "only {compiled} corpus models compile");
+    assert!(compiled >= 161, "only {compiled} corpus models compile");
 }
 
 #[test]

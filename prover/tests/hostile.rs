@@ -618,3 +618,43 @@ fn an_if_on_a_computed_condition_is_refused_by_name() {
     let e = onnx_err(&write(dir.path(), "if2.onnx", &m));
     assert!(e.contains("has no then_branch graph"), "{e}");
 }
+
+#[test]
+fn a_loop_is_unrolled_only_when_its_trip_count_and_conditions_are_known() {
+    // The body: s_out = Relu(s_in + x), the condition carried through, or one computed from the
+    // state (which only the input decides).
+    let dir = tempfile::tempdir().unwrap();
+    let vi = build::value_info;
+    let body = |cond: Vec<tract_onnx::pb::NodeProto>| tract_onnx::pb::GraphProto {
+        node: [vec![node("Add", &["s_in", "x"], &["a"], vec![]), node("Relu", &["a"], &["s_out"], vec![])], cond].concat(),
+        input: vec![vi("i", &[]), vi("c_in", &[]), vi("s_in", &[1, 3])],
+        output: vec![vi("c_out", &[]), vi("s_out", &[1, 3])],
+        ..Default::default()
+    };
+    let carried = || vec![node("Identity", &["c_in"], &["c_out"], vec![])];
+    let computed = || vec![node("ReduceSum", &["s_out"], &["t"], vec![int("keepdims", 0)]), node("Greater", &["t", "zero"], &["c_out"], vec![])];
+    let graph_attr = |g| tract_onnx::pb::AttributeProto { name: "body".into(), g: Some(g), r#type: 5, ..Default::default() };
+    let looped = |trip: &str, cond: &str, b| {
+        model(&[1, 3], vec![node("Loop", &[trip, cond, "s0"], &["y"], vec![graph_attr(b)])], vec![
+            tensor_i64("three", &[], &[3]),
+            tensor_i64("huge", &[], &[1 << 40]),
+            tensor_f32("yes", &[], &[1.0]),
+            tensor_f32("zero", &[], &[0.0]),
+            tensor_f32("s0", &[1, 3], &[0.0; 3]),
+        ])
+    };
+    // Known: unrolled, three iterations of Add + Relu.
+    let g = zkinfer_prover::onnx::load(&write(dir.path(), "ok.onnx", &looped("three", "yes", body(carried())))).unwrap();
+    assert_eq!(g.nodes.iter().filter(|n| n.source_op == "Relu").count(), 3, "{:?}", g.nodes.iter().map(|n| &n.source_op).collect::<Vec<_>>());
+    // A condition computed from the input (after the first iteration): refused by name.
+    let e = onnx_err(&write(dir.path(), "computed.onnx", &looped("three", "yes", body(computed()))));
+    assert!(e.contains("node 'Loop") && e.contains("condition is computed from the input"), "{e}");
+    // A trip count past the bound: refused before unrolling more.
+    let e = onnx_err(&write(dir.path(), "huge.onnx", &looped("huge", "", body(carried()))));
+    assert!(e.contains("runs more than 4096 iterations"), "{e}");
+    // The loader's own continuation domain in a file: refused.
+    let mut m = looped("three", "yes", body(carried()));
+    m.graph.as_mut().unwrap().node[0].domain = zkinfer_prover::onnx::control::CONTINUATION_DOMAIN.into();
+    let e = onnx_err(&write(dir.path(), "reserved.onnx", &m));
+    assert!(e.contains("is reserved"), "{e}");
+}

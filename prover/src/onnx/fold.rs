@@ -118,6 +118,10 @@ pub fn fold(ctx: &NodeCtx<'_>, lower: fn(&NodeCtx<'_>) -> Result<Lowered>) -> Re
             t
         }
         "ReduceSum" | "ReduceMean" | "ReduceProd" | "ReduceMin" | "ReduceMax" => reduce(ctx, op, c(0)?)?,
+        "MatMul" => match matmul(ctx, c(0)?, c(1)?)? {
+            Some(t) => t,
+            None => return Ok(None),
+        },
         "Where" => {
             let (cond, x, y) = (c(0)?, c(1)?, c(2)?);
             let out = broadcast_shape(&cond.shape, &x.shape).and_then(|s| broadcast_shape(&s, &y.shape)).ok_or_else(|| ctx.error("the inputs do not broadcast"))?;
@@ -130,6 +134,35 @@ pub fn fold(ctx: &NodeCtx<'_>, lower: fn(&NodeCtx<'_>) -> Result<Lowered>) -> Re
         _ => return Ok(None),
     };
     Ok(Some(out))
+}
+
+/// `A · B` of two constant matrices (or a vector and a matrix: numpy's 1-D promotion); `None`
+/// for batched operands (the registry then refuses them by name).
+fn matmul(ctx: &NodeCtx<'_>, a: &ConstTensor, b: &ConstTensor) -> Result<Option<ConstTensor>> {
+    let dims2 = |t: &ConstTensor, row: bool| match t.shape[..] {
+        [n] if row => Some((1, n)),
+        [n] => Some((n, 1)),
+        [r, c] => Some((r, c)),
+        _ => None,
+    };
+    let (Some((m, k)), Some((kb, n))) = (dims2(a, true), dims2(b, false)) else {
+        return Ok(None);
+    };
+    if k != kb {
+        return Err(ctx.error(format!("constant operands of shapes {:?} and {:?} do not multiply", a.shape, b.shape)));
+    }
+    if m.checked_mul(n).and_then(|v| v.checked_mul(k.max(1))).is_none_or(|v| v > MAX_TENSOR_VALUES) {
+        return Err(ctx.error(format!("folding the product of constants {:?} and {:?} takes more than {MAX_TENSOR_VALUES} multiplications", a.shape, b.shape)));
+    }
+    let data = (0..m * n).map(|o| (0..k).map(|t| a.data[(o / n) * k + t] * b.data[t * n + o % n]).sum()).collect();
+    let mut shape = Vec::new();
+    if a.shape.len() == 2 {
+        shape.push(m);
+    }
+    if b.shape.len() == 2 {
+        shape.push(n);
+    }
+    Ok(Some(ConstTensor { shape, data, integer: a.integer && b.integer }))
 }
 
 fn is_logical(op: &str) -> bool {

@@ -3,6 +3,7 @@
 //! name the node, the op and the model file.
 
 pub mod binary;
+pub mod control;
 pub mod conv;
 pub mod dynamic;
 pub mod einsum;
@@ -196,13 +197,23 @@ pub fn load(path: &Path) -> Result<Graph> {
     // Values of every tensor and terms of every op so far, against the graph's limits.
     let (mut graph_values, mut graph_terms) = (0usize, 0usize);
     // A worklist, so that an `If` whose condition is known at compile time is replaced by the
-    // nodes of the branch it takes.
+    // nodes of the branch it takes, and a `Loop` by its iterations ([`control`]).
     let mut queue: std::collections::VecDeque<pb::NodeProto> = graph.node.iter().cloned().collect();
     let mut inlined = 0usize;
+    let mut unroller = control::Unroller::default();
     while let Some(owned) = queue.pop_front() {
         let node = &owned;
+        let loop_node = node.op_type == "Loop" && matches!(node.domain.as_str(), "" | "ai.onnx" | control::CONTINUATION_DOMAIN);
+        if loop_node {
+            let step = unroller.step(path, node, &consts, dir)?;
+            consts.extend(step.consts);
+            for n in step.nodes.into_iter().rev() {
+                queue.push_front(n);
+            }
+            continue;
+        }
         if node.op_type == "If" && matches!(node.domain.as_str(), "" | "ai.onnx") {
-            let branch = inline_if(path, node, &consts, &mut inlined)?;
+            let branch = control::inline_if(path, node, &consts, &mut inlined)?;
             for init in &branch.initializer {
                 consts.insert(init.name.clone(), to_const(init, dir).map_err(|m| load_err(format!("initializer '{}' of node '{}': {m}", init.name, node_name(node))))?);
             }
@@ -333,32 +344,6 @@ pub fn load(path: &Path) -> Result<Graph> {
     }
     let (output, output_shapes) = graph_outputs(path, graph, &acts, &mut nodes)?;
     Ok(Graph { source: PathBuf::from(path), input_shape, input_shapes: shapes, nodes, output, output_shapes })
-}
-
-/// Most `If` nodes inlined in one graph (nested ones count each time), a bound on hostile files.
-const MAX_INLINED_IFS: usize = 4096;
-
-/// The branch an `If` takes when its condition is a constant, with one `Identity` per output
-/// appended (branch output → the node's output). A computed condition is refused: both branches
-/// would have to be proven and selected.
-fn inline_if(path: &Path, node: &pb::NodeProto, consts: &HashMap<String, ConstTensor>, inlined: &mut usize) -> Result<pb::GraphProto> {
-    let bad = |message: String| ProverError::BadNode { path: path.to_path_buf(), node: node_name(node), op: "If".into(), message };
-    let cond = node.input.first().and_then(|n| consts.get(n)).ok_or_else(|| {
-        bad("its condition is computed from the input: only an If whose condition is known at compile time (its branch is inlined) is supported".into())
-    })?;
-    *inlined += 1;
-    if *inlined > MAX_INLINED_IFS {
-        return Err(bad(format!("more than {MAX_INLINED_IFS} If nodes to inline")));
-    }
-    let taken = if cond.data.first().is_some_and(|v| *v != 0.0) { "then_branch" } else { "else_branch" };
-    let mut g = node.attribute.iter().find(|a| a.name == taken).and_then(|a| a.g.clone()).ok_or_else(|| bad(format!("has no {taken} graph")))?;
-    if g.output.len() != node.output.len() {
-        return Err(bad(format!("its {taken} has {} outputs, the node {}", g.output.len(), node.output.len())));
-    }
-    for (b, out) in g.output.iter().zip(&node.output) {
-        g.node.push(pb::NodeProto { op_type: "Identity".into(), name: format!("{}/{taken}", node_name(node)), input: vec![b.name.clone()], output: vec![out.clone()], ..Default::default() });
-    }
-    Ok(g)
 }
 
 /// The graph's output tensor and each graph output's shape. One output is itself; several are

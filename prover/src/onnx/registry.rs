@@ -76,7 +76,7 @@ pub struct OpEntry {
 
 /// All supported ONNX ops.
 pub const REGISTRY: &[OpEntry] = &[
-    OpEntry { name: "Gemm", attributes: &["alpha", "beta", "transA", "transB", "broadcast"], notes: "A = activation [N, K] (transA = 0; N samples), B and C constant; or A constant and B the activation (hummingbird's trees); or A and B both activations (one product per term; C constant; transA, transB any); alpha, beta, transB any; broadcast (before opset 7)", build: gemm },
+    OpEntry { name: "Gemm", attributes: &["alpha", "beta", "transA", "transB", "broadcast"], notes: "A = activation [N, K] (transA = 0; N samples), B constant, C constant or an activation; or A constant and B the activation (hummingbird's trees); or A and B both activations (one product per term; C constant; transA, transB any); alpha, beta, transB any; broadcast (before opset 7)", build: gemm },
     OpEntry { name: "MatMul", attributes: &[], notes: "activation × constant (any leading dims), constant × activation, or activation × activation (batched, broadcast; one product per term: attention)", build: matmul },
     OpEntry { name: "Add", attributes: &["broadcast", "axis"], notes: "activation + constant, or two activations (residual; numpy broadcast); folded into neighbouring layers, no rows", build: add },
     OpEntry { name: "Sub", attributes: &["broadcast", "axis"], notes: "activation − constant, constant − activation, or two activations; folded", build: sub },
@@ -178,6 +178,7 @@ pub const REGISTRY: &[OpEntry] = &[
     OpEntry { name: "Size", attributes: &[], notes: "evaluated at compile time", build: super::shape_ops::folded_only },
     OpEntry { name: "ConstantOfShape", attributes: &["value"], notes: "of a constant or static shape: evaluated at compile time", build: super::shape_ops::folded_only },
     OpEntry { name: "Range", attributes: &[], notes: "of constants: evaluated at compile time", build: super::shape_ops::folded_only },
+    OpEntry { name: "Loop", attributes: &["body"], notes: "a trip count and conditions known at compile time (tf2onnx's LSTM, torch's loops): the loader unrolls the body once per iteration (loop-carried values, scan outputs stacked on a new first axis); a condition computed from the input, or a subgraph inside the body, is refused", build: |c| Err(c.error("internal: Loop is unrolled by the loader")) },
     OpEntry { name: "If", attributes: &["else_branch", "then_branch"], notes: "a condition known at compile time (torch's shape checks): the loader inlines the branch taken (its nodes and initializers, reading outer tensors); a computed condition is refused", build: |c| Err(c.error("internal: If is inlined by the loader")) },
     OpEntry { name: "Identity", attributes: &[], notes: "no-op", build: identity },
     OpEntry { name: "Einsum", attributes: &["equation"], notes: "one or two operands, no ellipsis (explicit or implicit output, diagonals, sums): with one activation a linear map, with two a sum of products", build: super::einsum::einsum },
@@ -325,7 +326,11 @@ fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         return Err(ctx.error(format!("input B expects {} inputs, the activation has {k_in} per sample (shape {:?})", weight.cols, ctx.shape)));
     }
     let k = weight.cols;
-    // C broadcasts to [N, M] (one row per sample, or per-sample biases).
+    // C broadcasts to [N, M] (one row per sample, or per-sample biases); an activation C (a
+    // recurrent state's contribution) is a second operand of the same linear map.
+    if ctx.is_activation(2) {
+        return gemm_activation_c(ctx, &weight, n, beta);
+    }
     let bias: Vec<f32> = if ctx.node.input.get(2).is_some_and(|x| !x.is_empty()) {
         broadcast(ctx, ctx.const_input(2)?, &[n, weight.rows], "input C")?.into_iter().map(|v| v * beta).collect()
     } else {
@@ -340,6 +345,28 @@ fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         }
     }
     Ok(Lowered::Op(Op::Linear(LinearMap { inputs: ctx.width, rows, bias, out_shape: vec![n, weight.rows] })))
+}
+
+/// `Gemm` of the activation A (`[n, K]`), constant B (`weight`, out × in) and an activation C:
+/// one linear map over A and C, `Y[r, o] = Σ_i W[o, i]·A[r, i] + beta·C[r, o]` (C broadcast).
+fn gemm_activation_c(ctx: &NodeCtx<'_>, weight: &Matrix, n: usize, beta: f32) -> Result<Lowered> {
+    let k = weight.cols;
+    let sc = ctx.act_shape(2)?.to_vec();
+    let out_shape = [n, weight.rows];
+    let src = broadcast_index(&sc, &out_shape).ok_or_else(|| ctx.error(format!("input C of shape {sc:?} does not broadcast to {out_shape:?}")))?;
+    let outputs = ctx.output_values(&out_shape)?;
+    ctx.check_terms(outputs.checked_mul(k + 1))?;
+    let a_len = n * k;
+    let mut rows = Vec::with_capacity(outputs);
+    for r in 0..n {
+        for o in 0..weight.rows {
+            let mut row: Vec<(usize, f32)> = (0..k).map(|i| (r * k + i, weight.at(o, i))).collect();
+            row.push((a_len + src[r * weight.rows + o], beta));
+            rows.push(row);
+        }
+    }
+    let map = LinearMap { inputs: a_len + sc.iter().product::<usize>(), rows, bias: vec![0.0; outputs], out_shape: out_shape.to_vec() };
+    Ok(Lowered::Steps(vec![Step::new(Op::Linear(map), &[Ref::Input(0), Ref::Input(2)])]))
 }
 
 /// `Gemm` of a constant A and the activation B (hummingbird's trees: `A · Xᵀ`):
