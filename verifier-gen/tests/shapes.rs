@@ -178,3 +178,60 @@ fn small_degree3_prev_rotation_with_instance() {
 fn small_no_instance_column() {
     roundtrip(SmallN::default(), vec![], false);
 }
+
+/// One advice column queried at `Q` rotations `0, −1, …, −(Q−1)` (the prover's rescale row reads
+/// `z` at `n + 3` rotations for `n` range limbs): `a[cur] = Σ_(r ≥ 1) a[−r] + 1` under a fixed
+/// selector.
+#[derive(Clone, Debug, Default)]
+struct Deep<const Q: usize>;
+
+impl<const Q: usize> Circuit<Fr> for Deep<Q> {
+    type Config = (Column<Advice>, Column<Fixed>);
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> Self::Config {
+        let a = meta.advice_column();
+        let f = meta.fixed_column();
+        meta.enable_equality(a);
+        meta.create_gate("deep", |m| {
+            let f = m.query_fixed(f, Rotation::cur());
+            let cur = m.query_advice(a, Rotation::cur());
+            let sum = (1..Q).fold(halo2_proofs::plonk::Expression::Constant(Fr::one()), |s, r| s + m.query_advice(a, Rotation(-(r as i32))));
+            vec![f * (cur - sum)]
+        });
+        (a, f)
+    }
+    fn synthesize(&self, (a, f): Self::Config, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        layouter.assign_region(
+            || "r",
+            |mut region| {
+                let mut vals: Vec<Fr> = Vec::new();
+                for i in 0..24usize {
+                    let v = if i < Q { Fr::from(i as u64 + 1) } else { (1..Q).fold(Fr::one(), |s, r| s + vals[i - r]) };
+                    if i >= Q {
+                        region.assign_fixed(f, i, Fr::one());
+                    }
+                    region.assign_advice(a, i, Value::known(v));
+                    vals.push(v);
+                }
+                Ok(())
+            },
+        )
+    }
+}
+
+#[test]
+fn regression_a_column_queried_at_five_rotations() {
+    roundtrip(Deep::<5>, vec![], false);
+}
+
+/// Issue 16 (coverage run): a circuit with 3 range limbs (z read at 6 rotations) was accepted
+/// natively and rejected by its Solidity verifier.
+#[test]
+fn regression_a_column_queried_at_six_and_seven_rotations() {
+    roundtrip(Deep::<6>, vec![], false);
+    roundtrip(Deep::<7>, vec![], false);
+}

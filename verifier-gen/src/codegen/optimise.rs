@@ -277,10 +277,31 @@ fn with_value(c: &mut Code, e: &E, scope: usize, extra: usize, var: &str, use_va
     }
 }
 
+/// Whether `e` reads the variable `var` (a leaf naming it, alone or inside a Yul snippet).
+fn reads(e: &E, var: &str) -> bool {
+    match e {
+        E::L(s) => s.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).any(|w| w == var),
+        E::C(_) => false,
+        E::Neg(a) => reads(a, var),
+        E::Add(ts) | E::Mul(ts) => ts.iter().any(|t| reads(t, var)),
+    }
+}
+
 /// Statements assigning `e` to the declared variable `var`, with `scope` variables live above `R`.
+/// `e` may read `var` (`ri := ri + …`): computed statement by statement, it is built in a fresh
+/// variable first, so that no partial result overwrites the `var` it still reads.
 pub(super) fn assign(c: &mut Code, var: &str, e: &E, scope: usize) {
     if scope + need(e) <= STACK_REACH {
         c.line(format!("{var} := {}", render(e)));
+        return;
+    }
+    if reads(e, var) {
+        let fresh = format!("{var}_");
+        c.open("");
+        c.line(format!("let {fresh} := 0"));
+        assign(c, &fresh, e, scope + 1);
+        c.line(format!("{var} := {fresh}"));
+        c.close();
         return;
     }
     match e {
@@ -394,6 +415,23 @@ mod tests {
             }
         }
         assert!(shared > 100, "the random expressions share subexpressions ({shared})");
+    }
+
+    /// Issue 16: `ri := ri + L·a` too deep for one expression was computed term by term into
+    /// `ri` itself, the product first, so the old `ri` was lost (a rotation set of 6 rotations:
+    /// valid proofs rejected on-chain). The statements now build it in a fresh variable.
+    #[test]
+    fn regression_a_deep_expression_reading_its_own_variable_keeps_the_old_value() {
+        let product = E::Mul((0..20).map(|i| l(&format!("d{i}"))).collect());
+        let e = E::Add(vec![l("ri"), product]);
+        let mut c = Code::new(0);
+        assign(&mut c, "ri", &e, 5);
+        let text = c.finish();
+        let first_write = text.lines().position(|line| line.trim_start().starts_with("ri :=")).unwrap();
+        let fresh_done = text.lines().position(|line| line.contains("ri_ := addmod(ri_, ri, R)") || line.contains("ri_ := addmod(ri, ri_, R)"));
+        assert!(text.contains("let ri_ := 0"), "{text}");
+        assert!(fresh_done.is_some_and(|d| d < first_write), "the old ri is added before ri is written: {text}");
+        assert!(reads(&l("mulmod(ri, x, R)"), "ri") && !reads(&l("mload(0x20)"), "ri") && !reads(&l("ri_"), "ri"));
     }
 
     #[test]
