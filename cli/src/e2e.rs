@@ -55,10 +55,15 @@ pub struct Report {
     /// measured by the verifier's gas probe build on the same proof.
     pub verify_gas_steps: zkinfer_verifier_gen::GasSteps,
     pub verified_onchain: bool,
-    pub max_abs_err: f64,
-    pub argmax_match: bool,
+    /// Against tract's float run; `None` (with `float_reference_error`) when tract cannot run
+    /// the model (the proof is still made, verified and paid).
+    pub max_abs_err: Option<f64>,
+    pub argmax_match: Option<bool>,
     pub outputs: Vec<f64>,
     pub float_outputs: Vec<f32>,
+    /// Why there is no float reference, if there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub float_reference_error: Option<String>,
     pub model_commitment: String,
     /// The hashed input's commitment (public instance 2), if the input is hashed.
     pub input_commitment: Option<String>,
@@ -138,7 +143,10 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
     // Everything reported of the outputs is decoded from the verified instances.
     let (verified, verify_s) = p.step("verifying natively", || zkinfer_prover::artifact::verify_instances(&params, pk.get_vk(), &art, &proof_bytes, &instances, None))?;
     let verified_fixed = verified.output.values_fixed().context("the demo and the bench need a public output")?.to_vec();
-    let acc = pipeline::accuracy(&art, &o.input, &verified_fixed)?.context("the demo and the bench prove one inference, not an accuracy circuit")?;
+    let (acc, float_reference_error) = match pipeline::accuracy(&art, &o.input, &verified_fixed) {
+        Ok(a) => (Some(a.context("the demo and the bench prove one inference, not an accuracy circuit")?), None),
+        Err(e) => (None, Some(format!("tract could not run the model: {e:#}"))),
+    };
     let runtime_bytes = poster.code(deployed.address).await?.len();
     let ((verified_onchain, verify_gas), _) =
         p.step_async("verifying the proof on-chain (transaction)", onchain::verify_tx(&hunter, deployed.address, &proof_bytes, &instances)).await?;
@@ -260,10 +268,11 @@ pub async fn run(o: Options<'_>) -> Result<Report> {
         verify_gas_breakdown: gas,
         verify_gas_steps: steps,
         verified_onchain,
-        max_abs_err: acc.max_abs_err,
-        argmax_match: acc.argmax_match,
+        max_abs_err: acc.as_ref().map(|a| a.max_abs_err),
+        argmax_match: acc.as_ref().map(|a| a.argmax_match),
         outputs: verified.outputs().unwrap_or_default(),
-        float_outputs: acc.float_outputs,
+        float_outputs: acc.map(|a| a.float_outputs).unwrap_or_default(),
+        float_reference_error,
         model_commitment: proof.model_commitment.clone(),
         input_commitment: proof.input_commitment.clone(),
         tampered_rejected: !bad.paid,

@@ -69,8 +69,9 @@ impl Target<'_> {
 /// Runs the suite; fails only on RPC errors or when the valid proof is not accepted.
 pub async fn run(t: Target<'_>, valid: Claim<'_>, other: Claim<'_>) -> Result<TamperReport> {
     let encode = |c: Claim<'_>| zkinfer_verifier_gen::encode_calldata(c.proof, c.instances);
-    if !t.accepts_natively(valid) || !t.accepts_onchain(encode(valid)).await? {
-        bail!("the valid proof is not accepted: the tamper suite needs a valid baseline");
+    let (native, onchain) = (t.accepts_natively(valid), t.accepts_onchain(encode(valid)).await?);
+    if !native || !onchain {
+        bail!("the valid proof is not accepted (natively {native}, by an eth_call on-chain {onchain}): the tamper suite needs a valid baseline");
     }
     let mut r = TamperReport {
         cases: 0,

@@ -49,7 +49,10 @@ fn summary(r: &crate::e2e::Report) {
         r.verify_gas, r.predicted_verify_gas, b.tx_base, b.calldata, b.ec_mul, b.ec_add, b.pairing, b.execution
     );
     println!("  verified       on-chain {}, tampered proofs rejected {}", r.verified_onchain, r.tampered_rejected);
-    println!("  accuracy       max abs error {:.5} vs tract, argmax match {}", r.max_abs_err, r.argmax_match);
+    match (r.max_abs_err, r.argmax_match, &r.float_reference_error) {
+        (Some(e), Some(m), _) => println!("  accuracy       max abs error {e:.5} vs tract, argmax match {m}"),
+        (_, _, why) => println!("  accuracy       no float reference ({})", why.as_deref().unwrap_or("none")),
+    }
     println!("  outputs        {:?}", r.outputs);
     println!("  SRS            {}", r.srs);
     println!("  (--json prints every field, the gas by verifier step and the tamper suite included)");

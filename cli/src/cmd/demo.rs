@@ -76,7 +76,10 @@ pub async fn run(a: Args) -> Result<()> {
             println!("  input commitment {c} (the input itself stays private; salted)");
         }
         println!("  outputs          {:?}", r.outputs);
-        println!("  float (tract)    {:?}  (max abs error {:.4}, argmax match {})", r.float_outputs, r.max_abs_err, r.argmax_match);
+        match (r.max_abs_err, r.argmax_match) {
+            (Some(e), Some(m)) => println!("  float (tract)    {:?}  (max abs error {e:.4}, argmax match {m})", r.float_outputs),
+            _ => println!("  float (tract)    none ({})", r.float_reference_error.as_deref().unwrap_or("no reference")),
+        }
         println!("  proof            {} bytes, proved in {:.2} s", r.proof_bytes, r.prove_s);
         println!("  verifier         {} bytes runtime bytecode", r.verifier_runtime_bytes);
         println!("  verified onchain {} ({} gas)", r.verified_onchain, r.verify_gas);
