@@ -581,6 +581,8 @@ def main():
     # Gemm of two graph inputs (torch's mm/addmm of two tensors): products, then alpha and C.
     make("gemm_two_activations", [helper.make_node("Gemm", ["a", "b", "c"], ["y"], name="gemm", alpha=0.5, beta=2.0, transB=1)],
          inits=[init("c", [0.25, -0.5, 0.125])], inputs=[("a", [2, 4]), ("b", [3, 4])])
+    make("gemm_three_activations", [helper.make_node("Gemm", ["a", "b", "c"], ["y"], name="gemm", alpha=1.5, beta=0.5, transA=1)],
+         inputs=[("a", [4, 2]), ("b", [4, 3]), ("c", [3])])
 
     # Loop with a constant trip count (tf2onnx's recurrent layers): a carried state read by the
     # body with an outer tensor, the iteration number cast and scaled, and a scan output.

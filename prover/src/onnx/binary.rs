@@ -108,8 +108,8 @@ pub fn matmul(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 }
 
 /// `Gemm` of two activations (torch's `mm`/`addmm` of two graph inputs): one product per term,
-/// `Y[i, j] = alpha · Σ_t A'[i, t] · B'[t, j] + beta · C[i, j]` with C constant (the scaling and
-/// the bias an exact affine step after the products).
+/// `Y[i, j] = alpha · Σ_t A'[i, t] · B'[t, j] + beta · C[i, j]`: the scaling and a constant C an
+/// exact affine step after the products, an activation C a linear step over both.
 pub fn gemm_products(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let (sa, sb) = (ctx.act_shape(0)?.to_vec(), ctx.act_shape(1)?.to_vec());
     let (&[ra, ca], &[rb, cb]) = (&sa[..], &sb[..]) else {
@@ -129,8 +129,16 @@ pub fn gemm_products(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let pairs = (0..m).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| (0..k).map(|t| (a_at(i, t), na + b_at(t, j))).collect()).collect();
     let mut steps = vec![Step::new(Op::Product(ProductMap { inputs: na + rb * cb, pairs, out_shape: vec![m, n] }), &[Ref::Input(0), Ref::Input(1)])];
     let (alpha, beta) = (ctx.attr_float("alpha", 1.0), ctx.attr_float("beta", 1.0));
+    if ctx.is_activation(2) {
+        // torch's addmm of three tensors: alpha·P + beta·C in one linear map over P and C.
+        let sc = ctx.act_shape(2)?.to_vec();
+        let src = broadcast_index(&sc, &[m, n]).ok_or_else(|| ctx.error(format!("input C of shape {sc:?} does not broadcast to [{m}, {n}]")))?;
+        let rows = (0..outputs).map(|o| vec![(o, alpha), (outputs + src[o], beta)]).collect();
+        let map = LinearMap { inputs: outputs + sc.iter().product::<usize>(), rows, bias: vec![0.0; outputs], out_shape: vec![m, n] };
+        steps.push(Step::new(Op::Linear(map), &[Ref::Step(0), Ref::Input(2)]));
+        return Ok(Lowered::Steps(steps));
+    }
     let c = match ctx.node.input.get(2).filter(|x| !x.is_empty()) {
-        Some(_) if ctx.is_activation(2) => return Err(ctx.error("input C must be a constant when A and B are both activations")),
         Some(_) => broadcast(ctx, ctx.const_input(2)?, &[m, n], "input C")?.into_iter().map(|v| v * beta).collect(),
         None => vec![0.0; outputs],
     };

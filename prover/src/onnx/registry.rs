@@ -76,7 +76,7 @@ pub struct OpEntry {
 
 /// All supported ONNX ops.
 pub const REGISTRY: &[OpEntry] = &[
-    OpEntry { name: "Gemm", attributes: &["alpha", "beta", "transA", "transB", "broadcast"], notes: "A = activation [N, K] (transA = 0; N samples), B constant, C constant or an activation; or A constant and B the activation (hummingbird's trees); or A and B both activations (one product per term; C constant; transA, transB any); alpha, beta, transB any; broadcast (before opset 7)", build: gemm },
+    OpEntry { name: "Gemm", attributes: &["alpha", "beta", "transA", "transB", "broadcast"], notes: "A = activation [N, K] (transA = 0; N samples), B constant, C constant or an activation; or A constant and B the activation (hummingbird's trees); or A and B both activations (one product per term; C constant or an activation; transA, transB any); alpha, beta, transB any; broadcast (before opset 7)", build: gemm },
     OpEntry { name: "MatMul", attributes: &[], notes: "activation × constant (any leading dims), constant × activation, or activation × activation (batched, broadcast; one product per term: attention)", build: matmul },
     OpEntry { name: "Add", attributes: &["broadcast", "axis"], notes: "activation + constant, or two activations (residual; numpy broadcast); folded into neighbouring layers, no rows", build: add },
     OpEntry { name: "Sub", attributes: &["broadcast", "axis"], notes: "activation − constant, constant − activation, or two activations; folded", build: sub },
