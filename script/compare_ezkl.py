@@ -140,20 +140,21 @@ def last_error_line(text):
     return lines[-1][:400] if lines else "(no output)"
 
 
-def run_measured(step, argv, log_path, env=None, cwd=ROOT):
+def run_measured(step, argv, log_path, env=None, cwd=ROOT, timeout=None):
     """Runs argv as a child (stdout/stderr kept in log_path.out/.err); returns its stdout and
     {"wall_s", "peak_rss_mb"}. Raises StepFailed with the child's last error line.
 
     Peak RSS is the child's ru_maxrss as reported by GNU time: Linux carries the hiwater RSS of the
     process that execs into ru_maxrss, so a child started straight from this (large) Python process
     would report at least this process's RSS; GNU time is a small launcher. Without it, os.wait4's
-    figure is used and RSS_METHOD says so."""
+    figure is used and RSS_METHOD says so. The child is killed after timeout s (default STEP_TIMEOUT_S)."""
+    timeout = timeout or STEP_TIMEOUT_S
     if GNU_TIME:
         argv = [GNU_TIME, "-f", "%M", "-o", log_path + ".rss", *argv]
     with open(log_path + ".out", "w+") as out_f, open(log_path + ".err", "w+") as err_f:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out_f, stderr=err_f, env=env, cwd=cwd, start_new_session=True)
-        timer = threading.Timer(STEP_TIMEOUT_S, os.killpg, (proc.pid, signal.SIGKILL))
+        timer = threading.Timer(timeout, os.killpg, (proc.pid, signal.SIGKILL))
         timer.start()
         try:
             _, status, rusage = os.wait4(proc.pid, 0)
@@ -165,8 +166,8 @@ def run_measured(step, argv, log_path, env=None, cwd=ROOT):
         stdout, stderr = out_f.read(), err_f.read()
     time_report = open(log_path + ".rss").read() if GNU_TIME else ""
     if proc.returncode != 0:
-        if wall >= STEP_TIMEOUT_S:
-            why = f"timed out after {STEP_TIMEOUT_S} s"
+        if wall >= timeout:
+            why = f"timed out after {timeout:.0f} s"
         elif stderr.strip():
             why = last_error_line(stderr)
         elif "terminated by signal" in time_report:
@@ -188,11 +189,11 @@ def repeated(run, n):
     return merged
 
 
-def ezkl_step(name, workdir, **args):
+def ezkl_step(name, workdir, timeout=None, **args):
     """One ezkl call in a child Python process: {"call_s", "wall_s", "peak_rss_mb"}."""
     env = dict(os.environ, HOME=EZKL_HOME, RUST_LOG=os.environ.get("RUST_LOG", "error"))
     argv = [sys.executable, os.path.abspath(__file__), "--step", name, json.dumps(args)]
-    stdout, m = run_measured(name, argv, os.path.join(workdir, name), env=env, cwd=workdir)
+    stdout, m = run_measured(name, argv, os.path.join(workdir, name), env=env, cwd=workdir, timeout=timeout)
     m["call_s"] = round(json.loads(stdout.strip().splitlines()[-1])["call_s"], 4)
     return m
 
@@ -263,14 +264,15 @@ def ezkl_input(src, dst):
     json.dump(data, open(dst, "w"))
 
 
-def srs_for(k, workdir):
-    """Path of the cached insecure SRS for k, generated on first use."""
+def srs_for(k, workdir, timeout=None):
+    """Path of the cached insecure SRS for k, generated on first use (within timeout s)."""
     os.makedirs(SRS_DIR, exist_ok=True)
     path = os.path.join(SRS_DIR, f"kzg{k}.srs")
     if not os.path.exists(path):
         print(f"    ezkl gen_srs k={k} (cached in {os.path.relpath(path, ROOT)})", file=sys.stderr)
-        ezkl_step("gen_srs", workdir, srs=path + ".tmp", k=k)
-        os.replace(path + ".tmp", path)
+        tmp = f"{path}.{os.getpid()}.tmp"  # one per process: concurrent runs do not share a half-written file
+        ezkl_step("gen_srs", workdir, timeout=timeout, srs=tmp, k=k)
+        os.replace(tmp, path)
     return path
 
 
@@ -281,14 +283,45 @@ def advice_columns_from_verifier(sol_path):
     return int(m.group(1), 16) // 64 if m else None
 
 
+def ezkl_files(d):
+    """Paths of one ezkl run's files in its work directory d."""
+    return {k: os.path.join(d, v) for k, v in {
+        "data": "input.json", "settings": "settings.json", "compiled": "model.compiled", "vk": "vk.key",
+        "pk": "pk.key", "witness": "witness.json", "proof": "proof.json", "sol": "Verifier.sol",
+        "abi": "Verifier.abi", "calldata": "calldata.bin", "addr": "verifier.addr"}.items()}
+
+
+def ezkl_settings_summary(path):
+    """k (logrows), the chosen run args and the circuit's size from a calibrated settings.json."""
+    settings = json.load(open(path))
+    ra = settings["run_args"]
+    return {"k": ra["logrows"],
+            "settings": {key: ra[key] for key in (
+                "input_visibility", "output_visibility", "param_visibility", "input_scale", "param_scale",
+                "num_inner_cols", "lookup_range", "decomp_base", "decomp_legs", "check_mode", "variables")},
+            "num_rows": settings["num_rows"], "total_assignments": settings["total_assignments"],
+            "required_lookups": settings["required_lookups"],
+            "required_range_checks": settings["required_range_checks"]}
+
+
+def ezkl_evm_verify(d, f, srs, anvil, steps, r):
+    """EVM verifier of a proved ezkl run: create_evm_verifier -> deploy_evm on anvil -> a real verifyProof
+    transaction; sets r's advice_columns, verifier_runtime_bytes and verify_gas."""
+    steps["create_evm_verifier"] = ezkl_step("create_evm_verifier", d, vk=f["vk"], settings=f["settings"],
+                                             sol=f["sol"], abi=f["abi"], srs=srs)
+    r["advice_columns"] = advice_columns_from_verifier(f["sol"])
+    steps["encode_evm_calldata"] = ezkl_step("encode_evm_calldata", d, proof=f["proof"], calldata=f["calldata"])
+    steps["deploy_evm"] = ezkl_step("deploy_evm", d, addr=f["addr"], rpc=anvil.rpc, sol=f["sol"])
+    addr = open(f["addr"]).read().strip()
+    r["verifier_runtime_bytes"] = anvil.runtime_size(addr)
+    r["verify_gas"] = anvil.verify_tx(addr, "0x" + open(f["calldata"], "rb").read().hex())
+
+
 def run_ezkl(name, model, inp, anvil):
     d = os.path.join(WORK, name, "ezkl")
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    f = {k: os.path.join(d, v) for k, v in {
-        "data": "input.json", "settings": "settings.json", "compiled": "model.compiled", "vk": "vk.key",
-        "pk": "pk.key", "witness": "witness.json", "proof": "proof.json", "sol": "Verifier.sol",
-        "abi": "Verifier.abi", "calldata": "calldata.bin", "addr": "verifier.addr"}.items()}
+    f = ezkl_files(d)
     ezkl_input(inp, f["data"])
     r = {"status": "failed", "calibration_target": CALIBRATION_TARGET, "steps": {}}
     steps = r["steps"]
@@ -298,15 +331,7 @@ def run_ezkl(name, model, inp, anvil):
                                                 settings=f["settings"], target=CALIBRATION_TARGET)
         steps["compile_circuit"] = ezkl_step("compile_circuit", d, model=model, compiled=f["compiled"],
                                              settings=f["settings"])
-        settings = json.load(open(f["settings"]))
-        ra = settings["run_args"]
-        r.update(k=ra["logrows"], settings={
-            key: ra[key] for key in ("input_visibility", "output_visibility", "param_visibility",
-                                     "input_scale", "param_scale", "num_inner_cols", "lookup_range",
-                                     "decomp_base", "decomp_legs", "check_mode", "variables")})
-        r.update(num_rows=settings["num_rows"], total_assignments=settings["total_assignments"],
-                 required_lookups=settings["required_lookups"],
-                 required_range_checks=settings["required_range_checks"])
+        r.update(ezkl_settings_summary(f["settings"]))
         srs = srs_for(r["k"], d)
         steps["setup"] = ezkl_step("setup", d, compiled=f["compiled"], vk=f["vk"], pk=f["pk"], srs=srs)
         steps["gen_witness"] = ezkl_step("gen_witness", d, data=f["data"], compiled=f["compiled"],
@@ -317,14 +342,7 @@ def run_ezkl(name, model, inp, anvil):
         proof = json.load(open(f["proof"]))
         r["proof_bytes"] = len(bytes.fromhex(proof["hex_proof"].removeprefix("0x")))
         r["outputs"] = proof["pretty_public_inputs"]["rescaled_outputs"]
-        steps["create_evm_verifier"] = ezkl_step("create_evm_verifier", d, vk=f["vk"], settings=f["settings"],
-                                                 sol=f["sol"], abi=f["abi"], srs=srs)
-        r["advice_columns"] = advice_columns_from_verifier(f["sol"])
-        steps["encode_evm_calldata"] = ezkl_step("encode_evm_calldata", d, proof=f["proof"], calldata=f["calldata"])
-        steps["deploy_evm"] = ezkl_step("deploy_evm", d, addr=f["addr"], rpc=anvil.rpc, sol=f["sol"])
-        addr = open(f["addr"]).read().strip()
-        r["verifier_runtime_bytes"] = anvil.runtime_size(addr)
-        r["verify_gas"] = anvil.verify_tx(addr, "0x" + open(f["calldata"], "rb").read().hex())
+        ezkl_evm_verify(d, f, srs, anvil, steps, r)
         r["status"] = "ok"
     except StepFailed as e:
         r.update(failed_step=e.step, error=e.message)
@@ -468,6 +486,9 @@ def write_markdown(results):
         "Regenerated by `./script/compare` (subset: `./script/compare MODEL...`); raw numbers of both systems in "
         f"`docs/{os.path.basename(OUT_JSON)}/<model>.json`, work files in `target/compare/<model>/`. Both systems run one after the "
         "other in the same run on the same machine.",
+        "",
+        "Which system proves which models (every corpus model and ONNX exporter test, with status, prove time and "
+        "max abs error of both): [comparison-coverage.md](comparison-coverage.md) (`./script/compare --coverage`).",
         "",
         f"- Machine: {m['cpus']} cores ({m['cpu']}), {m['mem_gib']} GiB RAM, {m['os']}; "
         f"run {min(r['run_at'] for r in results)} – {max(r['run_at'] for r in results)}.",

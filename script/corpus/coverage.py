@@ -83,8 +83,8 @@ def onnx_test_cases(work):
     return cases
 
 
-def run(cmd, cwd):
-    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
+def run(cmd, cwd, timeout=TIMEOUT):
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -125,16 +125,27 @@ def classify(reason):
     return "other"
 
 
-def check(case, work):
+def check(case, work, compile_args=(), budget_s=None):
+    """One case through compile/setup/prove/verify. compile_args go to `zkinfer compile`; budget_s caps
+    the four steps' total time (subprocess.TimeoutExpired past it; default TIMEOUT per step). Each
+    step's wall time is in out["step_s"]."""
     t0 = time.time()
     d = tempfile.mkdtemp(dir=work)
-    out = {"name": case["name"], "source": case["source"], "ops": case["ops"]}
-    code, _, err = run([ZKINFER, "compile", case["model"], "--calibrate", case["input"], "--dir", d], ROOT)
+    out = {"name": case["name"], "source": case["source"], "ops": case["ops"], "step_s": {}}
+
+    def step_run(step):
+        left = TIMEOUT if budget_s is None else max(1.0, budget_s - (time.time() - t0))
+        s0 = time.time()
+        res = run([ZKINFER] + step, ROOT, timeout=left)
+        out["step_s"][step[0]] = round(time.time() - s0, 3)
+        return res
+
+    code, _, err = step_run(["compile", case["model"], "--calibrate", case["input"], *compile_args, "--dir", d])
     if code != 0:
         out.update(status="refused", reason=first_error(err), class_=classify(first_error(err)))
         return out
     for step in (["setup", "--dir", d], ["prove", "--dir", d, "--input", case["input"]], ["verify", "--dir", d]):
-        code, _, err = run([ZKINFER] + step, ROOT)
+        code, _, err = step_run(step)
         if code != 0:
             out.update(status="failed", reason=f"{step[0]}: {first_error(err)}", class_=step[0])
             return out
