@@ -599,6 +599,21 @@ fn each_graph_input_gets_its_own_visibility() {
     let o = zkinfer(&["commit", "--input", input, "--salt", "0x2a", "--dir", public_dir.path().to_str().unwrap()]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success() && out.contains(commitment), "{out} {}", String::from_utf8_lossy(&o.stderr));
+    // Public and private graph inputs, none hashed (the input group's default stays `hashed`):
+    // the proof carries no input commitment and verifies.
+    let mixed = tempfile::tempdir().unwrap();
+    let m = mixed.path().to_str().unwrap();
+    for args in [
+        vec!["compile", "models/ops/two_inputs.onnx", "--calibrate", input, "--visibility", "input0=public,input1=private", "--dir", m],
+        vec!["setup", "--dir", m],
+        vec!["prove", "--input", input, "--dir", m],
+        vec!["verify", "--dir", m],
+    ] {
+        let o = zkinfer(&args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let proof: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(mixed.path().join("proof.json")).unwrap()).unwrap();
+    assert!(proof["input_commitment"].is_null(), "{proof}");
     // A graph input the model does not have.
     let o = zkinfer(&["compile", "models/ops/two_inputs.onnx", "--visibility", "input2=public", "--dir", d]);
     let e = String::from_utf8_lossy(&o.stderr);

@@ -284,11 +284,11 @@ struct Mismatch {
 fn convenience_mismatch(proof: &ProofArtifact, circuit: &CircuitArtifact, instances: &[Fr]) -> Option<Mismatch> {
     let l = &circuit.instances;
     let hex = |i: usize| fr_to_hex(&instances[i]);
-    let input_at = l.input_commitment().unwrap_or(l.inputs[0]);
-    let input_vis = if l.input_commitment().is_some() { Visibility::Hashed } else { l.visibility.input };
-    let commitments = [("input_commitment", &proof.input_commitment, [input_at, l.inputs[1]], input_vis), ("output_commitment", &proof.output_commitment, l.outputs, l.visibility.output)];
-    for (field, recorded, range, vis) in commitments {
-        let expected = (vis == Visibility::Hashed).then(|| hex(range[0]));
+    // Where each commitment instance is, if the circuit hashes that tensor.
+    let output_at = (l.visibility.output == Visibility::Hashed).then_some(l.outputs[0]);
+    let commitments = [("input_commitment", &proof.input_commitment, l.input_commitment()), ("output_commitment", &proof.output_commitment, output_at)];
+    for (field, recorded, at) in commitments {
+        let expected = at.map(hex);
         let same = match (recorded, &expected) {
             (Some(r), Some(e)) => r.eq_ignore_ascii_case(e),
             (None, None) => true,
@@ -296,8 +296,11 @@ fn convenience_mismatch(proof: &ProofArtifact, circuit: &CircuitArtifact, instan
         };
         if !same {
             let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "null".into());
-            let message = format!("{} is not instance {} ({}), which is {}", shown(recorded), range[0], vis, shown(&expected));
-            return Some(Mismatch { field: field.into(), index: expected.map(|_| range[0]), recorded: shown(recorded), message });
+            let message = match at {
+                Some(i) => format!("{} is not instance {i} (hashed), which is {}", shown(recorded), shown(&expected)),
+                None => format!("{}, but the circuit hashes no such tensor ({}): its proofs carry no commitment of it", shown(recorded), l.visibility),
+            };
+            return Some(Mismatch { field: field.into(), index: at, recorded: shown(recorded), message });
         }
     }
     let scale = circuit.model.params.scale_bits;
