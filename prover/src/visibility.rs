@@ -136,12 +136,12 @@ pub struct InputWires {
 }
 
 impl InputWires {
-    /// The wires of one visibility.
-    pub fn of(&self, v: Visibility) -> &[usize] {
+    /// The wire list of one visibility.
+    fn of_mut(&mut self, v: Visibility) -> &mut Vec<usize> {
         match v {
-            Visibility::Public => &self.public,
-            Visibility::Hashed => &self.hashed,
-            Visibility::Private | Visibility::Fixed => &self.private,
+            Visibility::Public => &mut self.public,
+            Visibility::Hashed => &mut self.hashed,
+            Visibility::Private | Visibility::Fixed => &mut self.private,
         }
     }
     /// Public instances the input takes: its public values and, if some wire is hashed, one
@@ -222,12 +222,7 @@ impl Visibilities {
         let mut wire = 0;
         let push = |v: Visibility, n: usize, w: &mut InputWires, wire: &mut usize| {
             let end = (*wire + n).min(total);
-            let list = match v {
-                Visibility::Public => &mut w.public,
-                Visibility::Hashed => &mut w.hashed,
-                Visibility::Private | Visibility::Fixed => &mut w.private,
-            };
-            list.extend(*wire..end);
+            w.of_mut(v).extend(*wire..end);
             *wire = end;
         };
         for (i, n) in sizes.iter().enumerate() {
