@@ -204,8 +204,9 @@ def zkinfer_gas(case, d, r):
     bench_dir = os.path.join(d, "bench")
     os.makedirs(bench_dir)
     try:
+        scale = ["--scale-bits", str(r["scale_bits"])] if "scale_bits" in r else []  # the scale compile chose
         out, _ = ce.zkinfer_step("bench", case["model"], "--input", case["input"], "--json", *ZKINFER_COMPILE_ARGS,
-                                 "--dir", bench_dir, log_dir=d)
+                                 *scale, "--dir", bench_dir, log_dir=d)
         bench = json.loads(out.strip().splitlines()[-1])
         for key in ("verify_gas", "proof_bytes", "verifier_runtime_bytes", "k"):
             r["bench_" + key if key == "k" else key] = bench.get(key)
@@ -236,14 +237,21 @@ def prune(d):
                 os.remove(p)
 
 
-def run_case(case, args, anvil):
+def run_case(case, args, anvil, old):
+    """One case through both systems; with --zkinfer-only and an earlier record (`old`), through
+    zkinfer only, the earlier ezkl result kept (marked with its run's time)."""
     base = os.path.join(WORK, case["name"].replace("/", "__"))
-    shutil.rmtree(base, ignore_errors=True)
-    os.makedirs(base)
+    keep_ezkl = args.zkinfer_only and old is not None
+    shutil.rmtree(os.path.join(base, "zkinfer") if keep_ezkl else base, ignore_errors=True)
+    os.makedirs(base, exist_ok=True)
     t0, load0 = time.time(), os.getloadavg()[0]
     gas = args.gas and case["name"] in GAS_MODELS
     z = run_zkinfer(case, base, args.budget, gas)
-    e = run_ezkl(case, base, args.budget, anvil if gas else None)
+    if keep_ezkl:
+        e = dict(old["ezkl"])
+        e.setdefault("run_at", old.get("ezkl_run_at", old["run_at"]))
+    else:
+        e = run_ezkl(case, base, args.budget, anvil if gas else None)
     prune(base)
     return {"name": case["name"], "source": case["source"], "ops": case["ops"],
             "tolerance": round(coverage().tolerance(case["expected"]), 5), "n_outputs": len(case["expected"]),
@@ -302,6 +310,7 @@ def run(args):
     os.makedirs(os.path.dirname(OUT_JSON), exist_ok=True)
     doc = load_doc()
     todo = [c for c in cases if not (args.resume and done(doc, c, args))]
+    old = {r["name"]: r for r in doc["results"]}
     print(f"compare --coverage: {len(todo)} of {len(cases)} case(s) to run", file=sys.stderr)
     ce.prepare_ezkl_home()
     run_info = {"started_at": now(), "argv": sys.argv[1:], "cases": len(todo)}
@@ -311,7 +320,7 @@ def run(args):
     anvil = ce.Anvil() if args.gas else None
     try:
         with cf.ThreadPoolExecutor(args.jobs) as ex:
-            futures = [ex.submit(run_case, c, args, anvil) for c in todo]
+            futures = [ex.submit(run_case, c, args, anvil, old.get(c["name"])) for c in todo]
             for i, fut in enumerate(cf.as_completed(futures), 1):
                 r = fut.result()
                 record(doc, r, order)
@@ -396,6 +405,24 @@ def counts_table(results):
     return head + rows
 
 
+def time_lines(results):
+    both = [r for r in results if has_err(r["zkinfer"]) and has_err(r["ezkl"])
+            and r["zkinfer"].get("prove_s") and r["ezkl"].get("prove_s")]
+    if not both:
+        return []
+    ratios = sorted(r["zkinfer"]["prove_s"] / r["ezkl"]["prove_s"] for r in both)
+    zt = sorted(r["zkinfer"]["prove_s"] for r in both)
+    et = sorted(r["ezkl"]["prove_s"] for r in both)
+    fast = sum(x <= 0.2 for x in ratios)
+    le = sum(r["zkinfer"]["max_abs_err"] <= r["ezkl"]["max_abs_err"] for r in both)
+    both_ok = sum(r["zkinfer"]["max_abs_err"] <= r["ezkl"]["max_abs_err"]
+                  and r["zkinfer"]["prove_s"] <= 0.2 * r["ezkl"]["prove_s"] for r in both)
+    mid = len(both) // 2
+    return [f"On the {len(both)} models both verified: median prove {zt[mid]:.2f} s (zkinfer) vs {et[mid]:.2f} s (ezkl); "
+            f"prove-time ratio z/e median {ratios[mid]:.3f}, largest {ratios[-1]:.2f}, at most 0.2 on {fast}; "
+            f"error at most ezkl's on {le}; both (error ≤ ezkl's and prove ≤ 0.2x) on {both_ok}.", ""]
+
+
 def lists(results):
     worse = sorted((r for r in results if err_le(r) == "**no**"),
                    key=lambda r: -r["zkinfer"]["max_abs_err"] / r["tolerance"])
@@ -432,14 +459,15 @@ def gas_table(results):
 
 def model_table(results):
     out = ["## Per model", "", "Cells with two values are **zkinfer / ezkl**.", "",
-           "| model | source | zkinfer | ezkl | prove s z/e | max abs err z/e | err ≤ ezkl? | verify gas z/e | note |",
-           "|---|---|---|---|---|---|---|---|---|"]
+           "| model | source | zkinfer | ezkl | scale z/e | prove s z/e | max abs err z/e | err ≤ ezkl? | verify gas z/e | note |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         z, e = r["zkinfer"], r["ezkl"]
         zgas = cell(z.get("verify_gas")) + ("*" if z.get("verify_gas_from") else "")
         gas = f"{zgas} / {cell(e.get('verify_gas'))}" if r.get("gas_measured") else ""
         out.append("| " + " | ".join([
             r["name"], r["source"], status_cell(z), status_cell(e),
+            f"{cell(z.get('scale_bits'))} / {cell((e.get('settings') or {}).get('input_scale'))}",
             f"{cell(z.get('prove_s'), 2)} / {cell(e.get('prove_s'), 2)}",
             f"{cell(z.get('max_abs_err'))} / {cell(e.get('max_abs_err'))}", err_le(r), gas, note(r)]) + " |")
     return out + [""]
@@ -485,8 +513,11 @@ def measured():
         "insecure SRS of a k not yet cached, once per k, so the first case of a large k pays for it; the seconds in a "
         "timeout note are the killed step's share of the budget, the note says which step).",
         "- **zkinfer**: `zkinfer compile MODEL --calibrate INPUT --visibility input=public` (output public and weights "
-        "fixed are its defaults; everything else default), then `setup`, `prove --input INPUT`, `verify`. Its outputs "
-        "are the verified proof's `outputs`.",
+        "fixed are its defaults; everything else default: `--calibrate` without `--scale-bits` chooses the scale, "
+        "the balanced target, i.e. the smallest error on the sample among the scales predicted to prove within 2x "
+        "the time of 2^8 or 1 s; 2^8 when the float model cannot run), then `setup`, `prove --input INPUT`, "
+        "`verify`. Its outputs are the verified proof's `outputs`. **scale z/e**: zkinfer's chosen scale bits / "
+        "ezkl's calibrated `input_scale`.",
         "- **ezkl**: `gen_settings` with input public, output public, params fixed (symbolic dims bound to 1), "
         "`calibrate_settings(target=\"resources\")` on the case's own input, `compile_circuit`, insecure `gen_srs` of "
         "the calibrated k (cached in `target/compare/srs/`), `setup`, `gen_witness`, `prove`, `verify`, each in its "
@@ -501,7 +532,7 @@ def measured():
         "on the machine: read them as rough.",
         "- **verify gas** (only the models with `--gas`, the corpus' full networks): `gasUsed` of a real `verifyProof` "
         "transaction on a local anvil, 21,000 base and calldata included. zkinfer: `zkinfer bench MODEL --input INPUT "
-        "--json --visibility input=public`; ezkl: `create_evm_verifier`, `deploy_evm`, then `cast send` of "
+        "--json --visibility input=public --scale-bits S` (S: the scale compile chose); ezkl: `create_evm_verifier`, `deploy_evm`, then `cast send` of "
         "`encode_evm_calldata`'s calldata after a `cast call` returned true (as `./script/compare`).",
         "",
     ]
@@ -509,7 +540,7 @@ def measured():
 
 def write_markdown(doc):
     results = doc["results"]
-    lines = header(doc) + ["## Summary", ""] + counts_table(results) + [""] + lists(results) \
+    lines = header(doc) + ["## Summary", ""] + counts_table(results) + [""] + time_lines(results) + lists(results) \
         + gas_table(results) + model_table(results) + measured()
     with open(OUT_MD, "w") as f:
         f.write("\n".join(lines))
@@ -521,6 +552,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=1, help="cases run at once")
     ap.add_argument("--gas", action="store_true", help="verify gas for GAS_MODELS")
     ap.add_argument("--resume", action="store_true", help="skip cases already in docs/compare-coverage/coverage.json")
+    ap.add_argument("--zkinfer-only", action="store_true",
+                    help="rerun zkinfer only, keeping each case's earlier ezkl result (its run time in ezkl.run_at)")
     ap.add_argument("--budget", type=int, default=BUDGET_S, help="seconds per system per case")
     ap.add_argument("--report", action="store_true", help="only regenerate the markdown from the json")
     args = ap.parse_args()

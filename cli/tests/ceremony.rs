@@ -29,7 +29,7 @@ fn fails(args: &[&str]) -> String {
 
 fn compiled_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dir", dir.path().to_str().unwrap()]);
+    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--dir", dir.path().to_str().unwrap()]);
     dir
 }
 

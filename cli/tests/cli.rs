@@ -63,7 +63,7 @@ fn step_by_step_pipeline_and_calldata() {
         assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).to_string()
     };
-    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dir", d]);
+    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--dir", d]);
     ok(&["setup", "--dir", d]);
     // ezkl's input format is accepted.
     ok(&["prove", "--input", "models/mlp_small.input-1.json", "--dir", d]);
@@ -120,7 +120,7 @@ fn hashed_weights_one_key_proves_two_models_and_commit_names_each() {
         String::from_utf8_lossy(&o.stdout).to_string()
     };
     let json = |path: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap() };
-    let compiled = ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--visibility", "weights=hashed", "--dir", d]);
+    let compiled = ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--visibility", "weights=hashed", "--dir", d]);
     assert!(compiled.contains("hashed weights: 307 weights and biases"), "{compiled}");
     ok(&["setup", "--dir", d]);
     let (a, b) = (format!("{d}/a.json"), format!("{d}/b.json"));
@@ -221,7 +221,7 @@ fn deploy_to_an_rpc_url_puts_the_contract_set_on_chain_and_registers_the_verifie
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     for args in [
-        vec!["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dir", d],
+        vec!["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--dir", d],
         vec!["setup", "--dir", d],
     ] {
         assert!(zkinfer(&args).status.success());
@@ -321,7 +321,7 @@ fn deploy_refuses_dev_srs_keys_on_a_non_local_chain() {
     };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    assert!(run(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dir", d]).status.success());
+    assert!(run(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--dir", d]).status.success());
     let k: u32 = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(dir.path().join("circuit.json")).unwrap()).unwrap()["plan"]["k"].as_u64().unwrap() as u32;
     let chain = zkinfer_relayer::Chain::connect(&url, key).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -371,7 +371,7 @@ fn audit_reports_every_cell_a_gate_reads_as_pinned() {
     let d = dir.path().to_str().unwrap();
     let model = root().join("models/transformer_block.onnx");
     let input = root().join("models/transformer_block.input.json");
-    let out = zkinfer(&["compile", model.to_str().unwrap(), "--calibrate", input.to_str().unwrap(), "--dot-width", "4", "--dir", d]);
+    let out = zkinfer(&["compile", model.to_str().unwrap(), "--calibrate", input.to_str().unwrap(), "--scale-bits", "8", "--dot-width", "4", "--dir", d]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = zkinfer(&["audit", "--json", "--dir", d]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -392,7 +392,7 @@ fn regression_verify_prints_only_outputs_decoded_from_verified_instances() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     for args in [
-        vec!["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dir", d],
+        vec!["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--dir", d],
         vec!["setup", "--dir", d],
         vec!["prove", "--input", "models/mlp_small.input.json", "--dir", d],
     ] {
@@ -438,7 +438,7 @@ fn regression_hashed_output_values_come_from_a_checked_opening() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     for args in [
-        vec!["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--visibility", "output=hashed", "--dir", d],
+        vec!["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--visibility", "output=hashed", "--dir", d],
         vec!["setup", "--dir", d],
         vec!["prove", "--input", "models/mlp_small.input.json", "--dir", d, "--salt", "0x77"],
     ] {
@@ -521,7 +521,7 @@ fn regression_a_model_tract_cannot_run_still_compiles_and_proves() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let input = "models/ops/slice_reverse.input.json";
-    let o = zkinfer(&["compile", "models/ops/slice_reverse.onnx", "--calibrate", input, "--dir", d]);
+    let o = zkinfer(&["compile", "models/ops/slice_reverse.onnx", "--calibrate", input, "--scale-bits", "8", "--dir", d]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.contains("no float reference (tract could not run the model"), "{out}");
@@ -546,7 +546,7 @@ fn compile_target_chooses_the_scale_and_reports_every_candidate() {
     assert!(out.contains("scale chosen by --target resources: 2^"), "{out}");
     assert!(out.contains("2^8   max abs error") && out.contains("<- chosen"), "{out}");
     assert!(!out.contains("fixed point: scale 2^8,"), "2^8 is too coarse for this model: {out}");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("choosing the scale for --target Resources"), "progress on stderr");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("choosing the scale (--target resources)"), "progress on stderr");
     // Raw credit features compared at every split: once only 2^6 fitted their step tables (and
     // misrouted them, with a warning); the sign-bit comparisons hold at any scale, so the
     // chosen scale is exact and nothing is said.
@@ -569,7 +569,7 @@ fn each_graph_input_gets_its_own_visibility() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let input = "models/ops/two_inputs.input.json";
-    let o = zkinfer(&["compile", "models/ops/two_inputs.onnx", "--calibrate", input, "--visibility", "input0=hashed,input1=public", "--dir", d]);
+    let o = zkinfer(&["compile", "models/ops/two_inputs.onnx", "--calibrate", input, "--scale-bits", "8", "--visibility", "input0=hashed,input1=public", "--dir", d]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.contains("visibility: weights=fixed,input0=hashed,input1=public,output=public (input0, input1 named by --visibility"), "{out}");
@@ -604,7 +604,7 @@ fn each_graph_input_gets_its_own_visibility() {
     let mixed = tempfile::tempdir().unwrap();
     let m = mixed.path().to_str().unwrap();
     for args in [
-        vec!["compile", "models/ops/two_inputs.onnx", "--calibrate", input, "--visibility", "input0=public,input1=private", "--dir", m],
+        vec!["compile", "models/ops/two_inputs.onnx", "--calibrate", input, "--scale-bits", "8", "--visibility", "input0=public,input1=private", "--dir", m],
         vec!["setup", "--dir", m],
         vec!["prove", "--input", input, "--dir", m],
         vec!["verify", "--dir", m],

@@ -140,7 +140,7 @@ fn fuzz_cli_on_mutated_artifacts_exits_cleanly() {
     let work = tempfile::tempdir().unwrap();
     let base = work.path().join("base");
     let b = base.to_str().unwrap();
-    zk(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dot-width", "8", "--dir", b]);
+    zk(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--dot-width", "8", "--dir", b]);
     zk(&["setup", "--dir", b]);
     std::fs::copy(common::root().join("models/mlp_small.input.json"), base.join("input.json")).unwrap();
     zk(&["prove", "--dir", b, "--input", &format!("{b}/input.json")]);

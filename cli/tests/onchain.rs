@@ -79,7 +79,7 @@ fn regression_dead_rpc_fails_in_about_a_second_with_one_line() {
 fn onchain_verbs_pay_an_inference_and_a_bounty_refund_and_decode_reverts() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dir", d]);
+    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--dir", d]);
     ok(&["setup", "--dir", d]);
     let anvil = zkinfer_relayer::LocalChain::start().unwrap();
     // A bare host:port is an HTTP URL.
@@ -230,7 +230,7 @@ fn onchain_verbs_pay_an_inference_and_a_bounty_refund_and_decode_reverts() {
 fn regression_a_requester_with_only_the_public_files_computes_the_input_commitment() {
     let host = tempfile::tempdir().unwrap();
     let h = host.path().to_str().unwrap();
-    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dir", h]);
+    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--dir", h]);
     let public = json(&host.path().join("circuit.public.json"));
     assert!(public.get("model").is_none() && !public.to_string().contains("weights\":["), "no weights in the public description");
     let requester = tempfile::tempdir().unwrap();
@@ -255,7 +255,7 @@ fn deployment_form(_opening: &serde_json::Value, dir: &str) -> serde_json::Value
 fn regression_deploy_of_hashed_weights_names_the_commitment_proofs_carry() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--visibility", "weights=hashed", "--dir", d]);
+    ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--visibility", "weights=hashed", "--dir", d]);
     ok(&["setup", "--dir", d]);
     let anvil = zkinfer_relayer::LocalChain::start().unwrap();
     let deployed: serde_json::Value = serde_json::from_str(&ok(&["deploy", "--json", "--rpc-url", &anvil.endpoint(), "--private-key", KEYS[0], "--dir", d])).unwrap();

@@ -57,7 +57,7 @@ fn regression_tampered_proof_messages_name_the_failed_check() {
     };
     // Two circuits: the bundled MLP, and the same model at another dot width (other keys).
     for (d, width) in [(a, "2"), (b, "4")] {
-        ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--dot-width", width, "--dir", d]);
+        ok(&["compile", "models/mlp_small.onnx", "--calibrate", "models/mlp_small.input.json", "--scale-bits", "8", "--dot-width", width, "--dir", d]);
         ok(&["setup", "--dir", d]);
         ok(&["prove", "--input", "models/mlp_small.input.json", "--dir", d]);
     }

@@ -4,7 +4,16 @@
 //! target decides:
 //! - [`CalibrationTarget::Accuracy`]: the smallest error (ties: the faster layout);
 //! - [`CalibrationTarget::Resources`]: the fastest layout whose error is at most
-//!   [`RESOURCES_SLACK`] times the best candidate's, or within 1% of the largest float output.
+//!   [`RESOURCES_SLACK`] times the best candidate's, or within 1% of the largest float output;
+//! - [`CalibrationTarget::Balanced`] (what `compile --calibrate` does by default): the smallest
+//!   error among the candidates predicted to prove within [`BALANCED_TIME_SLACK`] times the
+//!   default scale's ([`DEFAULT_SCALE_BITS`]) time, or within [`BALANCED_FLOOR_S`], whichever
+//!   is longer. On the comparison corpus this is a median 12x smaller error than the default
+//!   scale at a median 2.5x its prove time (docs/comparison-coverage.md).
+//!
+//! Why there is a trade at all: a range check's limb is as wide as the scale (2^s table rows),
+//! and a non-linear table covers its input range at the scale's resolution, so every further
+//! bit of precision can double the circuit's rows, and with them the prove time.
 //!
 //! A candidate that cannot compile (a table or range too large at that scale) is reported with
 //! its reason and skipped.
@@ -20,7 +29,19 @@ pub enum CalibrationTarget {
     Accuracy,
     /// The fastest proof whose error stays near the best.
     Resources,
+    /// The smallest error within a prove-time allowance over the default scale's.
+    Balanced,
 }
+
+/// Fixed-point fractional bits when nothing chooses them (no calibration samples, or a
+/// `--scale-bits`).
+pub const DEFAULT_SCALE_BITS: u32 = 8;
+
+/// A balanced choice may take this many times the default scale's predicted prove time...
+pub const BALANCED_TIME_SLACK: f64 = 2.0;
+
+/// ... or this long (predicted seconds), whichever is longer.
+pub const BALANCED_FLOOR_S: f64 = 1.0;
 
 /// The scales tried by default: 2^6 to 2^16.
 pub const DEFAULT_SCALES: std::ops::RangeInclusive<u32> = 6..=16;
@@ -113,8 +134,22 @@ pub fn choose_scale(
             let bound = (best.1.max_abs_err * RESOURCES_SLACK).max(0.01 * largest);
             ok.iter().filter(|c| c.1.max_abs_err <= bound).min_by(|a, b| by_time(a, b).then(a.1.max_abs_err.total_cmp(&b.1.max_abs_err))).map_or(best.0, |c| c.0)
         }
+        CalibrationTarget::Balanced => balanced(&ok).unwrap_or(best.0),
     };
     Ok(ScaleChoice { target, chosen, candidates, largest_output: largest })
+}
+
+/// The most accurate candidate within the balanced time allowance (ties: the faster).
+fn balanced(ok: &[(u32, CandidateStats)]) -> Option<u32> {
+    let reference = ok
+        .iter()
+        .find(|c| c.0 == DEFAULT_SCALE_BITS)
+        .or_else(|| ok.iter().min_by(|a, b| a.1.predicted_prove_s.total_cmp(&b.1.predicted_prove_s)))?;
+    let allowance = (reference.1.predicted_prove_s * BALANCED_TIME_SLACK).max(BALANCED_FLOOR_S);
+    ok.iter()
+        .filter(|c| c.1.predicted_prove_s <= allowance)
+        .min_by(|a, b| a.1.max_abs_err.total_cmp(&b.1.max_abs_err).then(a.1.predicted_prove_s.total_cmp(&b.1.predicted_prove_s)))
+        .map(|c| c.0)
 }
 
 /// Compiles at `scale_bits` and measures the error on every sample against `floats`.
@@ -132,4 +167,30 @@ fn measure(path: &Path, opts: &CompileOptions, scale_bits: u32, floats: &[Vec<f3
         }
     }
     Ok(CandidateStats { max_abs_err: err, predicted_prove_s: c.layout.chosen.predicted_prove_s, k: c.plan.k })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(scale_bits: u32, max_abs_err: f64, predicted_prove_s: f64) -> (u32, CandidateStats) {
+        (scale_bits, CandidateStats { max_abs_err, predicted_prove_s, k: 10 })
+    }
+
+    #[test]
+    fn balanced_takes_the_most_accurate_within_the_allowance() {
+        // 2^8 at 0.8 s: the allowance is 1.6 s; 2^11 (1.5 s) is the most accurate within it.
+        let ok = [c(6, 0.1, 0.2), c(8, 0.01, 0.8), c(10, 0.002, 1.2), c(11, 0.001, 1.5), c(12, 0.0001, 3.0)];
+        assert_eq!(balanced(&ok), Some(11));
+        // A cheap default: the 1 s floor.
+        let ok = [c(8, 0.01, 0.1), c(9, 0.005, 0.5), c(10, 0.003, 0.9), c(11, 0.001, 1.7)];
+        assert_eq!(balanced(&ok), Some(10));
+        // Equal errors: the faster.
+        let ok = [c(8, 0.01, 0.1), c(9, 0.004, 0.5), c(10, 0.004, 0.3)];
+        assert_eq!(balanced(&ok), Some(10));
+        // No 2^8 (it did not compile): the fastest is the reference.
+        let ok = [c(6, 0.05, 2.0), c(7, 0.02, 3.9), c(9, 0.01, 4.5)];
+        assert_eq!(balanced(&ok), Some(7));
+        assert_eq!(balanced(&[]), None);
+    }
 }

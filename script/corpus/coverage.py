@@ -154,7 +154,8 @@ def check(case, work, compile_args=(), budget_s=None):
     exp = case["expected"]
     out["prove_s"] = round(time.time() - t0, 1)
     try:
-        out["k"] = json.load(open(os.path.join(d, "circuit.json")))["plan"]["k"]
+        circuit = json.load(open(os.path.join(d, "circuit.json")))
+        out["k"], out["scale_bits"] = circuit["plan"]["k"], circuit["model"]["params"]["scale_bits"]
     except Exception:
         pass
     if len(got) != len(exp):

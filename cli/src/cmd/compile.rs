@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use zkinfer_prover::optimise::{LayoutChoice, LayoutGoal, DEFAULT_MAX_PROOF_BYTES, DEFAULT_MAX_VERIFY_GAS};
 use zkinfer_prover::{CompileOptions, Visibilities, VisibilityOverrides};
 
-/// Fixed-point fractional bits unless `--scale-bits` or `--target` says otherwise.
-pub const DEFAULT_SCALE_BITS: u32 = 8;
+/// Fixed-point fractional bits unless `--scale-bits`, `--target` or `compile --calibrate` says
+/// otherwise.
+pub use zkinfer_prover::calibrate::DEFAULT_SCALE_BITS;
 
 /// What `compile --target` chooses the scale for (ezkl's `calibrate_settings` targets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,6 +17,9 @@ pub enum Target {
     Accuracy,
     /// The fastest proof whose error stays within 2x the best (or 1% of the largest output).
     Resources,
+    /// The smallest error among the scales predicted to prove within 2x the time of the
+    /// default 2^8, or within 1 s (the default of `compile --calibrate` without `--scale-bits`).
+    Balanced,
 }
 
 impl From<Target> for zkinfer_prover::calibrate::CalibrationTarget {
@@ -23,6 +27,7 @@ impl From<Target> for zkinfer_prover::calibrate::CalibrationTarget {
         match t {
             Target::Accuracy => Self::Accuracy,
             Target::Resources => Self::Resources,
+            Target::Balanced => Self::Balanced,
         }
     }
 }
@@ -31,7 +36,7 @@ impl From<Target> for zkinfer_prover::calibrate::CalibrationTarget {
 #[derive(Debug, clap::Args)]
 pub struct LayoutArgs {
     /// Fixed-point fractional bits (also the limb width of range checks); default 8 (`zkinfer
-    /// compile` can also choose it from the calibration samples: see its help).
+    /// compile --calibrate` chooses it from the calibration samples instead: see `--target`).
     #[arg(long)]
     pub scale_bits: Option<u32>,
     /// Inputs per dot-product row (advice columns); default: chosen by the cost model
@@ -116,8 +121,11 @@ pub struct Args {
     pub accuracy_samples: Option<usize>,
     /// Choose the scale from the calibration samples: every scale from 2^6 to 2^16 is compiled
     /// and its error against the float model measured; `accuracy` takes the smallest error,
-    /// `resources` the fastest proof within 2x of it. The report lists every candidate's error
-    /// and predicted prove time. Needs `--calibrate`; not with `--scale-bits`.
+    /// `resources` the fastest proof within 2x of it, `balanced` the smallest error predicted to
+    /// prove within 2x the time of 2^8 (or 1 s). The report lists every candidate's error and
+    /// predicted prove time. Needs `--calibrate`; not with `--scale-bits`. Default: `balanced`
+    /// when `--calibrate` is given without `--scale-bits` or `--range-limbs` (falling back to
+    /// 2^8, with a note, when the float model cannot run), else the scale 2^8.
     #[arg(long, value_enum)]
     pub target: Option<Target>,
     #[command(flatten)]
@@ -157,6 +165,27 @@ pub fn run(a: Args) -> Result<()> {
     result
 }
 
+/// The scale: `--target`'s choice, the balanced choice when `--calibrate` is given without
+/// `--scale-bits` or `--range-limbs` (2^8 with a note when it cannot be made), else
+/// `--scale-bits` or 2^8. Accuracy circuits keep `--scale-bits` or 2^8 (their output is a count).
+fn resolve_scale(a: &Args, opts: &mut CompileOptions) -> Result<Vec<String>> {
+    if let Some(t) = a.target {
+        return choose_scale(a, t, opts);
+    }
+    if a.layout.scale_bits.is_some() || a.range_limbs.is_some() || a.accuracy_samples.is_some() || opts.calibration.is_empty() {
+        return Ok(Vec::new());
+    }
+    match choose_scale(a, Target::Balanced, opts) {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            opts.scale_bits = DEFAULT_SCALE_BITS;
+            let why = format!("{e:#}");
+            eprintln!("note: keeping the default scale 2^{DEFAULT_SCALE_BITS}: {why}");
+            Ok(vec![format!("  scale: the default 2^{DEFAULT_SCALE_BITS}, not chosen from the samples: {why}")])
+        }
+    }
+}
+
 /// `--target`: every candidate scale measured (printed as it goes), the chosen one set in `opts`.
 fn choose_scale(a: &Args, target: Target, opts: &mut CompileOptions) -> Result<Vec<String>> {
     if a.layout.scale_bits.is_some() {
@@ -168,13 +197,16 @@ fn choose_scale(a: &Args, target: Target, opts: &mut CompileOptions) -> Result<V
     if opts.calibration.is_empty() {
         anyhow::bail!("--target needs calibration samples: --calibrate INPUT.json (or a test set)");
     }
-    eprintln!("choosing the scale for --target {target:?} on {} calibration sample(s):", opts.calibration.len());
+    let name = format!("{target:?}").to_lowercase();
+    let how = if a.target.is_some() { format!("--target {name}") } else { format!("--target {name}, the default with --calibrate; --scale-bits sets it") };
+    eprintln!("choosing the scale ({how}) on {} calibration sample(s):", opts.calibration.len());
     let line = |c: &zkinfer_prover::calibrate::ScaleCandidate| match &c.outcome {
         Ok(st) => format!("2^{:<2}  max abs error {:.5}  predicted prove {:.2} s  k {}", c.scale_bits, st.max_abs_err, st.predicted_prove_s, st.k),
         Err(why) => format!("2^{:<2}  does not compile: {}", c.scale_bits, why.lines().next().unwrap_or("")),
     };
+    let flag = if a.target.is_some() { "--target" } else { "choosing the scale from --calibrate" };
     let choice = zkinfer_prover::calibrate::choose_scale(&a.model, opts, target.into(), zkinfer_prover::calibrate::DEFAULT_SCALES, &mut |c| eprintln!("  {}", line(c)))
-        .context("--target")?;
+        .context(flag)?;
     opts.scale_bits = choice.chosen;
     if let Some(st) = choice.chosen_stats() {
         let tolerance = (0.05 * choice.largest_output).max(0.05);
@@ -185,7 +217,7 @@ fn choose_scale(a: &Args, target: Target, opts: &mut CompileOptions) -> Result<V
             );
         }
     }
-    let mut report = vec![format!("  scale chosen by --target {}: 2^{} of:", format!("{target:?}").to_lowercase(), choice.chosen)];
+    let mut report = vec![format!("  scale chosen by {how}: 2^{} of:", choice.chosen)];
     for c in &choice.candidates {
         report.push(format!("    {}{}", line(c), if c.scale_bits == choice.chosen { "  <- chosen" } else { "" }));
     }
@@ -194,10 +226,7 @@ fn choose_scale(a: &Args, target: Target, opts: &mut CompileOptions) -> Result<V
 
 fn compile_and_save(a: &Args, dir: &crate::pipeline::Dir) -> Result<()> {
     let (mut opts, names) = a.options()?;
-    let scale_report = match a.target {
-        Some(t) => choose_scale(a, t, &mut opts)?,
-        None => Vec::new(),
-    };
+    let scale_report = resolve_scale(a, &mut opts)?;
     let (art, layout, calibrated) = crate::pipeline::compile_artifact(&a.model, &opts)?;
     // Everything that can fail runs before circuit.json is written.
     let mut report = scale_report;
