@@ -371,15 +371,18 @@ def run_zkinfer(name, model, inp):
     steps = r["steps"]
     try:
         visibility = ("--visibility", f"input={INPUT_VISIBILITY}")
-        out, steps["bench"] = zkinfer_step("bench", model, "--input", inp, "--json", *visibility, "--dir", bench_dir,
+        # compile --calibrate chooses the scale (its default); bench then runs at that scale.
+        _, steps["compile"] = zkinfer_step("compile", model, "--calibrate", inp, *visibility, "--dir", step_dir,
                                            log_dir=base)
+        scale = json.load(open(os.path.join(step_dir, "circuit.json")))["model"]["params"]["scale_bits"]
+        r["scale_bits"] = scale
+        out, steps["bench"] = zkinfer_step("bench", model, "--input", inp, "--json", *visibility,
+                                           "--scale-bits", str(scale), "--dir", bench_dir, log_dir=base)
         bench = json.loads(out.strip().splitlines()[-1])
         r["bench"] = bench
         for key in ("k", "rows", "advice_columns", "proof_bytes", "verify_gas", "verifier_runtime_bytes"):
             r[key] = bench[key]
         r["bench_peak_rss_mb"] = bench["peak_rss_mb"]
-        _, steps["compile"] = zkinfer_step("compile", model, "--calibrate", inp, *visibility, "--dir", step_dir,
-                                           log_dir=base)
         _, steps["setup"] = zkinfer_step("setup", "--dir", step_dir, log_dir=base)
         steps["prove"] = repeated(lambda: zkinfer_step("prove", "--input", inp, "--dir", step_dir, log_dir=base)[1],
                                   PROVE_REPEAT)
@@ -458,6 +461,9 @@ def ratio(z, e, key, target=None):
 
 def notes(r):
     out = []
+    zs, es = r["zkinfer"].get("scale_bits"), (r["ezkl"].get("settings") or {}).get("input_scale")
+    if zs is not None or es is not None:
+        out.append(f"scale 2^{zs if zs is not None else '?'} / 2^{es if es is not None else '?'}")
     for system in ("zkinfer", "ezkl"):
         s = r[system]
         if s["status"] != "ok":
@@ -500,7 +506,7 @@ def write_markdown(results):
         "input; insecure `gen_srs` SRS of exactly the calibrated k (cached; not timed); single (non-reusable) "
         "EVM verifier deployed by `ezkl.deploy_evm` (optimizer runs 1).",
         f"- zkinfer settings: `--visibility input={vis}` (output public, weights fixed), otherwise defaults "
-        "(`--scale-bits 8`; the layout chosen by the cost model within the 3 KB proof and "
+        "(the scale chosen by `compile --calibrate`, its balanced target; bench at that scale; the layout chosen by the cost model within the 3 KB proof and "
         "350k verify-gas budgets), calibrated on the same sample input; dev (unsafe) SRS, SHPLONK; every proof also "
         "carries zkinfer's claimant binding instance.",
         "- Targets (zkinfer vs ezkl): prove ≤ 0.33×, peak memory ≤ 0.5×, proof ≤ 3 KB (3,072 B); ✓/✗ marks them.",

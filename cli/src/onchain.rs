@@ -240,11 +240,21 @@ pub fn u256s(instances: &[Fr]) -> Vec<U256> {
     instances.iter().map(|f| U256::from_be_bytes(zkinfer_verifier_gen::transcript::encode_scalar(f))).collect()
 }
 
-/// Calls verifyProof in a real transaction; returns (accepted, gas used).
+/// Calls verifyProof in a real transaction; returns (accepted, gas used). Accepted means the
+/// transaction succeeded *and* verifyProof returned true: its return value is read by an
+/// `eth_call` on the same state first (a receipt carries no return data), since a verifier that
+/// returns false does not revert.
 pub async fn verify_tx(chain: &Chain, verifier: Address, proof: &[u8], instances: &[Fr]) -> Result<(bool, u64)> {
-    let data = zkinfer_verifier_gen::encode_calldata(proof, instances);
-    let out = chain.send(verifier, Bytes::from(data), U256::ZERO).await.context("sending verifyProof")?;
-    Ok((out.status, out.gas_used))
+    let data = Bytes::from(zkinfer_verifier_gen::encode_calldata(proof, instances));
+    let call = chain.call(verifier, data.clone()).await.context("calling verifyProof")?;
+    let returned_true = call.success && returns_true(&call.output);
+    let out = chain.send(verifier, data, U256::ZERO).await.context("sending verifyProof")?;
+    Ok((out.status && returned_true, out.gas_used))
+}
+
+/// Whether `output` is the ABI encoding of `true`.
+pub fn returns_true(output: &[u8]) -> bool {
+    output.len() == 32 && output[..31].iter().all(|b| *b == 0) && output[31] == 1
 }
 
 /// The calldata of `ModelBounty.claim(id, proof, instances)`.
@@ -269,6 +279,19 @@ pub struct ClaimOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_abi_true_is_an_accepted_verify() {
+        let mut t = [0u8; 32];
+        t[31] = 1;
+        assert!(returns_true(&t));
+        assert!(!returns_true(&[0u8; 32]), "false");
+        assert!(!returns_true(&[]), "no return data");
+        assert!(!returns_true(&t[..31]), "short");
+        let mut dirty = t;
+        dirty[0] = 1;
+        assert!(!returns_true(&dirty), "not a bool");
+    }
 
     #[test]
     fn reverts_are_named_from_the_compiled_abis() {

@@ -58,7 +58,7 @@ impl Target<'_> {
     /// Whether the deployed verifier accepts `calldata` (returns exactly `true`).
     async fn accepts_onchain(&self, calldata: Vec<u8>) -> Result<bool> {
         let out = self.chain.call(self.address, Bytes::from(calldata)).await?;
-        Ok(out.success && out.output.len() == 32 && out.output[31] == 1 && out.output[..31].iter().all(|b| *b == 0))
+        Ok(out.success && crate::onchain::returns_true(&out.output))
     }
 
     fn accepts_natively(&self, c: Claim<'_>) -> bool {

@@ -614,6 +614,9 @@ fn each_graph_input_gets_its_own_visibility() {
     }
     let proof: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(mixed.path().join("proof.json")).unwrap()).unwrap();
     assert!(proof["input_commitment"].is_null(), "{proof}");
+    // `calldata --proof` reads the circuit beside the proof (no --dir; this test's cwd has none).
+    let o = zkinfer(&["calldata", "--proof", &format!("{m}/proof.json")]);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).starts_with("0x"), "{}", String::from_utf8_lossy(&o.stderr));
     // A graph input the model does not have.
     let o = zkinfer(&["compile", "models/ops/two_inputs.onnx", "--visibility", "input2=public", "--dir", d]);
     let e = String::from_utf8_lossy(&o.stderr);

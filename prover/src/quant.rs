@@ -449,7 +449,10 @@ impl QuantModel {
             )));
         }
         if let Some(i) = input.iter().position(|v| !v.is_finite()) {
-            return Err(ProverError::BadInput(format!("value {i} is not a finite number")));
+            return Err(ProverError::BadInput(format!(
+                "input value #{i} is {} (values are read as f32: beyond ±3.4e38 is infinite)",
+                input[i]
+            )));
         }
         Ok(input.iter().map(|v| self.params.quantise(*v)).collect())
     }

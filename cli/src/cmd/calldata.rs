@@ -3,7 +3,6 @@
 //! `--bounty-id`, warns when the proof's binding is not for that id (with `--from`, the sender,
 //! and DIR/deployment.json, the paying contract and chain).
 
-use super::DirArg;
 use alloy::primitives::{Address, U256};
 use anyhow::Result;
 use std::path::PathBuf;
@@ -23,12 +22,23 @@ pub struct Args {
     /// The account that will send the call: the proof's binding is checked to name it and the id.
     #[arg(long, value_name = "ADDRESS")]
     pub from: Option<Address>,
-    #[command(flatten)]
-    pub dir: DirArg,
+    /// Artifacts directory (circuit.json, deployment.json) [default: the `--proof` file's
+    /// directory, else zkinfer-out].
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+impl Args {
+    /// `--dir`, else the directory of `--proof` (a proof is read with the circuit it was made
+    /// for), else the default.
+    fn dir(&self) -> crate::pipeline::Dir {
+        let from_proof = self.proof.as_ref().map(|p| p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")).to_path_buf());
+        crate::pipeline::Dir(self.dir.clone().or(from_proof).unwrap_or_else(|| PathBuf::from(super::DEFAULT_DIR)))
+    }
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let dir = a.dir.dir();
+    let dir = a.dir();
     let (proof, instances) = super::onchain::checked_proof(a.proof.as_deref(), &dir.0)?;
     let binding = instances.get(1).copied().unwrap_or_default();
     let paid = a.bounty_id.map(|id| (id, "bounty")).or(a.request_id.map(|id| (id, "request")));

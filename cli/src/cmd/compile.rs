@@ -17,8 +17,9 @@ pub enum Target {
     Accuracy,
     /// The fastest proof whose error stays within 2x the best (or 1% of the largest output).
     Resources,
-    /// The smallest error among the scales predicted to prove within 2x the time of the
-    /// default 2^8, or within 1 s (the default of `compile --calibrate` without `--scale-bits`).
+    /// The smallest error among the scales from 2^8 up predicted to prove within 2x the time of
+    /// 2^8, or within 1 s; the allowance doubles while that error is above 5% of the largest
+    /// output (at least 0.05). The default of `compile --calibrate` without `--scale-bits`.
     Balanced,
 }
 
@@ -121,8 +122,9 @@ pub struct Args {
     pub accuracy_samples: Option<usize>,
     /// Choose the scale from the calibration samples: every scale from 2^6 to 2^16 is compiled
     /// and its error against the float model measured; `accuracy` takes the smallest error,
-    /// `resources` the fastest proof within 2x of it, `balanced` the smallest error predicted to
-    /// prove within 2x the time of 2^8 (or 1 s). The report lists every candidate's error and
+    /// `resources` the fastest proof within 2x of it, `balanced` the smallest error from 2^8 up
+    /// predicted to prove within 2x the time of 2^8 or 1 s (longer while the error is above 5% of
+    /// the largest output). The report lists every candidate's error and
     /// predicted prove time. Needs `--calibrate`; not with `--scale-bits`. Default: `balanced`
     /// when `--calibrate` is given without `--scale-bits` or `--range-limbs` (falling back to
     /// 2^8, with a note, when the float model cannot run), else the scale 2^8.
@@ -209,7 +211,7 @@ fn choose_scale(a: &Args, target: Target, opts: &mut CompileOptions) -> Result<V
         .context(flag)?;
     opts.scale_bits = choice.chosen;
     if let Some(st) = choice.chosen_stats() {
-        let tolerance = (0.05 * choice.largest_output).max(0.05);
+        let tolerance = zkinfer_prover::calibrate::usable_error(choice.largest_output);
         if st.max_abs_err > tolerance {
             eprintln!(
                 "warning: the best scale that compiles (2^{}) is {:.4} from the float model (more than {tolerance:.4}): its tables or range do not fit at finer scales; check the outputs before relying on them",

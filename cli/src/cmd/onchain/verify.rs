@@ -23,7 +23,7 @@ pub async fn run(a: Args) -> Result<()> {
     let (_, proof, instances) = super::load_proof(a.proof.as_deref(), &s.dir)?;
     let data = zkinfer_verifier_gen::encode_calldata(&proof, &instances);
     let sent = s.transact("verifyProof", verifier, data, U256::ZERO).await?;
-    let accepted = sent.output.len() == 32 && sent.output[31] == 1;
+    let accepted = crate::onchain::returns_true(&sent.output);
     if accepted {
         println!("result  valid: the verifier at {verifier} accepts the proof ({} instances)", instances.len());
         Ok(())
