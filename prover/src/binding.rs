@@ -113,7 +113,7 @@ mod tests {
     }
 
     /// The value `ProofPaymentBase.bindingOf` computes (pinned on the Solidity side by
-    /// `test_BindingKnownAnswer` in test/ModelBounty.t.sol with the same inputs).
+    /// `test_BindingKnownAnswer` in test/Binding.t.sol with the same inputs).
     #[test]
     fn is_keccak_of_chain_contract_claimant_and_id_mod_r() {
         let b = binding(31337, "0x00000000000000000000000000000000000E5C00", "0x000000000000000000000000000000000000C1A1:7");

@@ -131,11 +131,7 @@ pub fn gemm_products(ctx: &NodeCtx<'_>) -> Result<Lowered> {
     let (alpha, beta) = (ctx.attr_float("alpha", 1.0), ctx.attr_float("beta", 1.0));
     if ctx.is_activation(2) {
         // torch's addmm of three tensors: alpha·P + beta·C in one linear map over P and C.
-        let sc = ctx.act_shape(2)?.to_vec();
-        let src = broadcast_index(&sc, &[m, n]).ok_or_else(|| ctx.error(format!("input C of shape {sc:?} does not broadcast to [{m}, {n}]")))?;
-        let rows = (0..outputs).map(|o| vec![(o, alpha), (outputs + src[o], beta)]).collect();
-        let map = LinearMap { inputs: outputs + sc.iter().product::<usize>(), rows, bias: vec![0.0; outputs], out_shape: vec![m, n] };
-        steps.push(Step::new(Op::Linear(map), &[Ref::Step(0), Ref::Input(2)]));
+        steps.push(plus_activation_c(ctx, outputs, [m, n], beta, Ref::Step(0), |o| vec![(o, alpha)])?);
         return Ok(Lowered::Steps(steps));
     }
     let c = match ctx.node.input.get(2).filter(|x| !x.is_empty()) {
@@ -146,6 +142,30 @@ pub fn gemm_products(ctx: &NodeCtx<'_>) -> Result<Lowered> {
         steps.push(Step::new(Op::Affine(AffineMap::elementwise(vec![alpha; outputs], c), vec![m, n]), &[Ref::Step(0)]));
     }
     Ok(Lowered::Steps(steps))
+}
+
+/// Gemm's `X + beta·C` for an activation C (input 2) broadcast to `out`: one linear map over
+/// `first` (`first_len` values; `row(o)` its terms of output `o`) and C, each row's C term added.
+pub(super) fn plus_activation_c(
+    ctx: &NodeCtx<'_>,
+    first_len: usize,
+    out: [usize; 2],
+    beta: f32,
+    first: Ref,
+    row: impl Fn(usize) -> Vec<(usize, f32)>,
+) -> Result<Step> {
+    let sc = ctx.act_shape(2)?.to_vec();
+    let src = broadcast_index(&sc, &out).ok_or_else(|| ctx.error(format!("input C of shape {sc:?} does not broadcast to {out:?}")))?;
+    let outputs = out[0] * out[1];
+    let rows = (0..outputs)
+        .map(|o| {
+            let mut r = row(o);
+            r.push((first_len + src[o], beta));
+            r
+        })
+        .collect();
+    let map = LinearMap { inputs: first_len + sc.iter().product::<usize>(), rows, bias: vec![0.0; outputs], out_shape: out.to_vec() };
+    Ok(Step::new(Op::Linear(map), &[first, Ref::Input(2)]))
 }
 
 /// MatMul of a constant (rank ≥ 2) and an activation: a linear map.

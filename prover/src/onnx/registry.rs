@@ -350,23 +350,11 @@ fn gemm(ctx: &NodeCtx<'_>) -> Result<Lowered> {
 /// `Gemm` of the activation A (`[n, K]`), constant B (`weight`, out × in) and an activation C:
 /// one linear map over A and C, `Y[r, o] = Σ_i W[o, i]·A[r, i] + beta·C[r, o]` (C broadcast).
 fn gemm_activation_c(ctx: &NodeCtx<'_>, weight: &Matrix, n: usize, beta: f32) -> Result<Lowered> {
-    let k = weight.cols;
-    let sc = ctx.act_shape(2)?.to_vec();
-    let out_shape = [n, weight.rows];
-    let src = broadcast_index(&sc, &out_shape).ok_or_else(|| ctx.error(format!("input C of shape {sc:?} does not broadcast to {out_shape:?}")))?;
-    let outputs = ctx.output_values(&out_shape)?;
-    ctx.check_terms(outputs.checked_mul(k + 1))?;
-    let a_len = n * k;
-    let mut rows = Vec::with_capacity(outputs);
-    for r in 0..n {
-        for o in 0..weight.rows {
-            let mut row: Vec<(usize, f32)> = (0..k).map(|i| (r * k + i, weight.at(o, i))).collect();
-            row.push((a_len + src[r * weight.rows + o], beta));
-            rows.push(row);
-        }
-    }
-    let map = LinearMap { inputs: a_len + sc.iter().product::<usize>(), rows, bias: vec![0.0; outputs], out_shape: out_shape.to_vec() };
-    Ok(Lowered::Steps(vec![Step::new(Op::Linear(map), &[Ref::Input(0), Ref::Input(2)])]))
+    let (k, m) = (weight.cols, weight.rows);
+    ctx.check_terms(ctx.output_values(&[n, m])?.checked_mul(k + 1))?;
+    let row = |o: usize| (0..k).map(|i| ((o / m) * k + i, weight.at(o % m, i))).collect();
+    let step = super::binary::plus_activation_c(ctx, n * k, [n, m], beta, Ref::Input(0), row)?;
+    Ok(Lowered::Steps(vec![step]))
 }
 
 /// `Gemm` of a constant A and the activation B (hummingbird's trees: `A · Xᵀ`):
