@@ -570,6 +570,16 @@ def main():
                                  helper.make_node("If", ["cond"], ["y"], name="if", then_branch=then_g, else_branch=else_g)],
          inits=[init("one_i", 1, np.int64)], out_shape=[1, HIDDEN])
 
+    # If on a condition computed from the input (sum(h) > 0): both branches are proven and each
+    # output selected by a Where of the condition; one sample takes each branch.
+    for name, side in [("if_computed_then", 1.0), ("if_computed_else", -1.0)]:
+        then_c = helper.make_graph([helper.make_node("Mul", ["h", "ctw"], ["ct_out"]), helper.make_node("Relu", ["ct_out"], ["ct_y"])], "then", [],
+                                   [helper.make_tensor_value_info("ct_y", TensorProto.FLOAT, [1, HIDDEN])], initializer=[init("ctw", [1.5])])
+        else_c = helper.make_graph([helper.make_node("Neg", ["h"], ["ce_y"])], "else", [], [helper.make_tensor_value_info("ce_y", TensorProto.FLOAT, [1, HIDDEN])])
+        make(name, [helper.make_node("ReduceSum", ["h"], ["total"], keepdims=0), helper.make_node("Greater", ["total", "zero"], ["cond"]),
+                    helper.make_node("If", ["cond"], ["y"], name="if", then_branch=then_c, else_branch=else_c)],
+             inits=[init("zero", 0.0)], out_shape=[1, HIDDEN], margin=lambda h, side=side: side * float(h.sum()) > 0.05)
+
     # Integer division by constants: Mod (fmod 0, the divisor's sign) and truncating Div, with
     # positive and negative divisors and dividends.
     divs = init("divs", [3, -4, 5, 3, -2, 7], np.int64)

@@ -597,24 +597,31 @@ fn regression_recurrent_hidden_size_of_2_pow_63_is_an_error_not_an_overflow() {
 }
 
 #[test]
-fn an_if_on_a_computed_condition_is_refused_by_name() {
-    // Only a condition known at compile time is inlined; one computed from the input would need
-    // both branches proven and selected. A branch graph that is missing is named too.
+fn an_if_on_a_computed_condition_selects_and_its_inlining_is_bounded() {
+    // A computed condition: both branches are inlined (renamed apart: here both define 'a') and
+    // each output is a Where of the condition. A branch graph that is missing is named, and
+    // branches too large to copy are refused before anything is lowered.
     let dir = tempfile::tempdir().unwrap();
-    let branch = |out: &str| tract_onnx::pb::GraphProto {
-        node: vec![node("Relu", &["x"], &[out], vec![])],
-        output: vec![build::value_info(out, &[1, 3])],
+    let branch = |op: &str, n: usize| tract_onnx::pb::GraphProto {
+        node: (0..n).map(|i| node(if i == 0 { op } else { "Identity" }, &[if i == 0 { "x".to_string() } else { format!("a{}", i - 1) }.as_str()], &[format!("a{i}").as_str()], vec![])).collect(),
+        output: vec![build::value_info(&format!("a{}", n - 1), &[1, 3])],
         ..Default::default()
     };
     let graph_attr = |name: &str, g| tract_onnx::pb::AttributeProto { name: name.into(), g: Some(g), r#type: 5, ..Default::default() };
-    let m = model(
-        &[1, 3],
-        vec![node("Greater", &["x", "zero"], &["c"], vec![]), node("If", &["c"], &["y"], vec![graph_attr("then_branch", branch("a")), graph_attr("else_branch", branch("b"))])],
-        vec![tensor_f32("zero", &[1], &[0.0])],
-    );
-    let e = onnx_err(&write(dir.path(), "if.onnx", &m));
-    assert!(e.contains("If") && e.contains("condition is computed from the input"), "{e}");
-    let m = model(&[1, 3], vec![node("If", &["one"], &["y"], vec![graph_attr("else_branch", branch("b"))])], vec![tensor_f32("one", &[1], &[1.0])]);
+    let if_model = |then_g, else_g| {
+        model(
+            &[1, 3],
+            vec![node("Greater", &["x", "zero"], &["c"], vec![]), node("If", &["c"], &["y"], vec![graph_attr("then_branch", then_g), graph_attr("else_branch", else_g)])],
+            vec![tensor_f32("zero", &[1], &[0.0])],
+        )
+    };
+    let p = write(dir.path(), "if.onnx", &if_model(branch("Relu", 2), branch("Neg", 2)));
+    let g = zkinfer_prover::onnx::load(&p).and_then(|g| g.lower());
+    assert!(g.is_ok(), "{:?}", g.err().map(|e| e.to_string()));
+    let big = zkinfer_prover::onnx::control::MAX_INLINED_NODES / 2 + 1;
+    let e = onnx_err(&write(dir.path(), "if-big.onnx", &if_model(branch("Relu", big), branch("Neg", big))));
+    assert!(e.contains("If") && e.contains(&format!("more than {} nodes", zkinfer_prover::onnx::control::MAX_INLINED_NODES)), "{e}");
+    let m = model(&[1, 3], vec![node("If", &["one"], &["y"], vec![graph_attr("else_branch", branch("Relu", 1))])], vec![tensor_f32("one", &[1], &[1.0])]);
     let e = onnx_err(&write(dir.path(), "if2.onnx", &m));
     assert!(e.contains("has no then_branch graph"), "{e}");
 }

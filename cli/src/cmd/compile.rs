@@ -37,7 +37,8 @@ impl From<Target> for zkinfer_prover::calibrate::CalibrationTarget {
 #[derive(Debug, clap::Args)]
 pub struct LayoutArgs {
     /// Fixed-point fractional bits (also the limb width of range checks); default 8 (`zkinfer
-    /// compile --calibrate` chooses it from the calibration samples instead: see `--target`).
+    /// compile --calibrate` chooses it from the calibration samples instead, as `zkinfer compile
+    /// --target` does).
     #[arg(long)]
     pub scale_bits: Option<u32>,
     /// Inputs per dot-product row (advice columns); default: chosen by the cost model

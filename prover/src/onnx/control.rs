@@ -1,5 +1,6 @@
 //! Control flow the loader rewrites before lowering: an `If` whose condition is known at compile
-//! time becomes the branch it takes, and a `Loop` whose trip count and conditions are known at
+//! time becomes the branch it takes, one whose condition is computed both branches and a
+//! `Where` per output, and a `Loop` whose trip count and conditions are known at
 //! compile time (tf2onnx's LSTM, torch's unrolled loops) becomes its body, once per iteration.
 //!
 //! Both work on the loader's worklist of nodes. A `Loop` is unrolled one iteration at a time: the
@@ -16,6 +17,16 @@ use tract_onnx::pb;
 
 /// Most `If` nodes inlined in one graph (nested ones count each time), a bound on hostile files.
 pub const MAX_INLINED_IFS: usize = 4096;
+/// Most nodes the inlined `If` branches of a graph add together (a computed condition copies both).
+pub const MAX_INLINED_NODES: usize = 1 << 18;
+
+/// What `If` inlining has added to a graph so far, against [`MAX_INLINED_IFS`] and
+/// [`MAX_INLINED_NODES`].
+#[derive(Debug, Default)]
+pub struct Inlined {
+    ifs: usize,
+    nodes: usize,
+}
 /// Most iterations of one `Loop`.
 pub const MAX_LOOP_ITERATIONS: usize = 4096;
 /// Most nodes all unrolled loops of a graph add together.
@@ -24,27 +35,82 @@ pub const MAX_UNROLLED_NODES: usize = 1 << 18;
 /// The domain of the loader's continuation nodes: never a file's (a file's node in it is refused).
 pub const CONTINUATION_DOMAIN: &str = "zkinfer.loop-continuation";
 
-/// The branch an `If` takes when its condition is a constant, with one `Identity` per output
-/// appended (branch output → the node's output). A computed condition is refused: both branches
-/// would have to be proven and selected.
-pub fn inline_if(path: &Path, node: &pb::NodeProto, consts: &HashMap<String, ConstTensor>, inlined: &mut usize) -> Result<pb::GraphProto> {
+/// An `If`, as nodes for the loader's worklist. A condition known at compile time: the branch it
+/// takes, with one `Identity` per output appended (branch output → the node's output). A computed
+/// condition: both branches, their tensors renamed apart, then per output
+/// `Where(cond, then output, else output)`, so both are proven and the selection is the `Where`
+/// product chip's (the condition is a 0/1 comparison or logic result).
+pub fn inline_if(path: &Path, node: &pb::NodeProto, consts: &HashMap<String, ConstTensor>, inlined: &mut Inlined) -> Result<pb::GraphProto> {
     let bad = |message: String| ProverError::BadNode { path: path.to_path_buf(), node: node_name(node), op: "If".into(), message };
-    let cond = node.input.first().and_then(|n| consts.get(n)).ok_or_else(|| {
-        bad("its condition is computed from the input: only an If whose condition is known at compile time (its branch is inlined) is supported".into())
-    })?;
-    *inlined += 1;
-    if *inlined > MAX_INLINED_IFS {
+    inlined.ifs += 1;
+    if inlined.ifs > MAX_INLINED_IFS {
         return Err(bad(format!("more than {MAX_INLINED_IFS} If nodes to inline")));
     }
-    let taken = if cond.data.first().is_some_and(|v| *v != 0.0) { "then_branch" } else { "else_branch" };
-    let mut g = node.attribute.iter().find(|a| a.name == taken).and_then(|a| a.g.clone()).ok_or_else(|| bad(format!("has no {taken} graph")))?;
-    if g.output.len() != node.output.len() {
-        return Err(bad(format!("its {taken} has {} outputs, the node {}", g.output.len(), node.output.len())));
-    }
-    for (b, out) in g.output.iter().zip(&node.output) {
-        g.node.push(identity(format!("{}/{taken}", node_name(node)), b.name.clone(), out.clone()));
+    let g = select(node, consts, &bad)?;
+    inlined.nodes = inlined.nodes.saturating_add(g.node.len());
+    if inlined.nodes > MAX_INLINED_NODES {
+        return Err(bad(format!("inlining the If branches would add more than {MAX_INLINED_NODES} nodes")));
     }
     Ok(g)
+}
+
+/// The nodes (and initializers) an `If` becomes: see [`inline_if`].
+fn select(node: &pb::NodeProto, consts: &HashMap<String, ConstTensor>, bad: &dyn Fn(String) -> ProverError) -> Result<pb::GraphProto> {
+    let branch = |taken: &str| -> Result<pb::GraphProto> {
+        let g = node.attribute.iter().find(|a| a.name == taken).and_then(|a| a.g.clone()).ok_or_else(|| bad(format!("has no {taken} graph")))?;
+        if g.output.len() != node.output.len() {
+            return Err(bad(format!("its {taken} has {} outputs, the node {}", g.output.len(), node.output.len())));
+        }
+        Ok(g)
+    };
+    let cond_name = node.input.first().filter(|n| !n.is_empty()).ok_or_else(|| bad("has no condition".into()))?;
+    if let Some(cond) = consts.get(cond_name) {
+        let taken = if cond.data.first().is_some_and(|v| *v != 0.0) { "then_branch" } else { "else_branch" };
+        let mut g = branch(taken)?;
+        for (b, out) in g.output.iter().zip(&node.output) {
+            g.node.push(identity(format!("{}/{taken}", node_name(node)), b.name.clone(), out.clone()));
+        }
+        return Ok(g);
+    }
+    let name = node_name(node);
+    let (t, e) = (renamed(&branch("then_branch")?, &format!("{name}/then/")), renamed(&branch("else_branch")?, &format!("{name}/else/")));
+    let mut g = pb::GraphProto { initializer: [t.initializer, e.initializer].concat(), node: [t.node, e.node].concat(), ..Default::default() };
+    for ((to, eo), out) in t.output.iter().zip(&e.output).zip(&node.output).filter(|(_, o)| !o.is_empty()) {
+        let input = vec![cond_name.clone(), to.name.clone(), eo.name.clone()];
+        g.node.push(pb::NodeProto { op_type: "Where".into(), name: format!("{name}/select"), input, output: vec![out.clone()], ..Default::default() });
+    }
+    Ok(g)
+}
+
+/// A branch with every tensor it defines (initializers, node outputs) prefixed, and every read of
+/// one renamed, nested subgraphs' reads included; reads of outer tensors stay.
+fn renamed(g: &pb::GraphProto, prefix: &str) -> pb::GraphProto {
+    let defined = g.initializer.iter().map(|t| t.name.as_str()).chain(g.node.iter().flat_map(|n| n.output.iter().map(String::as_str)));
+    let local: HashMap<String, String> = defined.filter(|n| !n.is_empty()).map(|n| (n.to_string(), format!("{prefix}{n}"))).collect();
+    let mut g = g.clone();
+    g.initializer.iter_mut().for_each(|t| t.name = rename(&local, &t.name));
+    g.output.iter_mut().for_each(|o| o.name = rename(&local, &o.name));
+    for n in &mut g.node {
+        n.output = n.output.iter().map(|o| rename(&local, o)).collect();
+        n.name = format!("{prefix}{}", node_name(n));
+        rename_reads(n, &local);
+    }
+    g
+}
+
+fn rename(local: &HashMap<String, String>, n: &str) -> String {
+    local.get(n).cloned().unwrap_or_else(|| n.to_string())
+}
+
+/// Renames a node's inputs, and those of the nodes of its subgraph attributes, through `local`.
+fn rename_reads(n: &mut pb::NodeProto, local: &HashMap<String, String>) {
+    n.input = n.input.iter().map(|i| rename(local, i)).collect();
+    for a in &mut n.attribute {
+        for g in a.g.iter_mut().chain(a.graphs.iter_mut()) {
+            g.node.iter_mut().for_each(|m| rename_reads(m, local));
+            g.output.iter_mut().for_each(|o| o.name = rename(local, &o.name));
+        }
+    }
 }
 
 fn identity(name: String, input: String, output: String) -> pb::NodeProto {

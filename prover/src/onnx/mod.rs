@@ -199,7 +199,7 @@ pub fn load(path: &Path) -> Result<Graph> {
     // A worklist, so that an `If` whose condition is known at compile time is replaced by the
     // nodes of the branch it takes, and a `Loop` by its iterations ([`control`]).
     let mut queue: std::collections::VecDeque<pb::NodeProto> = graph.node.iter().cloned().collect();
-    let mut inlined = 0usize;
+    let mut inlined = control::Inlined::default();
     let mut unroller = control::Unroller::default();
     while let Some(owned) = queue.pop_front() {
         let node = &owned;
