@@ -12,9 +12,11 @@
 //!   [`usable_error`]. On the comparison corpus: a median 12x smaller error than the default
 //!   scale at a median 2.1x its prove time (docs/comparison-coverage.md).
 //!
-//! Why there is a trade at all: a range check's limb is as wide as the scale (2^s table rows),
-//! and a non-linear table covers its input range at the scale's resolution, so every further
-//! bit of precision can double the circuit's rows, and with them the prove time.
+//! Why there is a trade at all: a non-linear table covers its input range at the scale's
+//! resolution, so every further bit of precision can double its rows, and with them the prove
+//! time. (The range checks' limb table need not grow: the layout choice narrows limbs to a
+//! divisor of the scale when the table would set `k`, [`crate::optimise`], at the price of taller
+//! rescale rows.)
 //!
 //! A candidate that cannot compile (a table or range too large at that scale) is reported with
 //! its reason and skipped.

@@ -14,6 +14,9 @@ pub struct CompileOptions {
     pub scale_bits: u32,
     /// Inputs per dot-product row; `None` chooses by the cost model ([`crate::optimise`]).
     pub dot_width: Option<usize>,
+    /// Range-check limb width (a divisor of `scale_bits`); `None` chooses by the cost model
+    /// ([`crate::optimise`]).
+    pub limb_bits: Option<u32>,
     /// What the layout choice optimises besides proving time (a proof-size budget).
     pub goal: crate::optimise::LayoutGoal,
     /// Range limbs; `None` chooses from the calibration samples (with [`HEADROOM`]× headroom).
@@ -33,6 +36,7 @@ impl Default for CompileOptions {
         Self {
             scale_bits: 8,
             dot_width: None,
+            limb_bits: None,
             range_limbs: None,
             calibration: Vec::new(),
             goal: crate::optimise::LayoutGoal::default(),
@@ -129,7 +133,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     if opts.dot_width == Some(0) {
         return Err(ProverError::BadSettings("dot_width must be at least 1".into()));
     }
-    let layout = crate::optimise::choose_layout(&model, opts.dot_width, visibility, &crate::costmodel::CostModel::from_env()?, &opts.goal)?;
+    let layout = crate::optimise::choose_layout(&model, crate::optimise::Forced { dot_width: opts.dot_width, limb_bits: opts.limb_bits }, visibility, &crate::costmodel::CostModel::from_env()?, &opts.goal)?;
     let plan = layout.chosen.plan.clone();
     check_calibration(&base, &plan, accuracy.is_none(), opts)?;
     Ok(Compiled { graph, model, plan, layout, accuracy, calibrated_max_abs, lowering })

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use zkinfer_prover::circuit::ModelCircuit;
 use zkinfer_prover::costmodel::{CostModel, KCost, Machine, COST_MODEL_VERSION};
 use zkinfer_prover::Visibilities;
-use zkinfer_prover::optimise::{candidate_widths, choose_layout, LayoutChoice, LayoutGoal};
+use zkinfer_prover::optimise::{candidate_limb_bits, candidate_widths, choose_layout, Forced, LayoutChoice, LayoutGoal};
 use zkinfer_prover::{compile, plan, proving, srs, CircuitShape, CompileOptions, Compiled, QuantModel};
 
 /// Tests of this file run one at a time, so that the timed proofs compete with none of them.
@@ -42,12 +42,16 @@ fn toy_model(base_s: f64, advice_s: f64) -> CostModel {
 /// else the rest; then the least prediction (ties: fewer advice columns).
 fn check_choice(model: &QuantModel, choice: &LayoutChoice, cost: &CostModel, goal: &LayoutGoal) {
     let all: Vec<_> = std::iter::once(&choice.chosen).chain(&choice.alternatives).collect();
-    let mut widths: Vec<usize> = all.iter().map(|c| c.plan.shape.dot_width).collect();
+    // Every width at limbs of the scale's width; other limb widths are the scale's divisors.
+    let s = model.params.scale_bits;
+    let mut widths: Vec<usize> = all.iter().filter(|c| c.plan.shape.limb_bits().eq(&s) || choice.forced_limb_bits).map(|c| c.plan.shape.dot_width).collect();
     widths.sort_unstable();
     assert_eq!(widths, candidate_widths(Visibilities::default()).collect::<Vec<_>>());
     for c in &all {
-        let w = c.plan.shape.dot_width;
-        assert_eq!(c.plan, plan(model, CircuitShape::for_model(model, w).with_visibility(c.plan.shape.visibility)).unwrap(), "width {w}: plan not from the dry run");
+        let (w, l) = (c.plan.shape.dot_width, c.plan.shape.limb_bits());
+        assert!(candidate_limb_bits(s).contains(&l), "{l}-bit limbs at scale {s}");
+        let shape = CircuitShape::for_model(model, w).with_visibility(c.plan.shape.visibility).with_limb_bits(l);
+        assert_eq!(c.plan, plan(model, shape).unwrap(), "width {w}, {l}-bit limbs: plan not from the dry run");
         assert_eq!(c.predicted_prove_s, cost.predict(&c.plan));
     }
     if !choice.forced {
@@ -82,23 +86,27 @@ fn choice_is_the_least_predicted_plan() {
 #[test]
 fn the_cost_model_decides_the_width() {
     let _serial = serial();
-    // mlp_small fits k = 9 (its range table's size) at every width: columns decide, the narrowest wins.
+    // mlp_small fits the k of its range table's size at every width (at each limb width):
+    // columns decide, the narrowest wins.
     let small = compiled("mlp_small", CompileOptions::default());
     let narrow = toy_model(0.0, 10.0);
-    let choice = choose_layout(&small.model, None, Visibilities::PUBLIC, &narrow, &LayoutGoal::fastest()).unwrap();
+    let choice = choose_layout(&small.model, Forced::default(), Visibilities::PUBLIC, &narrow, &LayoutGoal::fastest()).unwrap();
     check_choice(&small.model, &choice, &narrow, &LayoutGoal::fastest());
-    assert!(choice.alternatives.iter().all(|a| a.plan.k == choice.chosen.plan.k));
+    let same_limbs = |a: &&zkinfer_prover::optimise::Candidate| a.plan.shape.limb_bits() == choice.chosen.plan.shape.limb_bits();
+    assert!(choice.alternatives.iter().filter(same_limbs).all(|a| a.plan.k == choice.chosen.plan.k));
     assert_eq!(choice.chosen.plan.shape.dot_width, *candidate_widths(Visibilities::default()).start());
     let c = compiled("mnist_mlp", CompileOptions::default());
     let min = *candidate_widths(Visibilities::default()).start();
     // Columns nearly free, each k doubles the base: the layout with the smallest k, and among
     // those (the same prediction up to the cheap columns) the fewest columns.
     let wide = toy_model(10.0, 1e-6);
-    let choice = choose_layout(&c.model, None, Visibilities::PUBLIC, &wide, &LayoutGoal::fastest()).unwrap();
+    let choice = choose_layout(&c.model, Forced::default(), Visibilities::PUBLIC, &wide, &LayoutGoal::fastest()).unwrap();
     check_choice(&c.model, &choice, &wide, &LayoutGoal::fastest());
     let kmin = choice.alternatives.iter().map(|a| a.plan.k).min().unwrap().min(choice.chosen.plan.k);
     assert_eq!(choice.chosen.plan.k, kmin);
-    assert!(choice.alternatives.iter().filter(|a| a.plan.k == kmin).all(|a| a.plan.advice_columns > choice.chosen.plan.advice_columns));
+    // (as many columns at the same k: narrower limbs lose the tie)
+    let (cols, limbs) = (choice.chosen.plan.advice_columns, choice.chosen.plan.shape.limb_bits());
+    assert!(choice.alternatives.iter().filter(|a| a.plan.k == kmin).all(|a| a.plan.advice_columns > cols || (a.plan.advice_columns == cols && a.plan.shape.limb_bits() < limbs)));
     assert!(choice.chosen.plan.shape.dot_width > min, "mnist_mlp should need a wide layout for its smallest k");
 }
 
@@ -183,7 +191,7 @@ fn proof_budget_steers_the_layout_regression_3936_byte_proofs() {
         let fits = std::iter::once(&c.layout.chosen).chain(&c.layout.alternatives).any(|a| a.plan.proof_bytes <= 3072);
         assert!(fits, "{name}: some layout must give a proof of at most 3 KB");
         assert!(c.plan.proof_bytes <= 3072, "{name}: chose a {} B proof", c.plan.proof_bytes);
-        let fastest = choose_layout(&c.model, None, c.plan.shape.visibility, &builtin, &LayoutGoal::fastest()).unwrap();
+        let fastest = choose_layout(&c.model, Forced::default(), c.plan.shape.visibility, &builtin, &LayoutGoal::fastest()).unwrap();
         assert!(fastest.chosen.predicted_prove_s <= c.layout.chosen.predicted_prove_s);
     }
 }

@@ -237,6 +237,18 @@ fn regression_circuit_json_scale_bits_zero_is_an_error() {
 }
 
 #[test]
+fn regression_circuit_json_limb_bits_zero_is_an_error() {
+    // 0 and 1 would underflow the top limb's shift, 3 does not divide the scale (2^8), 99 is wider.
+    for bad in [0, 1, 3, 99] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = circuit_json();
+        v["plan"]["shape"]["limb_bits"] = json!(bad);
+        let e = circuit_err(dir.path(), &v, "plan.shape.limb_bits");
+        assert!(e.contains("must divide scale_bits"), "{e}");
+    }
+}
+
+#[test]
 fn regression_circuit_json_bias_shorter_than_rows_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut v = circuit_json();

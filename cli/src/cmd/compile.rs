@@ -36,7 +36,7 @@ impl From<Target> for zkinfer_prover::calibrate::CalibrationTarget {
 /// Fixed point and layout options shared by `compile` and `bench`.
 #[derive(Debug, clap::Args)]
 pub struct LayoutArgs {
-    /// Fixed-point fractional bits (also the limb width of range checks); default 8 (`zkinfer
+    /// Fixed-point fractional bits; default 8 (`zkinfer
     /// compile --calibrate` chooses it from the calibration samples instead, as `zkinfer compile
     /// --target` does).
     #[arg(long)]
@@ -45,6 +45,11 @@ pub struct LayoutArgs {
     /// (docs/cost-model.json, or the file named by $ZKINFER_COST_MODEL).
     #[arg(long)]
     pub dot_width: Option<usize>,
+    /// Width of the range-check limbs, a divisor of the scale bits (the limb table has
+    /// 2^limb-bits rows; narrower limbs take more rows per rescale); default: chosen by the cost
+    /// model with the dot width.
+    #[arg(long)]
+    pub limb_bits: Option<u32>,
     /// Proof-size budget of the layout choice, in bytes: the fastest layout whose proof fits
     /// wins (0: no budget, fastest layout).
     #[arg(long, default_value_t = DEFAULT_MAX_PROOF_BYTES)]
@@ -74,6 +79,7 @@ impl LayoutArgs {
         Ok(CompileOptions {
             scale_bits: self.scale_bits.unwrap_or(DEFAULT_SCALE_BITS),
             dot_width: self.dot_width,
+            limb_bits: self.limb_bits,
             range_limbs,
             calibration,
             goal,
@@ -305,10 +311,20 @@ const SHOWN_ALTERNATIVES: usize = 5;
 /// each with the reason.
 fn print_layout(layout: &LayoutChoice) {
     let c = &layout.chosen;
-    let how = if layout.forced { "forced by --dot-width" } else { "least predicted prove time within the proof and gas budgets" };
+    let how = match (layout.forced, layout.forced_limb_bits) {
+        (true, true) => "forced by --dot-width and --limb-bits",
+        (true, false) => "forced by --dot-width",
+        (false, true) => "limbs forced by --limb-bits",
+        (false, false) => "least predicted prove time within the proof and gas budgets",
+    };
     println!(
-        "  layout: dot width {} ({how}), predicted prove {:.2} s on the cost model's machine, proof {} bytes, predicted verify gas {} ({} ecMul)",
-        c.plan.shape.dot_width, c.predicted_prove_s, c.plan.proof_bytes, c.plan.predicted_verify_gas, c.plan.verifier_ec_muls
+        "  layout: dot width {}, {}-bit limbs ({how}), predicted prove {:.2} s on the cost model's machine, proof {} bytes, predicted verify gas {} ({} ecMul)",
+        c.plan.shape.dot_width,
+        c.plan.shape.limb_bits(),
+        c.predicted_prove_s,
+        c.plan.proof_bytes,
+        c.plan.predicted_verify_gas,
+        c.plan.verifier_ec_muls
     );
     if layout.alternatives.is_empty() && layout.skipped.is_empty() {
         return;
@@ -317,18 +333,30 @@ fn print_layout(layout: &LayoutChoice) {
     alts.sort_by(|a, b| a.predicted_prove_s.total_cmp(&b.predicted_prove_s));
     let shown: Vec<_> = alts.iter().enumerate().filter(|(i, a)| *i < SHOWN_ALTERNATIVES || a.predicted_prove_s < c.predicted_prove_s).map(|(_, a)| *a).collect();
     println!("  rejected layouts ({} of {}: the fastest, and any faster than the chosen one):", shown.len(), alts.len());
-    println!("    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>10} {:>16}  why not", "dot width", "k", "rows", "advice cols", "lookups", "proof B", "verify gas", "predicted prove");
+    println!("    {:>9} {:>5} {:>3} {:>7} {:>11} {:>7} {:>8} {:>10} {:>16}  why not", "dot width", "limbs", "k", "rows", "advice cols", "lookups", "proof B", "verify gas", "predicted prove");
     for alt in &shown {
         let p = &alt.plan;
         println!(
-            "    {:>9} {:>3} {:>7} {:>11} {:>7} {:>8} {:>10} {:>14.2} s  {}",
-            p.shape.dot_width, p.k, p.rows, p.advice_columns, p.lookups, p.proof_bytes, p.predicted_verify_gas, alt.predicted_prove_s, layout.rejection(alt)
+            "    {:>9} {:>5} {:>3} {:>7} {:>11} {:>7} {:>8} {:>10} {:>14.2} s  {}",
+            p.shape.dot_width,
+            p.shape.limb_bits(),
+            p.k,
+            p.rows,
+            p.advice_columns,
+            p.lookups,
+            p.proof_bytes,
+            p.predicted_verify_gas,
+            alt.predicted_prove_s,
+            layout.rejection(alt)
         );
     }
     if alts.len() > shown.len() {
         println!("    ... {} slower layouts not shown", alts.len() - shown.len());
     }
     for s in &layout.skipped {
-        println!("    dot width {}: no layout: {}", s.dot_width, s.reason);
+        match s.limb_bits {
+            Some(l) => println!("    dot width {}, {l}-bit limbs: no layout: {}", s.dot_width, s.reason),
+            None => println!("    dot width {}: no layout: {}", s.dot_width, s.reason),
+        }
     }
 }

@@ -40,7 +40,10 @@ impl CircuitArtifact {
         if !(min..=MAX_DOT_WIDTH).contains(&shape.dot_width) {
             return invalid(path, "plan.shape.dot_width", format!("{} is not in {min}..={MAX_DOT_WIDTH}", shape.dot_width));
         }
-        let expected = CircuitShape::for_model(model, shape.dot_width).with_visibility(shape.visibility);
+        if let Some(m) = shape.limb_defect() {
+            return invalid(path, "plan.shape.limb_bits", m);
+        }
+        let expected = CircuitShape::for_model(model, shape.dot_width).with_visibility(shape.visibility).with_limb_bits(shape.limb_bits());
         if shape != expected {
             return invalid(path, "plan.shape", format!("{shape:?} is not the model's shape {expected:?}"));
         }

@@ -7,8 +7,8 @@
 //! | x[0]            | x[1]     | acc     | z    | w[0]              | w[1]            |
 //! | v (value's last | acc[next]| running | limb | 0: element starts | 1: value's last |
 //! |  limb row)      |          |         |      | 1: continues      |    limb row     |
-//! acc[next] = w[0]·acc·2^s + z,   x[1] = acc[next],
-//! w[1]·(x[0] + 2^(b−1) − Σ_(j<n) z[−j]·2^(s·j)) = 0                 (b = s·n bits per value)
+//! acc[next] = w[0]·acc·2^L + z,   x[1] = acc[next],
+//! w[1]·(x[0] + 2^(b−1) − Σ_(j<m) z[−j]·2^(L·j)) = 0                 (b = L·m bits per value)
 //! ```
 //! Every `z` is a limb (the lookup), so each `v + 2^(b−1)` is in `[0, 2^b)` and the element
 //! `x[1]` on an element's last row is the big-endian packing of its values; `x[0]` on each value's
@@ -58,7 +58,7 @@ pub(super) struct Columns {
 
 impl CommitConfig {
     /// Creates the gates on the selectors `(q_round, q_absorb, q_pack)` (created by the caller, whose
-    /// order decides selector compression). `s` limb bits, `n` limbs per value.
+    /// order decides selector compression). `s` limb bits (`L`), `n` limbs per value (`m`).
     pub(super) fn configure(meta: &mut ConstraintSystem<Fr>, c: &Columns, selectors: (Selector, Selector, Selector), s: u32, n: usize) -> Self {
         let (q_round, q_absorb, q_pack) = selectors;
                 let k = |v: Fr| Expression::Constant(v);
@@ -167,7 +167,8 @@ pub(super) fn assign<S: Sink>(
     sink: &mut S,
 ) -> Result<Placed<S::Cell>, Error> {
     let shape = cfg.shape;
-    let (s, n) = (shape.scale_bits, shape.range_limbs as usize);
+    // Limbs of L bits, m per value (L·m = s·n, the value range).
+    let (s, n) = (shape.limb_bits(), shape.value_limbs());
     let bits = shape.packing_bits();
     let per_element = hash::values_per_element(bits);
     let elements = 1 + count.div_ceil(per_element);
@@ -243,7 +244,7 @@ pub(super) fn assign<S: Sink>(
     let hash = put_state(sink, row, state);
     row += 1;
 
-    // Packing: per value, its n limbs most significant first.
+    // Packing: per value, its m limbs most significant first.
     let half = 1i128 << (bits - 1);
     let mask = (1i128 << s) - 1;
     let mut cells = Vec::with_capacity(count);

@@ -332,20 +332,20 @@ impl<'a, S: Sink> Walk<'a, S> {
     /// output's cell.
     fn output(&mut self, spec: OutputSpec<'_>) -> Result<S::Cell, Error> {
         let (cfg, shape) = (self.cfg, self.cfg.shape);
-        let (width, n) = (shape.dot_width, shape.range_limbs as usize);
+        let (width, zrows) = (shape.dot_width, shape.rescale_z_rows());
         let pairs = (width / 2).max(1);
         // With hashed weights every term of a layer that is not pinned is a product with its
         // weight's cell (from the weights' commitment, at `first_weight`).
         let committed = spec.first_weight.is_some();
         let (terms, prods) = (spec.terms, spec.prods);
-        // `z` holds the shifted top limb, the remainder and the limbs on the n + 2 rows above
-        // the rescale row: pad with zero-weight rows.
+        // `z` holds the limbs, the shifted top limb and the remainder's limbs on the `m + 1 + k`
+        // rows above the rescale row: pad with zero-weight rows.
         let (dot_rows, mul_rows) = match committed {
             false => {
                 let mul_rows = prods.len().div_ceil(pairs);
-                (terms.len().div_ceil(width).max((n + 2).saturating_sub(mul_rows)).max(1), mul_rows)
+                (terms.len().div_ceil(width).max(zrows.saturating_sub(mul_rows)).max(1), mul_rows)
             }
-            true => (0, (terms.len() + prods.len()).div_ceil(pairs).max(n + 2)),
+            true => (0, (terms.len() + prods.len()).div_ceil(pairs).max(zrows)),
         };
         let first_row = self.row;
         // The accumulator starts at the bias (fixed weights: w[0] on the row above) or at 0
@@ -418,7 +418,7 @@ impl<'a, S: Sink> Walk<'a, S> {
     /// accumulating rows (`acc`: their sum, used at key generation only through the trace).
     fn rescale_row(&mut self, spec: &OutputSpec<'_>, first_row: usize, acc: i128) -> Result<S::Cell, Error> {
         let (cfg, shape) = (self.cfg, self.cfg.shape);
-        let n = shape.range_limbs as usize;
+        let (m, k, l_bits) = (shape.value_limbs(), shape.remainder_limbs(), shape.limb_bits());
         let row = self.row;
         let committed = spec.first_weight.is_some();
         let bias = i128::from(spec.bias);
@@ -453,23 +453,33 @@ impl<'a, S: Sink> Walk<'a, S> {
                 self.sink.fixed(cfg.w[1], row, shape.function_offset(tabulated));
             }
         }
-        if row - first_row < n + 2 {
+        if row - first_row < m + 1 + k {
             return Err(Error::Synthesis);
         }
-        // z: l_i on row − 1 − i, t = l_{n−1} − sign·2^(s−1) on row − n, r on row − n − 1,
-        // t + 2^(s−1) on row − n − 2; 0 elsewhere.
-        let limb = |i: usize| i128::from(nt.and_then(|t| t.limbs.get(i).copied()).unwrap_or(0));
+        // z (L-bit limbs): l_i of q + 2^(L·m−1) on row − 1 − i, t = l_{m−1} − sign·2^(L−1) on
+        // row − m, the remainder's r_0 on row − m − 1, t + 2^(L−1) on row − m − 2, r_j (j ≥ 1) on
+        // row − m − 2 − j; 0 elsewhere.
+        // The trace's s-bit limbs (and remainder) split into k L-bit pieces each, the top piece
+        // unmasked: a trace value outside [0, 2^s) stays outside the table (L = s: the trace's).
+        let piece = |v: i128, p: usize| {
+            let high = v >> (l_bits as usize * p);
+            if p + 1 == k { high } else { high & ((1i128 << l_bits) - 1) }
+        };
+        let limb = |i: usize| piece(i128::from(nt.and_then(|t| t.limbs.get(i / k).copied()).unwrap_or(0)), i % k);
         let sign = nt.is_some_and(|t| t.sign);
-        for i in 0..n - 1 {
+        for i in 0..m - 1 {
             self.sink.advice(cfg.z, row - 1 - i, self.known(|_| fr_from_i128(limb(i))));
         }
-        let half = 1i128 << (shape.scale_bits - 1);
-        let top = limb(n - 1) - if sign { half } else { 0 };
-        self.sink.advice(cfg.z, row - n, self.known(|_| fr_from_i128(top)));
+        let half = 1i128 << (l_bits - 1);
+        let top = limb(m - 1) - if sign { half } else { 0 };
+        self.sink.advice(cfg.z, row - m, self.known(|_| fr_from_i128(top)));
         let r = i128::from(nt.map_or(0, |t| t.r));
-        self.sink.advice(cfg.z, row - n - 1, self.known(|_| fr_from_i128(r)));
-        self.sink.advice(cfg.z, row - n - 2, self.known(|_| fr_from_i128(top + half)));
-        for r in (first_row..row - n - 2).chain([row]) {
+        self.sink.advice(cfg.z, row - m - 1, self.known(|_| fr_from_i128(piece(r, 0))));
+        self.sink.advice(cfg.z, row - m - 2, self.known(|_| fr_from_i128(top + half)));
+        for j in 1..k {
+            self.sink.advice(cfg.z, row - m - 2 - j, self.known(|_| fr_from_i128(piece(r, j))));
+        }
+        for r in (first_row..row - m - 1 - k).chain([row]) {
             self.zero(cfg.z, r);
         }
         self.sink.advice(cfg.x[0], row, self.known(|_| Fr::from(u64::from(sign))));

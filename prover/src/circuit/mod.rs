@@ -5,7 +5,7 @@
 //! `w[0..W)` fixed (weights; on public and rescale rows they carry the row's constants; with
 //! hashed weights only `w[0]` and `w[1]`, for the constants), `fon`
 //! fixed (only with tabulated functions), one instance column (read by a gate, not copied), and
-//! one lookup table: `[0, 2^s)` (limbs), plus `(x + off_f, f(x) + C)` per tabulated function.
+//! one lookup table: `[0, 2^L)` (limbs, `L` = [`CircuitShape::limb_bits`]), plus `(x + off_f, f(x) + C)` per tabulated function.
 //! Every column costs the Solidity verifier one `ecMul` (~6.3k gas), so the layout keeps them few.
 //!
 //! # Public rows (`q_pub`), rows `0..m`, one per instance
@@ -29,23 +29,28 @@
 //!
 //! **Rescale + activation** (`q_rescale`; `q_act` for ReLU / none, which is `q_rescale` itself
 //! when the model has no tabulated function), on the row `R` after the
-//! last accumulating row, reading the final `acc`; `z` holds, on the rows above:
+//! last accumulating row, reading the final `acc`. Limbs are `L` bits wide
+//! ([`CircuitShape::limb_bits`], a divisor of `s`; `L = s` unless the layout choice narrows
+//! them): a value's range `s·n` bits is `m = s·n/L` limbs, a remainder's `s` bits `k = s/L`.
+//! `z` holds, on the rows above:
 //! ```text
-//! row       | x[0] | x[1] | acc | z                | w[0]       | w[1]
-//! R − n − 2 |      |      |     | t + 2^(s−1)      |            |
-//! R − n − 1 |      |      |     | r                |            |
-//! R − n     |      |      |     | t                |            |   t = l_{n−1} − sign·2^(s−1)
-//! R − 1 − i |      |      |     | l_i  (i < n − 1) |            |
-//! R         | sign | out  |  v  | 0                | next bias  | 1 ReLU, 0 none, off_f
-//! q = Σ_(i<n−1) l_i · 2^(s·i) + t · 2^(s·(n−1)) + (sign − 1) · 2^(s·n − 1)
-//! v + 2^(s−1) − r − 2^s · q = 0,  sign · (1 − sign) = 0,  z[R−n−2] = t + 2^(s−1),
+//! row           | x[0] | x[1] | acc | z                 | w[0]      | w[1]
+//! R − m − 2 − j |      |      |     | r_j  (1 ≤ j < k)  |           |
+//! R − m − 2     |      |      |     | t + 2^(L−1)       |           |
+//! R − m − 1     |      |      |     | r_0               |           |
+//! R − m         |      |      |     | t                 |           |   t = l_{m−1} − sign·2^(L−1)
+//! R − 1 − i     |      |      |     | l_i  (i < m − 1)  |           |
+//! R             | sign | out  |  v  | 0                 | next bias | 1 ReLU, 0 none, off_f
+//! q = Σ_(i<m−1) l_i · 2^(L·i) + t · 2^(L·(m−1)) + (sign − 1) · 2^(s·n − 1),  r = Σ_j r_j · 2^(L·j)
+//! v + 2^(s−1) − r − 2^s · q = 0,  sign · (1 − sign) = 0,  z[R−m−2] = t + 2^(L−1),
 //! acc[R+1] = w[0][R]                                                     (q_rescale)
 //! out = q · (w[1] · sign + 1 − w[1] − fstep) + fstep · 2^s · sign       (q_act)
-//! z ∈ [0, 2^s) on every row                                              (the lookup)
+//! z ∈ [0, 2^L) on every row                                              (the lookup)
 //! ```
-//! `t` and `t + 2^(s−1)` both in `[0, 2^s)` put `t` in `[0, 2^(s−1))`; the limbs bound `q` to
-//! `[−2^(s·n−1), 2^(s·n−1))`, which makes `q` and `r` unique; `sign` is the top bit of
-//! `q + 2^(s·n−1)`, i.e. `sign = 1 ⇔ q ≥ 0`.
+//! (with `L = s`: `m = n`, `k = 1`, the `n + 2` rows of `q`'s limbs, `r`, `t` and `t + 2^(s−1)`.)
+//! `t` and `t + 2^(L−1)` both in `[0, 2^L)` put `t` in `[0, 2^(L−1))`; the limbs bound `q` to
+//! `[−2^(s·n−1), 2^(s·n−1))` and `r` to `[0, 2^s)`, which makes `q` and `r` unique; `sign` is the
+//! top bit of `q + 2^(s·n−1)`, i.e. `sign = 1 ⇔ q ≥ 0`.
 //!
 //! **Step** (comparisons `x ≥ 0`, and `x > 0` with the bias one unit lower; the `fstep` fixed
 //! column, only configured when the model has one): the same row with `fstep = 1`, `w[1] = 0`,
@@ -69,7 +74,7 @@
 //! model uses one): its rescale row sets `fon = 1` and `w[1] = off_f = tag_f · 2^(s·n)` instead of
 //! `q_act`, and the one lookup reads
 //! ```text
-//! ((1 − fon)·z + fon·(q + w[1]),  fon·(out + C)) ∈ {(v, 0) : v < 2^s} ∪ {(x + off_f, f(x) + C)}
+//! ((1 − fon)·z + fon·(q + w[1]),  fon·(out + C)) ∈ {(v, 0) : v < 2^L} ∪ {(x + off_f, f(x) + C)}
 //! ```
 //! with `C = 2^(s·n)`; the table holds `round(f(x / 2^s) · 2^s)` (clamped to the value range) for
 //! `x` in each function's calibrated domain. Since `|x|, |q|, |f(x)| < 2^(s·n−1)`, the offsets
@@ -111,10 +116,16 @@ use zkinfer_verifier_gen::gas::VerifierCost;
 pub struct CircuitShape {
     /// Inputs consumed per dot-product row (= number of `x` advice columns).
     pub dot_width: usize,
-    /// Fixed-point fractional bits (= range-check limb width).
+    /// Fixed-point fractional bits.
     pub scale_bits: u32,
-    /// Limbs bounding rescaled values.
+    /// Limbs of `scale_bits` bits bounding rescaled values: the value range is
+    /// `s·range_limbs` bits (the quantised model's, [`QuantParams::range_bits`]).
     pub range_limbs: u32,
+    /// Width of the range-check limbs (the limb table is `2^limb_bits` rows), a divisor of
+    /// `scale_bits`; `None` is `scale_bits`. A layout choice ([`crate::optimise`]): narrower limbs
+    /// make the table smaller and every rescale row's decomposition taller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limb_bits: Option<u32>,
     /// Per tabulated function used, its table's domain.
     #[serde(with = "crate::ir::tables_serde")]
     pub tables: Tables,
@@ -138,6 +149,7 @@ impl Default for CircuitShape {
             dot_width: 8,
             scale_bits: 8,
             range_limbs: 2,
+            limb_bits: None,
             tables: [None; Activation::TABULATED.len()],
             products: false,
             visibility: Visibilities::PUBLIC,
@@ -163,6 +175,7 @@ impl CircuitShape {
             dot_width,
             scale_bits: model.params.scale_bits,
             range_limbs: model.params.range_limbs,
+            limb_bits: None,
             tables,
             products,
             visibility: Visibilities::PUBLIC,
@@ -173,6 +186,32 @@ impl CircuitShape {
     /// The same shape with other visibilities.
     pub fn with_visibility(self, visibility: Visibilities) -> Self {
         Self { visibility, ..self }
+    }
+    /// The same shape with range-check limbs of `bits` bits (`scale_bits`: the default).
+    pub fn with_limb_bits(self, bits: u32) -> Self {
+        Self { limb_bits: (bits != self.scale_bits).then_some(bits), ..self }
+    }
+    /// Width `L` of a range-check limb: `limb_bits`, else `scale_bits`.
+    pub fn limb_bits(&self) -> u32 {
+        self.limb_bits.unwrap_or(self.scale_bits)
+    }
+    /// Limbs `m = s·n / L` of a value (a rescaled value's range, a packed value).
+    pub fn value_limbs(&self) -> usize {
+        (self.packing_bits() / self.limb_bits().max(1)) as usize
+    }
+    /// Limbs `k = s / L` of a rescale's remainder (in `[0, 2^s)`).
+    pub fn remainder_limbs(&self) -> usize {
+        (self.scale_bits / self.limb_bits().max(1)) as usize
+    }
+    /// Rows of `z` a rescale row reads above itself: the value's limbs, the top limb's shifted
+    /// copy and the remainder's limbs, `m + 1 + k` (`n + 2` with `L = s`).
+    pub fn rescale_z_rows(&self) -> usize {
+        self.value_limbs() + 1 + self.remainder_limbs()
+    }
+    /// What makes the limb width unusable (not in `2..=scale_bits`, or not dividing it), if anything.
+    pub fn limb_defect(&self) -> Option<String> {
+        let (l, s) = (self.limb_bits(), self.scale_bits);
+        (!(2..=s).contains(&l) || !s.is_multiple_of(l)).then(|| format!("limb_bits must divide scale_bits ({s}) and be at least 2, got {l}"))
     }
     /// Bits of one packed value in a tensor commitment: the full value range, `s·n`.
     pub fn packing_bits(&self) -> u32 {
@@ -246,9 +285,9 @@ impl CircuitShape {
     pub fn advice_columns(&self) -> usize {
         self.dot_width + 2
     }
-    /// Rows of the lookup table's limb entries (`[0, 2^s)`).
+    /// Rows of the lookup table's limb entries (`[0, 2^L)`).
     pub fn limb_table_rows(&self) -> usize {
-        1usize << self.scale_bits
+        1usize << self.limb_bits()
     }
     /// The value offset of function `a`'s table entries, `tag·2^(s·n)`: it keeps every function's
     /// entries apart from each other and from the limbs (values are below `2^(s·n−1)`).
@@ -296,8 +335,10 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// Configures the constraint system.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> Self {
-        let n = shape.range_limbs as usize;
+        // m limbs of L bits per value (its range is s·n = L·m bits), k limbs per remainder.
+        let (m_limbs, k_limbs, l_bits) = (shape.value_limbs(), shape.remainder_limbs(), shape.limb_bits());
         let s = shape.scale_bits;
+        let range_bits = shape.packing_bits();
         let width = shape.dot_width.max(CircuitShape::min_dot_width(shape.visibility));
         let shape = CircuitShape { dot_width: width, ..shape };
         // Degree 5 costs the same quotient pieces as 4 (both round up to 4) but lets each
@@ -330,7 +371,7 @@ impl ModelConfig {
         let commit = match (q_round, commit_selectors) {
             (Some(q_round), Some((q_absorb, q_pack))) => {
                 let columns = commit::Columns { x0: x[0], x1: x[1], acc, z, w0: w[0], w1: w[1] };
-                Some(commit::CommitConfig::configure(meta, &columns, (q_round, q_absorb, q_pack), s, n))
+                Some(commit::CommitConfig::configure(meta, &columns, (q_round, q_absorb, q_pack), l_bits, m_limbs))
             }
             _ => None,
         };
@@ -378,13 +419,20 @@ impl ModelConfig {
         // Rescale-row cells; limbs, remainder and the shifted top limb are in `z` above the row.
         let sign_col = x[0];
         let out_col = x[1];
+        let (m_rot, l_u32) = (m_limbs as i32, m_limbs as u32);
         let q_expr = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| {
             let sign = m.query_advice(sign_col, Rotation::cur());
-            let mut e = (sign - Expression::Constant(Fr::one())) * Expression::Constant(pow2(s * shape.range_limbs - 1));
-            for i in 0..n - 1 {
-                e = e + m.query_advice(z, Rotation(-1 - i as i32)) * Expression::Constant(pow2(s * i as u32));
+            let mut e = (sign - Expression::Constant(Fr::one())) * Expression::Constant(pow2(range_bits - 1));
+            for i in 0..m_limbs - 1 {
+                e = e + m.query_advice(z, Rotation(-1 - i as i32)) * Expression::Constant(pow2(l_bits * i as u32));
             }
-            e + m.query_advice(z, Rotation(-(n as i32))) * Expression::Constant(pow2(s * (n as u32 - 1)))
+            e + m.query_advice(z, Rotation(-m_rot)) * Expression::Constant(pow2(l_bits * (l_u32 - 1)))
+        };
+        // r = Σ_j r_j·2^(L·j): r_0 on row −m−1, r_j (j ≥ 1) on row −m−2−j.
+        let r_expr = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| {
+            (1..k_limbs).fold(m.query_advice(z, Rotation(-m_rot - 1)), |e, j| {
+                e + m.query_advice(z, Rotation(-m_rot - 2 - j as i32)) * Expression::Constant(pow2(l_bits * j as u32))
+            })
         };
         meta.create_gate("rescale", |m| {
             let q = m.query_selector(q_rescale);
@@ -393,9 +441,9 @@ impl ModelConfig {
                 true => m.query_advice(acc, Rotation::cur()) + m.query_advice(x[2], Rotation::cur()) * Expression::Constant(pow2(s)),
                 false => m.query_advice(acc, Rotation::cur()),
             };
-            let top = m.query_advice(z, Rotation(-(n as i32)));
-            let r = m.query_advice(z, Rotation(-(n as i32) - 1));
-            let top_shifted = m.query_advice(z, Rotation(-(n as i32) - 2));
+            let top = m.query_advice(z, Rotation(-m_rot));
+            let r = r_expr(m);
+            let top_shifted = m.query_advice(z, Rotation(-m_rot - 2));
             let sign = m.query_advice(sign_col, Rotation::cur());
             let acc_next = m.query_advice(acc, Rotation::next());
             let next_bias = m.query_fixed(w[0], Rotation::cur());
@@ -403,8 +451,8 @@ impl ModelConfig {
             vec![
                 q.clone() * (v + Expression::Constant(pow2(s - 1)) - r - quotient * Expression::Constant(pow2(s))),
                 q.clone() * sign.clone() * (one() - sign),
-                // top, top + 2^(s−1) both limbs ⇒ top ∈ [0, 2^(s−1))
-                q.clone() * (top_shifted - top - Expression::Constant(pow2(s - 1))),
+                // top, top + 2^(L−1) both limbs ⇒ top ∈ [0, 2^(L−1))
+                q.clone() * (top_shifted - top - Expression::Constant(pow2(l_bits - 1))),
                 // the next output's accumulator starts at its bias (0 after the last output)
                 q * (acc_next - next_bias),
             ]
@@ -429,7 +477,7 @@ impl ModelConfig {
                 }
             }
         });
-        // One lookup on every row. Without functions: z ∈ [0, 2^s). With functions:
+        // One lookup on every row. Without functions: z ∈ [0, 2^L). With functions:
         // ((1 − fon)·z + fon·(q + w[1]), fon·(out + C)) ∈ {(v, 0)} ∪ {(x + off_f, f(x) + C)}:
         // on a function's rescale row fon = 1 and w[1] = off_f = tag_f·2^(s·n) (see `load_tables`).
         meta.lookup("limbs and functions", |m| {
@@ -456,10 +504,9 @@ impl ModelConfig {
     /// `(x + off_f, f(x) + C)`).
     pub fn lookup_table(&self) -> Result<Vec<Vec<Fr>>, Error> {
         let p = self.shape.params();
-        let s = self.shape.scale_bits;
-        let bound = 1i128 << (s * self.shape.range_limbs - 1);
+        let bound = 1i128 << (self.shape.packing_bits() - 1);
         let c = self.shape.function_output_offset();
-        let mut rows: Vec<Vec<Fr>> = (0..1u64 << s).map(|v| vec![Fr::from(v), Fr::zero()]).collect();
+        let mut rows: Vec<Vec<Fr>> = (0..1u64 << self.shape.limb_bits()).map(|v| vec![Fr::from(v), Fr::zero()]).collect();
         for a in self.shape.tabulated() {
             let d = p.domain(a).ok_or(Error::Synthesis)?;
             let off = self.shape.function_offset(a);
@@ -677,6 +724,9 @@ pub const MAX_K: u32 = 24;
 
 /// Sizes the circuit for `model` by running the real layout against a counting sink.
 pub fn plan(model: &QuantModel, shape: CircuitShape) -> Result<CircuitPlan, crate::error::ProverError> {
+    if let Some(m) = shape.limb_defect() {
+        return Err(crate::error::ProverError::BadSettings(m));
+    }
     let mut cs = ConstraintSystem::<Fr>::default();
     let config = ModelConfig::configure(&mut cs, shape);
     let mut sink = layout::CountingSink::default();

@@ -345,7 +345,7 @@ impl Snapshot {
 
 /// The free witness cells a model's visibility allows, per kind.
 pub fn expected_roots(model: &QuantModel, shape: &CircuitShape) -> Vec<(Root, usize)> {
-    let n = shape.range_limbs as usize;
+    let n = shape.value_limbs();
     let mut out = Vec::new();
     let wires = shape.input_wires(model);
     out.push((Root::PrivateInput, wires.private.len()));
