@@ -217,16 +217,16 @@ pub fn choose_layout(model: &QuantModel, forced: Forced, visibility: Visibilitie
         try_one(w, widest, &mut cands);
     }
     if forced.limb_bits.is_none() {
-        cands.sort_by(|a, b| order(goal, a, b));
-        let best = forced_width.or_else(|| cands.first().map(|c| c.plan.shape.dot_width));
-        if let Some(best) = best {
-            let near: Vec<usize> = match forced_width {
-                Some(w) => vec![w],
-                None => [best.saturating_sub(1), best, best + 1].into_iter().filter(|w| widths.contains(w)).collect(),
-            };
-            for l in candidate_limb_bits(s).into_iter().filter(|l| *l != s) {
-                near.iter().for_each(|w| try_one(*w, l, &mut cands));
-            }
+        // The forced width, else the best width at L = s and its neighbours.
+        let near: Vec<usize> = match forced_width {
+            Some(w) => vec![w],
+            None => cands.iter().min_by(|a, b| order(goal, a, b)).map_or(Vec::new(), |c| {
+                let best = c.plan.shape.dot_width;
+                [best.saturating_sub(1), best, best + 1].into_iter().filter(|w| widths.contains(w)).collect()
+            }),
+        };
+        for l in candidate_limb_bits(s).into_iter().filter(|l| *l != s) {
+            near.iter().for_each(|w| try_one(*w, l, &mut cands));
         }
     }
     if cands.is_empty() {

@@ -354,9 +354,7 @@ fn print_layout(layout: &LayoutChoice) {
         println!("    ... {} slower layouts not shown", alts.len() - shown.len());
     }
     for s in &layout.skipped {
-        match s.limb_bits {
-            Some(l) => println!("    dot width {}, {l}-bit limbs: no layout: {}", s.dot_width, s.reason),
-            None => println!("    dot width {}: no layout: {}", s.dot_width, s.reason),
-        }
+        let limbs = s.limb_bits.map_or(String::new(), |l| format!(", {l}-bit limbs"));
+        println!("    dot width {}{limbs}: no layout: {}", s.dot_width, s.reason);
     }
 }

@@ -58,8 +58,8 @@ pub(super) struct Columns {
 
 impl CommitConfig {
     /// Creates the gates on the selectors `(q_round, q_absorb, q_pack)` (created by the caller, whose
-    /// order decides selector compression). `s` limb bits (`L`), `n` limbs per value (`m`).
-    pub(super) fn configure(meta: &mut ConstraintSystem<Fr>, c: &Columns, selectors: (Selector, Selector, Selector), s: u32, n: usize) -> Self {
+    /// order decides selector compression). `limb_w` bits per limb (`L`), `per_value` limbs per value (`m`).
+    pub(super) fn configure(meta: &mut ConstraintSystem<Fr>, c: &Columns, selectors: (Selector, Selector, Selector), limb_w: u32, per_value: usize) -> Self {
         let (q_round, q_absorb, q_pack) = selectors;
                 let k = |v: Fr| Expression::Constant(v);
 
@@ -72,11 +72,11 @@ impl CommitConfig {
             let running = m.query_advice(c.x1, Rotation::cur());
             let cont = m.query_fixed(c.w0, Rotation::cur());
             let last = m.query_fixed(c.w1, Rotation::cur());
-            let limbs = (0..n).fold(k(Fr::zero()), |e, j| e + m.query_advice(c.z, Rotation(-(j as i32))) * k(pow2(s * j as u32)));
+            let limbs = (0..per_value).fold(k(Fr::zero()), |e, j| e + m.query_advice(c.z, Rotation(-(j as i32))) * k(pow2(limb_w * j as u32)));
             vec![
-                q.clone() * (acc_next.clone() - cont * acc * k(pow2(s)) - z),
+                q.clone() * (acc_next.clone() - cont * acc * k(pow2(limb_w)) - z),
                 q.clone() * (running - acc_next),
-                q * last * (value + k(pow2(s * n as u32 - 1)) - limbs),
+                q * last * (value + k(pow2(limb_w * per_value as u32 - 1)) - limbs),
             ]
         });
 
@@ -168,7 +168,7 @@ pub(super) fn assign<S: Sink>(
 ) -> Result<Placed<S::Cell>, Error> {
     let shape = cfg.shape;
     // Limbs of L bits, m per value (L·m = s·n, the value range).
-    let (s, n) = (shape.limb_bits(), shape.value_limbs());
+    let (limb_w, per_value) = (shape.limb_bits(), shape.value_limbs());
     let bits = shape.packing_bits();
     let per_element = hash::values_per_element(bits);
     let elements = 1 + count.div_ceil(per_element);
@@ -246,7 +246,7 @@ pub(super) fn assign<S: Sink>(
 
     // Packing: per value, its m limbs most significant first.
     let half = 1i128 << (bits - 1);
-    let mask = (1i128 << s) - 1;
+    let mask = (1i128 << limb_w) - 1;
     let mut cells = Vec::with_capacity(count);
     let mut running = Fr::zero();
     let known = |v: Fr| if witness.is_some() { Value::known(v) } else { Value::unknown() };
@@ -254,15 +254,15 @@ pub(super) fn assign<S: Sink>(
         for (vi, &i) in values.iter().enumerate() {
             let v = witness.map(|(values, _)| values.get(i).copied().unwrap_or(0));
             let u = v.map(|v| i128::from(v) + half);
-            for j in 0..n {
+            for j in 0..per_value {
                 let first = vi == 0 && j == 0;
-                let last_limb = j == n - 1;
+                let last_limb = j == per_value - 1;
                 sink.enable(c.q_pack, row)?;
                 sink.fixed(w0, row, if first { Fr::zero() } else { Fr::one() });
                 // The top limb is not masked: a value outside the packing range leaves the table
                 // there (rather than breaking the value's own gate).
                 let limb = u.map(|u| {
-                    let l = u >> (s as usize * (n - 1 - j));
+                    let l = u >> (limb_w as usize * (per_value - 1 - j));
                     if j == 0 {
                         l
                     } else {
@@ -277,7 +277,7 @@ pub(super) fn assign<S: Sink>(
                 }
                 sink.advice(acc, row, known(running));
                 if let Some(l) = limb {
-                    running = if first { Fr::zero() } else { running * super::pow2(s) } + fr_from_i128(l);
+                    running = if first { Fr::zero() } else { running * super::pow2(limb_w) } + fr_from_i128(l);
                 }
                 let packed = sink.advice(x1, row, known(running));
                 if last_limb {

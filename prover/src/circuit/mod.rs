@@ -419,14 +419,14 @@ impl ModelConfig {
         // Rescale-row cells; limbs, remainder and the shifted top limb are in `z` above the row.
         let sign_col = x[0];
         let out_col = x[1];
-        let (m_rot, l_u32) = (m_limbs as i32, m_limbs as u32);
+        let (m_rot, m_u32) = (m_limbs as i32, m_limbs as u32);
         let q_expr = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| {
             let sign = m.query_advice(sign_col, Rotation::cur());
             let mut e = (sign - Expression::Constant(Fr::one())) * Expression::Constant(pow2(range_bits - 1));
             for i in 0..m_limbs - 1 {
                 e = e + m.query_advice(z, Rotation(-1 - i as i32)) * Expression::Constant(pow2(l_bits * i as u32));
             }
-            e + m.query_advice(z, Rotation(-m_rot)) * Expression::Constant(pow2(l_bits * (l_u32 - 1)))
+            e + m.query_advice(z, Rotation(-m_rot)) * Expression::Constant(pow2(l_bits * (m_u32 - 1)))
         };
         // r = Σ_j r_j·2^(L·j): r_0 on row −m−1, r_j (j ≥ 1) on row −m−2−j.
         let r_expr = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| {
