@@ -14,7 +14,8 @@
 //!
 //! Why there is a trade at all: a non-linear table covers its input range at the scale's
 //! resolution, so every further bit of precision can double its rows, and with them the prove
-//! time. (The range checks' limb table need not grow: the layout choice narrows limbs to a
+//! time, until the table is large enough to be interpolated ([`crate::quant::Interp`]: then
+//! `2^b` times fewer rows, for a few more rows per function output and up to a unit of error). (The range checks' limb table need not grow: the layout choice narrows limbs to a
 //! divisor of the scale when the table would set `k`, [`crate::optimise`], at the price of taller
 //! rescale rows.)
 //!

@@ -4,7 +4,7 @@ use crate::circuit::CircuitPlan;
 use crate::error::{ProverError, Result};
 use crate::ir::Graph;
 use crate::ir::{Activation, LayerGraph};
-use crate::quant::{Domain, QuantModel, QuantParams, Tables, MAX_TABLE_ENTRIES};
+use crate::quant::{Domain, Interp, QuantModel, QuantParams, Tables, MAX_TABLE_ENTRIES};
 use std::path::Path;
 
 /// Options of `compile`.
@@ -29,6 +29,9 @@ pub struct CompileOptions {
     /// Compile the accuracy circuit of the model over this many test samples
     /// ([`crate::accuracy`]) instead of one inference.
     pub accuracy_samples: Option<usize>,
+    /// Function tables interpolated every `2^b` rescaled units ([`Interp`]): `None` chooses
+    /// ([`QuantParams::choose_interp`]), `Some(0)` keeps them exact.
+    pub interp_bits: Option<u32>,
 }
 
 impl Default for CompileOptions {
@@ -42,6 +45,7 @@ impl Default for CompileOptions {
             goal: crate::optimise::LayoutGoal::default(),
             visibility: crate::visibility::Visibilities::default(),
             accuracy_samples: None,
+            interp_bits: None,
         }
     }
 }
@@ -93,14 +97,14 @@ pub const DEFAULT_RANGE_LIMBS: u32 = 2;
 /// Compiles an ONNX model.
 pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     // The settings first: calibration divides by the scale bits and shifts by them.
-    QuantParams { scale_bits: opts.scale_bits, range_limbs: opts.range_limbs.unwrap_or(DEFAULT_RANGE_LIMBS), tables: Tables::default() }.validate()?;
+    QuantParams { scale_bits: opts.scale_bits, range_limbs: opts.range_limbs.unwrap_or(DEFAULT_RANGE_LIMBS), tables: Tables::default(), interp: None }.validate()?;
     if opts.dot_width.is_some_and(|w| w > crate::limits::MAX_DOT_WIDTH) {
         return Err(ProverError::BadSettings(format!("dot_width must be at most {}", crate::limits::MAX_DOT_WIDTH)));
     }
     let graph = crate::onnx::load(path)?;
     let mut lowering = crate::ir::LowerOptions::default();
     let mut layers = graph.lower_with(&lowering)?;
-    let (chosen_limbs, tables, calibrated_max_abs) = match choose_ranges(&layers, opts) {
+    let (chosen_limbs, tables, interp, calibrated_max_abs) = match choose_ranges(&layers, opts) {
         // An additive mask (−10⁴) before a softmax: clamp the exp inputs, which changes no output.
         Err(RangeFailure::TableTooLarge(Activation::Exp, _)) => {
             lowering.clamp_exp = true;
@@ -110,7 +114,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
         other => other.map_err(RangeFailure::into_error)?,
     };
     let limbs = opts.range_limbs.unwrap_or(chosen_limbs);
-    let params = QuantParams { scale_bits: opts.scale_bits, range_limbs: limbs, tables };
+    let params = QuantParams { scale_bits: opts.scale_bits, range_limbs: limbs, tables, interp };
     opts.visibility.validate()?;
     if opts.accuracy_samples.is_some() {
         crate::accuracy::check_visibility(&opts.visibility)?;
@@ -167,7 +171,7 @@ pub const HEADROOM: i64 = 2;
 /// headroom, joined with a default core: ±4 for sigmoid, tanh, erf and gelu, −4..0 for exp).
 /// Without samples: [`DEFAULT_RANGE_LIMBS`] and the default domains. An input outside a table at
 /// prove time is an error before proving.
-fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> std::result::Result<(u32, Tables, Option<i64>), RangeFailure> {
+fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> std::result::Result<(u32, Tables, Option<Interp>, Option<i64>), RangeFailure> {
     let s = opts.scale_bits;
     let unit = 1i64 << s.min(30);
     let used: Vec<Activation> = Activation::TABULATED.into_iter().filter(|a| layers.layers.iter().any(|l| crate::quant::proven_activation(l.activation).0 == *a)).collect();
@@ -176,14 +180,15 @@ fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> std::result::Res
         for a in &used {
             tables[a.table_index().unwrap_or(0)] = Some(default_domain(*a, unit));
         }
-        return Ok((DEFAULT_RANGE_LIMBS, tables, None));
+        let interp = interpolate(tables, s, opts.range_limbs.unwrap_or(DEFAULT_RANGE_LIMBS), opts)?;
+        return Ok((DEFAULT_RANGE_LIMBS, tables, interp, None));
     }
     // A probe with a wide range and unbounded tables records what the samples need.
     let mut wide_tables: Tables = [None; Activation::TABULATED.len()];
     for a in &used {
         wide_tables[a.table_index().unwrap_or(0)] = Some(Domain { lo: -(1 << 50), hi: 1 << 50 });
     }
-    let wide = QuantParams { scale_bits: s, range_limbs: (60 / s).clamp(1, 8), tables: wide_tables };
+    let wide = QuantParams { scale_bits: s, range_limbs: (60 / s).clamp(1, 8), tables: wide_tables, interp: None };
     let probe = QuantModel::from_layers(layers, wide)?;
     let mut max_abs = 0i64;
     let mut seen: [Option<(i64, i64)>; Activation::TABULATED.len()] = [None; Activation::TABULATED.len()];
@@ -218,18 +223,45 @@ fn choose_ranges(layers: &LayerGraph, opts: &CompileOptions) -> std::result::Res
         });
         let headroom = |v: i64, outward: bool| if (v < 0) == outward { v.saturating_mul(2) } else { v / 2 };
         let d = Domain { lo: headroom(lo, true).min(core.lo), hi: headroom(hi, false).max(core.hi) };
-        if d.len() as i64 > MAX_TABLE_ENTRIES {
-            return Err(RangeFailure::TableTooLarge(*a, ProverError::BadSettings(format!(
-                "the {} table would need {} entries to cover the calibration inputs {}..{} (with 2x headroom); at most {MAX_TABLE_ENTRIES} are supported: lower --scale-bits",
-                a.name(),
-                d.len(),
-                wide.dequantise(lo),
-                wide.dequantise(hi)
-            ))));
+        // Beyond what any interpolation could bring under the bound (and cheap to evaluate).
+        if d.len() as i64 > MAX_TABLE_ENTRIES << (s / 2 + 1) {
+            return Err(too_large(*a, d.len(), &wide, d));
         }
         tables[i] = Some(d);
     }
-    Ok((limbs, tables, Some(seen_max)))
+    let interp = interpolate(tables, s, opts.range_limbs.unwrap_or(limbs), opts)?;
+    Ok((limbs, tables, interp, Some(seen_max)))
+}
+
+/// The tables' interpolation (`opts.interp_bits`, else [`QuantParams::choose_interp`]), once
+/// every table is known to fit [`MAX_TABLE_ENTRIES`] with it.
+fn interpolate(tables: Tables, s: u32, range_limbs: u32, opts: &CompileOptions) -> std::result::Result<Option<Interp>, RangeFailure> {
+    let exact = QuantParams { scale_bits: s, range_limbs, tables, interp: None };
+    let interp = match opts.interp_bits {
+        None => exact.choose_interp(),
+        Some(0) => None,
+        Some(b) => Some(exact.interp_at(b, false).ok_or_else(|| {
+            ProverError::BadSettings(format!("interp_bits {b}: must be 0 (exact tables) or in 2..{s} sharing a divisor of at least 2 with scale_bits ({s})"))
+        })?),
+    };
+    let p = QuantParams { interp, ..exact };
+    for a in p.tabulated() {
+        let d = p.domain(a).ok_or_else(|| ProverError::BadSettings(format!("no {} table", a.name())))?;
+        if p.table_entries(d) as i64 > MAX_TABLE_ENTRIES {
+            return Err(too_large(a, p.table_entries(d), &p, d));
+        }
+    }
+    Ok(interp)
+}
+
+/// A function's table over `d` would need `entries` rows, above [`MAX_TABLE_ENTRIES`].
+fn too_large(a: Activation, entries: usize, p: &QuantParams, d: Domain) -> RangeFailure {
+    RangeFailure::TableTooLarge(a, ProverError::BadSettings(format!(
+        "the {} table would need {entries} entries to cover {}..{} (the calibration inputs with 2x headroom, and its default core); at most {MAX_TABLE_ENTRIES} are supported: lower --scale-bits",
+        a.name(),
+        p.dequantise(d.lo),
+        p.dequantise(d.hi)
+    )))
 }
 
 /// The part of a function's domain always covered, whatever the samples: ±4 for most functions,

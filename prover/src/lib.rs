@@ -29,7 +29,7 @@ pub mod weights;
 
 pub use circuit::{plan, CircuitPlan, CircuitShape, ModelCircuit};
 pub use error::{ProverError, Result};
-pub use quant::{QuantModel, QuantParams, Trace};
+pub use quant::{Interp, QuantModel, QuantParams, Trace};
 pub use binding::{Binding, Claimant, PaymentContract};
 pub use visibility::{GraphInputs, InputWires, Visibilities, Visibility, VisibilityOverrides};
 pub use compile::{compile, CompileOptions, Compiled};

@@ -157,8 +157,8 @@ pub struct Forced {
 }
 
 /// The `dot_width` values tried for a model with these visibilities.
-pub fn candidate_widths(visibility: Visibilities) -> std::ops::RangeInclusive<usize> {
-    let min = CircuitShape::min_dot_width(visibility);
+pub fn candidate_widths(visibility: Visibilities, interp: bool) -> std::ops::RangeInclusive<usize> {
+    let min = CircuitShape::min_dot_width(visibility, interp);
     min..=MAX_DOT_WIDTH.max(min)
 }
 
@@ -197,12 +197,15 @@ fn order(goal: &LayoutGoal, a: &Candidate, b: &Candidate) -> std::cmp::Ordering 
 /// limb width and reports the others as alternatives. Candidates too large for the largest `k`
 /// are skipped; if none fits, the error is the first one's.
 pub fn choose_layout(model: &QuantModel, forced: Forced, visibility: Visibilities, cost: &CostModel, goal: &LayoutGoal) -> Result<LayoutChoice> {
-    let widths = candidate_widths(visibility);
+    let interp = CircuitShape::for_model(model, 1).interp.is_some();
+    let widths = candidate_widths(visibility, interp);
     let min = *widths.start();
     // A forced width below the rescale row's minimum is raised to it, as `plan` does.
     let forced_width = forced.dot_width.map(|w| w.max(min));
     let s = model.params.scale_bits;
-    let widest = forced.limb_bits.unwrap_or(s);
+    // With interpolated tables the limbs also divide the interpolation's bits.
+    let widest_valid = CircuitShape::for_model(model, 1).widest_limb_bits();
+    let widest = forced.limb_bits.unwrap_or(widest_valid);
     let mut cands = Vec::new();
     let mut first_err = None;
     let mut skipped = Vec::new();
@@ -225,7 +228,7 @@ pub fn choose_layout(model: &QuantModel, forced: Forced, visibility: Visibilitie
                 [best.saturating_sub(1), best, best + 1].into_iter().filter(|w| widths.contains(w)).collect()
             }),
         };
-        for l in candidate_limb_bits(s).into_iter().filter(|l| *l != s) {
+        for l in candidate_limb_bits(widest_valid).into_iter().filter(|l| *l != widest_valid) {
             near.iter().for_each(|w| try_one(*w, l, &mut cands));
         }
     }

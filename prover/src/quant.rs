@@ -46,6 +46,28 @@ const LEGACY_TABLES: usize = 8;
 /// Per tabulated function ([`Activation::TABULATED`] order), its table's domain, if the model uses it.
 pub type Tables = [Option<Domain>; Activation::TABULATED.len()];
 
+/// Linear interpolation over a coarse function table: the table holds `f` every `2^bits`
+/// rescaled units, and an input `q = x·2^bits + r` (`0 ≤ r < 2^bits`) evaluates to
+/// `f0 + ⌊((f1 − f0)·r + 2^(bits−1)) / 2^bits⌋` with `f0 = T(x·2^bits)`, `f1 = T((x+1)·2^bits)`
+/// ([`QuantParams::tabulate`] values). A table then needs `2^bits` times fewer rows, so a fine
+/// scale no longer means a huge table (issue 16: accuracy at fine scales).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interp {
+    /// The table's step, `2^bits` rescaled units (`2 ≤ bits < scale_bits`).
+    pub bits: u32,
+    /// Every step `|f1 − f0| + 1` of every table is below `2^(delta_bits − 1)`: the interpolated
+    /// increment's range, which the circuit range-checks.
+    pub delta_bits: u32,
+}
+
+/// Exact function tables at most this many rows are kept exact (interpolation costs every
+/// function output a few rows and adds up to [`INTERP_TOLERANCE`] of error).
+pub const INTERP_MIN_EXACT_ROWS: usize = 1 << 13;
+
+/// An interpolation step is accepted when it stays within this many units of the exact table
+/// at every sampled input.
+pub const INTERP_TOLERANCE: f64 = 1.0;
+
 /// Quantisation parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantParams {
@@ -57,6 +79,14 @@ pub struct QuantParams {
     /// Per tabulated function, the rescaled inputs its table covers (chosen by calibration).
     #[serde(with = "crate::ir::tables_serde")]
     pub tables: Tables,
+    /// Whether the tables are coarse and interpolated, and how ([`Interp`]); `None`: exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interp: Option<Interp>,
+}
+
+/// Greatest common divisor.
+pub fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 impl QuantParams {
@@ -80,9 +110,92 @@ impl QuantParams {
     pub fn tabulated(&self) -> Vec<Activation> {
         Activation::TABULATED.iter().zip(&self.tables).filter(|(_, d)| d.is_some()).map(|(a, _)| *a).collect()
     }
-    /// Rows the tabulated functions add to the lookup table: every function's domain.
+    /// Rows the tabulated functions add to the lookup table: every function's domain (with
+    /// interpolation, its keys).
     pub fn function_table_rows(&self) -> usize {
-        self.tables.iter().flatten().map(Domain::len).sum()
+        self.tables.iter().flatten().map(|d| self.table_entries(*d)).sum()
+    }
+    /// Rows of one function's table over domain `d`: one per input, or with interpolation one
+    /// per key `q >> bits` of an input `q` in `d`.
+    pub fn table_entries(&self, d: Domain) -> usize {
+        match self.interp {
+            Some(i) => Domain { lo: d.lo >> i.bits, hi: d.hi >> i.bits }.len(),
+            None => d.len(),
+        }
+    }
+    /// The table keys covering domain `d` (the inputs themselves without interpolation).
+    pub fn table_keys(&self, d: Domain) -> std::ops::RangeInclusive<i64> {
+        match self.interp {
+            Some(i) => (d.lo >> i.bits)..=(d.hi >> i.bits),
+            None => d.lo..=d.hi,
+        }
+    }
+    /// The table entry of key `x`: `(f0, f1)`, the function at the key's input and (with
+    /// interpolation) at the next key's; without interpolation `f1 = f0`.
+    pub fn table_entry(&self, act: Activation, x: i64) -> (i64, i64) {
+        match self.interp {
+            Some(i) => (self.tabulate(act, x << i.bits), self.tabulate(act, (x + 1) << i.bits)),
+            None => {
+                let f = self.tabulate(act, x);
+                (f, f)
+            }
+        }
+    }
+    /// The function's fixed-point value at rescaled input `q`, as the circuit proves it: the
+    /// table's value, or its interpolation ([`Interp`]).
+    pub fn evaluate(&self, act: Activation, q: i64) -> i64 {
+        match self.interp {
+            Some(i) => {
+                let (f0, f1) = self.table_entry(act, q >> i.bits);
+                let r = i128::from(q & ((1i64 << i.bits) - 1));
+                let n = i128::from(f1 - f0) * r + (1i128 << (i.bits - 1));
+                (i128::from(f0) + n.div_euclid(1i128 << i.bits)) as i64
+            }
+            None => self.tabulate(act, q),
+        }
+    }
+    /// The interpolation step to use for these tables: `None` while the exact tables are at most
+    /// [`INTERP_MIN_EXACT_ROWS`] rows, else the coarsest step `2^b` (`b ≤ s/2 + 1`, sharing a
+    /// divisor of at least 3 with `s` for the range-check limbs) whose interpolation stays within
+    /// [`INTERP_TOLERANCE`] of the exact tables on every sampled input, if any.
+    pub fn choose_interp(&self) -> Option<Interp> {
+        let exact = QuantParams { interp: None, ..*self };
+        if exact.function_table_rows() <= INTERP_MIN_EXACT_ROWS {
+            return None;
+        }
+        let s = self.scale_bits;
+        (2..=(s / 2 + 1).min(s - 1)).rev().filter(|b| gcd(s, *b) >= 3).find_map(|b| self.interp_at(b, true))
+    }
+    /// Interpolation with step `2^bits` over these tables (its `delta_bits` from their steepest
+    /// step); with `check`, only if it stays within [`INTERP_TOLERANCE`] of the exact tables at
+    /// five inputs per step. `None` for a step the tables cannot take (`bits` not in
+    /// `2..scale_bits`, or without a common divisor of at least 2 with `scale_bits`).
+    pub fn interp_at(&self, bits: u32, check: bool) -> Option<Interp> {
+        let s = self.scale_bits;
+        if !(2..s).contains(&bits) || gcd(s, bits) < 2 {
+            return None;
+        }
+        let exact = QuantParams { interp: None, ..*self };
+        let p = QuantParams { interp: Some(Interp { bits, delta_bits: 0 }), ..*self };
+        let step = 1i64 << bits;
+        let mut steepest = 0i64;
+        for a in self.tabulated() {
+            let d = self.domain(a)?;
+            for x in p.table_keys(d) {
+                let (f0, f1) = p.table_entry(a, x);
+                steepest = steepest.max((f1 - f0).abs());
+                if !check {
+                    continue;
+                }
+                for q in [0, step / 4, step / 2, 3 * step / 4, step - 1].map(|o| (x << bits) + o).into_iter().filter(|q| d.contains(*q)) {
+                    if ((p.evaluate(a, q) - exact.tabulate(a, q)).abs() as f64) > INTERP_TOLERANCE {
+                        return None;
+                    }
+                }
+            }
+        }
+        let delta_bits = 64 - (steepest + 1).leading_zeros() + 1;
+        (delta_bits < 48).then_some(Interp { bits, delta_bits })
     }
     /// The fixed-point function `round(f(q / 2^s) · 2^s)` a table holds, clamped to the range of
     /// rescaled values (an infinite value, such as `1/0`, becomes the range's end; NaN becomes 0).
@@ -115,6 +228,14 @@ impl QuantParams {
                 }
             }
         }
+        if let Some(i) = self.interp {
+            if !(2..self.scale_bits).contains(&i.bits) || gcd(self.scale_bits, i.bits) < 2 || !(2..48).contains(&i.delta_bits) {
+                return Some(format!(
+                    "interpolation bits must be in 2..{} sharing a divisor of at least 2 with scale_bits, and delta bits in 2..48; got {} and {}",
+                    self.scale_bits, i.bits, i.delta_bits
+                ));
+            }
+        }
         None
     }
     /// What makes the function tables unprovable, if anything: a domain of more than
@@ -127,7 +248,7 @@ impl QuantParams {
             Activation::TABULATED.iter().zip(&self.tables).find_map(|(a, d)| {
                 let d = (*d)?;
                 let inside = i128::from(d.lo) > min && i128::from(d.hi) <= max;
-                (d.len() as i64 > MAX_TABLE_ENTRIES || !inside).then(|| {
+                (self.table_entries(d) as i64 > MAX_TABLE_ENTRIES || !inside).then(|| {
                     format!("the {} table's domain {}..={} has more than {MAX_TABLE_ENTRIES} entries or leaves the value range ({min}, {max})", a.name(), d.lo, d.hi)
                 })
             })
@@ -506,7 +627,7 @@ impl QuantModel {
                     Activation::Relu => q.max(0),
                     Activation::Step => i64::from(q >= 0) << p.scale_bits,
                     act => match p.domain(act) {
-                        Some(d) if d.contains(q) => p.tabulate(act, q),
+                        Some(d) if d.contains(q) => p.evaluate(act, q),
                         d => {
                             let d = d.unwrap_or(Domain { lo: 0, hi: -1 });
                             return Err(ProverError::OutOfTable {
@@ -625,6 +746,12 @@ impl QuantModel {
             h.update([0xff]);
             n(&mut h, later.len());
             later.iter().for_each(|d| table(&mut h, d));
+        }
+        // Interpolated tables (a different function of the same domain), after another marker.
+        if let Some(i) = self.params.interp {
+            h.update([0xfe]);
+            h.update(i.bits.to_be_bytes());
+            h.update(i.delta_bits.to_be_bytes());
         }
         n(&mut h, self.inputs);
         n(&mut h, self.layers.len());

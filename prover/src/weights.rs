@@ -238,7 +238,7 @@ mod tests {
 
     fn model(w: [i64; 2], bias: i64) -> QuantModel {
         QuantModel {
-            params: QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() },
+            params: QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default(), interp: None },
             inputs: 2,
             input_sizes: Vec::new(),
             layers: vec![QuantLayer { pinned: false, tied: Vec::new(), inputs: 2, outputs: 1, rows: vec![vec![(0, w[0]), (1, w[1])]], prods: vec![], bias: vec![bias], activation: Activation::Relu }],

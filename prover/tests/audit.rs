@@ -254,7 +254,7 @@ fn function_tables_stay_functions_with_one_range_limb() {
     let mut tables = [None; Activation::TABULATED.len()];
     let sigmoid = Activation::TABULATED.iter().position(|a| *a == Activation::Sigmoid).unwrap();
     tables[sigmoid] = Some(Domain { lo: -100, hi: 100 });
-    let params = QuantParams { scale_bits: 8, range_limbs: 1, tables };
+    let params = QuantParams { scale_bits: 8, range_limbs: 1, tables, interp: None };
     let layer = QuantLayer { inputs: 1, outputs: 1, rows: vec![vec![(0, 256)]], prods: Vec::new(), bias: vec![0], activation: Activation::Sigmoid, pinned: false, tied: Vec::new() };
     let model = QuantModel { params, inputs: 1, input_sizes: Vec::new(), layers: vec![layer], outputs: vec![1] };
     for v in visibilities(Visibility::Fixed) {

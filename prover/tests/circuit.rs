@@ -168,7 +168,7 @@ fn sizing_counts_public_instances_regression_many_inputs_few_rows() {
     use zkinfer_prover::quant::{QuantLayer, QuantParams};
     // 600 inputs, one output: few layer rows, but 603 public instances (one public row each:
     // commitment, binding, inputs, output) must fit the rows.
-    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
+    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default(), interp: None };
     let layer = QuantLayer { pinned: false, tied: Vec::new(), inputs: 600, outputs: 1, rows: vec![(0..600).map(|i| (i, 1)).collect()], prods: Vec::new(), bias: vec![0], activation: Activation::None };
     let model = Arc::new(QuantModel { params, inputs: 600, input_sizes: Vec::new(), layers: vec![layer], outputs: vec![600] });
     let shape = zkinfer_prover::CircuitShape::for_model(&model, 8);
@@ -185,7 +185,7 @@ fn input_that_is_also_an_output_proves_regression_synthesis_error() {
     use zkinfer_prover::ir::Activation;
     use zkinfer_prover::quant::{QuantLayer, QuantParams};
     // Outputs [wire 0 (the input itself), wire 2 (a layer output)]: both public rows hold copies.
-    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
+    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default(), interp: None };
     let layer = QuantLayer { pinned: false, tied: Vec::new(), inputs: 2, outputs: 1, rows: vec![vec![(0, 256), (1, 512)]], prods: Vec::new(), bias: vec![3], activation: Activation::Relu };
     let model = Arc::new(QuantModel { params, inputs: 2, input_sizes: Vec::new(), layers: vec![layer], outputs: vec![0, 2] });
     let shape = zkinfer_prover::CircuitShape::for_model(&model, 2);

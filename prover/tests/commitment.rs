@@ -21,7 +21,7 @@ const HASHED: Visibilities = Visibilities::new(Visibility::Fixed, Visibility::Ha
 /// `inputs` inputs; one output = Σ_(i ≥ 2) x_i (inputs 0 and 1 have weight 0, so that a test can
 /// change them without touching the model's arithmetic).
 fn model(inputs: usize) -> Arc<QuantModel> {
-    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
+    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default(), interp: None };
     let row = (0..inputs).map(|i| (i, if i < 2 { 0 } else { 256 })).collect();
     let layer = QuantLayer { pinned: false, tied: Vec::new(), inputs, outputs: 1, rows: vec![row], prods: Vec::new(), bias: vec![0], activation: Activation::None };
     Arc::new(QuantModel { params, inputs, input_sizes: Vec::new(), layers: vec![layer], outputs: vec![inputs] })
@@ -199,7 +199,7 @@ fn hashed_output_proves_and_binds_the_output() {
 #[test]
 fn input_and_output_commitments_are_domain_separated() {
     // A model whose output is its input: both commitments cover the same values.
-    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
+    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default(), interp: None };
     let layer = QuantLayer { pinned: false, tied: Vec::new(), inputs: 1, outputs: 1, rows: vec![vec![(0, 256)]], prods: Vec::new(), bias: vec![0], activation: Activation::None };
     let m = Arc::new(QuantModel { params, inputs: 1, input_sizes: Vec::new(), layers: vec![layer], outputs: vec![0] });
     let both = Visibilities::new(Visibility::Fixed, Visibility::Hashed, Visibility::Hashed);

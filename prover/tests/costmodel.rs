@@ -46,7 +46,7 @@ fn check_choice(model: &QuantModel, choice: &LayoutChoice, cost: &CostModel, goa
     let s = model.params.scale_bits;
     let mut widths: Vec<usize> = all.iter().filter(|c| c.plan.shape.limb_bits().eq(&s) || choice.forced_limb_bits).map(|c| c.plan.shape.dot_width).collect();
     widths.sort_unstable();
-    assert_eq!(widths, candidate_widths(Visibilities::default()).collect::<Vec<_>>());
+    assert_eq!(widths, candidate_widths(Visibilities::default(), false).collect::<Vec<_>>());
     for c in &all {
         let (w, l) = (c.plan.shape.dot_width, c.plan.shape.limb_bits());
         assert!(candidate_limb_bits(s).contains(&l), "{l}-bit limbs at scale {s}");
@@ -94,9 +94,9 @@ fn the_cost_model_decides_the_width() {
     check_choice(&small.model, &choice, &narrow, &LayoutGoal::fastest());
     let same_limbs = |a: &&zkinfer_prover::optimise::Candidate| a.plan.shape.limb_bits() == choice.chosen.plan.shape.limb_bits();
     assert!(choice.alternatives.iter().filter(same_limbs).all(|a| a.plan.k == choice.chosen.plan.k));
-    assert_eq!(choice.chosen.plan.shape.dot_width, *candidate_widths(Visibilities::default()).start());
+    assert_eq!(choice.chosen.plan.shape.dot_width, *candidate_widths(Visibilities::default(), false).start());
     let c = compiled("mnist_mlp", CompileOptions::default());
-    let min = *candidate_widths(Visibilities::default()).start();
+    let min = *candidate_widths(Visibilities::default(), false).start();
     // Columns nearly free, each k doubles the base: the layout with the smallest k, and among
     // those (the same prediction up to the cheap columns) the fewest columns.
     let wide = toy_model(10.0, 1e-6);
@@ -120,7 +120,7 @@ fn forced_width_is_used_and_alternatives_reported() {
     check_choice(&c.model, &c.layout, &CostModel::builtin().unwrap(), &LayoutGoal::default());
     // Below the rescale row's minimum: raised to it, as plan() does.
     let c = compiled("mlp_small", CompileOptions { dot_width: Some(1), ..CompileOptions::default() });
-    assert_eq!(c.plan.shape.dot_width, CircuitShape::min_dot_width(Visibilities::default()));
+    assert_eq!(c.plan.shape.dot_width, CircuitShape::min_dot_width(Visibilities::default(), false));
     assert!(compile(&common::model_path("mlp_small.onnx"), &CompileOptions { dot_width: Some(0), ..CompileOptions::default() }).is_err());
 }
 

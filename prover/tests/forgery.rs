@@ -21,7 +21,7 @@ use zkinfer_prover::{compile, proving, CircuitShape, CompileOptions, QuantModel,
 
 /// `y = x0 · x1`: one output, one product, no linear terms.
 fn product_model() -> QuantModel {
-    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
+    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default(), interp: None };
     let layer = QuantLayer { inputs: 2, outputs: 1, rows: vec![Vec::new()], prods: vec![vec![(0, 1)]], bias: vec![0], activation: Activation::None, pinned: false, tied: Vec::new() };
     QuantModel { params, inputs: 2, input_sizes: Vec::new(), layers: vec![layer], outputs: vec![2] }
 }

@@ -328,7 +328,7 @@ fn run(target: Target, path: &Path, env: &Env) -> Result<(), String> {
         Target::Onnx => {
             let layers = zkinfer_prover::onnx::load(path).and_then(|g| g.lower()).map_err(text)?;
             let tables = [Some(Domain { lo: -2048, hi: 2048 }); zkinfer_prover::ir::Activation::TABULATED.len()];
-            if let Ok(m) = QuantModel::from_layers(&layers, QuantParams { scale_bits: 8, range_limbs: 4, tables }) {
+            if let Ok(m) = QuantModel::from_layers(&layers, QuantParams { scale_bits: 8, range_limbs: 4, tables, interp: None }) {
                 let _ = m.forward(&vec![1; m.input_len()]);
                 let shape = zkinfer_prover::CircuitShape::for_model(&m, 4);
                 let _ = zkinfer_prover::plan(&m, shape);

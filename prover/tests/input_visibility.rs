@@ -21,7 +21,7 @@ use zkinfer_prover::{compile, plan, CircuitPlan, CircuitShape, CompileOptions, Q
 /// Graph inputs of 3, 2 and 4 values; two outputs, each a weighted sum of every input value, so
 /// that changing any input changes them.
 fn model() -> Arc<QuantModel> {
-    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
+    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default(), interp: None };
     let rows = (0..2).map(|o| (0..9).map(|i| (i, 64 + 16 * ((i + o) as i64 % 5))).collect()).collect();
     let layer = QuantLayer { pinned: false, tied: Vec::new(), inputs: 9, outputs: 2, rows, prods: Vec::new(), bias: vec![0, 512], activation: Activation::None };
     Arc::new(QuantModel { params, inputs: 9, input_sizes: vec![3, 2, 4], layers: vec![layer], outputs: vec![9, 10] })

@@ -22,7 +22,7 @@ const WEIGHTS_HASHED: Visibilities = Visibilities::new(Visibility::Hashed, Visib
 /// A 4-3-2 MLP (ReLU, then linear) with one product term in its last layer, weights from `seed`.
 fn mlp(seed: u64) -> Arc<QuantModel> {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
-    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default() };
+    let params = QuantParams { scale_bits: 8, range_limbs: 2, tables: Default::default(), interp: None };
     let mut w = |n: usize| -> Vec<i64> { (0..n).map(|_| rng.gen_range(-300..300)).collect() };
     let hidden = QuantLayer {
         pinned: false,

@@ -50,6 +50,12 @@ pub struct LayoutArgs {
     /// model with the dot width.
     #[arg(long)]
     pub limb_bits: Option<u32>,
+    /// Function tables (sigmoid, tanh, exp, ...) every 2^interp-bits rescaled units, linearly
+    /// interpolated in between (tables 2^interp-bits times smaller, within about one unit of the
+    /// exact table); 0 keeps them exact; default: interpolated when the exact tables would pass
+    /// 8192 rows and a step stays within one unit.
+    #[arg(long)]
+    pub interp_bits: Option<u32>,
     /// Proof-size budget of the layout choice, in bytes: the fastest layout whose proof fits
     /// wins (0: no budget, fastest layout).
     #[arg(long, default_value_t = DEFAULT_MAX_PROOF_BYTES)]
@@ -85,6 +91,7 @@ impl LayoutArgs {
             goal,
             visibility: self.visibility_over(Visibilities::default())?,
             accuracy_samples: None,
+            interp_bits: self.interp_bits,
         })
     }
 
@@ -271,6 +278,17 @@ fn compile_and_save(a: &Args, dir: &crate::pipeline::Dir) -> Result<()> {
         (None, None) => format!("{} limbs of {} bits, the default without --calibrate", params.range_limbs, params.scale_bits),
     };
     println!("  fixed point: scale 2^{}, {range} ({why})", params.scale_bits);
+    if !params.tabulated().is_empty() {
+        let how = match params.interp {
+            Some(i) => format!("interpolated every 2^{} units (2^{} of the input), increments of {} bits", i.bits, i.bits as i64 - i64::from(params.scale_bits), i.delta_bits),
+            None => "exact".to_string(),
+        };
+        let origin = match a.layout.interp_bits {
+            Some(_) => "--interp-bits",
+            None => "chosen",
+        };
+        println!("  function tables: {} rows, {how} ({origin})", params.function_table_rows());
+    }
     println!("  circuit: k = {}, {} rows (+{} table rows), {} advice / {} fixed columns, {} lookups, degree {}", p.k, p.rows, p.table_rows, p.advice_columns, p.fixed_columns, p.lookups, p.degree);
     print_layout(&layout);
     let wires = p.shape.input_wires(&art.model);

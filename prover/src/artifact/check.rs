@@ -36,7 +36,7 @@ impl CircuitArtifact {
         }
         let shape = self.plan.shape;
         shape.visibility.validate().map_err(|e| ProverError::invalid(path, "plan.shape.visibility", e.to_string()))?;
-        let min = CircuitShape::min_dot_width(shape.visibility);
+        let min = CircuitShape::min_dot_width(shape.visibility, shape.interp.is_some());
         if !(min..=MAX_DOT_WIDTH).contains(&shape.dot_width) {
             return invalid(path, "plan.shape.dot_width", format!("{} is not in {min}..={MAX_DOT_WIDTH}", shape.dot_width));
         }

@@ -332,7 +332,8 @@ impl<'a, S: Sink> Walk<'a, S> {
     /// output's cell.
     fn output(&mut self, spec: OutputSpec<'_>) -> Result<S::Cell, Error> {
         let (cfg, shape) = (self.cfg, self.cfg.shape);
-        let (width, zrows) = (shape.dot_width, shape.rescale_z_rows());
+        let tabulated = !matches!(spec.activation, Activation::Relu | Activation::None | Activation::Step);
+        let (width, zrows) = (shape.dot_width, if tabulated { shape.function_z_rows() } else { shape.rescale_z_rows() });
         let pairs = (width / 2).max(1);
         // With hashed weights every term of a layer that is not pinned is a product with its
         // weight's cell (from the weights' commitment, at `first_weight`).
@@ -453,7 +454,12 @@ impl<'a, S: Sink> Walk<'a, S> {
                 self.sink.fixed(cfg.w[1], row, shape.function_offset(tabulated));
             }
         }
-        if row - first_row < m + 1 + k {
+        let interp = match spec.activation {
+            Activation::Relu | Activation::None | Activation::Step => None,
+            act => shape.interp.map(|_| act),
+        };
+        let (ij, id) = if interp.is_some() { shape.interp_limbs() } else { (0, 0) };
+        if row - first_row < m + 1 + k + ij + id {
             return Err(Error::Synthesis);
         }
         // z (L-bit limbs): l_i of q + 2^(L·m−1) on row − 1 − i, t = l_{m−1} − sign·2^(L−1) on
@@ -479,7 +485,25 @@ impl<'a, S: Sink> Walk<'a, S> {
         for j in 1..k {
             self.sink.advice(cfg.z, row - m - 2 - j, self.known(|_| fr_from_i128(piece(r, j))));
         }
-        for r in (first_row..row - m - 1 - k).chain([row]) {
+        let zeros_end = row - m - 1 - k - ij - id;
+        match interp {
+            Some(act) => {
+                // The interpolation (see `interp`): f0 in z and f1 in x[f1] of this row, u's limbs
+                // below the rescale's.
+                let p = shape.params();
+                let wit = nt.and_then(|t| super::interp::witness(&shape, &p, act, t.q));
+                for i in 0..ij + id {
+                    let at = (row as i64 + i64::from(super::interp::Cells::u_rotation(&shape, i))) as usize;
+                    self.sink.advice(cfg.z, at, self.known(|_| fr_from_i128(wit.as_ref().map_or(0, |w| w.u[i]))));
+                }
+                self.sink.advice(cfg.z, row, self.known(|_| fr_from_i128(wit.as_ref().map_or(0, |w| i128::from(w.f0)))));
+                self.sink.advice(cfg.x[shape.f1_column()], row, self.known(|_| fr_from_i128(wit.as_ref().map_or(0, |w| i128::from(w.f1)))));
+            }
+            None => {
+                self.zero(cfg.z, row);
+            }
+        }
+        for r in first_row..zeros_end {
             self.zero(cfg.z, r);
         }
         self.sink.advice(cfg.x[0], row, self.known(|_| Fr::from(u64::from(sign))));

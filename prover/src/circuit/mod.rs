@@ -80,6 +80,13 @@
 //! `x` in each function's calibrated domain. Since `|x|, |q|, |f(x)| < 2^(s·n−1)`, the offsets
 //! keep functions apart and no function entry matches a limb row (whose second component is 0).
 //!
+//! **Interpolated tables** ([`Interp`], chosen when the exact tables would be large, or
+//! `--interp-bits`): the table holds every `2^b`-th input, a third column `f1` the next entry,
+//! and the lookup reads `(key + off_f, f0 + C, f1 + C)`, `key = q >> b` taken from `q`'s limbs;
+//! `f0` sits in `z` of the rescale row and `f1` in a free `x` cell, and the increment
+//! `⌊((f1 − f0)·(q mod 2^b) + 2^(b−1)) / 2^b⌋` is range-checked through `j + d` more limbs below
+//! the rescale's ([`interp`], which documents the rows and the soundness argument).
+//!
 //! Linear maps are sparse: a row of the dot-product chip takes any `W` terms of its output's
 //! term list (dense layers list every input, convolutions their window), so the same chips
 //! prove Gemm, MatMul, Conv, pooling, residual sums, attention and normalisation. Every `x` cell
@@ -94,12 +101,13 @@ pub mod audit;
 pub mod commit;
 #[cfg(any(test, feature = "test-support"))]
 pub mod forge;
+pub mod interp;
 pub mod layout;
 
 use crate::ir::Activation;
 use crate::hash::Tensor;
 use crate::visibility::{InputWires, Visibilities, Visibility};
-use crate::quant::{QuantModel, QuantParams, Tables, Trace};
+use crate::quant::{Interp, QuantModel, QuantParams, Tables, Trace};
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::Field;
@@ -141,6 +149,9 @@ pub struct CircuitShape {
     /// Whether some layer is a step (`x ≥ 0`, a comparison): the `fstep` column is configured.
     #[serde(default)]
     pub steps: bool,
+    /// Whether the function tables are coarse and interpolated ([`Interp`]; the model's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interp: Option<Interp>,
 }
 
 impl Default for CircuitShape {
@@ -155,6 +166,7 @@ impl Default for CircuitShape {
             visibility: Visibilities::PUBLIC,
             pinned: false,
             steps: false,
+            interp: None,
         }
     }
 }
@@ -171,16 +183,19 @@ impl CircuitShape {
             }
         }
         let products = model.layers.iter().any(|l| l.prods.iter().any(|p| !p.is_empty()));
+        let interp = model.params.interp.filter(|_| !used.is_empty());
         Self {
             dot_width,
             scale_bits: model.params.scale_bits,
             range_limbs: model.params.range_limbs,
-            limb_bits: None,
+            // Interpolation needs limbs dividing its bits: the widest such.
+            limb_bits: interp.map(|i| crate::quant::gcd(model.params.scale_bits, i.bits)),
             tables,
             products,
             visibility: Visibilities::PUBLIC,
             pinned: model.layers.iter().any(|l| l.pinned),
             steps: model.layers.iter().any(|l| l.activation == Activation::Step),
+            interp,
         }
     }
     /// The same shape with other visibilities.
@@ -208,10 +223,35 @@ impl CircuitShape {
     pub fn rescale_z_rows(&self) -> usize {
         self.value_limbs() + 1 + self.remainder_limbs()
     }
-    /// What makes the limb width unusable (not in `2..=scale_bits`, or not dividing it), if anything.
+    /// What makes the limb width unusable (not in `2..=scale_bits`, or not dividing it and the
+    /// interpolation's bits), if anything.
     pub fn limb_defect(&self) -> Option<String> {
         let (l, s) = (self.limb_bits(), self.scale_bits);
-        (!(2..=s).contains(&l) || !s.is_multiple_of(l)).then(|| format!("limb_bits must divide scale_bits ({s}) and be at least 2, got {l}"))
+        let b = self.interp.map_or(s, |i| i.bits);
+        (!(2..=s).contains(&l) || !s.is_multiple_of(l) || !b.is_multiple_of(l))
+            .then(|| format!("limb_bits must divide scale_bits ({s}) and the interpolation bits ({b}), and be at least 2, got {l}"))
+    }
+    /// The widest limb width usable: `scale_bits`, or with interpolation its common divisor with
+    /// the interpolation's bits.
+    pub fn widest_limb_bits(&self) -> u32 {
+        self.interp.map_or(self.scale_bits, |i| crate::quant::gcd(self.scale_bits, i.bits))
+    }
+    /// With interpolation, `(j, d)`: limbs of the input's low part `r` (`j = b / L`) and of the
+    /// increment (`d = ⌈delta_bits / L⌉`); `(0, 0)` without.
+    pub fn interp_limbs(&self) -> (usize, usize) {
+        let l = self.limb_bits().max(1);
+        self.interp.map_or((0, 0), |i| ((i.bits / l) as usize, i.delta_bits.div_ceil(l) as usize))
+    }
+    /// Rows of `z` a tabulated function's rescale row reads above itself: the rescale's, then
+    /// with interpolation the `j + d` limbs of `u` ([`ModelConfig::configure`]).
+    pub fn function_z_rows(&self) -> usize {
+        let (j, d) = self.interp_limbs();
+        self.rescale_z_rows() + j + d
+    }
+    /// With interpolation, the `x` column holding `f1` on a function's rescale row: the first
+    /// the rescale row leaves free (`x[2]`, or `x[3]` with hashed weights' bias cell in `x[2]`).
+    pub fn f1_column(&self) -> usize {
+        if self.hashed_weights() { 3 } else { 2 }
     }
     /// Bits of one packed value in a tensor commitment: the full value range, `s·n`.
     pub fn packing_bits(&self) -> u32 {
@@ -245,7 +285,7 @@ impl CircuitShape {
     }
     /// The quantisation parameters the tables are computed with.
     pub fn params(&self) -> QuantParams {
-        QuantParams { scale_bits: self.scale_bits, range_limbs: self.range_limbs, tables: self.tables }
+        QuantParams { scale_bits: self.scale_bits, range_limbs: self.range_limbs, tables: self.tables, interp: self.interp }
     }
     /// The tabulated functions configured.
     pub fn tabulated(&self) -> Vec<Activation> {
@@ -255,14 +295,11 @@ impl CircuitShape {
     pub fn function_table_rows(&self) -> usize {
         self.params().function_table_rows()
     }
-    /// Minimum `dot_width` the rescale row needs: sign and out (limbs live in `z`), and with
-    /// hashed weights the bias cell.
-    pub fn min_dot_width(visibility: Visibilities) -> usize {
-        if visibility.weights == Visibility::Hashed {
-            3
-        } else {
-            2
-        }
+    /// Minimum `dot_width` the rescale row needs: sign and out (limbs live in `z`), with hashed
+    /// weights the bias cell, and with interpolated tables the `f1` cell.
+    pub fn min_dot_width(visibility: Visibilities, interp: bool) -> usize {
+        let base = if visibility.weights == Visibility::Hashed { 3 } else { 2 };
+        base + usize::from(interp)
     }
     /// Whether the weights are witness values under a commitment (public instance 0).
     pub fn hashed_weights(&self) -> bool {
@@ -330,6 +367,8 @@ pub struct ModelConfig {
     /// The one lookup table: limb values and, with tabulated functions, `f(x)` (offset).
     t_value: TableColumn,
     t_fx: Option<TableColumn>,
+    /// With interpolated tables, `f1` (offset): the function at the next key.
+    t_fx1: Option<TableColumn>,
 }
 
 impl ModelConfig {
@@ -339,7 +378,7 @@ impl ModelConfig {
         let (m_limbs, k_limbs, l_bits) = (shape.value_limbs(), shape.remainder_limbs(), shape.limb_bits());
         let s = shape.scale_bits;
         let range_bits = shape.packing_bits();
-        let width = shape.dot_width.max(CircuitShape::min_dot_width(shape.visibility));
+        let width = shape.dot_width.max(CircuitShape::min_dot_width(shape.visibility, shape.interp.is_some()));
         let shape = CircuitShape { dot_width: width, ..shape };
         // Degree 5 costs the same quotient pieces as 4 (both round up to 4) but lets each
         // permutation product cover 3 columns instead of 2, and fits the lookup's degree.
@@ -377,6 +416,8 @@ impl ModelConfig {
         };
         let t_value = meta.lookup_table_column();
         let t_fx = functions.then(|| meta.lookup_table_column());
+        let interp = shape.interp.filter(|_| functions);
+        let t_fx1 = interp.map(|_| meta.lookup_table_column());
         let one = || Expression::Constant(Fr::one());
 
         // Public rows: instance = x[0] (w[1] = 1), or instance = w[0] (w[1] = 0: the commitment
@@ -480,48 +521,62 @@ impl ModelConfig {
         // One lookup on every row. Without functions: z ∈ [0, 2^L). With functions:
         // ((1 − fon)·z + fon·(q + w[1]), fon·(out + C)) ∈ {(v, 0)} ∪ {(x + off_f, f(x) + C)}:
         // on a function's rescale row fon = 1 and w[1] = off_f = tag_f·2^(s·n) (see `load_tables`).
+        // With interpolation ([`interp`]): the key q >> b and (f0, f1) instead of (q, out).
+        let interp_cells = interp.map(|i| interp::Cells { z, sign: sign_col, out: out_col, f1: x[shape.f1_column()], shape, interp: i });
         meta.lookup("limbs and functions", |m| {
             let zc = m.query_advice(z, Rotation::cur());
             match (fon, t_fx) {
                 (Some(fon), Some(t_fx)) => {
                     let on = m.query_fixed(fon, Rotation::cur());
                     let off = m.query_fixed(w[1], Rotation::cur());
-                    let quotient = q_expr(m);
-                    let out = m.query_advice(out_col, Rotation::cur());
-                    let value = (one() - on.clone()) * zc + on.clone() * (quotient + off);
-                    let fx = on * (out + Expression::Constant(shape.function_output_offset()));
-                    vec![(value, t_value), (fx, t_fx)]
+                    let c = Expression::Constant(shape.function_output_offset());
+                    match (&interp_cells, t_fx1) {
+                        (Some(cells), Some(t_fx1)) => {
+                            let value = (one() - on.clone()) * zc.clone() + on.clone() * (cells.key(m) + off);
+                            let f1 = m.query_advice(cells.f1, Rotation::cur());
+                            vec![(value, t_value), (on.clone() * (zc + c.clone()), t_fx), (on * (f1 + c), t_fx1)]
+                        }
+                        _ => {
+                            let quotient = q_expr(m);
+                            let out = m.query_advice(out_col, Rotation::cur());
+                            let value = (one() - on.clone()) * zc + on.clone() * (quotient + off);
+                            vec![(value, t_value), (on * (out + c), t_fx)]
+                        }
+                    }
                 }
                 _ => vec![(zc, t_value)],
             }
         });
+        if let (Some(cells), Some(fon)) = (&interp_cells, fon) {
+            cells.configure(meta, fon);
+        }
 
-        Self { shape, x, acc, w, q_pub, q_dot, q_mul, q_rescale, q_act, z, fon, fstep, commit, t_value, t_fx }
+        Self { shape, x, acc, w, q_pub, q_dot, q_mul, q_rescale, q_act, z, fon, fstep, commit, t_value, t_fx, t_fx1 }
     }
 
     /// The lookup table's rows, in the order of the lookup's components: `[value]` without
     /// tabulated functions, else `[value, f(x)]` (limb entries `(v, 0)`, then every function's
-    /// `(x + off_f, f(x) + C)`).
+    /// `(x + off_f, f(x) + C)`), with interpolation `[value, f0, f1]` (limb entries `(v, 0, 0)`,
+    /// then per key `x` of every function `(x + off_f, f0 + C, f1 + C)`, [`Interp`]).
     pub fn lookup_table(&self) -> Result<Vec<Vec<Fr>>, Error> {
         let p = self.shape.params();
         let bound = 1i128 << (self.shape.packing_bits() - 1);
         let c = self.shape.function_output_offset();
-        let mut rows: Vec<Vec<Fr>> = (0..1u64 << self.shape.limb_bits()).map(|v| vec![Fr::from(v), Fr::zero()]).collect();
+        let mut rows: Vec<Vec<Fr>> = (0..1u64 << self.shape.limb_bits()).map(|v| vec![Fr::from(v), Fr::zero(), Fr::zero()]).collect();
         for a in self.shape.tabulated() {
             let d = p.domain(a).ok_or(Error::Synthesis)?;
             let off = self.shape.function_offset(a);
-            for x in d.lo..=d.hi {
-                let fx = p.tabulate(a, x);
+            for x in p.table_keys(d) {
+                let (f0, f1) = p.table_entry(a, x);
                 // Soundness of the offsets needs |x|, |f(x)| below the value range.
-                if i128::from(x).abs() >= bound || i128::from(fx).abs() >= bound {
+                if [x, f0, f1].iter().any(|v| i128::from(*v).abs() >= bound) {
                     return Err(Error::Synthesis);
                 }
-                rows.push(vec![fr_from_i128(i128::from(x)) + off, fr_from_i128(i128::from(fx)) + c]);
+                rows.push(vec![fr_from_i128(i128::from(x)) + off, fr_from_i128(i128::from(f0)) + c, fr_from_i128(i128::from(f1)) + c]);
             }
         }
-        if self.t_fx.is_none() {
-            rows.iter_mut().for_each(|r| r.truncate(1));
-        }
+        let width = 1 + usize::from(self.t_fx.is_some()) + usize::from(self.t_fx1.is_some());
+        rows.iter_mut().for_each(|r| r.truncate(width));
         Ok(rows)
     }
 
@@ -534,6 +589,9 @@ impl ModelConfig {
                     t.assign_cell(|| "value", self.t_value, row, || Value::known(entry[0]))?;
                     if let (Some(t_fx), Some(fx)) = (self.t_fx, entry.get(1)) {
                         t.assign_cell(|| "f(x)", t_fx, row, || Value::known(*fx))?;
+                    }
+                    if let (Some(t_fx1), Some(fx1)) = (self.t_fx1, entry.get(2)) {
+                        t.assign_cell(|| "f1", t_fx1, row, || Value::known(*fx1))?;
                     }
                 }
                 Ok(())
