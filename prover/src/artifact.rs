@@ -28,6 +28,19 @@ use std::path::Path;
 
 /// Version of every JSON artifact written by this build.
 pub const ARTIFACT_VERSION: u32 = 3;
+/// `circuit.json`'s version when the circuit uses a field that builds before it do not know
+/// (`limb_bits`, `interp`): such a build then refuses the file instead of misreading it. Other
+/// circuits keep [`ARTIFACT_VERSION`], so that older builds still read them.
+pub const CIRCUIT_VERSION_EXTENDED: u32 = 4;
+
+/// The version `circuit.json` is written with for `plan` ([`CIRCUIT_VERSION_EXTENDED`]).
+pub fn circuit_version(plan: &CircuitPlan) -> u32 {
+    match plan.shape.limb_bits.is_some() || plan.shape.interp.is_some() {
+        true => CIRCUIT_VERSION_EXTENDED,
+        false => ARTIFACT_VERSION,
+    }
+}
+
 /// Proof system identifier recorded in artifacts.
 pub const PROTOCOL: &str = "halo2-axiom-0.5/kzg-bn254/shplonk";
 /// Transcript identifier recorded in artifacts.
@@ -108,7 +121,7 @@ impl CircuitArtifact {
         let bytes = std::fs::read(model_file).map_err(|e| ProverError::io(model_file, e))?;
         Ok(Self {
             format: "zkinfer-circuit".into(),
-            version: ARTIFACT_VERSION,
+            version: circuit_version(&plan),
             model_file: model_file.display().to_string(),
             model_file_keccak256: hex::encode(Keccak256::digest(&bytes)),
             model_commitment: format!("0x{}", hex::encode(model.commitment())),
@@ -133,7 +146,11 @@ impl CircuitArtifact {
     /// Reads and checks the file: format and version, then every field ([`CircuitArtifact::validate`]).
     pub fn load(path: &Path) -> Result<Self> {
         let a: Self = read_json(path, crate::limits::MAX_CIRCUIT_JSON_BYTES)?;
-        check_header(path, &a.format, "zkinfer-circuit", a.version)?;
+        // Version 3 or 4, and 4 with interpolated tables (version 3 files with `limb_bits` were
+        // written by builds that knew it).
+        let interp = a.plan.shape.interp.is_some() || a.model.params.interp.is_some();
+        let version = if a.version == ARTIFACT_VERSION && !interp { CIRCUIT_VERSION_EXTENDED } else { a.version };
+        check_header_version(path, &a.format, "zkinfer-circuit", version, CIRCUIT_VERSION_EXTENDED)?;
         a.validate(path)?;
         Ok(a)
     }

@@ -228,15 +228,18 @@ impl QuantParams {
                 }
             }
         }
-        if let Some(i) = self.interp {
-            if !(2..self.scale_bits).contains(&i.bits) || gcd(self.scale_bits, i.bits) < 2 || !(2..48).contains(&i.delta_bits) {
-                return Some(format!(
-                    "interpolation bits must be in 2..{} sharing a divisor of at least 2 with scale_bits, and delta bits in 2..48; got {} and {}",
-                    self.scale_bits, i.bits, i.delta_bits
-                ));
-            }
-        }
-        None
+        self.interp_defect()
+    }
+    /// What makes the interpolation unusable, if anything: its bits not in `2..scale_bits` or
+    /// without a common divisor of at least 2 with `scale_bits`, its delta bits not in `2..48`.
+    pub fn interp_defect(&self) -> Option<String> {
+        let i = self.interp?;
+        (!(2..self.scale_bits).contains(&i.bits) || gcd(self.scale_bits, i.bits) < 2 || !(2..48).contains(&i.delta_bits)).then(|| {
+            format!(
+                "interpolation bits must be in 2..{} sharing a divisor of at least 2 with scale_bits, and delta bits in 2..48; got {} and {}",
+                self.scale_bits, i.bits, i.delta_bits
+            )
+        })
     }
     /// What makes the function tables unprovable, if anything: a domain of more than
     /// [`MAX_TABLE_ENTRIES`] entries, or reaching outside the range of rescaled values (the table's

@@ -249,6 +249,26 @@ fn regression_circuit_json_limb_bits_zero_is_an_error() {
 }
 
 #[test]
+fn regression_circuit_json_bad_interpolation_is_an_error() {
+    // Bits 0 would shift by −1, 3 shares no limb width with 2^8, 8 is not below the scale; delta
+    // bits 0 or 60 leave the increment's range check meaningless or wrap the field.
+    for (bits, delta) in [(0, 8), (1, 8), (3, 8), (8, 8), (4, 0), (4, 60)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = circuit_json();
+        v["version"] = json!(4);
+        v["model"]["params"]["interp"] = json!({ "bits": bits, "delta_bits": delta });
+        let e = circuit_err(dir.path(), &v, "model.params.interp");
+        assert!(e.contains("interpolation bits"), "{e}");
+    }
+    // A version 3 file with interpolated tables (no build before version 4 wrote one) is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = circuit_json();
+    v["model"]["params"]["interp"] = json!({ "bits": 4, "delta_bits": 8 });
+    let e = circuit_err(dir.path(), &v, "version");
+    assert!(e.contains("version 4"), "{e}");
+}
+
+#[test]
 fn regression_circuit_json_bias_shorter_than_rows_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut v = circuit_json();

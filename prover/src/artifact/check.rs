@@ -28,6 +28,9 @@ impl CircuitArtifact {
     /// commitment.
     pub fn validate(&self, path: &Path) -> Result<()> {
         let model = &self.model;
+        if let Some(m) = model.params.interp_defect() {
+            return invalid(path, "model.params.interp", m);
+        }
         if let Some((field, m)) = model.defect() {
             return invalid(path, format!("model.{field}"), m);
         }
