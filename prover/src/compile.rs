@@ -265,12 +265,16 @@ fn too_large(a: Activation, entries: usize, p: &QuantParams, d: Domain) -> Range
 }
 
 /// The part of a function's domain always covered, whatever the samples: ±4 for most functions,
-/// −4..0 for exp, ±1 for asin, acos and atanh, 1..4 for acosh; 0 for 1/x, 1/√x, √x and ln (their
-/// domains run from 0 to twice the largest input seen).
+/// −4..0 for exp, ±1 for asin, acos and atanh, 1..4 for acosh; 0 for 1/√x, √x and ln (their
+/// domains run from 0 to twice the largest input seen: a variance can come arbitrarily close to
+/// 0); nothing below for 1/x, whose domain runs from half the smallest input seen (0 if it was 0):
+/// it is steep near 0, so a table reaching 0 can be neither coarse (interpolated) nor small, and
+/// its usual inputs stay away from 0 (a softmax's sum is at least 1, softsign's `1 + |x|` too).
 fn default_core(a: Activation, unit: i64) -> Domain {
     match a {
         Activation::Exp => Domain { lo: -4 * unit, hi: 0 },
-        Activation::Recip | Activation::Rsqrt | Activation::Sqrt | Activation::Log => Domain { lo: 0, hi: 0 },
+        Activation::Recip => Domain { lo: i64::MAX, hi: 0 },
+        Activation::Rsqrt | Activation::Sqrt | Activation::Log => Domain { lo: 0, hi: 0 },
         Activation::Asin | Activation::Acos | Activation::Atanh => Domain { lo: -unit, hi: unit },
         Activation::Acosh => Domain { lo: unit, hi: 4 * unit },
         _ => Domain { lo: -4 * unit, hi: 4 * unit },

@@ -65,8 +65,17 @@ pub struct Interp {
 pub const INTERP_MIN_EXACT_ROWS: usize = 1 << 13;
 
 /// An interpolation step is accepted when it stays within this many units of the exact table
-/// at every sampled input.
+/// at every sampled input, at scales up to [`INTERP_TOLERANCE_SCALE`]...
 pub const INTERP_TOLERANCE: f64 = 1.0;
+
+/// ... and above it within `2^-INTERP_TOLERANCE_SCALE` (`2^(s − 14)` units at scale `2^s`): a
+/// tenth of ezkl's usual error, and the room for steep functions to interpolate at fine scales.
+pub const INTERP_TOLERANCE_SCALE: u32 = 14;
+
+/// The interpolation tolerance at scale `2^s`, in units.
+pub fn interp_tolerance(s: u32) -> f64 {
+    INTERP_TOLERANCE.max(2f64.powi(s as i32 - INTERP_TOLERANCE_SCALE as i32))
+}
 
 /// Quantisation parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,7 +166,7 @@ impl QuantParams {
     /// The interpolation step to use for these tables: `None` while the exact tables are at most
     /// [`INTERP_MIN_EXACT_ROWS`] rows, else the coarsest step `2^b` (`b ≤ s/2 + 1`, sharing a
     /// divisor of at least 3 with `s` for the range-check limbs) whose interpolation stays within
-    /// [`INTERP_TOLERANCE`] of the exact tables on every sampled input, if any.
+    /// [`interp_tolerance`] of the exact tables on every sampled input, if any.
     pub fn choose_interp(&self) -> Option<Interp> {
         let exact = QuantParams { interp: None, ..*self };
         if exact.function_table_rows() <= INTERP_MIN_EXACT_ROWS {
@@ -167,7 +176,7 @@ impl QuantParams {
         (2..=(s / 2 + 1).min(s - 1)).rev().filter(|b| gcd(s, *b) >= 3).find_map(|b| self.interp_at(b, true))
     }
     /// Interpolation with step `2^bits` over these tables (its `delta_bits` from their steepest
-    /// step); with `check`, only if it stays within [`INTERP_TOLERANCE`] of the exact tables at
+    /// step); with `check`, only if it stays within [`interp_tolerance`] of the exact tables at
     /// five inputs per step. `None` for a step the tables cannot take (`bits` not in
     /// `2..scale_bits`, or without a common divisor of at least 2 with `scale_bits`).
     pub fn interp_at(&self, bits: u32, check: bool) -> Option<Interp> {
@@ -188,7 +197,7 @@ impl QuantParams {
                     continue;
                 }
                 for q in [0, step / 4, step / 2, 3 * step / 4, step - 1].map(|o| (x << bits) + o).into_iter().filter(|q| d.contains(*q)) {
-                    if ((p.evaluate(a, q) - exact.tabulate(a, q)).abs() as f64) > INTERP_TOLERANCE {
+                    if ((p.evaluate(a, q) - exact.tabulate(a, q)).abs() as f64) > interp_tolerance(s) {
                         return None;
                     }
                 }

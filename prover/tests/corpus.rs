@@ -35,7 +35,9 @@ fn flatten(v: &serde_json::Value, out: &mut Vec<f64>) {
 /// the output moves far. `compile --scale-bits 12` proves them within tolerance
 /// (`too_coarse_models_agree_at_twelve_bits`), and `compile --target` chooses such a scale
 /// (prover/tests/calibrate.rs).
-const TOO_COARSE: &[&str] = &["skl_logreg_credit_pipeline", "hb_logreg_credit_pipeline", "skl_minmax_scaler_wine", "skl_standard_scaler_wine"];
+/// `skl_normalizer_max` divides by a maximum near 680: its 1/x table no longer reaches 0
+/// (steep there), so it now compiles, interpolated, at 2^8, where 1/680 is below one unit.
+const TOO_COARSE: &[&str] = &["skl_logreg_credit_pipeline", "hb_logreg_credit_pipeline", "skl_minmax_scaler_wine", "skl_standard_scaler_wine", "skl_normalizer_max"];
 
 fn check(name: &str, scale_bits: Option<u32>) -> Result<Option<String>, String> {
     let base = common::model_path(&format!("corpus/{name}"));
