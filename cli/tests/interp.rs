@@ -29,17 +29,7 @@ fn interpolated_tables_verify_on_chain() {
     ok(&["verify", "--dir", d]);
 
     let anvil = zkinfer_relayer::LocalChain::start().unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(["deploy", "--json", "--rpc-url", &anvil.endpoint(), "--dir", d])
-        .env("ZKINFER_PRIVATE_KEY", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
-        .current_dir(common::root())
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let deployed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let verifier: alloy::primitives::Address = deployed["verifier"].as_str().unwrap().parse().unwrap();
-    let calldata = ok(&["calldata", "--proof", &format!("{d}/proof.json")]);
-    let calldata: alloy::primitives::Bytes = calldata.trim().parse().unwrap();
+    let (verifier, calldata) = common::deploy_verifier(&anvil, d);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let tx = rt.block_on(anvil.chain().send(verifier, calldata.clone(), alloy::primitives::U256::ZERO)).unwrap();
     assert!(tx.status, "verifyProof transaction reverted: {:?}", tx.revert_reason);

@@ -197,14 +197,15 @@ fn order(goal: &LayoutGoal, a: &Candidate, b: &Candidate) -> std::cmp::Ordering 
 /// limb width and reports the others as alternatives. Candidates too large for the largest `k`
 /// are skipped; if none fits, the error is the first one's.
 pub fn choose_layout(model: &QuantModel, forced: Forced, visibility: Visibilities, cost: &CostModel, goal: &LayoutGoal) -> Result<LayoutChoice> {
-    let interp = CircuitShape::for_model(model, 1).interp.is_some();
-    let widths = candidate_widths(visibility, interp);
+    // With interpolated tables the rescale row needs one more cell, and the limbs also divide
+    // the interpolation's bits.
+    let base = CircuitShape::for_model(model, 1);
+    let widths = candidate_widths(visibility, base.interp.is_some());
     let min = *widths.start();
     // A forced width below the rescale row's minimum is raised to it, as `plan` does.
     let forced_width = forced.dot_width.map(|w| w.max(min));
     let s = model.params.scale_bits;
-    // With interpolated tables the limbs also divide the interpolation's bits.
-    let widest_valid = CircuitShape::for_model(model, 1).widest_limb_bits();
+    let widest_valid = base.widest_limb_bits();
     let widest = forced.limb_bits.unwrap_or(widest_valid);
     let mut cands = Vec::new();
     let mut first_err = None;

@@ -153,15 +153,19 @@ impl QuantParams {
     /// The function's fixed-point value at rescaled input `q`, as the circuit proves it: the
     /// table's value, or its interpolation ([`Interp`]).
     pub fn evaluate(&self, act: Activation, q: i64) -> i64 {
-        match self.interp {
-            Some(i) => {
-                let (f0, f1) = self.table_entry(act, q >> i.bits);
-                let r = i128::from(q & ((1i64 << i.bits) - 1));
-                let n = i128::from(f1 - f0) * r + (1i128 << (i.bits - 1));
-                (i128::from(f0) + n.div_euclid(1i128 << i.bits)) as i64
-            }
-            None => self.tabulate(act, q),
+        match (self.interp, self.interp_parts(act, q)) {
+            (Some(i), Some((f0, _, n))) => (i128::from(f0) + n.div_euclid(1i128 << i.bits)) as i64,
+            _ => self.tabulate(act, q),
         }
+    }
+    /// With interpolation, the parts of `act` at `q`: the entry `(f0, f1)` of its key `q >> b`
+    /// and the numerator `N = (f1 − f0)·(q mod 2^b) + 2^(b−1)`, whose quotient by `2^b` is the
+    /// increment ([`Interp`]); `None` without.
+    pub fn interp_parts(&self, act: Activation, q: i64) -> Option<(i64, i64, i128)> {
+        let i = self.interp?;
+        let (f0, f1) = self.table_entry(act, q >> i.bits);
+        let r = i128::from(q & ((1i64 << i.bits) - 1));
+        Some((f0, f1, i128::from(f1 - f0) * r + (1i128 << (i.bits - 1))))
     }
     /// The interpolation step to use for these tables: `None` while the exact tables are at most
     /// [`INTERP_MIN_EXACT_ROWS`] rows, else the coarsest step `2^b` (`b ≤ s/2 + 1`, sharing a

@@ -46,7 +46,7 @@ fn function_rows(f: &Forger) -> Vec<usize> {
         .spans
         .iter()
         .filter_map(|s| match &s.part {
-            Part::Output { layer, rescale, .. } if !matches!(f.model.layers[*layer].activation, Activation::Relu | Activation::None | Activation::Step) => Some(*rescale),
+            Part::Output { layer, rescale, .. } if f.model.layers[*layer].activation.table_index().is_some() => Some(*rescale),
             _ => None,
         })
         .collect()

@@ -121,11 +121,9 @@ pub fn witness(shape: &CircuitShape, p: &QuantParams, act: Activation, q: i64) -
     let i = shape.interp?;
     let l = shape.limb_bits();
     let (j, d) = shape.interp_limbs();
-    let (f0, f1) = p.table_entry(act, q >> i.bits);
-    let r = i128::from(q & ((1i64 << i.bits) - 1));
-    let n = i128::from(f1 - f0) * r + (1i128 << (i.bits - 1));
+    let (f0, f1, n) = p.interp_parts(act, q)?;
     let u_total = n + (1i128 << (i.bits + l * d as u32 - 1));
     let mask = (1i128 << l) - 1;
     let u = (0..j + d).map(|k| (u_total >> (l as usize * k)) & mask).collect();
-    Some(Witness { f0, f1, u, out: (i128::from(f0) + n.div_euclid(1i128 << i.bits)) as i64 })
+    Some(Witness { f0, f1, u, out: p.evaluate(act, q) })
 }

@@ -332,7 +332,7 @@ impl<'a, S: Sink> Walk<'a, S> {
     /// output's cell.
     fn output(&mut self, spec: OutputSpec<'_>) -> Result<S::Cell, Error> {
         let (cfg, shape) = (self.cfg, self.cfg.shape);
-        let tabulated = !matches!(spec.activation, Activation::Relu | Activation::None | Activation::Step);
+        let tabulated = spec.activation.table_index().is_some();
         let (width, zrows) = (shape.dot_width, if tabulated { shape.function_z_rows() } else { shape.rescale_z_rows() });
         let pairs = (width / 2).max(1);
         // With hashed weights every term of a layer that is not pinned is a product with its
@@ -454,10 +454,7 @@ impl<'a, S: Sink> Walk<'a, S> {
                 self.sink.fixed(cfg.w[1], row, shape.function_offset(tabulated));
             }
         }
-        let interp = match spec.activation {
-            Activation::Relu | Activation::None | Activation::Step => None,
-            act => shape.interp.map(|_| act),
-        };
+        let interp = shape.interp.and(spec.activation.table_index()).map(|_| spec.activation);
         let (ij, id) = if interp.is_some() { shape.interp_limbs() } else { (0, 0) };
         if row - first_row < m + 1 + k + ij + id {
             return Err(Error::Synthesis);
